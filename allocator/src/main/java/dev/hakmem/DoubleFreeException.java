@@ -1,0 +1,13 @@
+package dev.hakmem;
+
+/**
+ * The address is the start of a block of this heap, but that block is not allocated: it was freed already.
+ * Detected exactly, in every mode, through each slab's allocated-block bitmap.
+ */
+public class DoubleFreeException extends InvalidFreeException {
+    private static final long serialVersionUID = 1L;
+
+    public DoubleFreeException(long address, String reason) {
+        super(address, reason);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.hakmem;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of a heap's counters. Taken while other threads allocate it is approximate (each counter is read once,
+ * not all at one instant); taken while the heap is quiescent it is exact: {@code liveBytes} is then the sum of the
+ * usable sizes of the blocks that are allocated.
+ *
+ * @param liveBytes      usable bytes of the blocks currently allocated
+ * @param liveBlocks     blocks currently allocated
+ * @param mappedBytes    address space reserved from the OS (SuperSlabs, big mappings, cached mappings)
+ * @param committedBytes the part of {@code mappedBytes} not given back with madvise
+ * @param tiers          counters per tier
+ * @param classes        counters per size class of the slab tiers (Tiny, Mid, Large), smallest class first
+ * @param events         counters of the allocator's own events
+ */
+public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, long committedBytes,
+                          Map<Tier, TierStats> tiers, List<ClassStats> classes, Events events) {
+
+    public HakMemStats {
+        tiers = Map.copyOf(new EnumMap<>(tiers));
+        classes = List.copyOf(classes);
+    }
+
+    /** The size tiers. */
+    public enum Tier {
+        /** Up to 1 KiB, from 64 KiB slabs in SuperSlabs. */
+        TINY,
+        /** Above 1 KiB up to 64 KiB, from pool slabs in SuperSlabs. */
+        MID,
+        /** Above 64 KiB up to 1 MiB, from pool slabs in SuperSlabs. */
+        LARGE,
+        /** Above 1 MiB: mapped directly, with a cache of recently freed mappings. */
+        BIG
+    }
+
+    /** Counters of one tier. */
+    public record TierStats(long mallocs, long frees, long liveBlocks, long liveBytes) {
+    }
+
+    /** Counters of one size class. */
+    public record ClassStats(int index, Tier tier, long blockSize, long mallocs, long frees, long liveBlocks) {
+        public long liveBytes() {
+            return liveBlocks * blockSize;
+        }
+    }
+
+    /**
+     * Counters of what the allocator did.
+     *
+     * @param remoteFrees        blocks freed by a thread that did not own their slab
+     * @param heapsCreated       per-thread heaps created (shared heaps for virtual threads included)
+     * @param heapsAbandoned     heaps whose thread died and whose SuperSlabs were abandoned
+     * @param adoptions          abandoned SuperSlabs taken over by another heap
+     * @param superSlabsMapped   SuperSlabs reserved from the OS
+     * @param superSlabsReleased SuperSlabs returned to the OS
+     * @param bigCacheHits       big allocations served from the big cache
+     * @param bigCacheMisses     big allocations that mapped fresh memory
+     * @param purges             ranges given back to the OS with madvise
+     * @param invalidFrees       frees refused as invalid (double frees included)
+     * @param doubleFrees        frees refused as double frees
+     */
+    public record Events(long remoteFrees, long heapsCreated, long heapsAbandoned, long adoptions,
+                         long superSlabsMapped, long superSlabsReleased, long bigCacheHits, long bigCacheMisses,
+                         long purges, long invalidFrees, long doubleFrees) {
+    }
+
+    public TierStats tier(Tier t) {
+        return tiers.get(t);
+    }
+}

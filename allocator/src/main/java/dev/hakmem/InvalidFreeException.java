@@ -1,0 +1,29 @@
+package dev.hakmem;
+
+/**
+ * An address handed to {@code free}, {@code realloc} or {@code usableSize} is not the start of a live block of
+ * this heap: a foreign address, an interior or misaligned pointer, a block of another heap. The allocator decided
+ * this from its own metadata without dereferencing the address.
+ */
+public class InvalidFreeException extends HakMemException {
+    private static final long serialVersionUID = 1L;
+
+    private final long address;
+    private final String reason;
+
+    public InvalidFreeException(long address, String reason) {
+        super("invalid free of 0x" + Long.toHexString(address) + ": " + reason);
+        this.address = address;
+        this.reason = reason;
+    }
+
+    /** The address that was passed in. */
+    public long address() {
+        return address;
+    }
+
+    /** Why the address was refused, e.g. "interior pointer (offset 24 into a 64-byte block)". */
+    public String reason() {
+        return reason;
+    }
+}

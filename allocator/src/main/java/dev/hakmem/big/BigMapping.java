@@ -1,0 +1,52 @@
+package dev.hakmem.big;
+
+import dev.hakmem.registry.Region;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One Big block: a direct mapping of whole 2 MiB chunks, registered for every chunk it covers so that any address
+ * inside it resolves to it (and an interior pointer is recognised as one).
+ */
+public final class BigMapping extends Region {
+    static final int ALLOCATED = 0;
+    static final int CACHED = 1;
+    static final int RELEASED = 2;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(BigMapping.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private volatile int state;
+
+    // Guarded by the BigTier's lock.
+    /** Reads as zero: fresh from the OS, or decommitted since last use. */
+    boolean zero = true;
+    boolean decommitted;
+    long cachedSince;
+
+    BigMapping(int heapId, long base, long span) {
+        super(heapId, base, span);
+    }
+
+    int stateVolatile() {
+        return (int) STATE.getVolatile(this);
+    }
+
+    void setStateRelease(int s) {
+        STATE.setRelease(this, s);
+    }
+
+    /** Volatile CAS: of two racing frees exactly one moves the block out of ALLOCATED. */
+    boolean casState(int expected, int next) {
+        return STATE.compareAndSet(this, expected, next);
+    }
+}

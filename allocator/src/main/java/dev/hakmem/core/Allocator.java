@@ -1,0 +1,409 @@
+package dev.hakmem.core;
+
+import dev.hakmem.DoubleFreeException;
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.HakMemException;
+import dev.hakmem.HakMemOutOfMemoryError;
+import dev.hakmem.HakMemStats;
+import dev.hakmem.HakMemStats.ClassStats;
+import dev.hakmem.HakMemStats.Tier;
+import dev.hakmem.HakMemStats.TierStats;
+import dev.hakmem.HeapCorruptionException;
+import dev.hakmem.InvalidFreeException;
+import dev.hakmem.big.BigMapping;
+import dev.hakmem.big.BigTier;
+import dev.hakmem.heap.HeapSet;
+import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.os.Mem;
+import dev.hakmem.registry.Region;
+import dev.hakmem.registry.Registry;
+import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.slab.Slab;
+import dev.hakmem.slab.SuperSlab;
+import dev.hakmem.slab.SuperSlabPool;
+import dev.hakmem.stats.ClassCounters;
+import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine behind {@link dev.hakmem.HakMem}: routes each request to its tier, validates every address against the
+ * registry before acting on it, and turns wrong input into the documented exceptions.
+ *
+ * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read and a pop from the current slab;
+ * {@link #free} by the owning thread is a registry lookup (two loads), a slab lookup, a reciprocal multiply and a
+ * push, with no atomic instruction. Everything else is on slow paths.
+ */
+public final class Allocator {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private final int id;
+    private final String name;
+    private final HakMemConfig config;
+    private final SizeClasses classes;
+    private final MemoryAccount account;
+    private final Events events = new Events();
+    /** Counts of drains done by the maintenance thread on behalf of no heap. */
+    private final ClassCounters orphanCounters;
+    private final SuperSlabPool pool;
+    private final BigTier big;
+    private final HeapSet heaps;
+    /** Serialises maintenance with close. */
+    private final Object maintenanceLock = new Object();
+    private volatile boolean closed;
+
+    public Allocator(HakMemConfig config, String kind) {
+        this.id = IDS.incrementAndGet();
+        this.name = kind + "-" + id;
+        this.config = config;
+        this.classes = new SizeClasses(config.wMax());
+        this.account = new MemoryAccount(config.mappedLimit(), config.retainBytes());
+        this.orphanCounters = new ClassCounters(classes.count());
+        this.pool = new SuperSlabPool(id, config.pageSource(), account, events, orphanCounters,
+                config.purgeDelayMillis());
+        this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
+        this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        Maintenance.register(this);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public HakMemConfig config() {
+        return config;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    public long malloc(long size) {
+        if (Long.compareUnsigned(size, classes.maxSize()) > 0) {
+            return mallocBig(size, Registry.CHUNK, false);
+        }
+        return mallocClass(classes.classOf(size), size, false);
+    }
+
+    public long calloc(long count, long size) {
+        if (count < 0 || size < 0) {
+            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): negative argument");
+        }
+        long total;
+        try {
+            total = Math.multiplyExact(count, size);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): count x size overflows", e);
+        }
+        if (total > classes.maxSize()) {
+            return mallocBig(total, Registry.CHUNK, true);
+        }
+        return mallocClass(classes.classOf(total), total, true);
+    }
+
+    public long mallocAligned(long size, long alignment) {
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (alignment <= 16) {
+            return malloc(size);
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size: " + size);
+        }
+        if (size <= classes.maxSize()) {
+            int cls = classes.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
+            if (cls >= 0) {
+                return mallocClass(cls, size, false);
+            }
+        }
+        return mallocBig(Math.max(size, 1), alignment, false);
+    }
+
+    private long mallocClass(int cls, long size, boolean zeroed) {
+        ThreadHeap h = heaps.current();
+        try {
+            if (h.lock == null) {
+                return zeroed ? h.calloc(cls) : h.malloc(cls);
+            }
+            h.lock.lock();
+            try {
+                return zeroed ? h.calloc(cls) : h.malloc(cls);
+            } finally {
+                h.lock.unlock();
+            }
+        } catch (HakMemOutOfMemoryError e) {
+            throw new HakMemOutOfMemoryError(size, e.getMessage(), e);
+        }
+    }
+
+    private long mallocBig(long size, long alignment, boolean zeroed) {
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size: " + size);
+        }
+        pool.checkOpen();
+        return big.malloc(size, alignment, zeroed);
+    }
+
+    // ------------------------------------------------------------------ free
+
+    public void free(long address) {
+        Region r = Registry.lookup(address);
+        // Fast path: the calling thread owns the SuperSlab (only the owner can read itself as ownerThread).
+        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == Thread.currentThread()) {
+            Slab s = ss.slabAt(address);
+            int b;
+            if (s != null && (b = s.indexOf(address)) >= 0) {
+                int outcome = ss.ownerOpaque().freeLocal(s, b);
+                if (outcome != Slab.FREED) {
+                    throw counted(refused(address, s, outcome));
+                }
+                return;
+            }
+        }
+        freeSlow(address, r);
+    }
+
+    private void freeSlow(long address, Region r) {
+        if (address == 0) {
+            return;
+        }
+        try {
+            if (r instanceof BigMapping m && m.heapId == id) {
+                big.free(m, address);
+                return;
+            }
+            Slab s = slabOf(address, r);
+            int b = s.indexOf(address);
+            SuperSlab ss = s.superSlab;
+            ThreadHeap owner = ss.ownerOpaque();
+            int outcome;
+            if (owner != null && owner.isShared() && owner == heaps.current()) {
+                owner.lock.lock();
+                try {
+                    outcome = owner.freeLocal(s, b);
+                } finally {
+                    owner.lock.unlock();
+                }
+            } else {
+                outcome = s.freeRemote(b);
+                if (outcome == Slab.FREED && ss.stateVolatile() == SuperSlab.ABANDONED) {
+                    heaps.adoptOnFree(ss);
+                }
+            }
+            if (outcome != Slab.FREED) {
+                throw refused(address, s, outcome);
+            }
+        } catch (InvalidFreeException e) {
+            throw counted(e);
+        }
+    }
+
+    private InvalidFreeException counted(InvalidFreeException e) {
+        events.invalidFrees.increment();
+        if (e instanceof DoubleFreeException) {
+            events.doubleFrees.increment();
+        }
+        return e;
+    }
+
+    private static DoubleFreeException refused(long address, Slab s, int outcome) {
+        String block = "block " + describe(s);
+        return new DoubleFreeException(address, outcome == Slab.ALREADY_CLAIMED
+                ? block + " was already freed by another thread (its owner has not reclaimed it yet)"
+                : block + " is not allocated: freed already, or never handed out");
+    }
+
+    private static String describe(Slab s) {
+        return "of class " + s.cls + " (" + s.blockSize + " B) in slab 0x" + Long.toHexString(s.base);
+    }
+
+    /**
+     * The slab holding a block that starts at {@code address}, checked against this heap's metadata only: the
+     * address itself is never dereferenced.
+     */
+    private Slab slabOf(long address, Region r) {
+        if (closed) {
+            throw new IllegalStateException("the heap is closed");
+        }
+        if (r == null) {
+            throw new InvalidFreeException(address, "no hakmem heap mapped this address");
+        }
+        if (r.heapId != id) {
+            throw new InvalidFreeException(address, "it belongs to another HakMem heap");
+        }
+        SuperSlab ss = (SuperSlab) r;
+        Slab s = ss.slabAt(address);
+        if (s == null) {
+            throw new InvalidFreeException(address, "inside a SuperSlab of this heap, in a slot that holds no slab");
+        }
+        if (s.indexOf(address) < 0) {
+            long off = address - s.base;
+            long index = off / s.blockSize;
+            throw new InvalidFreeException(address, index >= s.capacity
+                    ? "in the unused tail of a slab " + describe(s)
+                    : (address % 16 != 0 ? "misaligned " : "") + "interior pointer: " + (off - index * s.blockSize)
+                    + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------ queries and resize
+
+    public long usableSize(long address) {
+        Region r = Registry.lookup(address);
+        if (r instanceof BigMapping m && m.heapId == id) {
+            return big.usableSize(m, address);
+        }
+        if (address == 0) {
+            throw new InvalidFreeException(address, "null has no usable size");
+        }
+        Slab s = slabOf(address, r);
+        if (!s.isLive(s.indexOf(address))) {
+            throw new DoubleFreeException(address, "block " + describe(s) + " is not allocated");
+        }
+        return s.blockSize;
+    }
+
+    public long realloc(long address, long newSize) {
+        if (address == 0) {
+            return malloc(newSize);
+        }
+        if (newSize < 0) {
+            throw new IllegalArgumentException("negative size: " + newSize);
+        }
+        long usable = usableSize(address);
+        if (fitsInPlace(usable, newSize)) {
+            return address;
+        }
+        long fresh = malloc(newSize);
+        Mem.copy(address, fresh, Math.min(usable, newSize));
+        free(address);
+        return fresh;
+    }
+
+    /** In place while the new size still belongs to the block's class (or, for Big, still uses over half of it). */
+    private boolean fitsInPlace(long usable, long newSize) {
+        if (usable <= classes.maxSize()) {
+            return newSize <= classes.maxSize() && classes.blockSize(classes.classOf(newSize)) == usable;
+        }
+        return newSize > classes.maxSize() && newSize <= usable && newSize > usable / 2;
+    }
+
+    // ------------------------------------------------------------------ stats and check
+
+    public HakMemStats stats() {
+        int n = classes.count();
+        ClassCounters sum = new ClassCounters(n);
+        heaps.sumCounters(sum);
+        sum.add(orphanCounters);
+        long[] live = new long[n];
+        long[] pending = new long[n];
+        forEachSlab(s -> {
+            live[s.cls] += s.liveCount();
+            pending[s.cls] += s.pendingCount();
+        });
+        List<ClassStats> perClass = new ArrayList<>(n);
+        EnumMap<Tier, long[]> perTier = new EnumMap<>(Tier.class);
+        for (Tier t : Tier.values()) {
+            perTier.put(t, new long[4]);
+        }
+        long liveBytes = 0;
+        long liveBlocks = 0;
+        long remote = 0;
+        for (int c = 0; c < n; c++) {
+            long bs = classes.blockSize(c);
+            long frees = sum.frees[c] + pending[c];
+            perClass.add(new ClassStats(c, classes.tier(c), bs, sum.mallocs[c], frees, live[c]));
+            long[] t = perTier.get(classes.tier(c));
+            t[0] += sum.mallocs[c];
+            t[1] += frees;
+            t[2] += live[c];
+            t[3] += live[c] * bs;
+            liveBytes += live[c] * bs;
+            liveBlocks += live[c];
+            remote += sum.remoteFrees[c] + pending[c];
+        }
+        long[] b = perTier.get(Tier.BIG);
+        b[0] = big.mallocs();
+        b[1] = big.frees();
+        b[2] = big.liveBlocks();
+        b[3] = big.liveBytes();
+        liveBytes += b[3];
+        liveBlocks += b[2];
+        EnumMap<Tier, TierStats> tiers = new EnumMap<>(Tier.class);
+        perTier.forEach((t, v) -> tiers.put(t, new TierStats(v[0], v[1], v[2], v[3])));
+        return new HakMemStats(liveBytes, liveBlocks, account.mappedBytes(), account.committedBytes(), tiers,
+                perClass, events.snapshot(remote));
+    }
+
+    private void forEachSlab(java.util.function.Consumer<Slab> visitor) {
+        for (SuperSlab ss : pool.all()) {
+            for (int i = 0; i < ss.slots; i++) {
+                Slab s = ss.slabAcquire(i);
+                if (s != null) {
+                    visitor.accept(s);
+                }
+            }
+        }
+    }
+
+    /** Walks every SuperSlab and slab and checks their invariants and their registration. */
+    public void check() {
+        if (closed) {
+            throw new IllegalStateException("the heap is closed");
+        }
+        for (SuperSlab ss : pool.all()) {
+            if (Registry.lookup(ss.base) != ss || Registry.lookup(ss.base + SuperSlab.SIZE - 1) != ss) {
+                throw new HeapCorruptionException(ss.base, ss + " is not registered as itself");
+            }
+        }
+        forEachSlab(s -> {
+            String problem = s.checkInvariants();
+            if (problem != null) {
+                throw new HeapCorruptionException(s.base, s + ": " + problem);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ maintenance and close
+
+    /** Called by the maintenance thread: reaps dead threads' heaps, reclaims abandoned memory, purges. */
+    void maintain() {
+        synchronized (maintenanceLock) {
+            if (closed) {
+                return;
+            }
+            heaps.reapDead();
+            pool.reclaimAbandoned();
+            long now = System.nanoTime();
+            pool.purge(now);
+            big.purge(now);
+        }
+    }
+
+    public void close() {
+        List<Throwable> failures;
+        synchronized (maintenanceLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            heaps.forgetAll();
+            failures = new ArrayList<>(pool.releaseAll());
+            failures.addAll(big.releaseAll());
+        }
+        if (!failures.isEmpty()) {
+            HakMemException e = new HakMemException("close: " + failures.size()
+                    + " mappings could not be released", failures.getFirst());
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.hakmem.heap;
+
+import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.slab.SuperSlab;
+import dev.hakmem.slab.SuperSlabPool;
+import dev.hakmem.stats.ClassCounters;
+import dev.hakmem.stats.Events;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All heaps of one allocator: one per platform thread (created on first use, found through a ThreadLocal), and a
+ * fixed set shared by virtual threads.
+ *
+ * <p>Virtual threads never get a heap each: a million of them would mean a million heaps, each holding slabs. A
+ * virtual thread uses shared heap {@code threadId mod n} under that heap's lock. The lock is uncontended in the
+ * common case, since n defaults to twice the number of carriers; the cost (a CAS to lock, a store to unlock) is
+ * paid only by virtual threads.
+ *
+ * <p>Thread death: Java has no hook for it. Each platform heap holds its thread weakly; {@link #reapDead} (run by
+ * the maintenance thread, and before a heap maps new memory) finds heaps whose thread is gone and abandons their
+ * SuperSlabs to the pool's queue, where other heaps adopt them and the maintenance thread reclaims empty ones.
+ */
+public final class HeapSet {
+    private static final long REAP_INTERVAL_NANOS = 10_000_000L;
+
+    private final SizeClasses classes;
+    private final SuperSlabPool pool;
+    private final Events events;
+    /** Counts of heaps that are gone, folded in when they die. */
+    private final ClassCounters retired;
+    private final ThreadLocal<ThreadHeap> local = ThreadLocal.withInitial(this::newPlatformHeap);
+    private final ThreadHeap[] shared;
+    /** Live platform heaps. Guarded by this. */
+    private final ArrayList<ThreadHeap> platform = new ArrayList<>();
+    private volatile long lastReap;
+
+    public HeapSet(SizeClasses classes, SuperSlabPool pool, Events events, ClassCounters retired, int sharedHeaps) {
+        this.classes = classes;
+        this.pool = pool;
+        this.events = events;
+        this.retired = retired;
+        this.shared = new ThreadHeap[sharedHeaps];
+        for (int i = 0; i < sharedHeaps; i++) {
+            shared[i] = new ThreadHeap(this, classes, pool, null, true);
+            events.heapsCreated.increment();
+        }
+    }
+
+    /** The calling thread's heap. For a shared heap the caller must hold its lock while using it. */
+    public ThreadHeap current() {
+        Thread t = Thread.currentThread();
+        return t.isVirtual() ? sharedFor(t) : local.get();
+    }
+
+    private ThreadHeap sharedFor(Thread t) {
+        return shared[(int) Long.remainderUnsigned(t.threadId(), shared.length)];
+    }
+
+    private ThreadHeap newPlatformHeap() {
+        ThreadHeap h = new ThreadHeap(this, classes, pool, Thread.currentThread(), false);
+        synchronized (this) {
+            platform.add(h);
+        }
+        events.heapsCreated.increment();
+        return h;
+    }
+
+    /**
+     * A freer found {@code ss} abandoned after pushing a block onto one of its slabs: the caller's heap adopts it,
+     * so a block freed after its owner died is reclaimed by a live thread rather than waiting for anyone.
+     */
+    public void adoptOnFree(SuperSlab ss) {
+        ThreadHeap h = current();
+        if (h.lock != null) {
+            h.lock.lock();
+        }
+        try {
+            if (pool.tryClaim(ss)) {
+                h.adopt(ss);
+            }
+        } finally {
+            if (h.lock != null) {
+                h.lock.unlock();
+            }
+        }
+    }
+
+    /** Reaps dead threads' heaps, at most once per interval; called before mapping new memory. */
+    void reapIfDue() {
+        long now = System.nanoTime();
+        if (now - lastReap >= REAP_INTERVAL_NANOS) {
+            lastReap = now;
+            reapDead();
+        }
+    }
+
+    /** Abandons the heaps whose thread died; returns how many. */
+    public int reapDead() {
+        List<ThreadHeap> dead = new ArrayList<>();
+        synchronized (this) {
+            // Folded under the lock that sumCounters takes, so a snapshot counts a dying heap exactly once.
+            platform.removeIf(h -> {
+                Thread t = h.thread.get();
+                boolean gone = t == null || !t.isAlive();
+                if (gone) {
+                    retired.add(h.counters);
+                    dead.add(h);
+                }
+                return gone;
+            });
+        }
+        for (ThreadHeap h : dead) {
+            h.abandonAll();
+            events.heapsAbandoned.increment();
+        }
+        return dead.size();
+    }
+
+    /** Adds the counts of every heap, live or gone, into {@code into} (racy reads; exact when quiescent). */
+    public synchronized void sumCounters(ClassCounters into) {
+        into.add(retired);
+        for (ThreadHeap h : shared) {
+            into.add(h.counters);
+        }
+        for (ThreadHeap h : platform) {
+            into.add(h.counters);
+        }
+    }
+
+    /** Close: every heap drops its slabs, so later use refills and finds the pool closed. */
+    public void forgetAll() {
+        synchronized (this) {
+            for (ThreadHeap h : platform) {
+                h.forgetAll();
+            }
+        }
+        for (ThreadHeap h : shared) {
+            h.forgetAll();
+        }
+        local.remove();
+    }
+}

@@ -1,0 +1,309 @@
+package dev.hakmem.heap;
+
+import dev.hakmem.os.Mem;
+import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.slab.Slab;
+import dev.hakmem.slab.SuperSlab;
+import dev.hakmem.slab.SuperSlabPool;
+import dev.hakmem.stats.ClassCounters;
+
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A heap: the SuperSlabs one platform thread owns (or that a group of virtual threads shares, under
+ * {@link #lock}), its current slab per size class, and its other slabs per class.
+ *
+ * <p>The per-class "cache" is the current slab's own free list: allocation pops it (or carves the next never-used
+ * block), local free pushes onto it; no atomic instruction on either path. When the current slab runs dry the
+ * refill takes a whole batch at once: the slab's remote frees in one swap, or another slab with space.
+ *
+ * <p>Only the owner calls the methods here (for a shared heap: whoever holds {@link #lock}); after the owner's
+ * thread died, the reaper, which sees everything the dead thread did (thread termination happens-before
+ * {@code isAlive()} returning false).
+ */
+public final class ThreadHeap {
+    final HeapSet set;
+    private final SizeClasses classes;
+    private final SuperSlabPool pool;
+    /** The owning platform thread, weakly: the heap must not keep a dead thread alive. Null for shared heaps. */
+    final WeakReference<Thread> thread;
+    /** Held around every operation on a heap shared by virtual threads; null for a platform thread's heap. */
+    public final ReentrantLock lock;
+
+    /** Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill. */
+    private final Slab[] current;
+    /** Per class, the other slabs this heap owns (each knows its index here, for O(1) removal). */
+    private final ArrayList<Slab>[] others;
+    /** Per class, where the next search for a slab with space starts (round robin). */
+    private final int[] cursor;
+    private final ArrayList<SuperSlab> superSlabs = new ArrayList<>();
+    final ClassCounters counters;
+
+    @SuppressWarnings("unchecked")
+    ThreadHeap(HeapSet set, SizeClasses classes, SuperSlabPool pool, Thread owner, boolean shared) {
+        this.set = set;
+        this.classes = classes;
+        this.pool = pool;
+        this.thread = shared ? null : new WeakReference<>(owner);
+        this.lock = shared ? new ReentrantLock() : null;
+        this.current = new Slab[classes.count()];
+        java.util.Arrays.fill(current, Slab.SENTINEL);
+        this.others = new ArrayList[classes.count()];
+        for (int c = 0; c < others.length; c++) {
+            others[c] = new ArrayList<>();
+        }
+        this.cursor = new int[classes.count()];
+        this.counters = new ClassCounters(classes.count());
+    }
+
+    public boolean isShared() {
+        return lock != null;
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    /** Hot path: a block of class {@code cls}. */
+    public long malloc(int cls) {
+        Slab s = current[cls];
+        int b = s.popFree();
+        if (b < 0) {
+            s = slabWithSpace(cls);
+            b = take(s);
+        }
+        counters.mallocs[cls]++;
+        return s.address(b);
+    }
+
+    /** A zeroed block of class {@code cls}: memory never used since the OS zeroed it is not cleared again. */
+    public long calloc(int cls) {
+        Slab s = current[cls];
+        int b = s.popFree();
+        boolean zero = false;
+        if (b < 0) {
+            s = slabWithSpace(cls);
+            b = s.popFree();
+            if (b < 0) {
+                b = s.carve();
+                zero = s.carvedZero();
+            }
+        }
+        counters.mallocs[cls]++;
+        long address = s.address(b);
+        if (!zero) {
+            Mem.fill(address, s.blockSize, (byte) 0);
+        }
+        return address;
+    }
+
+    /**
+     * The current slab's free list is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
+     * before it extends), else carve its never-used blocks, else refill from another slab.
+     */
+    private Slab slabWithSpace(int cls) {
+        Slab s = current[cls];
+        drain(s);
+        return s.hasFree() ? s : refill(cls);
+    }
+
+    /** A block from a slab that has space. */
+    private static int take(Slab s) {
+        int b = s.popFree();
+        if (b < 0) {
+            b = s.carve();
+        }
+        assert b >= 0 : s;
+        return b;
+    }
+
+    // ------------------------------------------------------------------ free
+
+    /** Hot path: frees block {@code b} of slab {@code s}, which this heap owns. Returns a {@code Slab} outcome. */
+    public int freeLocal(Slab s, int b) {
+        int outcome = s.freeLocal(b);
+        if (outcome == Slab.FREED) {
+            counters.frees[s.cls]++;
+            if (s.used() == 0 && s != current[s.cls]) {
+                retire(s);
+            }
+        }
+        return outcome;
+    }
+
+    // ------------------------------------------------------------------ refill
+
+    /** Slow path: makes a slab with space the current one for {@code cls}, and returns it. */
+    Slab refill(int cls) {
+        pool.checkOpen();
+        Slab s = findSlabWithSpace(cls);
+        while (s == null && adoptOne()) {
+            s = findSlabWithSpace(cls);
+        }
+        if (s == null) {
+            s = carveSlab(cls);
+        }
+        makeCurrent(cls, s);
+        return s;
+    }
+
+    /** The current slab after draining its remote frees, else the first other slab of the class with space. */
+    private Slab findSlabWithSpace(int cls) {
+        Slab cur = current[cls];
+        if (cur != Slab.SENTINEL) {
+            drain(cur);
+            if (cur.hasFree()) {
+                return cur;
+            }
+        }
+        ArrayList<Slab> list = others[cls];
+        int n = list.size();
+        for (int k = 0; k < n; k++) {
+            int i = (cursor[cls] + k) % n;
+            Slab s = list.get(i);
+            drain(s);
+            if (s.hasFree()) {
+                cursor[cls] = i;
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void drain(Slab s) {
+        if (s.hasRemote()) {
+            int n = s.drain();
+            counters.frees[s.cls] += n;
+            counters.remoteFrees[s.cls] += n;
+        }
+    }
+
+    private void makeCurrent(int cls, Slab s) {
+        Slab old = current[cls];
+        if (old == s) {
+            return;
+        }
+        if (s.listIndex() >= 0) {
+            removeFromList(s);
+        }
+        current[cls] = s;
+        if (old != Slab.SENTINEL) {
+            if (old.used() == 0) {
+                retire(old);
+            } else {
+                addToList(old);
+            }
+        }
+    }
+
+    /** A new slab for {@code cls} in a SuperSlab this heap owns, or in one it acquires from the pool. */
+    private Slab carveSlab(int cls) {
+        int shift = classes.slabShift(cls);
+        SuperSlab target = null;
+        for (SuperSlab ss : superSlabs) {
+            if (ss.slabShift == shift && ss.hasFreeSlot()) {
+                target = ss;
+                break;
+            }
+        }
+        if (target == null) {
+            set.reapIfDue();
+            target = pool.acquire(shift, this, isShared() ? null : Thread.currentThread());
+            superSlabs.add(target);
+        }
+        int slot = target.nextFreeSlot();
+        if (target.isDecommitted(slot)) {
+            try {
+                pool.commitSlot(target, slot);
+            } catch (RuntimeException | Error e) {
+                if (target.isEmpty()) {
+                    superSlabs.remove(target);
+                    pool.giveBack(target);
+                }
+                throw e;
+            }
+        }
+        return target.carve(cls, classes.blockSize(cls));
+    }
+
+    /** An empty slab leaves this heap: its slot goes back to its SuperSlab, an empty SuperSlab to the pool. */
+    private void retire(Slab s) {
+        assert s.used() == 0 && s != current[s.cls] : s;
+        if (s.listIndex() >= 0) {
+            removeFromList(s);
+        }
+        SuperSlab ss = s.superSlab;
+        // Slots of 512 KiB and more give their pages back at once: worth a syscall, and no longer touched.
+        boolean givenBack = ss.slabShift >= SizeClasses.MEDIUM_SHIFT && pool.decommitSlab(s);
+        ss.retire(s, givenBack);
+        if (ss.isEmpty()) {
+            superSlabs.remove(ss);
+            pool.giveBack(ss);
+        }
+    }
+
+    private void addToList(Slab s) {
+        ArrayList<Slab> list = others[s.cls];
+        s.setListIndex(list.size());
+        list.add(s);
+    }
+
+    private void removeFromList(Slab s) {
+        ArrayList<Slab> list = others[s.cls];
+        int i = s.listIndex();
+        Slab last = list.removeLast();
+        if (last != s) {
+            list.set(i, last);
+            last.setListIndex(i);
+        }
+        s.setListIndex(-1);
+    }
+
+    // ------------------------------------------------------------------ adoption and abandonment
+
+    /** Adopts one abandoned SuperSlab of the heap set, if any. */
+    private boolean adoptOne() {
+        SuperSlab ss = pool.pollAbandoned();
+        if (ss == null) {
+            return false;
+        }
+        adopt(ss);
+        return true;
+    }
+
+    /** Takes over a SuperSlab this heap just won by CAS: drains its slabs and files them by class. */
+    void adopt(SuperSlab ss) {
+        ss.setOwnerOpaque(this, isShared() ? null : Thread.currentThread());
+        superSlabs.add(ss);
+        for (int i = 0; i < ss.slots; i++) {
+            Slab s = ss.slabAcquire(i);
+            if (s != null) {
+                drain(s);
+                if (s.used() == 0) {
+                    retire(s);
+                } else {
+                    addToList(s);
+                }
+            }
+        }
+    }
+
+    /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free lists intact. */
+    void abandonAll() {
+        for (SuperSlab ss : superSlabs) {
+            pool.abandon(ss);
+        }
+        forgetAll();
+    }
+
+    /** Close: forget every slab (their memory is about to be unmapped), so later use goes to refill and throws. */
+    void forgetAll() {
+        superSlabs.clear();
+        for (int c = 0; c < current.length; c++) {
+            current[c] = Slab.SENTINEL;
+            // The slabs outlive this heap (an adopter files them in its own lists): leave no index of ours behind.
+            others[c].forEach(s -> s.setListIndex(-1));
+            others[c].clear();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.hakmem.os;
+
+import dev.hakmem.PageSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Pages from the Linux kernel: mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE), madvise(MADV_DONTNEED), munmap,
+ * called through FFM downcalls with errno captured. MAP_NORESERVE keeps reservations from counting against
+ * overcommit until touched; DONTNEED on private anonymous memory drops the pages, which read as zero afterwards.
+ */
+public final class MmapPageSource implements PageSource {
+    // Linux values, the same on x86_64 and aarch64.
+    private static final int PROT_READ = 1;
+    private static final int PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_NORESERVE = 0x4000;
+    private static final int MADV_DONTNEED = 4;
+    private static final long PAGE = 4096;
+
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(PathElement.groupElement("errno"));
+
+    private final MethodHandle mmap;
+    private final MethodHandle munmap;
+    private final MethodHandle madvise;
+
+    private MmapPageSource(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise) {
+        this.mmap = mmap;
+        this.munmap = munmap;
+        this.madvise = madvise;
+    }
+
+    /** The kernel's source, or empty where the C library has no mmap. */
+    static Optional<PageSource> load() {
+        Linker linker = Linker.nativeLinker();
+        var libc = linker.defaultLookup();
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        var mmap = libc.find("mmap");
+        var munmap = libc.find("munmap");
+        var madvise = libc.find("madvise");
+        if (mmap.isEmpty() || munmap.isEmpty() || madvise.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new MmapPageSource(
+                linker.downcallHandle(mmap.get(),
+                        FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+                        errno),
+                linker.downcallHandle(munmap.get(), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), errno),
+                linker.downcallHandle(madvise.get(),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno)));
+    }
+
+    @Override
+    public long reserve(long size, long alignment) {
+        if (size <= 0 || size % PAGE != 0 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("reserve(" + size + ", " + alignment + ")");
+        }
+        if (alignment <= PAGE) {
+            return map(size);
+        }
+        // Over-map by the alignment and trim both ends: the kernel has no aligned mmap.
+        long span = Math.addExact(size, alignment);
+        long raw = map(span);
+        long aligned = (raw + alignment - 1) & -alignment;
+        long head = aligned - raw;
+        long tail = span - head - size;
+        if (head > 0) {
+            unmap(raw, head);
+        }
+        if (tail > 0) {
+            unmap(aligned + size, tail);
+        }
+        return aligned;
+    }
+
+    @Override
+    public void commit(long address, long size) {
+        // Reservations are readable and writable from the start; pages fault in on first touch.
+    }
+
+    @Override
+    public void decommit(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) madvise.invokeExact(state, address, size, MADV_DONTNEED);
+            if (rc != 0) {
+                throw new OsException("madvise(0x" + Long.toHexString(address) + ", " + size + ", MADV_DONTNEED)",
+                        (int) ERRNO.get(state, 0L));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public void release(long address, long size) {
+        unmap(address, size);
+    }
+
+    @Override
+    public long pageSize() {
+        return PAGE;
+    }
+
+    private long map(long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            long address = (long) mmap.invokeExact(state, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            if (address == -1L) {
+                throw new OsException("mmap(" + size + ")", (int) ERRNO.get(state, 0L));
+            }
+            return address;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private void unmap(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) munmap.invokeExact(state, address, size);
+            if (rc != 0) {
+                throw new OsException("munmap(0x" + Long.toHexString(address) + ", " + size + ")",
+                        (int) ERRNO.get(state, 0L));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "mmap";
+    }
+}

@@ -1,0 +1,125 @@
+package dev.hakmem.slab;
+
+import dev.hakmem.HakMemStats.Tier;
+import dev.hakmem.pool.PoolClasses;
+import dev.hakmem.tiny.TinyClasses;
+
+import java.util.Arrays;
+
+/**
+ * Every size class served from slabs: Tiny's, then the pools' (which depend on W_MAX). Maps a size to its class in
+ * O(1) with two lookup tables, and gives each class its slab geometry.
+ *
+ * <p>Slab sizes: up to 8 KiB blocks live in 64 KiB slabs (32 per SuperSlab), up to 64 KiB in 512 KiB slabs (4 per
+ * SuperSlab), larger ones in a whole 2 MiB SuperSlab. A slab always holds at least two blocks and at most 4096, so
+ * block indices fit in a {@code char}.
+ */
+public final class SizeClasses {
+    public static final int SMALL_SHIFT = 16;
+    public static final int MEDIUM_SHIFT = 19;
+    public static final int LARGE_SHIFT = 21;
+    /** Exact division by block size through multiplication: {@code off / bs == (off * recip) >>> RECIP_SHIFT}. */
+    static final int RECIP_SHIFT = 42;
+    /** Alignments up to the SuperSlab size can be served from slabs. */
+    public static final int MAX_ALIGN_LOG = LARGE_SHIFT;
+
+    private final int count;
+    private final int[] blockSize;
+    private final int[] slabShift;
+    private final Tier[] tier;
+    private final short[] tinyIndex;
+    private final short[] poolIndex;
+    /** [log2 alignment][class] -> smallest class at least as large whose blocks all have that alignment, or -1. */
+    private final short[][] alignedClass;
+
+    public SizeClasses(double wMax) {
+        int[] tiny = TinyClasses.sizes();
+        int[] pool = PoolClasses.sizes(wMax);
+        count = tiny.length + pool.length;
+        if (count > Short.MAX_VALUE) {
+            throw new IllegalArgumentException("too many size classes for W_MAX " + wMax + ": " + count);
+        }
+        blockSize = new int[count];
+        System.arraycopy(tiny, 0, blockSize, 0, tiny.length);
+        System.arraycopy(pool, 0, blockSize, tiny.length, pool.length);
+        slabShift = new int[count];
+        tier = new Tier[count];
+        for (int c = 0; c < count; c++) {
+            int bs = blockSize[c];
+            slabShift[c] = bs <= (8 << 10) ? SMALL_SHIFT : bs <= PoolClasses.MID_MAX ? MEDIUM_SHIFT : LARGE_SHIFT;
+            tier[c] = bs <= TinyClasses.MAX ? Tier.TINY : bs <= PoolClasses.MID_MAX ? Tier.MID : Tier.LARGE;
+        }
+        tinyIndex = new short[TinyClasses.MAX / 16 + 1];
+        fillIndex(tinyIndex, 16, 0);
+        poolIndex = new short[PoolClasses.MAX / PoolClasses.GRANULE + 1];
+        fillIndex(poolIndex, PoolClasses.GRANULE, tiny.length);
+        alignedClass = new short[MAX_ALIGN_LOG + 1][count];
+        for (int k = 0; k <= MAX_ALIGN_LOG; k++) {
+            long align = 1L << k;
+            for (int c = count - 1; c >= 0; c--) {
+                boolean fits = blockSize[c] % align == 0 && align <= (1L << slabShift[c]);
+                alignedClass[k][c] = (short) (fits ? c : c == count - 1 ? -1 : alignedClass[k][c + 1]);
+            }
+        }
+    }
+
+    /** Entry i holds the smallest class of at least {@code i * granule} bytes, searching from class {@code from}. */
+    private void fillIndex(short[] index, int granule, int from) {
+        int c = from;
+        for (int i = 0; i < index.length; i++) {
+            long size = (long) i * granule;
+            while (c < count && blockSize[c] < size) {
+                c++;
+            }
+            index[i] = (short) Math.min(c, count - 1);
+        }
+    }
+
+    public int count() {
+        return count;
+    }
+
+    /** The largest size served from slabs; larger requests go to the Big tier. */
+    public long maxSize() {
+        return PoolClasses.MAX;
+    }
+
+    /** The class of a size in [0, maxSize()]. Tiny: one table on 16-byte steps; pools: one on 64-byte steps. */
+    public int classOf(long size) {
+        return size <= TinyClasses.MAX
+                ? tinyIndex[(int) (size + 15) >>> 4]
+                : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
+    }
+
+    /** The smallest class holding {@code size} bytes whose every block is aligned to {@code 2^alignLog}, or -1. */
+    public int alignedClassOf(long size, int alignLog) {
+        return alignLog > MAX_ALIGN_LOG ? -1 : alignedClass[alignLog][classOf(size)];
+    }
+
+    public int blockSize(int cls) {
+        return blockSize[cls];
+    }
+
+    public int slabShift(int cls) {
+        return slabShift[cls];
+    }
+
+    public Tier tier(int cls) {
+        return tier[cls];
+    }
+
+    /** Blocks per slab of this class. */
+    public int capacity(int cls) {
+        return (1 << slabShift[cls]) / blockSize[cls];
+    }
+
+    /** {@code floor(2^42 / bs) + 1}: exact for every offset below 2^21 and block size below 2^21. */
+    static long reciprocal(int blockSize) {
+        return (1L << RECIP_SHIFT) / blockSize + 1;
+    }
+
+    @Override
+    public String toString() {
+        return "SizeClasses" + Arrays.toString(blockSize);
+    }
+}

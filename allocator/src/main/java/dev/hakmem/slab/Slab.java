@@ -1,0 +1,428 @@
+package dev.hakmem.slab;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One slab: a run of equal blocks of one size class inside a {@link SuperSlab}. All of its metadata lives on the Java
+ * heap, out of reach of stray native writes, so a use-after-free or an overflow in user code can never corrupt a
+ * free list into handing out a wild address.
+ *
+ * <h2>State and invariants</h2>
+ * A block {@code b} (index in {@code [0, capacity)}) has two bits in {@link #bits}: <i>allocated</i>
+ * ({@code bits[2w]}) and <i>claimed</i> ({@code bits[2w+1]}), with {@code w = b >>> 6}. Between operations of the
+ * owner:
+ * <pre>
+ *   b >= carved                          : never handed out since the slab was carved; both bits 0
+ *   b on the local free list              : allocated 0, claimed 0
+ *   b handed out                          : allocated 1, claimed 0
+ *   b on the remote-free stack            : allocated 1, claimed 1   (freed by another thread, not yet drained)
+ *
+ *   used == popcount(allocated)
+ *   used + |local free list| + (capacity - carved) == capacity
+ * </pre>
+ * so {@code used - |remote stack|} is the number of blocks the program holds, and a free of a block whose allocated
+ * bit is 0, or whose claimed bit is 1, is a double free, detected exactly.
+ *
+ * <h2>Threads</h2>
+ * The owner (the heap whose SuperSlab this is) alone touches {@code freeHead}, {@code carved}, {@code used} and the
+ * allocated words, with plain reads and opaque writes (opaque so that other threads' racy reads of a word see a
+ * whole value, never a compiler-cached one). Any thread may free a block remotely: it claims the block's bit with
+ * one atomic OR (of racing frees of one block exactly one wins), then pushes the block onto the lock-free MPSC
+ * stack headed by {@code remoteHead} with one CAS. The owner takes the whole stack with one atomic swap.
+ * The stack's links live in {@link #next}, the same array as the local free list's: a block is on at most one of
+ * the two lists at a time.
+ */
+public final class Slab {
+    /** "No block": end of a list. Above any index, since capacity <= 4096. */
+    public static final int NIL = 0xFFFF;
+
+    /** Outcome of a free: the block went back. */
+    public static final int FREED = 0;
+    /** Outcome of a free: the block was not allocated (a double free, or never handed out). */
+    public static final int NOT_ALLOCATED = 1;
+    /** Outcome of a free: another thread freed the block already and the owner has not drained it yet. */
+    public static final int ALREADY_CLAIMED = 2;
+
+    /** A slab with nothing to hand out: every heap's initial current slab, so the fast path needs no null check. */
+    public static final Slab SENTINEL = sentinel();
+
+    private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle REMOTE_HEAD;
+
+    static {
+        try {
+            REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The SuperSlab this slab is carved from, and its slot there. */
+    public final SuperSlab superSlab;
+    public final int slot;
+    /** First block's address; the slab's slot is {@code 1 << superSlab.slabShift} bytes. */
+    public final long base;
+    public final int cls;
+    public final int blockSize;
+    public final int capacity;
+    private final long recip;
+
+    /** Links of the local free list and of the remote stack, by block index; NIL ends a list. */
+    private final char[] next;
+    /** Per 64 blocks: [2w] allocated bits (owner writes), [2w+1] claimed bits (atomic OR by freers). */
+    private final long[] bits;
+
+    // ---- owner-only state: plain fields, see the class comment ----
+    private int freeHead = NIL;
+    private int carved;
+    private int used;
+    /** Blocks at index >= carved read as zero (the slot was fresh or decommitted when the slab was carved). */
+    private final boolean zeroTail;
+    /** Position in the owner's list of slabs of this class, or -1 (current slab, or none). */
+    private int listIndex = -1;
+    /** Double frees that raced and were only noticed when draining (counted, the block kept consistent). */
+    private int lateDoubleFrees;
+
+    /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
+    @SuppressWarnings("unused")
+    private volatile int remoteHead = NIL;
+
+    Slab(SuperSlab superSlab, int slot, int cls, int blockSize, boolean zeroTail) {
+        this.superSlab = superSlab;
+        this.slot = slot;
+        this.base = superSlab.base + ((long) slot << superSlab.slabShift);
+        this.cls = cls;
+        this.blockSize = blockSize;
+        this.capacity = (1 << superSlab.slabShift) / blockSize;
+        this.recip = SizeClasses.reciprocal(blockSize);
+        this.next = new char[capacity];
+        this.bits = new long[2 * ((capacity + 63) >>> 6)];
+        this.zeroTail = zeroTail;
+        assert capacity >= 2 && capacity < NIL : capacity;
+    }
+
+    private static Slab sentinel() {
+        // Never registered, so no free can reach it.
+        SuperSlab nowhere = new SuperSlab(0, SuperSlab.SIZE, SizeClasses.SMALL_SHIFT, false, false);
+        Slab s = new Slab(nowhere, 0, 0, 16, false);
+        s.carved = s.capacity;
+        return s;
+    }
+
+    // ------------------------------------------------------------------ addresses
+
+    /** The index of the block starting at {@code address} (inside this slab's slot), or -1 if none starts there. */
+    public int indexOf(long address) {
+        long off = address - base;
+        int b = (int) ((off * recip) >>> SizeClasses.RECIP_SHIFT);
+        return (long) b * blockSize == off && b < capacity ? b : -1;
+    }
+
+    public long address(int b) {
+        return base + (long) b * blockSize;
+    }
+
+    // ------------------------------------------------------------------ owner: allocate
+
+    /**
+     * Owner: takes a block from the local free list, or -1 if it is empty. A popped block must have both bits 0;
+     * if not (only possible after a racing double free in user code) the list is rebuilt from the bitmaps, which
+     * are the truth, and the pop retried.
+     */
+    public int popFree() {
+        int b = freeHead;
+        if (b == NIL) {
+            return -1;
+        }
+        int w = b >>> 6;
+        long bit = 1L << b;
+        if (b >= carved || ((bits[2 * w] | claimedOpaque(w)) & bit) != 0) {
+            rebuildFreeList();
+            return popFree();
+        }
+        freeHead = next[b];
+        markAllocated(w, bit);
+        return b;
+    }
+
+    /** Owner: hands out the next never-used block, or -1 if the slab is fully carved. */
+    public int carve() {
+        if (carved == capacity) {
+            return -1;
+        }
+        int b = carved++;
+        markAllocated(b >>> 6, 1L << b);
+        return b;
+    }
+
+    /** Whether a block at index {@code b}, just carved, reads as zero. */
+    public boolean carvedZero() {
+        return zeroTail;
+    }
+
+    private void markAllocated(int w, long bit) {
+        setAllocatedOpaque(w, bits[2 * w] | bit);
+        used++;
+    }
+
+    /** Owner: whether a block can be handed out without draining. */
+    public boolean hasFree() {
+        return freeHead != NIL || carved < capacity;
+    }
+
+    /** Blocks allocated, including those freed remotely and not yet drained. */
+    public int used() {
+        return used;
+    }
+
+    // ------------------------------------------------------------------ owner: free
+
+    /** Owner: frees block {@code b} onto the local free list. No atomic instruction. */
+    public int freeLocal(int b) {
+        int w = b >>> 6;
+        long bit = 1L << b;
+        long a = bits[2 * w];
+        if ((a & bit) == 0) {
+            return NOT_ALLOCATED;
+        }
+        if ((claimedOpaque(w) & bit) != 0) {
+            return ALREADY_CLAIMED;
+        }
+        setAllocatedOpaque(w, a & ~bit);
+        used--;
+        next[b] = (char) freeHead;
+        freeHead = b;
+        return FREED;
+    }
+
+    // ------------------------------------------------------------------ any thread: remote free
+
+    /**
+     * Any thread: frees block {@code b} of a slab it does not own. One atomic OR claims the block, one CAS (retried
+     * under contention) pushes it on the MPSC stack.
+     */
+    public int freeRemote(int b) {
+        int w = b >>> 6;
+        long bit = 1L << b;
+        // Claim first, then read allocated: the owner's drain clears allocated before it releases the claim, so a
+        // claim that wins after that release also sees allocated == 0 (hb through the claim word's atomic ops).
+        long prev = claimOr(w, bit);
+        if ((prev & bit) != 0) {
+            return ALREADY_CLAIMED;
+        }
+        if ((allocatedOpaque(w) & bit) == 0) {
+            claimAndNot(w, bit);
+            return NOT_ALLOCATED;
+        }
+        int h;
+        do {
+            h = remoteHeadOpaque();
+            // plain: published to the owner by the CAS below (volatile, so release) and its swap (acquire).
+            next[b] = (char) h;
+        } while (!casRemoteHead(h, b));
+        return FREED;
+    }
+
+    /** Any thread: whether the remote stack has blocks to drain. */
+    public boolean hasRemote() {
+        return remoteHeadOpaque() != NIL;
+    }
+
+    /**
+     * Owner: takes the whole remote stack with one swap and returns its blocks to the local free list.
+     *
+     * @return the number of blocks reclaimed
+     */
+    public int drain() {
+        int h = swapRemoteHead();
+        int n = 0;
+        boolean inconsistent = false;
+        // Bounded: a racing double free in user code could splice the lists; never loop forever on it.
+        for (int steps = 0; h != NIL; steps++) {
+            if (steps > capacity) {
+                inconsistent = true;
+                break;
+            }
+            int nx = next[h];
+            int w = h >>> 6;
+            long bit = 1L << h;
+            long a = bits[2 * w];
+            if ((a & bit) != 0) {
+                // allocated first, claim second: see freeRemote.
+                setAllocatedOpaque(w, a & ~bit);
+                claimAndNot(w, bit);
+                used--;
+                next[h] = (char) freeHead;
+                freeHead = h;
+                n++;
+            } else {
+                // A remote free raced a local free of the same block: the local one already listed it.
+                claimAndNot(w, bit);
+                lateDoubleFrees++;
+                inconsistent = true;
+            }
+            h = nx;
+        }
+        if (inconsistent) {
+            rebuildFreeList();
+        }
+        return n;
+    }
+
+    /** Owner: the local free list becomes exactly the carved blocks with both bits 0, and used the allocated count. */
+    private void rebuildFreeList() {
+        int head = NIL;
+        int allocated = 0;
+        for (int b = carved - 1; b >= 0; b--) {
+            int w = b >>> 6;
+            long bit = 1L << b;
+            if ((bits[2 * w] & bit) != 0) {
+                allocated++;
+            } else if ((claimedOpaque(w) & bit) == 0) {
+                next[b] = (char) head;
+                head = b;
+            }
+        }
+        freeHead = head;
+        used = allocated;
+    }
+
+    /** Owner: position in the owner heap's list of slabs of this class, or -1. */
+    public int listIndex() {
+        return listIndex;
+    }
+
+    public void setListIndex(int i) {
+        listIndex = i;
+    }
+
+    /** Double frees noticed only while draining. */
+    public int lateDoubleFrees() {
+        return lateDoubleFrees;
+    }
+
+    // ------------------------------------------------------------------ any thread: queries
+
+    /** Whether block {@code b} is held by the program: allocated and not claimed by a remote free. Racy but safe. */
+    public boolean isLive(int b) {
+        int w = b >>> 6;
+        long bit = 1L << b;
+        return (allocatedOpaque(w) & bit) != 0 && (claimedOpaque(w) & bit) == 0;
+    }
+
+    /** Blocks held by the program (allocated and not claimed). Exact when the slab is quiescent. */
+    public int liveCount() {
+        int n = 0;
+        for (int w = 0; w < bits.length / 2; w++) {
+            n += Long.bitCount(allocatedOpaque(w) & ~claimedOpaque(w));
+        }
+        return n;
+    }
+
+    /** Blocks freed remotely and not yet drained. Exact when the slab is quiescent. */
+    public int pendingCount() {
+        int n = 0;
+        for (int w = 0; w < bits.length / 2; w++) {
+            n += Long.bitCount(allocatedOpaque(w) & claimedOpaque(w));
+        }
+        return n;
+    }
+
+    /**
+     * Checks the invariants of the class comment, walking both lists. For a quiescent slab, or by its owner.
+     *
+     * @return null when they hold, else what is wrong
+     */
+    public String checkInvariants() {
+        int allocated = 0;
+        for (int w = 0; w < bits.length / 2; w++) {
+            allocated += Long.bitCount(allocatedOpaque(w));
+            long claimedOnly = claimedOpaque(w) & ~allocatedOpaque(w);
+            if (claimedOnly != 0) {
+                return "block " + (64 * w + Long.numberOfTrailingZeros(claimedOnly)) + " claimed but not allocated";
+            }
+        }
+        if (allocated != used) {
+            return "used " + used + " but " + allocated + " allocated bits";
+        }
+        boolean[] seen = new boolean[capacity];
+        int free = 0;
+        for (int b = freeHead; b != NIL; b = next[b]) {
+            if (b >= carved || seen[b]) {
+                return "free list reaches block " + b + (b >= carved ? " beyond carved " + carved : " twice");
+            }
+            if (!isFreeState(b)) {
+                return "free-list block " + b + " has its allocated or claimed bit set";
+            }
+            seen[b] = true;
+            free++;
+        }
+        for (int b = carved; b < capacity; b++) {
+            if (!isFreeState(b)) {
+                return "uncarved block " + b + " has a bit set";
+            }
+        }
+        if (used + free + (capacity - carved) != capacity) {
+            return "used " + used + " + free " + free + " + uncarved " + (capacity - carved) + " != capacity "
+                    + capacity;
+        }
+        int remote = 0;
+        for (int b = remoteHeadOpaque(); b != NIL && remote <= capacity; b = next[b], remote++) {
+            if (b >= carved || isLive(b) || (allocatedOpaque(b >>> 6) & (1L << b)) == 0) {
+                return "remote stack holds block " + b + " that is not allocated and claimed";
+            }
+        }
+        return pendingCount() == remote ? null : "remote stack has " + remote + " blocks, " + pendingCount()
+                + " claimed";
+    }
+
+    private boolean isFreeState(int b) {
+        int w = b >>> 6;
+        return ((allocatedOpaque(w) | claimedOpaque(w)) & (1L << b)) == 0;
+    }
+
+    // ------------------------------------------------------------------ ordering-named accessors
+
+    private long allocatedOpaque(int w) {
+        return (long) BITS.getOpaque(bits, 2 * w);
+    }
+
+    private void setAllocatedOpaque(int w, long value) {
+        BITS.setOpaque(bits, 2 * w, value);
+    }
+
+    private long claimedOpaque(int w) {
+        return (long) BITS.getOpaque(bits, 2 * w + 1);
+    }
+
+    /** Volatile atomic OR: the claim. */
+    private long claimOr(int w, long bit) {
+        return (long) BITS.getAndBitwiseOr(bits, 2 * w + 1, bit);
+    }
+
+    /** Volatile atomic AND-NOT: releases a claim. Atomic because freers set other bits of the word concurrently. */
+    private void claimAndNot(int w, long bit) {
+        BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~bit);
+    }
+
+    private int remoteHeadOpaque() {
+        return (int) REMOTE_HEAD.getOpaque(this);
+    }
+
+    /** Volatile CAS: releases the pusher's write of next[b] to the owner's swap. */
+    private boolean casRemoteHead(int expected, int b) {
+        return REMOTE_HEAD.compareAndSet(this, expected, b);
+    }
+
+    /** Volatile swap: acquires every push that happened before it. */
+    private int swapRemoteHead() {
+        return (int) REMOTE_HEAD.getAndSet(this, NIL);
+    }
+
+    @Override
+    public String toString() {
+        return "Slab[class " + cls + ", " + blockSize + " B x " + capacity + " at 0x" + Long.toHexString(base)
+                + ", used " + used + ", carved " + carved + "]";
+    }
+}

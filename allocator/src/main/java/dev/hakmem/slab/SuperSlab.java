@@ -1,0 +1,206 @@
+package dev.hakmem.slab;
+
+import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.registry.Region;
+import dev.hakmem.registry.Registry;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A 2 MiB-aligned region split into {@code 2^(21 - slabShift)} equal slots, each holding at most one {@link Slab}.
+ * Its geometry is final; a SuperSlab re-carved for another slab size is a new object registered over the old.
+ *
+ * <h2>Ownership</h2>
+ * A SuperSlab belongs to one heap at a time, which alone carves and retires its slabs and allocates from them.
+ * {@code ownerThread} is that heap's platform thread, or null (a heap shared by virtual threads, or no owner):
+ * a thread that reads itself there is the owner, since only the owner writes itself in and only its death (or its
+ * own give-back) takes it out. The life cycle, driven by CAS on {@code state}:
+ * <pre>
+ *   OWNED --(owner's thread died)--> ABANDONED --(CAS by an adopter)--> OWNED
+ *                                    ABANDONED --(CAS by the maintenance thread)--> RECLAIMING --> ABANDONED | POOLED
+ *   OWNED --(every slab retired)--> POOLED --(acquired)--> OWNED;   POOLED --(beyond the budget)--> RELEASED
+ * </pre>
+ */
+public final class SuperSlab extends Region {
+    public static final long SIZE = Registry.CHUNK;
+
+    public static final int OWNED = 0;
+    public static final int ABANDONED = 1;
+    public static final int RECLAIMING = 2;
+    public static final int POOLED = 3;
+    public static final int RELEASED = 4;
+
+    private static final VarHandle SLABS = MethodHandles.arrayElementVarHandle(Slab[].class);
+    private static final VarHandle STATE;
+    private static final VarHandle OWNER_THREAD;
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(SuperSlab.class, "state", int.class);
+            OWNER_THREAD = l.findVarHandle(SuperSlab.class, "ownerThread", Thread.class);
+            OWNER = l.findVarHandle(SuperSlab.class, "owner", ThreadHeap.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    public final int slabShift;
+    public final int slots;
+    private final Slab[] slabs;
+
+    // Owner-only slot bookkeeping (plain).
+    private int usedSlots;
+    /** Slot reads as zero: never written since mapped, or decommitted since. */
+    private final boolean[] zero;
+    /** Slot's pages were given back with madvise. */
+    private final boolean[] decommitted;
+
+    @SuppressWarnings("unused")
+    private volatile int state;
+    @SuppressWarnings("unused")
+    private Thread ownerThread;
+    @SuppressWarnings("unused")
+    private ThreadHeap owner;
+    /** When the SuperSlab became POOLED (System.nanoTime), for the purge delay. Guarded by the pool's lock. */
+    long pooledSince;
+
+    SuperSlab(int heapId, long base, int slabShift, boolean zero, boolean decommitted) {
+        super(heapId, base, SIZE);
+        this.slabShift = slabShift;
+        this.slots = 1 << (Registry.CHUNK_SHIFT - slabShift);
+        this.slabs = new Slab[slots];
+        this.zero = new boolean[slots];
+        this.decommitted = new boolean[slots];
+        java.util.Arrays.fill(this.zero, zero);
+        java.util.Arrays.fill(this.decommitted, decommitted);
+    }
+
+    public long slotBytes() {
+        return 1L << slabShift;
+    }
+
+    /** The slab whose slot covers {@code address} (which must be inside this SuperSlab), or null. */
+    public Slab slabAt(long address) {
+        return slabAcquire((int) ((address - base) >>> slabShift));
+    }
+
+    /** acquire: pairs with the owner's release in {@link #carve}, so a found slab is fully built. */
+    public Slab slabAcquire(int slot) {
+        return (Slab) SLABS.getAcquire(slabs, slot);
+    }
+
+    // ------------------------------------------------------------------ owner: slots
+
+    public boolean hasFreeSlot() {
+        return usedSlots < slots;
+    }
+
+    public boolean isEmpty() {
+        return usedSlots == 0;
+    }
+
+    /** Owner: carves a slab of class {@code cls} in a free slot. The caller commits the slot first if needed. */
+    public Slab carve(int cls, int blockSize) {
+        for (int i = 0; i < slots; i++) {
+            if (slabs[i] == null) {
+                Slab s = new Slab(this, i, cls, blockSize, zero[i]);
+                zero[i] = false;
+                usedSlots++;
+                // release: the slab is fully built before a freer's acquire load can find it.
+                SLABS.setRelease(slabs, i, s);
+                return s;
+            }
+        }
+        throw new IllegalStateException("no free slot in " + this);
+    }
+
+    /** Owner: the slot the next {@link #carve} takes, if its pages were given back. */
+    public int nextFreeSlot() {
+        for (int i = 0; i < slots; i++) {
+            if (slabs[i] == null) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public boolean isDecommitted(int slot) {
+        return decommitted[slot];
+    }
+
+    public void markCommitted(int slot) {
+        decommitted[slot] = false;
+    }
+
+    /** Owner: empties a slot. With {@code decommitted}, its pages were given back and it reads as zero. */
+    public void retire(Slab s, boolean pagesGivenBack) {
+        SLABS.setRelease(slabs, s.slot, null);
+        usedSlots--;
+        zero[s.slot] = pagesGivenBack;
+        decommitted[s.slot] = pagesGivenBack;
+    }
+
+    /** Bytes of slots whose pages were not given back. */
+    public long committedBytes() {
+        long n = 0;
+        for (boolean d : decommitted) {
+            n += d ? 0 : slotBytes();
+        }
+        return n;
+    }
+
+    /** Whether every slot reads as zero. */
+    public boolean allZero() {
+        for (boolean z : zero) {
+            if (!z) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Owner or pool: every slot's pages were given back. */
+    void markAllDecommitted() {
+        java.util.Arrays.fill(zero, true);
+        java.util.Arrays.fill(decommitted, true);
+    }
+
+    // ------------------------------------------------------------------ ownership
+
+    public int stateVolatile() {
+        return (int) STATE.getVolatile(this);
+    }
+
+    public void setStateRelease(int s) {
+        STATE.setRelease(this, s);
+    }
+
+    /** Volatile CAS: the one way out of ABANDONED, so exactly one adopter or reclaimer wins. */
+    public boolean casState(int expected, int next) {
+        return STATE.compareAndSet(this, expected, next);
+    }
+
+    /** Opaque: a thread only acts on seeing itself, which only it can have written. */
+    public Thread ownerThreadOpaque() {
+        return (Thread) OWNER_THREAD.getOpaque(this);
+    }
+
+    public ThreadHeap ownerOpaque() {
+        return (ThreadHeap) OWNER.getOpaque(this);
+    }
+
+    /** Sets the owner; published to other threads by the state transition that follows or precedes it. */
+    public void setOwnerOpaque(ThreadHeap heap, Thread thread) {
+        OWNER.setOpaque(this, heap);
+        OWNER_THREAD.setOpaque(this, thread);
+    }
+
+    @Override
+    public String toString() {
+        return "SuperSlab[0x" + Long.toHexString(base) + ", " + slots + " x " + slotBytes() + " B, state "
+                + stateVolatile() + "]";
+    }
+}

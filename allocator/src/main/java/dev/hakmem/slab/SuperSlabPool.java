@@ -1,0 +1,299 @@
+package dev.hakmem.slab;
+
+import dev.hakmem.HakMemOutOfMemoryError;
+import dev.hakmem.PageSource;
+import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.registry.Registry;
+import dev.hakmem.stats.ClassCounters;
+import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * One heap's SuperSlabs: maps them, keeps empty ones for reuse within the retain budget (given back with madvise
+ * after the purge delay, unmapped beyond the budget), and queues the SuperSlabs of dead threads for adoption.
+ * Everything here is a slow path: it locks.
+ */
+public final class SuperSlabPool {
+    private final int heapId;
+    private final PageSource pages;
+    private final MemoryAccount account;
+    private final Events events;
+    private final ClassCounters orphanCounters;
+    private final long purgeDelayNanos;
+
+    /** Every SuperSlab of this heap that is mapped, whatever its state: for stats, check and close. */
+    private final Set<SuperSlab> all = ConcurrentHashMap.newKeySet();
+    /** Empty SuperSlabs, most recently emptied first. Guarded by this. */
+    private final ArrayDeque<SuperSlab> pooled = new ArrayDeque<>();
+    /** SuperSlabs of dead threads; an entry whose state is no longer ABANDONED is stale and skipped. */
+    private final ConcurrentLinkedQueue<SuperSlab> abandoned = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    public SuperSlabPool(int heapId, PageSource pages, MemoryAccount account, Events events,
+                         ClassCounters orphanCounters, long purgeDelayMillis) {
+        this.heapId = heapId;
+        this.pages = pages;
+        this.account = account;
+        this.events = events;
+        this.orphanCounters = orphanCounters;
+        this.purgeDelayNanos = purgeDelayMillis * 1_000_000L;
+    }
+
+    public void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the heap is closed");
+        }
+    }
+
+    public Iterable<SuperSlab> all() {
+        return all;
+    }
+
+    // ------------------------------------------------------------------ acquire and give back
+
+    /** A SuperSlab with {@code slabShift}-sized slots, owned by {@code owner}: a pooled one if any, else fresh. */
+    public SuperSlab acquire(int slabShift, ThreadHeap owner, Thread ownerThread) {
+        checkOpen();
+        SuperSlab ss;
+        synchronized (this) {
+            ss = pooled.pollFirst();
+        }
+        if (ss == null) {
+            ss = map(slabShift);
+        } else {
+            account.retained(-SuperSlab.SIZE);
+            if (ss.slabShift != slabShift) {
+                ss = recarve(ss, slabShift);
+            }
+        }
+        ss.setOwnerOpaque(owner, ownerThread);
+        ss.setStateRelease(SuperSlab.OWNED);
+        return ss;
+    }
+
+    private SuperSlab map(int slabShift) {
+        if (!account.tryMap(SuperSlab.SIZE)) {
+            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the mapped limit of " + account.mappedLimit()
+                    + " bytes is reached (" + account.mappedBytes() + " mapped)");
+        }
+        long base;
+        try {
+            base = pages.reserve(SuperSlab.SIZE, SuperSlab.SIZE);
+        } catch (RuntimeException | Error e) {
+            account.unmapped(SuperSlab.SIZE);
+            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the page source refused a SuperSlab: " + e, e);
+        }
+        if (!Registry.covers(base, SuperSlab.SIZE)) {
+            pages.release(base, SuperSlab.SIZE);
+            account.unmapped(SuperSlab.SIZE);
+            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the OS mapped beyond the 48-bit registry range");
+        }
+        SuperSlab ss = new SuperSlab(heapId, base, slabShift, true, false);
+        account.committed(SuperSlab.SIZE);
+        all.add(ss);
+        Registry.register(ss);
+        events.superSlabsMapped.increment();
+        return ss;
+    }
+
+    /** The same memory as a new SuperSlab with other slots; it replaces the old one in the registry. */
+    private SuperSlab recarve(SuperSlab old, int slabShift) {
+        long committedBefore = old.committedBytes();
+        boolean decommitted = committedBefore == 0;
+        if (!decommitted && committedBefore != SuperSlab.SIZE) {
+            pages.commit(old.base, SuperSlab.SIZE);
+            account.committed(SuperSlab.SIZE - committedBefore);
+        }
+        SuperSlab ss = new SuperSlab(heapId, old.base, slabShift, old.allZero(), decommitted);
+        all.add(ss);
+        Registry.register(ss);
+        all.remove(old);
+        old.setStateRelease(SuperSlab.RELEASED);
+        return ss;
+    }
+
+    /** Owner: a slot whose pages were given back becomes usable again before it is carved. */
+    public void commitSlot(SuperSlab ss, int slot) {
+        long address = ss.base + ((long) slot << ss.slabShift);
+        try {
+            pages.commit(address, ss.slotBytes());
+        } catch (RuntimeException | Error e) {
+            throw new HakMemOutOfMemoryError(ss.slotBytes(), "the page source refused to commit a slab: " + e, e);
+        }
+        ss.markCommitted(slot);
+        account.committed(ss.slotBytes());
+    }
+
+    /** Owner: gives a retired slab's pages back; false (and nothing changed) if the page source refused. */
+    public boolean decommitSlab(Slab s) {
+        try {
+            pages.decommit(s.base, s.superSlab.slotBytes());
+        } catch (RuntimeException | Error e) {
+            return false;
+        }
+        account.committed(-s.superSlab.slotBytes());
+        events.purges.increment();
+        return true;
+    }
+
+    /** Owner: every slab of {@code ss} is retired; it waits in the pool for reuse. */
+    public void giveBack(SuperSlab ss) {
+        assert ss.isEmpty();
+        ss.setOwnerOpaque(null, null);
+        ss.setStateRelease(SuperSlab.POOLED);
+        account.retained(SuperSlab.SIZE);
+        synchronized (this) {
+            ss.pooledSince = System.nanoTime();
+            pooled.addFirst(ss);
+            trim();
+        }
+    }
+
+    /** Unmaps the least recently emptied SuperSlabs while more than the retain budget is kept. */
+    private void trim() {
+        assert Thread.holdsLock(this);
+        int attempts = pooled.size();
+        while (account.overRetainBudget() && attempts-- > 0) {
+            SuperSlab ss = pooled.pollLast();
+            if (!release(ss)) {
+                pooled.addFirst(ss);
+            }
+        }
+    }
+
+    private boolean release(SuperSlab ss) {
+        long committedBytes = ss.committedBytes();
+        try {
+            pages.release(ss.base, SuperSlab.SIZE);
+        } catch (RuntimeException | Error e) {
+            return false;
+        }
+        // Unregistered after the unmap: the free path reads only Java metadata, never the memory itself.
+        Registry.unregister(ss);
+        all.remove(ss);
+        ss.setStateRelease(SuperSlab.RELEASED);
+        account.retained(-SuperSlab.SIZE);
+        account.committed(-committedBytes);
+        account.unmapped(SuperSlab.SIZE);
+        events.superSlabsReleased.increment();
+        return true;
+    }
+
+    /** Maintenance: gives back the pages of SuperSlabs pooled longer than the purge delay; trims to the budget. */
+    public synchronized void purge(long now) {
+        for (SuperSlab ss : pooled) {
+            long committedBytes = ss.committedBytes();
+            if (committedBytes > 0 && now - ss.pooledSince >= purgeDelayNanos) {
+                try {
+                    pages.decommit(ss.base, SuperSlab.SIZE);
+                } catch (RuntimeException | Error e) {
+                    continue;
+                }
+                ss.markAllDecommitted();
+                account.committed(-committedBytes);
+                events.purges.increment();
+            }
+        }
+        trim();
+    }
+
+    // ------------------------------------------------------------------ abandonment and adoption
+
+    /** Reaper: the owner's thread died; the SuperSlab waits for an adopter. */
+    public void abandon(SuperSlab ss) {
+        ss.setOwnerOpaque(null, null);
+        ss.setStateRelease(SuperSlab.ABANDONED);
+        abandoned.add(ss);
+    }
+
+    /** An abandoned SuperSlab now owned by the caller (who must set itself as owner), or null. */
+    public SuperSlab pollAbandoned() {
+        SuperSlab ss;
+        while ((ss = abandoned.poll()) != null) {
+            if (ss.casState(SuperSlab.ABANDONED, SuperSlab.OWNED)) {
+                events.adoptions.increment();
+                return ss;
+            }
+        }
+        return null;
+    }
+
+    /** Claims one specific abandoned SuperSlab (a freer found it abandoned); its queue entry goes stale. */
+    public boolean tryClaim(SuperSlab ss) {
+        if (ss.casState(SuperSlab.ABANDONED, SuperSlab.OWNED)) {
+            events.adoptions.increment();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Maintenance: for each abandoned SuperSlab, drains its remote frees; one that is then empty goes to the pool,
+     * the others back to the queue. This is what returns a dead thread's memory when no live thread adopts it.
+     */
+    public void reclaimAbandoned() {
+        for (int n = abandoned.size(); n > 0; n--) {
+            SuperSlab ss = abandoned.poll();
+            if (ss == null) {
+                return;
+            }
+            if (!ss.casState(SuperSlab.ABANDONED, SuperSlab.RECLAIMING)) {
+                continue;
+            }
+            boolean empty = true;
+            for (int i = 0; i < ss.slots; i++) {
+                Slab s = ss.slabAcquire(i);
+                if (s != null) {
+                    orphanCounters.addDrained(s.cls, s.drain());
+                    empty &= s.used() == 0;
+                }
+            }
+            if (empty) {
+                for (int i = 0; i < ss.slots; i++) {
+                    Slab s = ss.slabAcquire(i);
+                    if (s != null) {
+                        ss.retire(s, false);
+                    }
+                }
+                giveBack(ss);
+            } else {
+                // Back to ABANDONED (release: our drain's writes reach the next adopter), then requeued.
+                ss.setStateRelease(SuperSlab.ABANDONED);
+                abandoned.add(ss);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /** Unmaps everything; the heap is unusable afterwards. Failures are collected, not thrown midway. */
+    public List<Throwable> releaseAll() {
+        closed = true;
+        List<Throwable> failures = new ArrayList<>();
+        synchronized (this) {
+            pooled.clear();
+        }
+        abandoned.clear();
+        for (SuperSlab ss : List.copyOf(all)) {
+            try {
+                pages.release(ss.base, SuperSlab.SIZE);
+                account.unmapped(SuperSlab.SIZE);
+                account.committed(-ss.committedBytes());
+                events.superSlabsReleased.increment();
+            } catch (RuntimeException | Error e) {
+                failures.add(e);
+            }
+            Registry.unregister(ss);
+            all.remove(ss);
+            ss.setStateRelease(SuperSlab.RELEASED);
+        }
+        return failures;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.hakmem.stats;
+
+import dev.hakmem.HakMemStats;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of rare allocator events, bumped on slow paths and error paths only. */
+public final class Events {
+    public final LongAdder heapsCreated = new LongAdder();
+    public final LongAdder heapsAbandoned = new LongAdder();
+    public final LongAdder adoptions = new LongAdder();
+    public final LongAdder superSlabsMapped = new LongAdder();
+    public final LongAdder superSlabsReleased = new LongAdder();
+    public final LongAdder bigCacheHits = new LongAdder();
+    public final LongAdder bigCacheMisses = new LongAdder();
+    public final LongAdder purges = new LongAdder();
+    public final LongAdder invalidFrees = new LongAdder();
+    public final LongAdder doubleFrees = new LongAdder();
+
+    public HakMemStats.Events snapshot(long remoteFrees) {
+        return new HakMemStats.Events(remoteFrees, heapsCreated.sum(), heapsAbandoned.sum(), adoptions.sum(),
+                superSlabsMapped.sum(), superSlabsReleased.sum(), bigCacheHits.sum(), bigCacheMisses.sum(),
+                purges.sum(), invalidFrees.sum(), doubleFrees.sum());
+    }
+}
