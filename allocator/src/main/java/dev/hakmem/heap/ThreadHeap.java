@@ -199,12 +199,9 @@ public final class ThreadHeap {
     /** A new slab for {@code cls} in a SuperSlab this heap owns, or in one it acquires from the pool. */
     private Slab carveSlab(int cls) {
         int shift = classes.slabShift(cls);
-        SuperSlab target = null;
-        for (SuperSlab ss : superSlabs) {
-            if (ss.slabShift == shift && ss.hasFreeSlot()) {
-                target = ss;
-                break;
-            }
+        SuperSlab target = superSlabWithFreeSlot(shift);
+        if (target == null && collect() > 0) {
+            target = superSlabWithFreeSlot(shift);
         }
         if (target == null) {
             set.reapIfDue();
@@ -224,6 +221,35 @@ public final class ThreadHeap {
             }
         }
         return target.carve(cls, classes.blockSize(cls));
+    }
+
+    private SuperSlab superSlabWithFreeSlot(int shift) {
+        for (SuperSlab ss : superSlabs) {
+            if (ss.slabShift == shift && ss.hasFreeSlot()) {
+                return ss;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Before growing: drains every slab of every class and retires the empty ones. Slabs emptied only by remote
+     * frees, in a class this heap no longer allocates, would otherwise hold their memory for good. Returns how
+     * many slabs were retired.
+     */
+    private int collect() {
+        int retired = 0;
+        for (ArrayList<Slab> list : others) {
+            for (int i = list.size() - 1; i >= 0; i--) {
+                Slab s = list.get(i);
+                drain(s);
+                if (s.used() == 0) {
+                    retire(s);
+                    retired++;
+                }
+            }
+        }
+        return retired;
     }
 
     /** An empty slab leaves this heap: its slot goes back to its SuperSlab, an empty SuperSlab to the pool. */
