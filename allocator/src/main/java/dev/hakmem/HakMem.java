@@ -2,10 +2,12 @@ package dev.hakmem;
 
 import dev.hakmem.core.Allocator;
 import dev.hakmem.core.BlockArena;
+import dev.hakmem.guard.Guard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Path;
 
 /**
  * An off-heap memory allocator: Tiny slabs in 2 MiB SuperSlabs up to 1 KiB, Mid and Large pools up to 1 MiB, Big
@@ -21,14 +23,25 @@ import java.lang.foreign.SegmentAllocator;
 public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     private static final class Global {
-        static final HakMem INSTANCE = new HakMem(HakMemConfig.fromSystem(), true);
+        static final HakMem INSTANCE = withExitReport(new HakMem(HakMemConfig.fromSystem(), true));
+
+        private static HakMem withExitReport(HakMem heap) {
+            if (heap.guard != null && heap.config().guard().leakReportAtExit()) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(heap.leakReport()),
+                        "hakmem-leak-report"));
+            }
+            return heap;
+        }
     }
 
     private final Allocator allocator;
+    /** Guard mode's layer, or null: every method takes one well-predicted branch on it. */
+    private final Guard guard;
     private final boolean global;
 
     private HakMem(HakMemConfig config, boolean global) {
         this.allocator = new Allocator(config, global ? "global" : "heap");
+        this.guard = config.guard().enabled() ? new Guard(allocator, config.guard()) : null;
         this.global = global;
     }
 
@@ -49,17 +62,17 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /** Allocates {@code size} bytes, 16-byte aligned; size 0 gives a unique minimal block. */
     public long malloc(long size) {
-        return allocator.malloc(size);
+        return guard == null ? allocator.malloc(size) : guard.malloc(size);
     }
 
     /** Allocates {@code count * size} zeroed bytes; an overflowing product is an IllegalArgumentException. */
     public long calloc(long count, long size) {
-        return allocator.calloc(count, size);
+        return guard == null ? allocator.calloc(count, size) : guard.calloc(count, size);
     }
 
     /** Allocates {@code size} bytes aligned to {@code alignment}, a power of two. */
     public long mallocAligned(long size, long alignment) {
-        return allocator.mallocAligned(size, alignment);
+        return guard == null ? allocator.mallocAligned(size, alignment) : guard.mallocAligned(size, alignment);
     }
 
     /**
@@ -67,23 +80,27 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * {@link #malloc}. The old address is invalid afterwards unless it is the one returned.
      */
     public long realloc(long address, long newSize) {
-        return allocator.realloc(address, newSize);
+        return guard == null ? allocator.realloc(address, newSize) : guard.realloc(address, newSize);
     }
 
     /** Frees a block; 0 is a no-op. */
     public void free(long address) {
-        allocator.free(address);
+        if (guard == null) {
+            allocator.free(address);
+        } else {
+            guard.free(address);
+        }
     }
 
     /** The number of bytes the block can hold, at least what was requested. */
     public long usableSize(long address) {
-        return allocator.usableSize(address);
+        return guard == null ? allocator.usableSize(address) : guard.usableSize(address);
     }
 
     /** A block as a segment bounded to {@code byteSize}, alive until it is freed with {@link #free(MemorySegment)}. */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        return MemorySegment.ofAddress(allocator.mallocAligned(byteSize, byteAlignment)).reinterpret(byteSize);
+        return MemorySegment.ofAddress(mallocAligned(byteSize, byteAlignment)).reinterpret(byteSize);
     }
 
     /** Frees a segment obtained from {@link #allocate}. */
@@ -91,19 +108,19 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         if (!segment.isNative()) {
             throw new InvalidFreeException(segment.address(), "a heap segment, not native memory");
         }
-        allocator.free(segment.address());
+        free(segment.address());
     }
 
     /**
      * A confined arena whose segments come from this heap. Closing it frees them all and makes them inaccessible.
      */
     public Arena newArena() {
-        return new BlockArena(allocator);
+        return new BlockArena(this::mallocAligned, this::free);
     }
 
     /** A snapshot of the heap's counters. */
     public HakMemStats stats() {
-        return allocator.stats();
+        return guard == null ? allocator.stats() : guard.stats();
     }
 
     /**
@@ -113,7 +130,42 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * @throws HeapCorruptionException naming the first inconsistency found
      */
     public void check() {
-        allocator.check();
+        if (guard == null) {
+            allocator.check();
+        } else {
+            guard.check();
+        }
+    }
+
+    /**
+     * The blocks still allocated, grouped by allocation site. Sites are recorded in guard mode only; without it
+     * every block is reported under one "(no site)" entry.
+     */
+    public LeakReport leakReport() {
+        if (guard != null) {
+            return guard.leakReport();
+        }
+        HakMemStats s = allocator.stats();
+        return new LeakReport(s.liveBlocks(), s.liveBytes(), s.liveBlocks() == 0 ? java.util.List.of()
+                : java.util.List.of(new LeakReport.Site("(no site: guard mode is off)", s.liveBlocks(),
+                s.liveBytes())));
+    }
+
+    /**
+     * Writes guard mode's trace rings (every thread's latest heap events) to {@code file}.
+     *
+     * @throws IllegalStateException when guard mode is off
+     */
+    public void dumpTrace(Path file) {
+        if (guard == null) {
+            throw new IllegalStateException("guard mode is off: no trace is kept");
+        }
+        guard.dumpTrace(file);
+    }
+
+    /** Heap errors guard mode detected so far (thrown or reported); 0 when guard mode is off. */
+    public long violations() {
+        return guard == null ? 0 : guard.violations();
     }
 
     /** The configuration this heap was built with. */
@@ -129,6 +181,12 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     public void close() {
         if (global) {
             throw new UnsupportedOperationException("the global heap cannot be closed");
+        }
+        if (guard != null) {
+            LeakReport leaks = guard.leakReport();
+            if (leaks.blocks() > 0) {
+                System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING, leaks.toString());
+            }
         }
         allocator.close();
     }

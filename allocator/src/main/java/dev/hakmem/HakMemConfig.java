@@ -12,6 +12,13 @@ import java.util.function.Function;
  * <table>
  * <caption>Settings</caption>
  * <tr><th>setting</th><th>property / variable</th><th>default</th></tr>
+ * <tr><td>guard mode</td><td>hakmem.guard / HAKMEM_GUARD</td><td>off</td></tr>
+ * <tr><td>guard: report instead of throwing</td><td>hakmem.guardReport / HAKMEM_GUARD_REPORT</td><td>false</td></tr>
+ * <tr><td>guard: quarantine bytes</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>16m</td></tr>
+ * <tr><td>guard: site depth, sampling (1 in N)</td><td>hakmem.guardSiteDepth, hakmem.guardSiteSampling</td><td>8, 1</td></tr>
+ * <tr><td>guard: trace ring events per thread</td><td>hakmem.guardTraceRing / HAKMEM_GUARD_TRACE_RING</td><td>256</td></tr>
+ * <tr><td>guard: trace file written on a violation</td><td>hakmem.guardTraceFile / HAKMEM_GUARD_TRACE_FILE</td><td>none</td></tr>
+ * <tr><td>guard: leak report at exit (global heap)</td><td>hakmem.guardLeakReport / HAKMEM_GUARD_LEAK_REPORT</td><td>false</td></tr>
  * <tr><td>W_MAX: largest class/request ratio in the pools</td><td>hakmem.wmax / HAKMEM_WMAX</td><td>1.25</td></tr>
  * <tr><td>bytes kept mapped while empty</td><td>hakmem.retain / HAKMEM_RETAIN</td><td>64m</td></tr>
  * <tr><td>delay before empty memory is given back</td><td>hakmem.purgeDelayMs / HAKMEM_PURGE_DELAY_MS</td><td>250</td></tr>
@@ -25,6 +32,7 @@ public final class HakMemConfig {
     public static final double MIN_W_MAX = 1.0625;
     public static final double MAX_W_MAX = 2.0;
 
+    private final GuardOptions guard;
     private final double wMax;
     private final long retainBytes;
     private final long purgeDelayMillis;
@@ -33,6 +41,7 @@ public final class HakMemConfig {
     private final PageSource pageSource;
 
     private HakMemConfig(Builder b) {
+        this.guard = b.guard;
         this.wMax = b.wMax;
         this.retainBytes = b.retainBytes;
         this.purgeDelayMillis = b.purgeDelayMillis;
@@ -61,6 +70,35 @@ public final class HakMemConfig {
     static HakMemConfig fromLookup(Function<String, String> lookup) {
         Builder b = builder();
         String v;
+        GuardOptions g = GuardOptions.off();
+        if ((v = lookup.apply("guard")) != null) {
+            g = g.withEnabled(parseBoolean("guard", v));
+        }
+        if ((v = lookup.apply("guardReport")) != null) {
+            g = g.withThrowOnViolation(!parseBoolean("guardReport", v));
+        }
+        if ((v = lookup.apply("guardQuarantine")) != null) {
+            g = g.withQuarantineBytes(parseSize("guardQuarantine", v));
+        }
+        int depth = g.siteDepth();
+        int sampling = g.siteSampling();
+        if ((v = lookup.apply("guardSiteDepth")) != null) {
+            depth = Math.toIntExact(parseSize("guardSiteDepth", v));
+        }
+        if ((v = lookup.apply("guardSiteSampling")) != null) {
+            sampling = Math.toIntExact(parseSize("guardSiteSampling", v));
+        }
+        g = g.withSites(depth, sampling);
+        if ((v = lookup.apply("guardTraceRing")) != null) {
+            g = g.withTraceRingSize(Math.toIntExact(parseSize("guardTraceRing", v)));
+        }
+        if ((v = lookup.apply("guardTraceFile")) != null && !v.isBlank()) {
+            g = g.withTraceFile(java.nio.file.Path.of(v.trim()));
+        }
+        if ((v = lookup.apply("guardLeakReport")) != null) {
+            g = g.withLeakReportAtExit(parseBoolean("guardLeakReport", v));
+        }
+        b.guard(g);
         if ((v = lookup.apply("wmax")) != null) {
             b.wMax(parseDouble("wmax", v));
         }
@@ -88,6 +126,14 @@ public final class HakMemConfig {
             sb.append(Character.toUpperCase(c));
         }
         return sb.toString();
+    }
+
+    private static boolean parseBoolean(String name, String v) {
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "1", "true", "yes", "on" -> true;
+            case "0", "false", "no", "off", "" -> false;
+            default -> throw new IllegalArgumentException("hakmem." + name + ": not a boolean: " + v);
+        };
     }
 
     private static double parseDouble(String name, String v) {
@@ -118,6 +164,11 @@ public final class HakMemConfig {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new IllegalArgumentException("hakmem." + name + ": not a size: " + v, e);
         }
+    }
+
+    /** Guard mode and its settings. */
+    public GuardOptions guard() {
+        return guard;
     }
 
     /** The pools never round a request up by more than this factor. */
@@ -151,18 +202,19 @@ public final class HakMemConfig {
     }
 
     public Builder toBuilder() {
-        return builder().wMax(wMax).retainBytes(retainBytes).purgeDelayMillis(purgeDelayMillis)
+        return builder().guard(guard).wMax(wMax).retainBytes(retainBytes).purgeDelayMillis(purgeDelayMillis)
                 .sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource);
     }
 
     @Override
     public String toString() {
-        return "HakMemConfig[wMax=" + wMax + ", retainBytes=" + retainBytes
+        return "HakMemConfig[guard=" + (guard.enabled() ? guard : "off") + ", wMax=" + wMax + ", retainBytes=" + retainBytes
                 + ", purgeDelayMillis=" + purgeDelayMillis + ", sharedHeaps=" + sharedHeaps
                 + ", mappedLimit=" + (mappedLimit == Long.MAX_VALUE ? "none" : mappedLimit) + "]";
     }
 
     public static final class Builder {
+        private GuardOptions guard = GuardOptions.off();
         private double wMax = 1.25;
         private long retainBytes = 64L << 20;
         private long purgeDelayMillis = 250;
@@ -171,6 +223,17 @@ public final class HakMemConfig {
         private PageSource pageSource;
 
         private Builder() {
+        }
+
+        /** Guard mode on with its default settings, or off. */
+        public Builder guard(boolean on) {
+            this.guard = guard.withEnabled(on);
+            return this;
+        }
+
+        public Builder guard(GuardOptions options) {
+            this.guard = java.util.Objects.requireNonNull(options);
+            return this;
         }
 
         public Builder wMax(double w) {
@@ -228,13 +291,13 @@ public final class HakMemConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof HakMemConfig c && wMax == c.wMax && retainBytes == c.retainBytes
+        return o instanceof HakMemConfig c && guard.equals(c.guard) && wMax == c.wMax && retainBytes == c.retainBytes
                 && purgeDelayMillis == c.purgeDelayMillis && sharedHeaps == c.sharedHeaps
                 && mappedLimit == c.mappedLimit && pageSource.equals(c.pageSource);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(wMax, retainBytes, purgeDelayMillis, sharedHeaps, mappedLimit, pageSource);
+        return Objects.hash(guard, wMax, retainBytes, purgeDelayMillis, sharedHeaps, mappedLimit, pageSource);
     }
 }

@@ -161,10 +161,25 @@ public final class BigTier {
     /** The usable size of the block at {@code address}, which must be the start of an allocated mapping. */
     public long usableSize(BigMapping m, long address) {
         checkStart(m, address);
-        if (m.stateVolatile() != BigMapping.ALLOCATED) {
-            throw new DoubleFreeException(address, "big block of " + m.span + " bytes was freed");
-        }
+        checkLive(m, address);
         return m.span;
+    }
+
+    /** Throws unless the mapping holds an allocated block. */
+    public void checkLive(BigMapping m, long address) {
+        if (m.stateVolatile() != BigMapping.ALLOCATED) {
+            throw new DoubleFreeException(address, "big block 0x" + Long.toHexString(m.base) + " of " + m.span
+                    + " bytes was freed");
+        }
+    }
+
+    /** Visits the start of every allocated big block. */
+    public void forEachLive(java.util.function.LongConsumer visitor) {
+        for (BigMapping m : all) {
+            if (m.stateVolatile() == BigMapping.ALLOCATED) {
+                visitor.accept(m.base);
+            }
+        }
     }
 
     private static void checkStart(BigMapping m, long address) {

@@ -229,20 +229,7 @@ public final class Allocator {
      * address itself is never dereferenced.
      */
     private Slab slabOf(long address, Region r) {
-        if (closed) {
-            throw new IllegalStateException("the heap is closed");
-        }
-        if (r == null) {
-            throw new InvalidFreeException(address, "no hakmem heap mapped this address");
-        }
-        if (r.heapId != id) {
-            throw new InvalidFreeException(address, "it belongs to another HakMem heap");
-        }
-        SuperSlab ss = (SuperSlab) r;
-        Slab s = ss.slabAt(address);
-        if (s == null) {
-            throw new InvalidFreeException(address, "inside a SuperSlab of this heap, in a slot that holds no slab");
-        }
+        Slab s = slotOf(address, r);
         if (s.indexOf(address) < 0) {
             long off = address - s.base;
             long index = off / s.blockSize;
@@ -252,6 +239,62 @@ public final class Allocator {
                     + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
         }
         return s;
+    }
+
+    /** The slab whose slot covers {@code address}, in a SuperSlab of this heap. */
+    private Slab slotOf(long address, Region r) {
+        if (closed) {
+            throw new IllegalStateException("the heap is closed");
+        }
+        if (r == null) {
+            throw new InvalidFreeException(address, "no hakmem heap mapped this address");
+        }
+        if (r.heapId != id) {
+            throw new InvalidFreeException(address, "it belongs to another HakMem heap");
+        }
+        Slab s = ((SuperSlab) r).slabAt(address);
+        if (s == null) {
+            throw new InvalidFreeException(address, "inside a SuperSlab of this heap, in a slot that holds no slab");
+        }
+        return s;
+    }
+
+    /**
+     * The start of the live block that contains {@code address}, decided from the metadata alone: after this
+     * returns, the whole block may be read. Guard mode validates every address it is given this way.
+     */
+    public long liveBlockStart(long address) {
+        Region r = Registry.lookup(address);
+        if (r instanceof BigMapping m && m.heapId == id && !closed) {
+            big.checkLive(m, address);
+            return m.base;
+        }
+        Slab s = slotOf(address, r);
+        int b = s.indexContaining(address);
+        if (b < 0) {
+            throw new InvalidFreeException(address, "in the unused tail of a slab " + describe(s));
+        }
+        if (!s.isLive(b)) {
+            throw new DoubleFreeException(address, "block 0x" + Long.toHexString(s.address(b)) + " " + describe(s)
+                    + " is not allocated");
+        }
+        return s.address(b);
+    }
+
+    /** Whether the calling thread owns the slab of the live block at {@code start} (its free would be local). */
+    public boolean ownedByCaller(long start) {
+        return Registry.lookup(start) instanceof SuperSlab ss && ss.ownerThreadOpaque() == Thread.currentThread();
+    }
+
+    /** Visits the start of every live block (racy; exact when quiescent). */
+    public void forEachLiveBlock(java.util.function.LongConsumer visitor) {
+        forEachSlab(s -> s.forEachLive(visitor));
+        big.forEachLive(visitor);
+    }
+
+    /** Guard mode's trace ring hears of refills and adoptions through this. Set before the heap is used. */
+    public void setSlowPathListener(dev.hakmem.heap.SlowPathListener listener) {
+        heaps.setListener(listener);
     }
 
     // ------------------------------------------------------------------ queries and resize

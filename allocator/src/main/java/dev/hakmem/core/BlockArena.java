@@ -3,20 +3,25 @@ package dev.hakmem.core;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.LongBinaryOperator;
+import java.util.function.LongConsumer;
 
 /**
  * A confined {@link Arena} over a hakmem heap: each segment is a heap block whose lifetime is tied to a confined
  * JDK arena's scope, so closing this arena makes every segment inaccessible first and then frees the blocks.
  */
 public final class BlockArena implements Arena {
-    private final Allocator allocator;
+    private final LongBinaryOperator allocate;
+    private final LongConsumer free;
     private final Arena scope = Arena.ofConfined();
     private final Thread owner = Thread.currentThread();
     private long[] blocks = new long[16];
     private int count;
 
-    public BlockArena(Allocator allocator) {
-        this.allocator = allocator;
+    /** Blocks come from {@code allocate(size, alignment)} and go back through {@code free}. */
+    public BlockArena(LongBinaryOperator allocate, LongConsumer free) {
+        this.allocate = allocate;
+        this.free = free;
     }
 
     @Override
@@ -25,7 +30,7 @@ public final class BlockArena implements Arena {
         if (!scope.scope().isAlive()) {
             throw new IllegalStateException("arena closed");
         }
-        long address = allocator.mallocAligned(byteSize, byteAlignment);
+        long address = allocate.applyAsLong(byteSize, byteAlignment);
         if (count == blocks.length) {
             blocks = Arrays.copyOf(blocks, count * 2);
         }
@@ -43,7 +48,7 @@ public final class BlockArena implements Arena {
         checkOwner();
         scope.close();
         for (int i = 0; i < count; i++) {
-            allocator.free(blocks[i]);
+            free.accept(blocks[i]);
         }
         count = 0;
     }

@@ -35,6 +35,8 @@ public final class HeapSet {
     /** Live platform heaps. Guarded by this. */
     private final ArrayList<ThreadHeap> platform = new ArrayList<>();
     private volatile long lastReap;
+    /** Set once, before the heap is used (guard mode), else null. */
+    private SlowPathListener listener;
 
     public HeapSet(SizeClasses classes, SuperSlabPool pool, Events events, ClassCounters retired, int sharedHeaps) {
         this.classes = classes;
@@ -46,6 +48,14 @@ public final class HeapSet {
             shared[i] = new ThreadHeap(this, classes, pool, null, true);
             events.heapsCreated.increment();
         }
+    }
+
+    public void setListener(SlowPathListener l) {
+        listener = l;
+    }
+
+    SlowPathListener listener() {
+        return listener;
     }
 
     /** The calling thread's heap. For a shared heap the caller must hold its lock while using it. */

@@ -144,6 +144,10 @@ public final class ThreadHeap {
             s = carveSlab(cls);
         }
         makeCurrent(cls, s);
+        SlowPathListener l = set.listener();
+        if (l != null) {
+            l.refill(cls, s.base);
+        }
         return s;
     }
 
@@ -300,6 +304,10 @@ public final class ThreadHeap {
     /** Takes over a SuperSlab this heap just won by CAS: drains its slabs and files them by class. */
     void adopt(SuperSlab ss) {
         ss.setOwnerOpaque(this, isShared() ? null : Thread.currentThread());
+        SlowPathListener l = set.listener();
+        if (l != null) {
+            l.adopt(ss.base);
+        }
         superSlabs.add(ss);
         for (int i = 0; i < ss.slots; i++) {
             Slab s = ss.slabAcquire(i);

@@ -119,6 +119,12 @@ public final class Slab {
         return (long) b * blockSize == off && b < capacity ? b : -1;
     }
 
+    /** The index of the block that contains {@code address} (inside this slab's slot), or -1 in the unused tail. */
+    public int indexContaining(long address) {
+        int b = (int) (((address - base) * recip) >>> SizeClasses.RECIP_SHIFT);
+        return b < capacity ? b : -1;
+    }
+
     public long address(int b) {
         return base + (long) b * blockSize;
     }
@@ -318,6 +324,17 @@ public final class Slab {
             n += Long.bitCount(allocatedOpaque(w) & ~claimedOpaque(w));
         }
         return n;
+    }
+
+    /** Visits the address of every block held by the program (racy; exact when quiescent). */
+    public void forEachLive(java.util.function.LongConsumer visitor) {
+        for (int w = 0; w < bits.length / 2; w++) {
+            long live = allocatedOpaque(w) & ~claimedOpaque(w);
+            while (live != 0) {
+                visitor.accept(address(64 * w + Long.numberOfTrailingZeros(live)));
+                live &= live - 1;
+            }
+        }
     }
 
     /** Blocks freed remotely and not yet drained. Exact when the slab is quiescent. */

@@ -1,0 +1,31 @@
+package dev.hakmem;
+
+import java.util.List;
+
+/**
+ * The blocks still allocated, grouped by the site that allocated them (guard mode records sites; without it every
+ * block is under one "(no site)" entry), largest total first.
+ *
+ * @param blocks live blocks
+ * @param bytes  their requested bytes
+ * @param sites  per allocation site
+ */
+public record LeakReport(long blocks, long bytes, List<Site> sites) {
+    public LeakReport {
+        sites = List.copyOf(sites);
+    }
+
+    /** One allocation site's live blocks; {@code stack} is the call chain, innermost frame first. */
+    public record Site(String stack, long blocks, long bytes) {
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("hakmem leak report: " + blocks + " blocks, " + bytes + " bytes live");
+        for (Site s : sites) {
+            sb.append("\n  ").append(s.blocks).append(" blocks, ").append(s.bytes).append(" bytes at ")
+                    .append(s.stack);
+        }
+        return sb.toString();
+    }
+}

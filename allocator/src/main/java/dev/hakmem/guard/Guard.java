@@ -1,0 +1,392 @@
+package dev.hakmem.guard;
+
+import dev.hakmem.DoubleFreeException;
+import dev.hakmem.GuardOptions;
+import dev.hakmem.HakMemException;
+import dev.hakmem.HakMemOutOfMemoryError;
+import dev.hakmem.HakMemStats;
+import dev.hakmem.HeapCorruptionException;
+import dev.hakmem.InvalidFreeException;
+import dev.hakmem.LeakReport;
+import dev.hakmem.core.Allocator;
+import dev.hakmem.os.Mem;
+
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Guard mode: a layer over the allocator that finds heap errors at or near the moment they happen and says what
+ * happened and where, keeping the process alive.
+ *
+ * <h2>Block layout</h2>
+ * <pre>
+ *   inner                                  user = inner + pad                 user + size
+ *   | size | pad, site | thread | checksum | (pad - 32 bytes: fence) | data ... | trailer canary |
+ * </pre>
+ * The 32-byte header sits at the start of the allocator's block. Its checksum mixes a per-process secret with the
+ * block's address, its header fields and its state (allocated or freed), as Scudo checksums its chunk headers, so a
+ * header that an underflow or a wild write touched is recognised, and the fields are trusted only after the
+ * checksum matches. An 8-byte canary derived from the secret and the address follows the data (and precedes it,
+ * when an alignment pad leaves room). Every address handed in is first validated by the allocator's metadata
+ * ({@link Allocator#liveBlockStart}); only then is the header read.
+ *
+ * <p>Freeing moves the checksum from allocated to freed with a CAS (of racing frees exactly one wins), poisons the
+ * data and puts the block in a bounded quarantine; the poison is verified when it leaves, so a write after free is
+ * caught. Errors carry the block's size, class, allocating thread and site, and the block's recent trace.
+ */
+public final class Guard {
+    static final int HEADER = 32;
+    private static final int TRAILER = 8;
+    private static final byte POISON = (byte) 0xDF;
+    private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
+    private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
+    private static final long FREED = 0xF4EE_D0FF_DEAD_0002L;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final Allocator core;
+    private final GuardOptions options;
+    private final long secret = new SecureRandom().nextLong();
+    private final Sites sites;
+    private final Tracer tracer;
+    private final Quarantine quarantine;
+    private final LongAdder liveBlocks = new LongAdder();
+    private final LongAdder liveBytes = new LongAdder();
+    private final LongAdder violations = new LongAdder();
+
+    public Guard(Allocator core, GuardOptions options) {
+        this.core = core;
+        this.options = options;
+        this.sites = new Sites(options.siteDepth(), options.siteSampling());
+        this.tracer = new Tracer(options.traceRingSize(), sites);
+        this.quarantine = new Quarantine(options.quarantineBytes());
+        core.setSlowPathListener(tracer);
+    }
+
+    /** A block's header, read only after the allocator validated the block. */
+    private record Block(long inner, long user, long size, long pad, int site, long thread, long sum) {
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    public long malloc(long size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size: " + size);
+        }
+        return place(core.malloc(withOverhead(size, HEADER)), HEADER, size, Tracer.Kind.ALLOC);
+    }
+
+    public long calloc(long count, long size) {
+        if (count < 0 || size < 0) {
+            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): negative argument");
+        }
+        long total;
+        try {
+            total = Math.multiplyExact(count, size);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): count x size overflows", e);
+        }
+        return place(core.calloc(1, withOverhead(total, HEADER)), HEADER, total, Tracer.Kind.ALLOC);
+    }
+
+    public long mallocAligned(long size, long alignment) {
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (alignment <= 16) {
+            return malloc(size);
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size: " + size);
+        }
+        long pad = Math.max(HEADER, alignment);
+        return place(core.mallocAligned(withOverhead(size, pad), alignment), pad, size, Tracer.Kind.ALLOC);
+    }
+
+    private static long withOverhead(long size, long pad) {
+        try {
+            return Math.addExact(size, pad + TRAILER);
+        } catch (ArithmeticException e) {
+            throw new HakMemOutOfMemoryError(size, "too large with guard mode's header and canary");
+        }
+    }
+
+    private long place(long inner, long pad, long size, Tracer.Kind kind) {
+        long user = inner + pad;
+        int site = sites.capture();
+        long thread = Thread.currentThread().threadId();
+        long padSite = pad | ((long) site << 32);
+        Mem.putLong(inner, size);
+        Mem.putLong(inner + 8, padSite);
+        Mem.putLong(inner + 16, thread);
+        Mem.putLong(inner + 24, checksum(inner, size, padSite, thread, ALLOCATED));
+        if (pad > HEADER) {
+            Mem.putLong(user - 8, canary(user - 8));
+        }
+        Mem.putLong(user + size, canary(user + size));
+        liveBlocks.increment();
+        liveBytes.add(size);
+        tracer.record(kind, user, size, site);
+        return user;
+    }
+
+    // ------------------------------------------------------------------ free
+
+    public void free(long user) {
+        if (user == 0) {
+            return;
+        }
+        Block b = open(user);
+        if (b == null) {
+            return;
+        }
+        if (!fencesIntact(b)) {
+            return;
+        }
+        long freedSum = checksum(b.inner, b.size, b.pad | ((long) b.site << 32), b.thread, FREED);
+        if (!LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, freedSum)) {
+            violation(new DoubleFreeException(user, "guarded block " + describe(b) + " was freed by a racing thread"
+                    + tracer.history(user)));
+            return;
+        }
+        Mem.fill(user, b.size, POISON);
+        liveBlocks.decrement();
+        liveBytes.add(-b.size);
+        tracer.record(core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size, b.site);
+        for (Quarantine.Entry e : quarantine.add(new Quarantine.Entry(b.inner, user, b.size))) {
+            release(e);
+        }
+    }
+
+    /** A block leaves the quarantine: its poison must be intact, else it was written after free. */
+    private void release(Quarantine.Entry e) {
+        long bad = firstUnpoisoned(e.user(), e.size());
+        if (bad >= 0) {
+            // Kept out of circulation for good: whoever wrote it may still hold the pointer.
+            violation(new HeapCorruptionException(e.user(), "write after free: freed block 0x"
+                    + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad
+                    + " while in quarantine" + tracer.history(e.user())));
+            return;
+        }
+        core.free(e.inner());
+    }
+
+    /** Offset of the first byte of [user, user+size) that is not poison, or -1. */
+    private static long firstUnpoisoned(long user, long size) {
+        long i = 0;
+        for (; i + 8 <= size; i += 8) {
+            if (Mem.getLong(user + i) != POISON_WORD) {
+                break;
+            }
+        }
+        for (; i < size; i++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + i) != POISON) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ resize and queries
+
+    public long realloc(long user, long newSize) {
+        if (user == 0) {
+            return malloc(newSize);
+        }
+        if (newSize < 0) {
+            throw new IllegalArgumentException("negative size: " + newSize);
+        }
+        Block b = open(user);
+        if (b == null || !fencesIntact(b)) {
+            return 0;
+        }
+        // Always moves: a stale copy of the old pointer then lands in quarantined, poisoned memory.
+        long fresh = place(core.malloc(withOverhead(newSize, HEADER)), HEADER, newSize, Tracer.Kind.REALLOC);
+        Mem.copy(user, fresh, Math.min(b.size, newSize));
+        free(user);
+        return fresh;
+    }
+
+    public long usableSize(long user) {
+        Block b = open(user);
+        return b == null ? 0 : b.size;
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    /**
+     * The block whose data starts at {@code user}, or null after a reported violation. The allocator validates the
+     * address first; the header is read only then, and trusted only if its checksum matches.
+     */
+    private Block open(long user) {
+        long inner;
+        try {
+            inner = core.liveBlockStart(user);
+        } catch (InvalidFreeException e) {
+            violation(withHistory(e, user));
+            return null;
+        }
+        long size = Mem.getLong(inner);
+        long padSite = Mem.getLong(inner + 8);
+        long thread = Mem.getLong(inner + 16);
+        long sum = Mem.getLong(inner + 24);
+        long pad = padSite & 0xFFFF_FFFFL;
+        Block b = new Block(inner, inner + pad, size, pad, (int) (padSite >>> 32), thread, sum);
+        if (sum == checksum(inner, size, padSite, thread, ALLOCATED)) {
+            if (user != b.user) {
+                violation(new InvalidFreeException(user, "interior pointer: " + (user - b.user) + " bytes into "
+                        + "guarded block " + describe(b) + tracer.history(b.user)));
+                return null;
+            }
+            return b;
+        }
+        if (sum == checksum(inner, size, padSite, thread, FREED)) {
+            violation(user == b.user
+                    ? new DoubleFreeException(user, "guarded block " + describe(b) + " is already freed (in "
+                    + "quarantine)" + tracer.history(user))
+                    : new InvalidFreeException(user, "interior pointer into freed guarded block "
+                    + describe(b) + tracer.history(b.user)));
+            return null;
+        }
+        violation(new HeapCorruptionException(user, "guard header of block 0x" + Long.toHexString(inner)
+                + " is overwritten (an underflow before 0x" + Long.toHexString(inner + HEADER)
+                + ", or a wild write): its size, class and owner are unknown" + tracer.history(user)));
+        return null;
+    }
+
+    /** Checks the canaries around the data; reports an overflow or underflow. */
+    private boolean fencesIntact(Block b) {
+        long trailer = Mem.getLong(b.user + b.size);
+        if (trailer != canary(b.user + b.size)) {
+            long expected = canary(b.user + b.size);
+            int offset = Long.numberOfTrailingZeros(trailer ^ expected) / 8;
+            violation(new HeapCorruptionException(b.user, "buffer overflow: " + (offset + 1)
+                    + " or more bytes written past the end of guarded block " + describe(b)
+                    + tracer.history(b.user)));
+            return false;
+        }
+        if (b.pad > HEADER && Mem.getLong(b.user - 8) != canary(b.user - 8)) {
+            violation(new HeapCorruptionException(b.user, "buffer underflow: bytes written before the start of "
+                    + "guarded block " + describe(b) + tracer.history(b.user)));
+            return false;
+        }
+        return true;
+    }
+
+    private String describe(Block b) {
+        return "0x" + Long.toHexString(b.user) + " (" + b.size + " B requested, " + core.usableSize(b.inner)
+                + " B block) allocated by thread #" + b.thread + " at " + sites.name(b.site);
+    }
+
+    private long checksum(long inner, long size, long padSite, long thread, long state) {
+        long h = mix(secret ^ inner ^ state);
+        h = mix(h ^ size);
+        h = mix(h ^ padSite);
+        return mix(h ^ thread);
+    }
+
+    private long canary(long address) {
+        return mix(secret + address * 0x9E37_79B9_7F4A_7C15L);
+    }
+
+    /** The splitmix64 finaliser: every input bit affects every output bit. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private InvalidFreeException withHistory(InvalidFreeException e, long user) {
+        InvalidFreeException out = e instanceof DoubleFreeException
+                ? new DoubleFreeException(user, e.reason() + tracer.history(user))
+                : new InvalidFreeException(user, e.reason() + tracer.history(user));
+        out.initCause(e);
+        return out;
+    }
+
+    /** Throws (the default) or reports and goes on; the trace file is written first when configured. */
+    private void violation(HakMemException e) {
+        violations.increment();
+        Path file = options.traceFile();
+        if (file != null) {
+            tracer.dump(file);
+        }
+        if (options.throwOnViolation()) {
+            throw e;
+        }
+        System.getLogger("dev.hakmem").log(System.Logger.Level.ERROR, "hakmem guard: " + e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ whole-heap views
+
+    /** Heap errors detected so far (thrown or reported). */
+    public long violations() {
+        return violations.sum();
+    }
+
+    /** Checks every live block's header and canaries and every quarantined block's poison. */
+    public void check() {
+        core.check();
+        core.forEachLiveBlock(inner -> {
+            long padSite = Mem.getLong(inner + 8);
+            long user = inner + (padSite & 0xFFFF_FFFFL);
+            if (Mem.getLong(inner + 24) == checksum(inner, Mem.getLong(inner), padSite, Mem.getLong(inner + 16),
+                    ALLOCATED)) {
+                Block b = open(user);
+                if (b != null) {
+                    fencesIntact(b);
+                }
+            }
+        });
+        for (Quarantine.Entry e : quarantine.snapshot()) {
+            long bad = firstUnpoisoned(e.user(), e.size());
+            if (bad >= 0) {
+                violation(new HeapCorruptionException(e.user(), "write after free: freed block 0x"
+                        + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad
+                        + tracer.history(e.user())));
+            }
+        }
+    }
+
+    /** The live guarded blocks grouped by allocation site. */
+    public LeakReport leakReport() {
+        Map<Integer, long[]> bySite = new HashMap<>();
+        core.forEachLiveBlock(inner -> {
+            long size = Mem.getLong(inner);
+            long padSite = Mem.getLong(inner + 8);
+            if (Mem.getLong(inner + 24) == checksum(inner, size, padSite, Mem.getLong(inner + 16), ALLOCATED)) {
+                long[] t = bySite.computeIfAbsent((int) (padSite >>> 32), k -> new long[2]);
+                t[0]++;
+                t[1] += size;
+            }
+        });
+        List<LeakReport.Site> list = new ArrayList<>();
+        long blocks = 0;
+        long bytes = 0;
+        for (var e : bySite.entrySet()) {
+            list.add(new LeakReport.Site(sites.name(e.getKey()), e.getValue()[0], e.getValue()[1]));
+            blocks += e.getValue()[0];
+            bytes += e.getValue()[1];
+        }
+        list.sort(Comparator.comparingLong(LeakReport.Site::bytes).reversed());
+        return new LeakReport(blocks, bytes, list);
+    }
+
+    public void dumpTrace(Path file) {
+        tracer.dump(file);
+    }
+
+    /** The allocator's stats with live counts as the program sees them (quarantined blocks are not live). */
+    public HakMemStats stats() {
+        HakMemStats s = core.stats();
+        return new HakMemStats(liveBytes.sum(), liveBlocks.sum(), s.mappedBytes(), s.committedBytes(), s.tiers(),
+                s.classes(), s.events());
+    }
+}

@@ -1,0 +1,45 @@
+package dev.hakmem.guard;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Freed guarded blocks, poisoned, held first in first out before their memory is reused, bounded in bytes and in
+ * count. A write after free lands in a quarantined block and is found when it leaves (or by a heap check).
+ */
+final class Quarantine {
+    private static final int MAX_BLOCKS = 1 << 16;
+
+    record Entry(long inner, long user, long size) {
+    }
+
+    private final long maxBytes;
+    /** Guarded by this. */
+    private final ArrayDeque<Entry> fifo = new ArrayDeque<>();
+    private long bytes;
+
+    Quarantine(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /** Adds a block; returns the blocks that leave to make room, oldest first. */
+    synchronized List<Entry> add(Entry e) {
+        fifo.addLast(e);
+        bytes += e.size();
+        List<Entry> out = List.of();
+        while (!fifo.isEmpty() && (bytes > maxBytes || fifo.size() > MAX_BLOCKS)) {
+            Entry old = fifo.pollFirst();
+            bytes -= old.size();
+            if (out.isEmpty()) {
+                out = new ArrayList<>();
+            }
+            out.add(old);
+        }
+        return out;
+    }
+
+    synchronized List<Entry> snapshot() {
+        return List.copyOf(fifo);
+    }
+}

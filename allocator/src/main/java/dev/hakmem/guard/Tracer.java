@@ -1,0 +1,143 @@
+package dev.hakmem.guard;
+
+import dev.hakmem.heap.SlowPathListener;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * The trace ring: per thread, a bounded ring of its latest heap events. Written by its thread alone with plain
+ * stores (a few nanoseconds); read racily when an error is reported or the trace is dumped, which is enough for
+ * a diagnosis. Rings of dead threads are kept (the freeing thread of a double free may be gone), up to a bound.
+ */
+final class Tracer implements SlowPathListener {
+    enum Kind { ALLOC, FREE, REMOTE_FREE, REALLOC, REFILL, ADOPT }
+
+    private static final Kind[] KINDS = Kind.values();
+    private static final int MAX_RINGS = 1024;
+
+    private final int ringSize;
+    private final Sites sites;
+    private final long origin = System.nanoTime();
+    private final ConcurrentLinkedDeque<Ring> rings = new ConcurrentLinkedDeque<>();
+    private final ThreadLocal<Ring> mine;
+
+    Tracer(int ringSize, Sites sites) {
+        this.ringSize = ringSize;
+        this.sites = sites;
+        this.mine = ThreadLocal.withInitial(this::newRing);
+    }
+
+    private static final class Ring {
+        final String thread;
+        final byte[] kind;
+        final long[] address;
+        final long[] size;
+        final long[] time;
+        final int[] site;
+        int next;
+        long count;
+
+        Ring(String thread, int n) {
+            this.thread = thread;
+            kind = new byte[n];
+            address = new long[n];
+            size = new long[n];
+            time = new long[n];
+            site = new int[n];
+        }
+    }
+
+    private Ring newRing() {
+        Thread t = Thread.currentThread();
+        Ring r = new Ring("\"" + t.getName() + "\" #" + t.threadId(), ringSize);
+        rings.addLast(r);
+        if (rings.size() > MAX_RINGS) {
+            rings.pollFirst();
+        }
+        return r;
+    }
+
+    void record(Kind k, long address, long size, int site) {
+        Ring r = mine.get();
+        int i = r.next;
+        r.kind[i] = (byte) k.ordinal();
+        r.address[i] = address;
+        r.size[i] = size;
+        r.time[i] = System.nanoTime();
+        r.site[i] = site;
+        r.next = i + 1 == r.kind.length ? 0 : i + 1;
+        r.count++;
+    }
+
+    @Override
+    public void refill(int cls, long slabBase) {
+        record(Kind.REFILL, slabBase, cls, Sites.NONE);
+    }
+
+    @Override
+    public void adopt(long superSlabBase) {
+        record(Kind.ADOPT, superSlabBase, 0, Sites.NONE);
+    }
+
+    private record Event(long time, String thread, Kind kind, long address, long size, int site) {
+    }
+
+    private List<Event> events(long from, long to) {
+        List<Event> out = new ArrayList<>();
+        for (Ring r : rings) {
+            int n = (int) Math.min(r.count, r.kind.length);
+            for (int j = 0; j < n; j++) {
+                long a = r.address[j];
+                if (a >= from && a < to) {
+                    out.add(new Event(r.time[j], r.thread, KINDS[r.kind[j]], a, r.size[j], r.site[j]));
+                }
+            }
+        }
+        out.sort(Comparator.comparingLong(Event::time));
+        return out;
+    }
+
+    private String format(Event e) {
+        String what = switch (e.kind) {
+            case REFILL -> "refill class " + e.size + ", slab 0x" + Long.toHexString(e.address);
+            case ADOPT -> "adopt SuperSlab 0x" + Long.toHexString(e.address);
+            default -> e.kind + " 0x" + Long.toHexString(e.address) + " (" + e.size + " B)";
+        };
+        return String.format("  %+.3f ms  %-28s %s%s", (e.time - origin) / 1e6, e.thread, what,
+                e.site == Sites.NONE ? "" : "  at " + sites.name(e.site));
+    }
+
+    /** The latest events on the block at {@code address}, oldest first, for an error message. */
+    String history(long address) {
+        List<Event> ev = events(address, address + 1);
+        if (ev.isEmpty()) {
+            return "\n  (no trace of this address in the trace rings)";
+        }
+        StringBuilder sb = new StringBuilder("\n  trace of 0x" + Long.toHexString(address) + ":");
+        for (Event e : ev.subList(Math.max(0, ev.size() - 8), ev.size())) {
+            sb.append('\n').append(format(e));
+        }
+        return sb.toString();
+    }
+
+    /** Every event of every ring, oldest first. */
+    void dump(Path file) {
+        try (Writer w = Files.newBufferedWriter(file)) {
+            w.write("hakmem trace: " + rings.size() + " thread rings of up to " + ringSize + " events\n");
+            for (Event e : events(Long.MIN_VALUE, Long.MAX_VALUE)) {
+                w.write(format(e));
+                w.write('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the hakmem trace to " + file, e);
+        }
+    }
+}

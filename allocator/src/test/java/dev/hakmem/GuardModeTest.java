@@ -1,0 +1,226 @@
+package dev.hakmem;
+
+import dev.hakmem.os.Mem;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GuardModeTest {
+    private final HakMem heap = HakMem.create(HakMemConfig.builder().guard(true).build());
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    private static void poke(long address, int value) {
+        Mem.ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
+    }
+
+    @Test
+    void anOverflowPastTheEndIsCaughtOnFreeWithTheBlocksHistory() {
+        long a = heap.malloc(100);
+        poke(a + 100, 1);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertEquals(a, e.address());
+        String m = e.getMessage();
+        assertTrue(m.contains("overflow") && m.contains("100 B requested"), m);
+        assertTrue(m.contains("GuardModeTest.anOverflowPastTheEnd"), "names the allocating site: " + m);
+        assertTrue(m.contains("ALLOC 0x" + Long.toHexString(a)), "carries the trace: " + m);
+        assertEquals(1, heap.violations());
+    }
+
+    @Test
+    void anUnderflowIntoTheHeaderIsCaught() {
+        long a = heap.malloc(64);
+        poke(a - 1, 0x41);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertTrue(e.getMessage().contains("underflow"), e.getMessage());
+    }
+
+    @Test
+    void anUnderflowBeforeAnAlignedBlockIsCaught() {
+        long a = heap.mallocAligned(64, 256);
+        assertEquals(0, a % 256);
+        poke(a - 3, 0x41);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertTrue(e.getMessage().contains("underflow"), e.getMessage());
+    }
+
+    @Test
+    void aWriteAfterFreeIsCaughtByCheckAndWhenTheBlockLeavesQuarantine() {
+        long a = heap.malloc(48);
+        heap.free(a);
+        poke(a + 10, 0);
+        HeapCorruptionException byCheck = assertThrows(HeapCorruptionException.class, heap::check);
+        assertTrue(byCheck.getMessage().contains("write after free") && byCheck.getMessage().contains("offset 10"),
+                byCheck.getMessage());
+        try (HakMem small = HakMem.create(HakMemConfig.builder()
+                .guard(GuardOptions.on().withQuarantineBytes(48)).build())) {
+            long b = small.malloc(48);
+            long c = small.malloc(48);
+            small.free(b);
+            poke(b, 0);
+            // The quarantine holds one 48-byte block: freeing c pushes b out, and b's poison is checked.
+            HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> small.free(c));
+            assertEquals(b, e.address());
+            assertTrue(e.getMessage().contains("write after free"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDoubleFreeNamesTheEarlierFree() {
+        long a = heap.malloc(32);
+        heap.free(a);
+        DoubleFreeException e = assertThrows(DoubleFreeException.class, () -> heap.free(a));
+        assertTrue(e.getMessage().contains("already freed") && e.getMessage().contains("FREE 0x"), e.getMessage());
+    }
+
+    @Test
+    void interiorAndForeignPointersAreRefused() {
+        long a = heap.malloc(256);
+        InvalidFreeException interior = assertThrows(InvalidFreeException.class, () -> heap.free(a + 64));
+        assertTrue(interior.getMessage().contains("interior pointer: 64 bytes"), interior.getMessage());
+        assertThrows(InvalidFreeException.class, () -> heap.free(0x1234_5670L));
+        assertThrows(InvalidFreeException.class, () -> heap.usableSize(a - 32));
+        heap.free(a);
+        heap.check();
+    }
+
+    @Test
+    void racingFreesOfOneBlockLetExactlyOneThrough() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            long a = heap.malloc(40);
+            CyclicBarrier start = new CyclicBarrier(2);
+            AtomicInteger refused = new AtomicInteger();
+            Runnable free = () -> {
+                try {
+                    start.await();
+                    heap.free(a);
+                } catch (DoubleFreeException e) {
+                    refused.incrementAndGet();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            Thread t1 = Thread.ofPlatform().start(free);
+            Thread t2 = Thread.ofPlatform().start(free);
+            t1.join();
+            t2.join();
+            assertEquals(1, refused.get(), "round " + round);
+        }
+        heap.check();
+    }
+
+    @Test
+    void reportModeCountsAndGoesOn() {
+        try (HakMem h = HakMem.create(HakMemConfig.builder()
+                .guard(GuardOptions.on().withThrowOnViolation(false)).build())) {
+            long a = h.malloc(10);
+            poke(a + 10, 9);
+            h.free(a);
+            h.free(a + 1);
+            long b = h.malloc(10);
+            h.free(b);
+            h.free(b);
+            assertEquals(3, h.violations());
+            assertEquals(0, h.stats().liveBlocks() - 1, "the overflowed block stays live, out of circulation");
+        }
+    }
+
+    @Test
+    void theLeakReportGroupsLiveBlocksBySite() {
+        List<Long> keep = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            keep.add(allocateHere(100));
+        }
+        keep.add(allocateThere(5000));
+        long freed = allocateHere(7);
+        heap.free(freed);
+        LeakReport r = heap.leakReport();
+        assertEquals(4, r.blocks());
+        assertEquals(5300, r.bytes());
+        assertEquals(2, r.sites().size(), r.toString());
+        assertTrue(r.sites().get(0).stack().contains("allocateThere"), r.toString());
+        assertEquals(3, r.sites().get(1).blocks());
+        assertTrue(r.sites().get(1).stack().contains("allocateHere"), r.toString());
+        keep.forEach(heap::free);
+        assertEquals(0, heap.leakReport().blocks());
+    }
+
+    private long allocateHere(long size) {
+        return heap.malloc(size);
+    }
+
+    private long allocateThere(long size) {
+        return heap.malloc(size);
+    }
+
+    @Test
+    void theTraceIsDumpedOnDemandAndOnAViolation(@TempDir Path dir) throws Exception {
+        long a = heap.malloc(16);
+        heap.free(a);
+        Path dump = dir.resolve("trace.txt");
+        heap.dumpTrace(dump);
+        String text = Files.readString(dump);
+        assertTrue(text.contains("ALLOC 0x" + Long.toHexString(a)) && text.contains("FREE 0x"), text);
+        assertTrue(text.contains("refill class"), text);
+
+        Path onViolation = dir.resolve("violation.txt");
+        try (HakMem h = HakMem.create(HakMemConfig.builder()
+                .guard(GuardOptions.on().withTraceFile(onViolation)).build())) {
+            long b = h.malloc(16);
+            h.free(b);
+            assertThrows(DoubleFreeException.class, () -> h.free(b));
+            assertTrue(Files.readString(onViolation).contains("FREE 0x" + Long.toHexString(b)));
+        }
+        try (HakMem plain = HakMem.create()) {
+            assertThrows(IllegalStateException.class, () -> plain.dumpTrace(dump));
+        }
+    }
+
+    @Test
+    void guardedBlocksBehaveLikePlainOnes() {
+        long z = heap.calloc(10, 100);
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, z + i));
+        }
+        Mem.fill(z, 1000, (byte) 5);
+        long r = heap.realloc(z, 5000);
+        assertEquals(5, Mem.ALL.get(ValueLayout.JAVA_BYTE, r + 999));
+        assertEquals(5000, heap.usableSize(r));
+        long big = heap.mallocAligned(3 << 20, 1 << 16);
+        assertEquals(0, big % (1 << 16));
+        assertEquals(5000 + (3 << 20), heap.stats().liveBytes());
+        assertEquals(2, heap.stats().liveBlocks());
+        heap.check();
+        heap.free(r);
+        heap.free(big);
+        assertEquals(0, heap.stats().liveBytes());
+    }
+
+    @Test
+    void guardModeIsReadFromTheSystem() {
+        HakMemConfig c = HakMemConfig.fromLookup(Map.of("guard", "1", "guardReport", "true",
+                "guardQuarantine", "1m", "guardSiteDepth", "3", "guardSiteSampling", "10")::get);
+        assertTrue(c.guard().enabled());
+        assertFalse(c.guard().throwOnViolation());
+        assertEquals(1 << 20, c.guard().quarantineBytes());
+        assertEquals(3, c.guard().siteDepth());
+        assertEquals(10, c.guard().siteSampling());
+    }
+}
