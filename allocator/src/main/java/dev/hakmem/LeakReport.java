@@ -23,8 +23,8 @@ public record LeakReport(long blocks, long bytes, List<Site> sites) {
     public String toString() {
         StringBuilder sb = new StringBuilder("hakmem leak report: " + blocks + " blocks, " + bytes + " bytes live");
         for (Site s : sites) {
-            sb.append("\n  ").append(s.blocks).append(" blocks, ").append(s.bytes).append(" bytes at ")
-                    .append(s.stack);
+            sb.append("\n  ").append(s.blocks).append(s.blocks == 1 ? " block, " : " blocks, ").append(s.bytes)
+                    .append(" bytes at ").append(s.stack);
         }
         return sb.toString();
     }

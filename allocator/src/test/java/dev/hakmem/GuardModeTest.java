@@ -45,6 +45,23 @@ class GuardModeTest {
     }
 
     @Test
+    void aCorruptedBlockIsCondemnedReportedOnceAndNeverReused() {
+        long a = heap.malloc(100);
+        poke(a + 100, 1);
+        assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        heap.check();
+        assertEquals(0, heap.leakReport().blocks());
+        assertEquals(0, heap.stats().liveBlocks());
+        HeapCorruptionException again = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertTrue(again.getMessage().contains("condemned"), again.getMessage());
+        for (int i = 0; i < 1000; i++) {
+            long b = heap.malloc(100);
+            assertTrue(b != a, "a condemned block is never handed out again");
+            heap.free(b);
+        }
+    }
+
+    @Test
     void anUnderflowIntoTheHeaderIsCaught() {
         long a = heap.malloc(64);
         poke(a - 1, 0x41);
@@ -138,7 +155,7 @@ class GuardModeTest {
             h.free(b);
             h.free(b);
             assertEquals(3, h.violations());
-            assertEquals(0, h.stats().liveBlocks() - 1, "the overflowed block stays live, out of circulation");
+            assertEquals(0, h.stats().liveBlocks(), "the overflowed block is condemned, no longer the program's");
         }
     }
 

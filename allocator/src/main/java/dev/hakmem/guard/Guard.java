@@ -49,6 +49,8 @@ public final class Guard {
     private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
     private static final long FREED = 0xF4EE_D0FF_DEAD_0002L;
+    /** A block whose corruption was reported: out of circulation for good, no longer the program's. */
+    private static final long CONDEMNED = 0xC0DE_0BAD_B10C_0003L;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final Allocator core;
@@ -247,6 +249,11 @@ public final class Guard {
             }
             return b;
         }
+        if (sum == checksum(inner, size, padSite, thread, CONDEMNED)) {
+            violation(new HeapCorruptionException(user, "guarded block " + describe(b) + " was condemned after a "
+                    + "detected corruption; it stays out of circulation" + tracer.history(b.user)));
+            return null;
+        }
         if (sum == checksum(inner, size, padSite, thread, FREED)) {
             violation(user == b.user
                     ? new DoubleFreeException(user, "guarded block " + describe(b) + " is already freed (in "
@@ -261,23 +268,37 @@ public final class Guard {
         return null;
     }
 
-    /** Checks the canaries around the data; reports an overflow or underflow. */
+    /**
+     * Checks the canaries around the data. On an overflow or underflow the block is condemned (kept allocated for
+     * good: whoever overran it may still write there) before the violation is reported.
+     */
     private boolean fencesIntact(Block b) {
+        String problem = null;
+        long expected = canary(b.user + b.size);
         long trailer = Mem.getLong(b.user + b.size);
-        if (trailer != canary(b.user + b.size)) {
-            long expected = canary(b.user + b.size);
+        if (trailer != expected) {
             int offset = Long.numberOfTrailingZeros(trailer ^ expected) / 8;
-            violation(new HeapCorruptionException(b.user, "buffer overflow: " + (offset + 1)
-                    + " or more bytes written past the end of guarded block " + describe(b)
-                    + tracer.history(b.user)));
-            return false;
+            problem = "buffer overflow: " + (offset + 1) + " or more bytes written past the end of";
+        } else if (b.pad > HEADER && Mem.getLong(b.user - 8) != canary(b.user - 8)) {
+            problem = "buffer underflow: bytes written before the start of";
         }
-        if (b.pad > HEADER && Mem.getLong(b.user - 8) != canary(b.user - 8)) {
-            violation(new HeapCorruptionException(b.user, "buffer underflow: bytes written before the start of "
-                    + "guarded block " + describe(b) + tracer.history(b.user)));
-            return false;
+        if (problem == null) {
+            return true;
         }
-        return true;
+        condemn(b);
+        violation(new HeapCorruptionException(b.user, problem + " guarded block " + describe(b)
+                + tracer.history(b.user)));
+        return false;
+    }
+
+    /** Moves an allocated block to CONDEMNED (once, by CAS), so it is neither reported again nor counted live. */
+    private void condemn(Block b) {
+        long padSite = b.pad | ((long) b.site << 32);
+        if (LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, checksum(b.inner, b.size, padSite, b.thread,
+                CONDEMNED))) {
+            liveBlocks.decrement();
+            liveBytes.add(-b.size);
+        }
     }
 
     private String describe(Block b) {
