@@ -92,15 +92,7 @@ public final class Allocator {
     }
 
     public long calloc(long count, long size) {
-        if (count < 0 || size < 0) {
-            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): negative argument");
-        }
-        long total;
-        try {
-            total = Math.multiplyExact(count, size);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): count x size overflows", e);
-        }
+        long total = Requests.callocTotal(count, size);
         if (total > classes.maxSize()) {
             return mallocBig(total, Registry.CHUNK, true);
         }
@@ -108,15 +100,11 @@ public final class Allocator {
     }
 
     public long mallocAligned(long size, long alignment) {
-        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
-        }
+        Requests.checkAlignment(alignment);
         if (alignment <= 16) {
             return malloc(size);
         }
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
+        Requests.checkSize(size);
         if (size <= classes.maxSize()) {
             int cls = classes.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
@@ -144,9 +132,7 @@ public final class Allocator {
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed) {
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
+        Requests.checkSize(size);
         pool.checkOpen();
         return big.malloc(size, alignment, zeroed);
     }
@@ -318,9 +304,7 @@ public final class Allocator {
         if (address == 0) {
             return malloc(newSize);
         }
-        if (newSize < 0) {
-            throw new IllegalArgumentException("negative size: " + newSize);
-        }
+        Requests.checkSize(newSize);
         long usable = usableSize(address);
         if (fitsInPlace(usable, newSize)) {
             return address;

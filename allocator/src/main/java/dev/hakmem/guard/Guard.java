@@ -9,6 +9,7 @@ import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
 import dev.hakmem.LeakReport;
 import dev.hakmem.core.Allocator;
+import dev.hakmem.core.Requests;
 import dev.hakmem.os.Mem;
 
 import java.lang.foreign.ValueLayout;
@@ -79,35 +80,21 @@ public final class Guard {
     // ------------------------------------------------------------------ allocate
 
     public long malloc(long size) {
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
+        Requests.checkSize(size);
         return place(core.malloc(withOverhead(size, HEADER)), HEADER, size, Tracer.Kind.ALLOC);
     }
 
     public long calloc(long count, long size) {
-        if (count < 0 || size < 0) {
-            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): negative argument");
-        }
-        long total;
-        try {
-            total = Math.multiplyExact(count, size);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("calloc(" + count + ", " + size + "): count x size overflows", e);
-        }
+        long total = Requests.callocTotal(count, size);
         return place(core.calloc(1, withOverhead(total, HEADER)), HEADER, total, Tracer.Kind.ALLOC);
     }
 
     public long mallocAligned(long size, long alignment) {
-        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
-        }
+        Requests.checkAlignment(alignment);
         if (alignment <= 16) {
             return malloc(size);
         }
-        if (size < 0) {
-            throw new IllegalArgumentException("negative size: " + size);
-        }
+        Requests.checkSize(size);
         long pad = Math.max(HEADER, alignment);
         return place(core.mallocAligned(withOverhead(size, pad), alignment), pad, size, Tracer.Kind.ALLOC);
     }
@@ -202,9 +189,7 @@ public final class Guard {
         if (user == 0) {
             return malloc(newSize);
         }
-        if (newSize < 0) {
-            throw new IllegalArgumentException("negative size: " + newSize);
-        }
+        Requests.checkSize(newSize);
         Block b = open(user);
         if (b == null || !fencesIntact(b)) {
             return 0;

@@ -11,6 +11,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -94,18 +95,8 @@ public final class MmapPageSource implements PageSource {
 
     @Override
     public void decommit(long address, long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) madvise.invokeExact(state, address, size, MADV_DONTNEED);
-            if (rc != 0) {
-                throw new OsException("madvise(0x" + Long.toHexString(address) + ", " + size + ", MADV_DONTNEED)",
-                        (int) ERRNO.get(state, 0L));
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        syscall(state -> (int) madvise.invokeExact(state, address, size, MADV_DONTNEED),
+                () -> "madvise(0x" + Long.toHexString(address) + ", " + size + ", MADV_DONTNEED)");
     }
 
     @Override
@@ -119,29 +110,29 @@ public final class MmapPageSource implements PageSource {
     }
 
     private long map(long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
-            long address = (long) mmap.invokeExact(state, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            if (address == -1L) {
-                throw new OsException("mmap(" + size + ")", (int) ERRNO.get(state, 0L));
-            }
-            return address;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return syscall(state -> (long) mmap.invokeExact(state, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L), () -> "mmap(" + size + ")");
     }
 
     private void unmap(long address, long size) {
+        syscall(state -> (int) munmap.invokeExact(state, address, size),
+                () -> "munmap(0x" + Long.toHexString(address) + ", " + size + ")");
+    }
+
+    /** A downcall whose first argument is the errno capture state. */
+    private interface Downcall {
+        long invoke(MemorySegment state) throws Throwable;
+    }
+
+    /** Runs a downcall; its result -1 (MAP_FAILED, or -1 from munmap/madvise) becomes an OsException with errno. */
+    private static long syscall(Downcall call, Supplier<String> what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) munmap.invokeExact(state, address, size);
-            if (rc != 0) {
-                throw new OsException("munmap(0x" + Long.toHexString(address) + ", " + size + ")",
-                        (int) ERRNO.get(state, 0L));
+            long result = call.invoke(state);
+            if (result == -1L) {
+                throw new OsException(what.get(), (int) ERRNO.get(state, 0L));
             }
+            return result;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
