@@ -106,7 +106,12 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /** Frees a segment obtained from {@link #allocate}. */
     public void free(MemorySegment segment) {
         if (!segment.isNative()) {
-            throw new InvalidFreeException(segment.address(), "a heap segment, not native memory");
+            InvalidFreeException e = new InvalidFreeException(segment.address(), "a heap segment, not native memory");
+            if (guard == null) {
+                throw allocator.counted(e);
+            }
+            guard.refuse(e);
+            return;
         }
         free(segment.address());
     }

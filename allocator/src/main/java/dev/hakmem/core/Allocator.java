@@ -191,7 +191,8 @@ public final class Allocator {
         }
     }
 
-    private InvalidFreeException counted(InvalidFreeException e) {
+    /** Counts a refused free (in {@code stats().events()}) and returns it, to be thrown. */
+    public InvalidFreeException counted(InvalidFreeException e) {
         events.invalidFrees.increment();
         if (e instanceof DoubleFreeException) {
             events.doubleFrees.increment();
@@ -326,6 +327,13 @@ public final class Allocator {
     // ------------------------------------------------------------------ stats and check
 
     public HakMemStats stats() {
+        // Under the maintenance lock: a reclaim moving blocks from pending to freed mid-walk would skew the counts.
+        synchronized (maintenanceLock) {
+            return statsSnapshot();
+        }
+    }
+
+    private HakMemStats statsSnapshot() {
         int n = classes.count();
         ClassCounters sum = new ClassCounters(n);
         heaps.sumCounters(sum);
@@ -383,6 +391,13 @@ public final class Allocator {
 
     /** Walks every SuperSlab and slab and checks their invariants and their registration. */
     public void check() {
+        synchronized (maintenanceLock) {
+            checkQuiescent();
+        }
+    }
+
+    /** The walk behind {@link #check}; the maintenance thread, which drains abandoned slabs, is held off. */
+    private void checkQuiescent() {
         if (closed) {
             throw new IllegalStateException("the heap is closed");
         }

@@ -317,9 +317,17 @@ public final class Guard {
         return out;
     }
 
+    /** A free refused before it reached the heap (a segment that is not native memory): a violation too. */
+    public void refuse(InvalidFreeException e) {
+        violation(e);
+    }
+
     /** Throws (the default) or reports and goes on; the trace file is written first when configured. */
     private void violation(HakMemException e) {
         violations.increment();
+        if (e instanceof InvalidFreeException refused) {
+            core.counted(refused);
+        }
         Path file = options.traceFile();
         if (file != null) {
             tracer.dump(file);

@@ -9,6 +9,7 @@ import dev.hakmem.stats.ClassCounters;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -273,6 +274,7 @@ public final class ThreadHeap {
     }
 
     private void addToList(Slab s) {
+        assert s.listIndex() < 0 : "slab " + s + " is already in a list at " + s.listIndex();
         ArrayList<Slab> list = others[s.cls];
         s.setListIndex(list.size());
         list.add(s);
@@ -281,6 +283,7 @@ public final class ThreadHeap {
     private void removeFromList(Slab s) {
         ArrayList<Slab> list = others[s.cls];
         int i = s.listIndex();
+        assert list.get(i) == s : "slab " + s + " is not at its list index " + i;
         Slab last = list.removeLast();
         if (last != s) {
             list.set(i, last);
@@ -309,25 +312,34 @@ public final class ThreadHeap {
             l.adopt(ss.base);
         }
         superSlabs.add(ss);
+        // Snapshot first: retiring the last slab gives the SuperSlab back to the pool, where another heap may take
+        // it and carve new slabs at once; after that point this heap must not look at its slots again.
+        List<Slab> slabs = new ArrayList<>(ss.slots);
         for (int i = 0; i < ss.slots; i++) {
             Slab s = ss.slabAcquire(i);
             if (s != null) {
-                drain(s);
-                if (s.used() == 0) {
-                    retire(s);
-                } else {
-                    addToList(s);
-                }
+                slabs.add(s);
+            }
+        }
+        for (Slab s : slabs) {
+            drain(s);
+            if (s.used() == 0) {
+                retire(s);
+            } else {
+                addToList(s);
             }
         }
     }
 
     /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free lists intact. */
     void abandonAll() {
-        for (SuperSlab ss : superSlabs) {
+        // Forget first: once a SuperSlab is in the queue an adopter may file its slabs (setting their list
+        // indices) at once, and nothing of this heap may touch them after that.
+        List<SuperSlab> owned = List.copyOf(superSlabs);
+        forgetAll();
+        for (SuperSlab ss : owned) {
             pool.abandon(ss);
         }
-        forgetAll();
     }
 
     /** Close: forget every slab (their memory is about to be unmapped), so later use goes to refill and throws. */

@@ -70,7 +70,7 @@ public final class SuperSlabPool {
         } else {
             account.retained(-SuperSlab.SIZE);
             if (ss.slabShift != slabShift) {
-                ss = recarve(ss, slabShift);
+                ss = recarveOrReturn(ss, slabShift);
             }
         }
         ss.setOwnerOpaque(owner, ownerThread);
@@ -103,12 +103,24 @@ public final class SuperSlabPool {
         return ss;
     }
 
-    /** The same memory as a new SuperSlab with other slots; it replaces the old one in the registry. */
-    private SuperSlab recarve(SuperSlab old, int slabShift) {
+    /**
+     * The same memory as a new SuperSlab with other slots; it replaces the old one in the registry. If the page
+     * source refuses the commit, the pooled SuperSlab goes back to the pool unchanged.
+     */
+    private SuperSlab recarveOrReturn(SuperSlab old, int slabShift) {
         long committedBefore = old.committedBytes();
         boolean decommitted = committedBefore == 0;
         if (!decommitted && committedBefore != SuperSlab.SIZE) {
-            pages.commit(old.base, SuperSlab.SIZE);
+            try {
+                pages.commit(old.base, SuperSlab.SIZE);
+            } catch (RuntimeException | Error e) {
+                account.retained(SuperSlab.SIZE);
+                synchronized (this) {
+                    pooled.addFirst(old);
+                }
+                throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the page source refused to commit a pooled "
+                        + "SuperSlab: " + e, e);
+            }
             account.committed(SuperSlab.SIZE - committedBefore);
         }
         SuperSlab ss = new SuperSlab(heapId, old.base, slabShift, old.allZero(), decommitted);
