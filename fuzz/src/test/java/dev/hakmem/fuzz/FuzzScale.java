@@ -1,0 +1,28 @@
+package dev.hakmem.fuzz;
+
+import net.jqwik.api.lifecycle.AroundPropertyHook;
+import net.jqwik.api.lifecycle.PropagationMode;
+import net.jqwik.api.lifecycle.PropertyExecutionResult;
+import net.jqwik.api.lifecycle.PropertyExecutor;
+import net.jqwik.api.lifecycle.PropertyLifecycleContext;
+
+/**
+ * Multiplies every property's tries by the system property {@code fuzz.scale} (default 1), so the default build stays
+ * quick and a nightly run can ask for {@code -Dfuzz.scale=100}.
+ */
+public final class FuzzScale implements AroundPropertyHook {
+
+    static final int SCALE = Math.max(1, Integer.getInteger("fuzz.scale", 1));
+
+    /** Registered on a container class, it must reach the properties inside. */
+    @Override
+    public PropagationMode propagateTo() {
+        return PropagationMode.ALL_DESCENDANTS;
+    }
+
+    @Override
+    public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
+        context.attributes().tries().ifPresent(tries -> context.attributes().setTries(tries * SCALE));
+        return property.execute();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.hakmem.fuzz;
+
+import dev.hakmem.HakMemConfig;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Tuple;
+
+/** The generators the properties share. */
+final class Gen {
+
+    static final long KIB = 1L << 10;
+    static final long MIB = 1L << 20;
+
+    private Gen() {
+    }
+
+    /**
+     * Request sizes weighted across the tiers (Tiny up to 1 KiB, Mid up to 64 KiB, Large up to 1 MiB, Big above);
+     * each range includes its bounds, which jqwik tries as edge cases, so every tier boundary gets hit.
+     */
+    static Arbitrary<Long> size() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(30, Arbitraries.longs().between(0, KIB)),
+                Tuple.of(12, Arbitraries.longs().between(KIB, 64 * KIB)),
+                Tuple.of(5, Arbitraries.longs().between(64 * KIB, MIB)),
+                Tuple.of(1, Arbitraries.longs().between(MIB, 8 * MIB)));
+    }
+
+    /** Power-of-two alignments from 16 B to 4 MiB. */
+    static Arbitrary<Long> alignment() {
+        return Arbitraries.integers().between(4, 22).map(k -> 1L << k);
+    }
+
+    /** Chooses among the live blocks (modulo their count), so it stays meaningful when shrinking removes some. */
+    static Arbitrary<Integer> pick() {
+        return Arbitraries.integers().between(0, 255);
+    }
+
+    /**
+     * Heap configurations; shrinks towards the defaults. A zero retain and purge delay make the heap give memory
+     * back at once, which exercises unmapping and reuse of address ranges; guard mode puts its own layer (headers,
+     * canaries, quarantine) over every block.
+     */
+    static Arbitrary<HakMemConfig> config() {
+        return Combinators.combine(
+                        Arbitraries.of(false, true),
+                        Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.5, HakMemConfig.MAX_W_MAX),
+                        Arbitraries.of(64 * MIB, 0L),
+                        Arbitraries.of(250L, 0L))
+                .as((guard, wMax, retain, purgeDelay) -> HakMemConfig.builder()
+                        .guard(guard)
+                        .wMax(wMax)
+                        .retainBytes(retain)
+                        .purgeDelayMillis(purgeDelay)
+                        .build());
+    }
+}

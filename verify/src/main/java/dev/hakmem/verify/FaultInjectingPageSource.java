@@ -1,0 +1,201 @@
+package dev.hakmem.verify;
+
+import dev.hakmem.PageSource;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A {@link PageSource} around a real one that fails chosen operations: the Nth call, a random fraction of calls, or
+ * every call, of reserve, commit, decommit or release, and can add a delay to each. Deterministic from its seed for
+ * a given order of calls. It also tracks what is reserved through it, so a test can check that nothing leaks.
+ */
+public final class FaultInjectingPageSource implements PageSource {
+
+    /** The page source operations. */
+    public enum Op { RESERVE, COMMIT, DECOMMIT, RELEASE }
+
+    /** Thrown instead of calling the real page source. */
+    public static final class InjectedFault extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        InjectedFault(Op op, long call) {
+            super("injected fault: " + op + " call #" + call);
+        }
+    }
+
+    private record Rule(long nth, double fraction, boolean always, long delayNanos) {
+        static final Rule NONE = new Rule(0, 0, false, 0);
+    }
+
+    private final PageSource delegate;
+    private final SplittableRandom random;
+    private final Map<Op, Rule> rules;
+    private final Map<Op, AtomicLong> calls = new EnumMap<>(Op.class);
+    private final Map<Op, AtomicLong> injected = new EnumMap<>(Op.class);
+    private final ConcurrentHashMap<Long, Long> reservations = new ConcurrentHashMap<>();
+    private volatile boolean enabled = true;
+
+    private FaultInjectingPageSource(Builder b) {
+        this.delegate = b.delegate;
+        this.random = new SplittableRandom(b.seed);
+        this.rules = new EnumMap<>(b.rules);
+        for (Op op : Op.values()) {
+            calls.put(op, new AtomicLong());
+            injected.put(op, new AtomicLong());
+        }
+    }
+
+    public static Builder builder(PageSource delegate) {
+        return new Builder(delegate);
+    }
+
+    /** Faults on (the initial state) or off; with them off every call goes through. */
+    public void setEnabled(boolean on) {
+        enabled = on;
+    }
+
+    public long calls(Op op) {
+        return calls.get(op).get();
+    }
+
+    public long injected(Op op) {
+        return injected.get(op).get();
+    }
+
+    public long injectedTotal() {
+        long n = 0;
+        for (AtomicLong a : injected.values()) {
+            n += a.get();
+        }
+        return n;
+    }
+
+    /** Bytes reserved through this source and not released. */
+    public long reservedBytes() {
+        long n = 0;
+        for (long size : reservations.values()) {
+            n += size;
+        }
+        return n;
+    }
+
+    private void maybeFail(Op op) {
+        Rule r = rules.getOrDefault(op, Rule.NONE);
+        long call = calls.get(op).incrementAndGet();
+        if (r.delayNanos > 0) {
+            LockSupport.parkNanos(r.delayNanos);
+        }
+        if (!enabled) {
+            return;
+        }
+        boolean fail = r.always || call == r.nth;
+        if (!fail && r.fraction > 0) {
+            synchronized (random) {
+                fail = random.nextDouble() < r.fraction;
+            }
+        }
+        if (fail) {
+            injected.get(op).incrementAndGet();
+            throw new InjectedFault(op, call);
+        }
+    }
+
+    @Override
+    public long reserve(long size, long alignment) {
+        maybeFail(Op.RESERVE);
+        long address = delegate.reserve(size, alignment);
+        reservations.put(address, size);
+        return address;
+    }
+
+    @Override
+    public void commit(long address, long size) {
+        maybeFail(Op.COMMIT);
+        delegate.commit(address, size);
+    }
+
+    @Override
+    public void decommit(long address, long size) {
+        maybeFail(Op.DECOMMIT);
+        delegate.decommit(address, size);
+    }
+
+    @Override
+    public void release(long address, long size) {
+        maybeFail(Op.RELEASE);
+        // Forget the reservation before unmapping: once unmapped, a concurrent reserve may get the same address.
+        Long reserved = reservations.remove(address);
+        try {
+            delegate.release(address, size);
+        } catch (RuntimeException | Error e) {
+            if (reserved != null) {
+                reservations.put(address, reserved);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public long pageSize() {
+        return delegate.pageSize();
+    }
+
+    @Override
+    public String toString() {
+        return "faults(" + delegate + ", " + rules + ")";
+    }
+
+    /** Which faults to inject. */
+    public static final class Builder {
+        private final PageSource delegate;
+        private final Map<Op, Rule> rules = new EnumMap<>(Op.class);
+        private long seed = 1;
+
+        private Builder(PageSource delegate) {
+            this.delegate = delegate;
+        }
+
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** The {@code n}th call of {@code op} (counting from 1) fails. */
+        public Builder failNth(Op op, long n) {
+            Rule r = rules.getOrDefault(op, Rule.NONE);
+            rules.put(op, new Rule(n, r.fraction, r.always, r.delayNanos));
+            return this;
+        }
+
+        /** Each call of {@code op} fails with probability {@code p}. */
+        public Builder failFraction(Op op, double p) {
+            Rule r = rules.getOrDefault(op, Rule.NONE);
+            rules.put(op, new Rule(r.nth, p, r.always, r.delayNanos));
+            return this;
+        }
+
+        /** Every call of {@code op} fails. */
+        public Builder failAlways(Op op) {
+            Rule r = rules.getOrDefault(op, Rule.NONE);
+            rules.put(op, new Rule(r.nth, r.fraction, true, r.delayNanos));
+            return this;
+        }
+
+        /** Each call of {@code op} first sleeps this long. */
+        public Builder delay(Op op, long time, TimeUnit unit) {
+            Rule r = rules.getOrDefault(op, Rule.NONE);
+            rules.put(op, new Rule(r.nth, r.fraction, r.always, unit.toNanos(time)));
+            return this;
+        }
+
+        public FaultInjectingPageSource build() {
+            return new FaultInjectingPageSource(this);
+        }
+    }
+}

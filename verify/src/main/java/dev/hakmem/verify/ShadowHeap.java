@@ -1,0 +1,336 @@
+package dev.hakmem.verify;
+
+import dev.hakmem.HakMem;
+import dev.hakmem.HakMemStats;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An oracle for one {@link HakMem}: it goes through the heap's API, keeps its own record of every live block, and
+ * throws {@link AssertionError} as soon as the heap breaks a promise.
+ *
+ * <p>Each new block is checked (non-zero, aligned, {@code usableSize >= requested}, overlapping no live block), then
+ * filled over its whole usable size with a {@link Pattern} of its own seed; the pattern is checked again before the
+ * block is freed or reallocated, and by {@link #verifyAll()}.
+ *
+ * <p>Thread-safe, as long as each block is used by one thread at a time (as the heap requires anyway).
+ * {@link #verifyAll()} and {@link #assertStatsAgree()} need a quiescent heap: a block that another thread is filling
+ * or freeing at that moment would be reported.
+ */
+public final class ShadowHeap {
+
+    /** A live block as the shadow knows it; the pattern covers {@code [address, address + usable)}. */
+    public record Block(long address, long requested, long usable, long seed) {
+        public long end() {
+            return address + usable;
+        }
+
+        @Override
+        public String toString() {
+            return "block 0x" + Long.toHexString(address) + " (requested " + requested + ", usable " + usable + ")";
+        }
+    }
+
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final long MIN_ALIGNMENT = 16;
+    private static final long TINY_MAX = 1L << 10;
+    private static final long MID_MAX = 64L << 10;
+    private static final long LARGE_MAX = 1L << 20;
+
+    private final HakMem heap;
+    private final AtomicLong nextSeed;
+    private final Object lock = new Object();
+    /** Live blocks by address; guarded by {@link #lock}. */
+    private final TreeMap<Long, Block> live = new TreeMap<>();
+
+    /** A shadow over {@code heap}, which must have no live blocks yet (else stats cannot agree). */
+    public ShadowHeap(HakMem heap) {
+        this(heap, 0x5EED_5EEDL);
+    }
+
+    /** As {@link #ShadowHeap(HakMem)}, with the block seeds derived from {@code seed} so runs are reproducible. */
+    public ShadowHeap(HakMem heap, long seed) {
+        this.heap = heap;
+        this.nextSeed = new AtomicLong(seed);
+    }
+
+    public HakMem heap() {
+        return heap;
+    }
+
+    public long malloc(long size) {
+        return fill(register(heap.malloc(size), size, MIN_ALIGNMENT, "malloc(" + size + ")"));
+    }
+
+    /** Also checks that the block reads as zero over {@code count * size} bytes. */
+    public long calloc(long count, long size) {
+        long address = heap.calloc(count, size);
+        String op = "calloc(" + count + ", " + size + ")";
+        long requested;
+        try {
+            requested = Math.multiplyExact(count, size);
+        } catch (ArithmeticException e) {
+            throw new AssertionError(op + " overflows but returned 0x" + Long.toHexString(address));
+        }
+        Block b = register(address, requested, MIN_ALIGNMENT, op);
+        long nonZero = firstNonZero(address, requested);
+        if (nonZero >= 0) {
+            throw new AssertionError(op + " returned " + b + " that is not zeroed: byte at offset " + nonZero
+                    + " is 0x" + hex(Pattern.read(address + nonZero)));
+        }
+        return fill(b);
+    }
+
+    public long mallocAligned(long size, long alignment) {
+        long address = heap.mallocAligned(size, alignment);
+        return fill(register(address, size, Math.max(MIN_ALIGNMENT, alignment),
+                "mallocAligned(" + size + ", " + alignment + ")"));
+    }
+
+    /**
+     * Reallocates a live block (or allocates, for address 0): checks the whole old block first, then that the first
+     * {@code min(old requested, newSize)} bytes arrived intact, then refills. If the heap throws, the old block stays
+     * live in the shadow, as the heap promises it stays live too.
+     */
+    public long realloc(long address, long newSize) {
+        String op = "realloc(0x" + Long.toHexString(address) + ", " + newSize + ")";
+        if (address == 0) {
+            return fill(register(heap.realloc(0, newSize), newSize, MIN_ALIGNMENT, op));
+        }
+        Block old = take(address, op);
+        verify(old, "before " + op);
+        long moved;
+        try {
+            moved = heap.realloc(address, newSize);
+        } catch (RuntimeException | Error e) {
+            putBack(old);
+            throw e;
+        }
+        Block b = register(moved, newSize, MIN_ALIGNMENT, op);
+        long kept = Math.min(old.requested(), newSize);
+        long bad = Pattern.check(moved, kept, old.seed(), old.address());
+        if (bad >= 0) {
+            throw new AssertionError(op + " moved " + old + " to " + b + " but lost its contents at offset " + bad
+                    + ": expected 0x" + hex(Pattern.expected(old.address(), old.seed(), bad))
+                    + ", found 0x" + hex(Pattern.read(moved + bad)) + " (" + kept + " bytes must survive)");
+        }
+        return fill(b);
+    }
+
+    /** Checks the block's contents, then frees it. */
+    public void free(long address) {
+        String op = "free(0x" + Long.toHexString(address) + ")";
+        Block b = take(address, op);
+        verify(b, "before " + op);
+        try {
+            heap.free(address);
+        } catch (RuntimeException e) {
+            throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
+        }
+    }
+
+    /** Allocates through {@link HakMem#allocate(long, long)}, checking the segment's size as well. */
+    public MemorySegment allocateSegment(long size, long alignment) {
+        MemorySegment segment = heap.allocate(size, alignment);
+        String op = "allocate(" + size + ", " + alignment + ")";
+        if (segment.byteSize() != size || !segment.isNative()) {
+            throw new AssertionError(op + " returned " + segment);
+        }
+        fill(register(segment.address(), size, Math.max(MIN_ALIGNMENT, alignment), op));
+        return segment;
+    }
+
+    /** Checks the segment's block, then frees it through {@link HakMem#free(MemorySegment)}. */
+    public void freeSegment(MemorySegment segment) {
+        String op = "free(" + segment + ")";
+        Block b = take(segment.address(), op);
+        verify(b, "before " + op);
+        try {
+            heap.free(segment);
+        } catch (RuntimeException e) {
+            throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
+        }
+    }
+
+    /** Checks the contents of every live block. Quiescent heap only. */
+    public void verifyAll() {
+        for (Block b : blocks()) {
+            verify(b, "verifyAll");
+        }
+    }
+
+    /**
+     * Checks that the heap's counters match the shadow's: live blocks and the sum of their usable sizes, in total and
+     * per tier (a block's tier follows from its usable size, which is its class's block size or its mapping's span).
+     * In guard mode the tiers count the allocator's inner blocks (headers, canaries and quarantine included), which
+     * the shadow does not see, so only the totals are compared.
+     */
+    public void assertStatsAgree() {
+        HakMemStats stats = heap.stats();
+        EnumMap<HakMemStats.Tier, long[]> expected = new EnumMap<>(HakMemStats.Tier.class);
+        for (HakMemStats.Tier t : HakMemStats.Tier.values()) {
+            expected.put(t, new long[2]);
+        }
+        long count = 0;
+        long bytes = 0;
+        synchronized (lock) {
+            for (Block b : live.values()) {
+                long[] tier = expected.get(tierOf(b.usable()));
+                tier[0]++;
+                tier[1] += b.usable();
+                count++;
+                bytes += b.usable();
+            }
+        }
+        if (stats.liveBlocks() != count || stats.liveBytes() != bytes) {
+            throw new AssertionError("heap stats disagree with the shadow: heap has " + stats.liveBlocks()
+                    + " live blocks of " + stats.liveBytes() + " bytes, shadow has " + count + " blocks of "
+                    + bytes + " bytes");
+        }
+        if (heap.config().guard().enabled()) {
+            return;
+        }
+        for (HakMemStats.Tier t : HakMemStats.Tier.values()) {
+            HakMemStats.TierStats ts = stats.tier(t);
+            long[] e = expected.get(t);
+            if (ts == null || ts.liveBlocks() != e[0] || ts.liveBytes() != e[1]) {
+                throw new AssertionError("heap stats of tier " + t + " disagree with the shadow: heap has " + ts
+                        + ", shadow has " + e[0] + " blocks of " + e[1] + " bytes");
+            }
+        }
+    }
+
+    /** The tier that hands out blocks of this usable size, by the bounds documented on {@link HakMemStats.Tier}. */
+    static HakMemStats.Tier tierOf(long usable) {
+        if (usable <= TINY_MAX) {
+            return HakMemStats.Tier.TINY;
+        }
+        if (usable <= MID_MAX) {
+            return HakMemStats.Tier.MID;
+        }
+        return usable <= LARGE_MAX ? HakMemStats.Tier.LARGE : HakMemStats.Tier.BIG;
+    }
+
+    /** Frees every live block, checking each first. */
+    public void freeAll() {
+        for (Block b : blocks()) {
+            free(b.address());
+        }
+    }
+
+    /** Whether {@code address} is the start of a live block. */
+    public boolean isLive(long address) {
+        synchronized (lock) {
+            return live.containsKey(address);
+        }
+    }
+
+    /** The live block that starts at {@code address}, or null. */
+    public Block block(long address) {
+        synchronized (lock) {
+            return live.get(address);
+        }
+    }
+
+    /** A snapshot of the live blocks in address order. */
+    public List<Block> blocks() {
+        synchronized (lock) {
+            return new ArrayList<>(live.values());
+        }
+    }
+
+    public int liveCount() {
+        synchronized (lock) {
+            return live.size();
+        }
+    }
+
+    /** Checks the block's pattern over its whole usable size. */
+    private static void verify(Block b, String when) {
+        long bad = Pattern.check(b.address(), b.usable(), b.seed());
+        if (bad >= 0) {
+            throw new AssertionError(b + " corrupted at offset " + bad + " (address 0x"
+                    + Long.toHexString(b.address() + bad) + "), found " + when + ": expected 0x"
+                    + hex(Pattern.expected(b.address(), b.seed(), bad)) + ", found 0x"
+                    + hex(Pattern.read(b.address() + bad)));
+        }
+    }
+
+    /** Checks a block the heap just returned and records it; the caller fills it. */
+    private Block register(long address, long requested, long alignment, String op) {
+        if (address == 0) {
+            throw new AssertionError(op + " returned 0");
+        }
+        if ((address & (alignment - 1)) != 0) {
+            throw new AssertionError(op + " returned 0x" + Long.toHexString(address) + ", not aligned to " + alignment);
+        }
+        long usable = heap.usableSize(address);
+        if (usable < requested) {
+            throw new AssertionError(op + " returned 0x" + Long.toHexString(address) + " with usableSize " + usable
+                    + " < requested " + requested);
+        }
+        // A zero-size block is still unique: give it one byte of extent so that a duplicate address overlaps.
+        Block b = new Block(address, requested, usable, nextSeed.getAndIncrement());
+        long end = address + Math.max(usable, 1);
+        synchronized (lock) {
+            Map.Entry<Long, Block> below = live.floorEntry(address);
+            if (below != null && Math.max(below.getValue().end(), below.getKey() + 1) > address) {
+                throw new AssertionError(op + " returned " + b + ", which overlaps live " + below.getValue());
+            }
+            Map.Entry<Long, Block> above = live.ceilingEntry(address);
+            if (above != null && above.getKey() < end) {
+                throw new AssertionError(op + " returned " + b + ", which overlaps live " + above.getValue());
+            }
+            live.put(address, b);
+        }
+        return b;
+    }
+
+    private long fill(Block b) {
+        Pattern.fill(b.address(), b.usable(), b.seed());
+        return b.address();
+    }
+
+    private Block take(long address, String op) {
+        synchronized (lock) {
+            Block b = live.remove(address);
+            if (b == null) {
+                throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(address)
+                        + " is not a live block of this shadow heap");
+            }
+            return b;
+        }
+    }
+
+    private void putBack(Block b) {
+        synchronized (lock) {
+            live.put(b.address(), b);
+        }
+    }
+
+    private static long firstNonZero(long address, long size) {
+        long i = 0;
+        for (; i + 8 <= size; i += 8) {
+            if (ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address + i) != 0) {
+                break;
+            }
+        }
+        for (; i < size; i++) {
+            if (ALL.get(ValueLayout.JAVA_BYTE, address + i) != 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String hex(byte b) {
+        return String.format("%02x", b & 0xff);
+    }
+}

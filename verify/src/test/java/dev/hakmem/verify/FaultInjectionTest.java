@@ -1,0 +1,259 @@
+package dev.hakmem.verify;
+
+import dev.hakmem.HakMem;
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.HakMemException;
+import dev.hakmem.HakMemOutOfMemoryError;
+import dev.hakmem.PageSource;
+import dev.hakmem.verify.FaultInjectingPageSource.Op;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The allocator under an OS that refuses: every failure is a HakMemOutOfMemoryError (or is absorbed), existing
+ * blocks stay intact, no mapping is lost track of, and allocation works again once the faults stop.
+ */
+class FaultInjectionTest {
+    private static final long[] TIER_SIZES = {24, 700, 9000, 200_000, 3 << 20};
+
+    private static HakMem heap(FaultInjectingPageSource faults, boolean guard) {
+        return HakMem.create(HakMemConfig.builder().pageSource(faults).guard(guard).purgeDelayMillis(0)
+                .retainBytes(4 << 20).build());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void whenEveryMappingFailsEveryTierThrowsAndRecoversWhenFaultsStop(boolean guard) {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .failAlways(Op.RESERVE).build();
+        try (HakMem h = heap(faults, guard)) {
+            for (long size : TIER_SIZES) {
+                HakMemOutOfMemoryError e = assertThrows(HakMemOutOfMemoryError.class, () -> h.malloc(size));
+                assertTrue(e.getMessage().contains("injected fault"), e.getMessage());
+            }
+            assertEquals(0, h.stats().mappedBytes());
+            assertEquals(0, faults.reservedBytes());
+            faults.setEnabled(false);
+            ShadowHeap shadow = new ShadowHeap(h, 7);
+            for (long size : TIER_SIZES) {
+                shadow.malloc(size);
+            }
+            shadow.verifyAll();
+            shadow.freeAll();
+            h.check();
+        }
+        assertEquals(0, faults.reservedBytes(), "close released every reservation");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void randomFailuresOfEveryOperationLeaveTheHeapIntactAndLeakNothing(int seed) {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system()).seed(seed)
+                .failFraction(Op.RESERVE, 0.3).failFraction(Op.COMMIT, 0.3)
+                .failFraction(Op.DECOMMIT, 0.3).failFraction(Op.RELEASE, 0.3).build();
+        try (HakMem h = heap(faults, seed == 2)) {
+            ShadowHeap shadow = new ShadowHeap(h, seed);
+            SplittableRandom r = new SplittableRandom(seed);
+            int ooms = 0;
+            for (int i = 0; i < 3000; i++) {
+                if (shadow.liveCount() > 0 && r.nextInt(3) == 0) {
+                    List<ShadowHeap.Block> live = shadow.blocks();
+                    shadow.free(live.get(r.nextInt(live.size())).address());
+                    continue;
+                }
+                long size = TIER_SIZES[r.nextInt(TIER_SIZES.length)] + r.nextInt(100);
+                try {
+                    shadow.malloc(size);
+                } catch (HakMemOutOfMemoryError e) {
+                    ooms++;
+                }
+            }
+            assertTrue(ooms > 0, "faults were injected and surfaced");
+            shadow.verifyAll();
+            if (!h.config().guard().enabled()) {
+                // In guard mode the per-class counters see the allocator's blocks (header, quarantine).
+                shadow.assertStatsAgree();
+            }
+            h.check();
+            shadow.freeAll();
+            assertEquals(0, h.stats().liveBytes());
+            assertEquals(faults.reservedBytes(), h.stats().mappedBytes(),
+                    "the heap's accounting matches what is really mapped");
+            faults.setEnabled(false);
+            shadow.malloc(100);
+            shadow.freeAll();
+        }
+        assertEquals(0, faults.reservedBytes(), "close released every reservation");
+        assertTrue(faults.injectedTotal() > 0);
+    }
+
+    @Test
+    void failedPurgesKeepMemoryCommittedAndAreRetried() throws Exception {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .failAlways(Op.DECOMMIT).build();
+        try (HakMem h = heap(faults, false)) {
+            long big = h.malloc(3 << 20);
+            h.free(big);
+            Thread.sleep(100);
+            assertTrue(h.stats().committedBytes() > 0, "nothing was given back");
+            assertTrue(faults.injected(Op.DECOMMIT) > 0);
+            faults.setEnabled(false);
+            awaitTrue(() -> h.stats().committedBytes() == 0);
+        }
+    }
+
+    @Test
+    void failedCommitsOfDecommittedSlotsSurfaceAsOutOfMemory() {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .failAlways(Op.COMMIT).build();
+        faults.setEnabled(false);
+        try (HakMem h = heap(faults, false)) {
+            long keep = h.malloc(100);
+            // Large blocks fill several 2 MiB slabs; freed, every slab but the current one is retired and its
+            // pages given back at once, so reusing them needs a commit.
+            List<Long> large = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                large.add(h.malloc(300_000));
+            }
+            large.forEach(h::free);
+            large.clear();
+            long committed = h.stats().committedBytes();
+            faults.setEnabled(true);
+            HakMemOutOfMemoryError e = assertThrows(HakMemOutOfMemoryError.class, () -> {
+                for (int i = 0; i < 20; i++) {
+                    large.add(h.malloc(300_000));
+                }
+            });
+            assertTrue(e.getMessage().contains("commit"), e.getMessage());
+            assertEquals(committed, h.stats().committedBytes());
+            assertTrue(faults.injected(Op.COMMIT) > 0);
+            large.forEach(h::free);
+            h.free(keep);
+            h.check();
+            faults.setEnabled(false);
+            h.free(h.malloc(300_000));
+        }
+        assertEquals(0, faults.reservedBytes());
+    }
+
+    @Test
+    void failedReleasesAtCloseAreReportedNotHidden() {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .failAlways(Op.RELEASE).build();
+        HakMem h = heap(faults, false);
+        h.free(h.malloc(100));
+        HakMemException e = assertThrows(HakMemException.class, h::close);
+        assertTrue(e.getMessage().contains("could not be released"), e.getMessage());
+        faults.setEnabled(false);
+    }
+
+    @Test
+    void slowMappingsUnderManyThreadsLoseNothing() throws Exception {
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .delay(Op.RESERVE, 2, TimeUnit.MILLISECONDS).failFraction(Op.RESERVE, 0.1).seed(9).build();
+        try (HakMem h = heap(faults, false)) {
+            ShadowHeap shadow = new ShadowHeap(h, 9);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    List<Long> mine = new ArrayList<>();
+                    for (int i = 0; i < 2000; i++) {
+                        try {
+                            mine.add(shadow.malloc(TIER_SIZES[r.nextInt(4)]));
+                        } catch (HakMemOutOfMemoryError e) {
+                            continue;
+                        }
+                        if (mine.size() > 50) {
+                            shadow.free(mine.remove(r.nextInt(mine.size())));
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            shadow.verifyAll();
+            shadow.freeAll();
+            h.check();
+            assertEquals(0, h.stats().liveBytes());
+        }
+    }
+
+    /**
+     * Threads that end at the worst moments: right after a refill filled their current slabs, with blocks that
+     * other threads are freeing remotely at that very time. No block may be lost or handed out twice (the shadow
+     * heap refuses any overlap).
+     */
+    @Test
+    void threadsEndingWithFullCachesWhileTheirSlabsReceiveRemoteFrees() throws Exception {
+        try (HakMem h = HakMem.create()) {
+            ShadowHeap shadow = new ShadowHeap(h, 11);
+            ConcurrentLinkedQueue<Long> handoff = new ConcurrentLinkedQueue<>();
+            Thread[] freers = new Thread[2];
+            boolean[] stop = {false};
+            for (int f = 0; f < freers.length; f++) {
+                freers[f] = Thread.ofPlatform().start(() -> {
+                    while (!stopped(stop) || !handoff.isEmpty()) {
+                        Long a = handoff.poll();
+                        if (a != null) {
+                            shadow.free(a);
+                        }
+                    }
+                });
+            }
+            for (int round = 0; round < 300; round++) {
+                int seed = round;
+                Thread t = Thread.ofPlatform().start(() -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    for (int i = 0; i < 40; i++) {
+                        long a = shadow.malloc(16 + r.nextInt(2000));
+                        if (r.nextBoolean()) {
+                            handoff.add(a);
+                        }
+                    }
+                });
+                t.join();
+            }
+            synchronized (stop) {
+                stop[0] = true;
+            }
+            for (Thread f : freers) {
+                f.join();
+            }
+            shadow.verifyAll();
+            shadow.assertStatsAgree();
+            shadow.freeAll();
+            h.check();
+            assertTrue(h.stats().events().heapsAbandoned() > 0 || h.stats().events().adoptions() > 0);
+        }
+    }
+
+    private static boolean stopped(boolean[] stop) {
+        synchronized (stop) {
+            return stop[0];
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out");
+            }
+            Thread.sleep(5);
+        }
+    }
+}
