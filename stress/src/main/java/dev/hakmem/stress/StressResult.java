@@ -25,7 +25,7 @@ import java.util.Locale;
 public record StressResult(long operations, Duration elapsed, long bytesAllocated, long remoteFrees,
                            long threadsStarted, long errors, List<String> errorSamples,
                            long baselineRssBytes, long peakRssBytes, long finalRssBytes,
-                           long liveBytes, long liveBlocks, long mappedBytes) {
+                           long liveBytes, long liveBlocks, long mappedBytes, long committedBytes) {
 
     public StressResult {
         errorSamples = List.copyOf(errorSamples);
@@ -49,8 +49,8 @@ public record StressResult(long operations, Duration elapsed, long bytesAllocate
                         remoteFrees, threadsStarted),
                 "rss         baseline " + Units.bytes(baselineRssBytes) + ", peak " + Units.bytes(peakRssBytes)
                         + ", final " + Units.bytes(finalRssBytes),
-                String.format(Locale.ROOT, "heap        live %s (%,d blocks), mapped %s",
-                        Units.bytes(liveBytes), liveBlocks, Units.bytes(mappedBytes)),
+                String.format(Locale.ROOT, "heap        live %s (%,d blocks), mapped %s, committed %s",
+                        Units.bytes(liveBytes), liveBlocks, Units.bytes(mappedBytes), Units.bytes(committedBytes)),
                 String.format(Locale.ROOT, "errors      %,d", errors),
                 clean() ? "result      PASS" : "result      FAIL");
     }

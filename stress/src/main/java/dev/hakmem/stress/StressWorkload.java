@@ -125,6 +125,8 @@ public final class StressWorkload {
         }
         interrupted |= !sleep(settleTime());
         HakMemStats stats = heap.stats();
+        // The JVM's own garbage from the run would otherwise hide whether the native memory came back.
+        System.gc();
         long finalRss = Rss.currentBytes();
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -135,7 +137,7 @@ public final class StressWorkload {
         }
         return new StressResult(operations.sum(), elapsed, bytesAllocated.sum(), remoteFrees.sum(),
                 threadsStarted.sum(), errors.sum(), samples, baselineRss, Rss.peakBytes(), finalRss,
-                stats.liveBytes(), stats.liveBlocks(), stats.mappedBytes());
+                stats.liveBytes(), stats.liveBlocks(), stats.mappedBytes(), stats.committedBytes());
     }
 
     /** The slot is set before the thread starts, so a successor the new thread starts can never be overwritten. */
