@@ -99,6 +99,64 @@ class GuardModeTest {
         }
     }
 
+    private static HakMem withQuarantine(long bytes) {
+        return HakMem.create(HakMemConfig.builder().guard(GuardOptions.on().withQuarantineBytes(bytes)).build());
+    }
+
+    @Test
+    void reallocNeverLosesItsNewBlockToAViolationInAnotherBlock() {
+        try (HakMem h = withQuarantine(48)) {
+            long a = h.malloc(48);
+            long b = h.malloc(48);
+            h.free(a);
+            poke(a, 0);
+            long c = h.realloc(b, 100);
+            assertEquals(1, h.stats().liveBlocks(), "the new block is the caller's");
+            assertThrows(HeapCorruptionException.class, () -> h.free(h.malloc(48)), "reported by the next free");
+            h.free(c);
+            assertEquals(0, h.stats().liveBlocks());
+        }
+    }
+
+    @Test
+    void everyBlockLeavingTheQuarantineIsReturnedEvenAfterOneFailsItsCheck() {
+        try (HakMem h = withQuarantine(300)) {
+            long[] blocks = {h.malloc(100), h.malloc(100), h.malloc(100)};
+            for (long b : blocks) {
+                h.free(b);
+            }
+            poke(blocks[0], 0);
+            long big = h.malloc(300);
+            long blocksBefore = h.stats().tier(HakMemStats.Tier.TINY).liveBlocks();
+            assertThrows(HeapCorruptionException.class, () -> h.free(big));
+            // blocks[0] stays out of circulation; blocks[1] and [2] went back to the allocator.
+            assertEquals(blocksBefore - 2, h.stats().tier(HakMemStats.Tier.TINY).liveBlocks());
+        }
+    }
+
+    @Test
+    void checkReportsAWriteAfterFreeOnceAndKeepsLooking() {
+        long a = heap.malloc(48);
+        long b = heap.malloc(48);
+        heap.free(a);
+        heap.free(b);
+        poke(a, 0);
+        poke(b, 0);
+        assertEquals(a, assertThrows(HeapCorruptionException.class, heap::check).address());
+        assertEquals(b, assertThrows(HeapCorruptionException.class, heap::check).address());
+        heap.check();
+    }
+
+    @Test
+    void theLeakReportStillCountsABlockWhoseHeaderWasDestroyed() {
+        long a = heap.malloc(64);
+        poke(a - 8, 0x41);
+        assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        LeakReport r = heap.leakReport();
+        assertEquals(1, r.blocks(), r.toString());
+        assertTrue(r.sites().get(0).stack().contains("header overwritten"), r.toString());
+    }
+
     @Test
     void aDoubleFreeNamesTheEarlierFree() {
         long a = heap.malloc(32);

@@ -191,8 +191,17 @@ public final class BigTier {
 
     /** Unmaps the oldest cached mappings while more than the retain budget is kept. */
     private void trim() {
+        unmapCached(false);
+    }
+
+    /** Under memory pressure: unmaps every cached mapping, whatever the budget. */
+    public synchronized void releaseCached() {
+        unmapCached(true);
+    }
+
+    private void unmapCached(boolean everything) {
         Iterator<BigMapping> it = cachedInOrder.iterator();
-        while (account.overRetainBudget() && it.hasNext()) {
+        while ((everything || account.overRetainBudget()) && it.hasNext()) {
             BigMapping m = it.next();
             try {
                 pages.release(m.base, m.span);

@@ -117,24 +117,54 @@ public final class Allocator {
     private long mallocClass(int cls, long size, boolean zeroed) {
         ThreadHeap h = heaps.current();
         try {
-            if (h.lock == null) {
-                return zeroed ? h.calloc(cls) : h.malloc(cls);
-            }
-            h.lock.lock();
-            try {
-                return zeroed ? h.calloc(cls) : h.malloc(cls);
-            } finally {
-                h.lock.unlock();
-            }
+            return allocateIn(h, cls, zeroed);
         } catch (HakMemOutOfMemoryError e) {
-            throw new HakMemOutOfMemoryError(size, e.getMessage(), e);
+            reclaimUnderPressure();
+            try {
+                return allocateIn(h, cls, zeroed);
+            } catch (HakMemOutOfMemoryError again) {
+                throw new HakMemOutOfMemoryError(size, again.getMessage(), again);
+            }
+        }
+    }
+
+    private static long allocateIn(ThreadHeap h, int cls, boolean zeroed) {
+        if (h.lock == null) {
+            return zeroed ? h.calloc(cls) : h.malloc(cls);
+        }
+        h.lock.lock();
+        try {
+            return zeroed ? h.calloc(cls) : h.malloc(cls);
+        } finally {
+            h.lock.unlock();
         }
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed) {
         Requests.checkSize(size);
         pool.checkOpen();
-        return big.malloc(size, alignment, zeroed);
+        try {
+            return big.malloc(size, alignment, zeroed);
+        } catch (HakMemOutOfMemoryError e) {
+            reclaimUnderPressure();
+            return big.malloc(size, alignment, zeroed);
+        }
+    }
+
+    /**
+     * Before failing a request: memory may be held by dead threads not yet reaped, by abandoned SuperSlabs, or by
+     * the empty memory kept for reuse. All of it is given back now, so the retry sees every byte that is free.
+     */
+    private void reclaimUnderPressure() {
+        synchronized (maintenanceLock) {
+            if (closed) {
+                return;
+            }
+            heaps.reapDead();
+            pool.reclaimAbandoned();
+            pool.releasePooled();
+            big.releaseCached();
+        }
     }
 
     // ------------------------------------------------------------------ free

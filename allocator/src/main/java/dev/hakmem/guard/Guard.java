@@ -129,6 +129,14 @@ public final class Guard {
     // ------------------------------------------------------------------ free
 
     public void free(long user) {
+        freeBlock(user, true);
+    }
+
+    /**
+     * Frees a guarded block into the quarantine. With {@code evict}, the blocks it pushes out are checked and given
+     * back; all of them are, before the first violation among them is reported.
+     */
+    private void freeBlock(long user, boolean evict) {
         if (user == 0) {
             return;
         }
@@ -149,22 +157,36 @@ public final class Guard {
         liveBlocks.decrement();
         liveBytes.add(-b.size);
         tracer.record(core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size, b.site);
-        for (Quarantine.Entry e : quarantine.add(new Quarantine.Entry(b.inner, user, b.size))) {
-            release(e);
+        Quarantine.Entry entry = new Quarantine.Entry(b.inner, user, b.size);
+        if (!evict) {
+            quarantine.addWithoutEviction(entry);
+            return;
+        }
+        HeapCorruptionException first = null;
+        for (Quarantine.Entry e : quarantine.add(entry)) {
+            HeapCorruptionException problem = writeAfterFree(e, " while in quarantine");
+            if (problem == null) {
+                core.free(e.inner());
+            } else if (first == null) {
+                first = problem;
+            } else {
+                first.addSuppressed(problem);
+            }
+        }
+        if (first != null) {
+            violation(first);
         }
     }
 
-    /** A block leaves the quarantine: its poison must be intact, else it was written after free. */
-    private void release(Quarantine.Entry e) {
+    /**
+     * The violation if a quarantined block's poison changed, else null. Such a block stays allocated for good
+     * (whoever wrote it may still hold the pointer); the caller has taken it out of the quarantine.
+     */
+    private HeapCorruptionException writeAfterFree(Quarantine.Entry e, String when) {
         long bad = firstUnpoisoned(e.user(), e.size());
-        if (bad >= 0) {
-            // Kept out of circulation for good: whoever wrote it may still hold the pointer.
-            violation(new HeapCorruptionException(e.user(), "write after free: freed block 0x"
-                    + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad
-                    + " while in quarantine" + tracer.history(e.user())));
-            return;
-        }
-        core.free(e.inner());
+        return bad < 0 ? null : new HeapCorruptionException(e.user(), "write after free: freed block 0x"
+                + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad + when
+                + tracer.history(e.user()));
     }
 
     /** Offset of the first byte of [user, user+size) that is not poison, or -1. */
@@ -197,7 +219,8 @@ public final class Guard {
         // Always moves: a stale copy of the old pointer then lands in quarantined, poisoned memory.
         long fresh = place(core.malloc(withOverhead(newSize, HEADER)), HEADER, newSize, Tracer.Kind.REALLOC);
         Mem.copy(user, fresh, Math.min(b.size, newSize));
-        free(user);
+        // No eviction here: a violation found in another block would escape and lose the new block.
+        freeBlock(user, false);
         return fresh;
     }
 
@@ -360,11 +383,9 @@ public final class Guard {
             }
         });
         for (Quarantine.Entry e : quarantine.snapshot()) {
-            long bad = firstUnpoisoned(e.user(), e.size());
-            if (bad >= 0) {
-                violation(new HeapCorruptionException(e.user(), "write after free: freed block 0x"
-                        + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad
-                        + tracer.history(e.user())));
+            HeapCorruptionException problem = writeAfterFree(e, "");
+            if (problem != null && quarantine.remove(e)) {
+                violation(problem);
             }
         }
     }
@@ -372,18 +393,30 @@ public final class Guard {
     /** The live guarded blocks grouped by allocation site. */
     public LeakReport leakReport() {
         Map<Integer, long[]> bySite = new HashMap<>();
+        long[] unreadable = new long[2];
         core.forEachLiveBlock(inner -> {
             long size = Mem.getLong(inner);
             long padSite = Mem.getLong(inner + 8);
-            if (Mem.getLong(inner + 24) == checksum(inner, size, padSite, Mem.getLong(inner + 16), ALLOCATED)) {
+            long thread = Mem.getLong(inner + 16);
+            long sum = Mem.getLong(inner + 24);
+            if (sum == checksum(inner, size, padSite, thread, ALLOCATED)) {
                 long[] t = bySite.computeIfAbsent((int) (padSite >>> 32), k -> new long[2]);
                 t[0]++;
                 t[1] += size;
+            } else if (sum != checksum(inner, size, padSite, thread, FREED)
+                    && sum != checksum(inner, size, padSite, thread, CONDEMNED)) {
+                // Still the program's, but an underflow destroyed its header: size and site are unknown.
+                unreadable[0]++;
+                unreadable[1] += core.usableSize(inner) - HEADER - TRAILER;
             }
         });
         List<LeakReport.Site> list = new ArrayList<>();
-        long blocks = 0;
-        long bytes = 0;
+        if (unreadable[0] > 0) {
+            list.add(new LeakReport.Site("(guard header overwritten: site unknown; bytes are the block's capacity)",
+                    unreadable[0], unreadable[1]));
+        }
+        long blocks = unreadable[0];
+        long bytes = unreadable[1];
         for (var e : bySite.entrySet()) {
             list.add(new LeakReport.Site(sites.name(e.getKey()), e.getValue()[0], e.getValue()[1]));
             blocks += e.getValue()[0];

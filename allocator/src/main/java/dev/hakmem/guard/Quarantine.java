@@ -23,6 +23,21 @@ final class Quarantine {
         this.maxBytes = maxBytes;
     }
 
+    /** Adds a block without making room: the bound may be exceeded until the next {@link #add}. */
+    synchronized void addWithoutEviction(Entry e) {
+        fifo.addLast(e);
+        bytes += e.size();
+    }
+
+    /** Takes out a block found corrupted, so it is reported once and never reused. */
+    synchronized boolean remove(Entry e) {
+        if (fifo.remove(e)) {
+            bytes -= e.size();
+            return true;
+        }
+        return false;
+    }
+
     /** Adds a block; returns the blocks that leave to make room, oldest first. */
     synchronized List<Entry> add(Entry e) {
         fifo.addLast(e);

@@ -198,6 +198,16 @@ public final class SuperSlabPool {
         return true;
     }
 
+    /** Under memory pressure: unmaps every pooled SuperSlab, whatever the budget. */
+    public synchronized void releasePooled() {
+        for (int n = pooled.size(); n > 0; n--) {
+            SuperSlab ss = pooled.pollLast();
+            if (!release(ss)) {
+                pooled.addFirst(ss);
+            }
+        }
+    }
+
     /** Maintenance: gives back the pages of SuperSlabs pooled longer than the purge delay; trims to the budget. */
     public synchronized void purge(long now) {
         for (SuperSlab ss : pooled) {
