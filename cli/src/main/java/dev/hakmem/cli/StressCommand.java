@@ -1,7 +1,6 @@
 package dev.hakmem.cli;
 
-import dev.hakmem.HakMem;
-import dev.hakmem.stress.StressOptions;
+import dev.hakmem.stress.StressHeap;
 import dev.hakmem.stress.StressResult;
 import dev.hakmem.stress.StressWorkload;
 import picocli.CommandLine.Command;
@@ -20,7 +19,12 @@ import java.util.concurrent.Callable;
                 "Runs a checked multi-threaded workload on a new heap.",
                 "Every tier, malloc/calloc/realloc/mallocAligned, remote frees and thread churn;",
                 "every block's contents are checked before it is freed. Exit code 0 only when",
-                "no error was found and the heap ended with 0 live bytes."},
+                "no error was found and the heap ended with 0 live bytes.",
+                "With --guard the heap runs in guard mode and the workers also commit heap",
+                "errors on purpose (overflows, underflows, double and interior frees, writes",
+                "after free), each of which guard mode must detect exactly once. With --faults",
+                "the page source fails a small random share of its calls; out-of-memory errors",
+                "are then expected."},
         mixinStandardHelpOptions = true)
 final class StressCommand implements Callable<Integer> {
 
@@ -36,6 +40,12 @@ final class StressCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "X", description = "Random seed, to repeat a run's choices (default: from the clock, printed).")
     private Long seed;
 
+    @Option(names = "--guard", description = "Run the heap in guard mode and plant heap errors that it must detect.")
+    private boolean guard;
+
+    @Option(names = "--faults", description = "Fail a small random share of page-source calls (seeded by --seed).")
+    private boolean faults;
+
     @Override
     public Integer call() {
         if (threads < 1) {
@@ -46,18 +56,27 @@ final class StressCommand implements Callable<Integer> {
         }
         long runSeed = seed != null ? seed : System.currentTimeMillis();
         PrintWriter out = spec.commandLine().getOut();
-        try (HakMem heap = HakMem.create()) {
-            out.printf("hakmem stress: threads %d, %d s, seed %d, %s%n", threads, seconds, runSeed, heap);
+        StressHeap stressHeap = StressHeap.create(guard, faults, runSeed);
+        StressResult result;
+        try (stressHeap) {
+            out.printf("hakmem stress: threads %d, %d s, seed %d, %s, %s%n", threads, seconds, runSeed,
+                    stressHeap.describe(), stressHeap.heap());
             out.flush();
-            StressResult result = new StressWorkload(
-                    new StressOptions(threads, Duration.ofSeconds(seconds), runSeed, heap),
+            result = new StressWorkload(stressHeap.options(threads, Duration.ofSeconds(seconds), runSeed),
                     line -> {
                         out.println(line);
                         out.flush();
                     }).run();
             result.summaryLines().forEach(out::println);
             out.flush();
-            return result.clean() ? 0 : 1;
         }
+        if (faults) {
+            long unreleased = stressHeap.unreleasedBytes();
+            out.println(unreleased == 0 ? "close       every page-source reservation released"
+                    : "close       FAIL: " + unreleased + " bytes still reserved through the page source");
+            out.flush();
+            return result.clean() && unreleased == 0 ? 0 : 1;
+        }
+        return result.clean() ? 0 : 1;
     }
 }

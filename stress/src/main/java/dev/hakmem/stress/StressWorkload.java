@@ -1,13 +1,17 @@
 package dev.hakmem.stress;
 
 import dev.hakmem.HakMem;
+import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
+import dev.hakmem.HeapCorruptionException;
+import dev.hakmem.verify.FaultInjectingPageSource;
 import dev.hakmem.verify.Pattern;
 import dev.hakmem.verify.Rss;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Queue;
@@ -28,7 +32,12 @@ import java.util.function.Consumer;
  * of them live, and frees some itself while handing others to the inbox of another slot, whose thread frees them.
  * A worker ends after a random lifetime, handing its live blocks to others or freeing them, and a new thread takes
  * over its slot: that churn exercises heap abandonment and adoption. At the end every remaining block is checked
- * and freed, the heap walked with {@link HakMem#check()}, and the heap must report no live bytes.
+ * and freed, the heap walked with {@link HakMem#check()}, and the heap must report no live bytes (in guard mode,
+ * none that the planted errors below do not explain).
+ *
+ * <p>With {@link StressOptions#faults()}, out-of-memory errors are expected: a worker counts them and goes on. With
+ * {@link StressOptions#plantErrors()}, workers also commit heap errors on purpose now and then (see
+ * {@link PlantedErrors}), and the heap is checked every second; every planted error must be detected exactly once.
  *
  * <p>A run is single-use: build a new workload for each {@link #run()}.
  */
@@ -50,6 +59,10 @@ public final class StressWorkload {
     private static final Duration JOIN_GRACE = Duration.ofSeconds(60);
     /** Workers publish their counters in batches: a shared increment per operation would be the bottleneck. */
     private static final int FLUSH_EVERY = 1024;
+    /** Steps a worker takes between deadline checks, and while holding the planting gate shared. */
+    private static final int BATCH = 64;
+    /** A worker plants a heap error after one batch in this many, on average: about one step in 2048. */
+    private static final int PLANT_ONE_IN_BATCHES = 32;
     private static final int MAX_ERROR_SAMPLES = 20;
 
     /** calloc'ed blocks are compared against this; no calloc is larger. */
@@ -57,6 +70,8 @@ public final class StressWorkload {
 
     private final StressOptions options;
     private final HakMem heap;
+    /** Null unless heap errors are planted. */
+    private final PlantedErrors planted;
     private final Consumer<String> out;
     private final AtomicBoolean started = new AtomicBoolean();
 
@@ -73,6 +88,7 @@ public final class StressWorkload {
     private final LongAdder bytesAllocated = new LongAdder();
     private final LongAdder remoteFrees = new LongAdder();
     private final LongAdder threadsStarted = new LongAdder();
+    private final LongAdder outOfMemory = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final List<String> errorSamples = new ArrayList<>();
 
@@ -87,6 +103,7 @@ public final class StressWorkload {
         this.options = options;
         this.heap = options.heap();
         this.out = out;
+        this.planted = options.plantErrors() ? new PlantedErrors(heap, this::error) : null;
         this.handOffLimit = options.threads() * LIVE_BLOCKS;
         this.slots = new AtomicReferenceArray<>(options.threads());
         this.inboxes = new ArrayList<>(options.threads());
@@ -109,6 +126,11 @@ public final class StressWorkload {
         boolean interrupted = !reportProgress(start);
         stopping = true;
         interrupted |= !joinWorkers();
+        FaultInjectingPageSource faults = options.faults();
+        if (faults != null) {
+            // The end is the check of what the run left, not part of the run: it must not fail for want of memory.
+            faults.setEnabled(false);
+        }
 
         Worker drainer = new Worker(-1, 0);
         drainer.bindToCurrentThread();
@@ -118,10 +140,16 @@ public final class StressWorkload {
         drainer.flush();
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
 
-        try {
-            heap.check();
-        } catch (RuntimeException e) {
-            error("heap.check() failed after the run: " + e);
+        if (planted != null) {
+            try {
+                planted.flushQuarantine();
+            } catch (RuntimeException e) {
+                unexpectedAtEnd("flushing the quarantine", e);
+            }
+        }
+        checkHeap("after the run");
+        if (planted != null) {
+            planted.finish();
         }
         interrupted |= !sleep(settleTime());
         HakMemStats stats = heap.stats();
@@ -136,8 +164,42 @@ public final class StressWorkload {
             samples = List.copyOf(errorSamples);
         }
         return new StressResult(operations.sum(), elapsed, bytesAllocated.sum(), remoteFrees.sum(),
-                threadsStarted.sum(), errors.sum(), samples, baselineRss, Rss.peakBytes(), finalRss,
-                stats.liveBytes(), stats.liveBlocks(), stats.mappedBytes(), stats.committedBytes());
+                threadsStarted.sum(), outOfMemory.sum(), errors.sum(), samples, baselineRss, Rss.peakBytes(),
+                finalRss, stats.liveBytes(), stats.liveBlocks(), stats.mappedBytes(), stats.committedBytes(),
+                planted == null ? null : planted.result(allocatorBlocks(stats)),
+                faults == null ? null : faultCounts(faults));
+    }
+
+    /** In guard mode the tiers count the allocator's own blocks, whatever guard mode makes of them. */
+    private static long allocatorBlocks(HakMemStats stats) {
+        return stats.tiers().values().stream().mapToLong(HakMemStats.TierStats::liveBlocks).sum();
+    }
+
+    private static StressResult.Faults faultCounts(FaultInjectingPageSource faults) {
+        EnumMap<FaultInjectingPageSource.Op, Long> calls = new EnumMap<>(FaultInjectingPageSource.Op.class);
+        EnumMap<FaultInjectingPageSource.Op, Long> injected = new EnumMap<>(FaultInjectingPageSource.Op.class);
+        for (FaultInjectingPageSource.Op op : FaultInjectingPageSource.Op.values()) {
+            calls.put(op, faults.calls(op));
+            injected.put(op, faults.injected(op));
+        }
+        return new StressResult.Faults(calls, injected);
+    }
+
+    /** Walks the heap; with planted errors, what it reports is matched against them. */
+    private void checkHeap(String when) {
+        try {
+            if (planted != null) {
+                planted.check();
+            } else {
+                heap.check();
+            }
+        } catch (RuntimeException e) {
+            error("heap.check() failed " + when + ": " + e);
+        }
+    }
+
+    private void unexpectedAtEnd(String what, Throwable t) {
+        error("unexpected " + t + " while " + what + " at " + frames(t.getStackTrace()));
     }
 
     /** The slot is set before the thread starts, so a successor the new thread starts can never be overwritten. */
@@ -167,6 +229,9 @@ public final class StressWorkload {
                     Units.bytes(stats.liveBytes()), Units.bytes(stats.mappedBytes()), Units.bytes(Rss.currentBytes())));
             lastOps = ops;
             lastTime = now;
+            if (planted != null) {
+                checkHeap("while the workers ran");
+            }
         }
         return sleep(Duration.ofNanos(deadline - System.nanoTime()));
     }
@@ -294,6 +359,7 @@ public final class StressWorkload {
         private long ops;
         private long bytes;
         private long remote;
+        private long ooms;
 
         Worker(int slot, int generation) {
             this.slot = slot;
@@ -310,8 +376,18 @@ public final class StressWorkload {
             bindToCurrentThread();
             long end = Math.min(deadline, System.nanoTime() + random.nextLong(MIN_LIFETIME, MAX_LIFETIME));
             try {
-                for (long step = 1; !stopping && System.nanoTime() < end; step++) {
-                    step(step);
+                for (long step = 0; !stopping && System.nanoTime() < end; ) {
+                    enterShared();
+                    try {
+                        for (int k = 0; k < BATCH; k++) {
+                            step(++step);
+                        }
+                    } finally {
+                        exitShared();
+                    }
+                    if (planted != null && random.nextInt(PLANT_ONE_IN_BATCHES) == 0) {
+                        planted.plant(random);
+                    }
                     if (step % FLUSH_EVERY == 0) {
                         flush();
                     }
@@ -319,7 +395,12 @@ public final class StressWorkload {
             } catch (Throwable t) {
                 unexpected(t);
             } finally {
-                retire();
+                enterShared();
+                try {
+                    retire();
+                } finally {
+                    exitShared();
+                }
                 flush();
                 if (!stopping && System.nanoTime() < deadline) {
                     try {
@@ -328,6 +409,19 @@ public final class StressWorkload {
                         unexpected(t);
                     }
                 }
+            }
+        }
+
+        /** While a worker uses the heap, no heap error is planted and no heap check runs. */
+        private void enterShared() {
+            if (planted != null) {
+                planted.enterShared();
+            }
+        }
+
+        private void exitShared() {
+            if (planted != null) {
+                planted.exitShared();
             }
         }
 
@@ -409,25 +503,34 @@ public final class StressWorkload {
             return random.nextLong(LARGE_MAX + 1, BIG_MAX + 1);
         }
 
-        /** A new filled block, or null if the allocator returned an unusable address. */
+        /**
+         * A new filled block, or null if the allocator returned an unusable address or, under fault injection, ran
+         * out of memory.
+         */
         private Block allocate() {
             Call call = Call.forNewBlock(random.nextInt(100));
             long size = drawSize();
             long arg = 0;
-            long address = switch (call) {
-                case MALLOC -> heap.malloc(size);
-                case CALLOC -> {
-                    arg = 1L << random.nextInt(4);
-                    size = size / arg * arg;
-                    yield heap.calloc(size / arg, arg);
-                }
-                case MALLOC_ALIGNED -> {
-                    arg = 1L << random.nextInt(MAX_ALIGNMENT_SHIFT + 1);
-                    yield heap.mallocAligned(size, arg);
-                }
-                case REALLOC_NULL -> heap.realloc(0, size);
-                case REALLOC -> throw new IllegalStateException("a new block never comes from resizing a live one");
-            };
+            long address;
+            try {
+                address = switch (call) {
+                    case MALLOC -> heap.malloc(size);
+                    case CALLOC -> {
+                        arg = 1L << random.nextInt(4);
+                        size = size / arg * arg;
+                        yield heap.calloc(size / arg, arg);
+                    }
+                    case MALLOC_ALIGNED -> {
+                        arg = 1L << random.nextInt(MAX_ALIGNMENT_SHIFT + 1);
+                        yield heap.mallocAligned(size, arg);
+                    }
+                    case REALLOC_NULL -> heap.realloc(0, size);
+                    case REALLOC -> throw new IllegalStateException("a new block never comes from resizing a live one");
+                };
+            } catch (HakMemOutOfMemoryError e) {
+                outOfMemory(e);
+                return null;
+            }
             ops++;
             bytes += size;
             if (address == 0) {
@@ -445,11 +548,27 @@ public final class StressWorkload {
             return filled(call, arg, address, size);
         }
 
-        /** The block after a realloc to a new size; its old contents must survive up to the smaller size. */
+        /**
+         * The block after a realloc to a new size; its old contents must survive up to the smaller size. Out of
+         * memory, the old block stays as it was; null if the allocator lost the new block.
+         */
         private Block reallocate(Block block) {
             verify(block, "before realloc");
             long newSize = drawSize();
-            long address = heap.realloc(block.address, newSize);
+            long address;
+            try {
+                address = heap.realloc(block.address, newSize);
+            } catch (HakMemOutOfMemoryError e) {
+                outOfMemory(e);
+                return block;
+            } catch (HeapCorruptionException e) {
+                if (planted == null || e.address() == block.address) {
+                    throw e;
+                }
+                ops++;
+                planted.reallocThrewOnLeave(e, block.address, newSize);
+                return null;
+            }
             ops++;
             bytes += newSize;
             if (address != 0) {
@@ -489,7 +608,11 @@ public final class StressWorkload {
                     error(block + " has usableSize " + usable);
                 }
             }
-            heap.free(block.address);
+            if (planted != null) {
+                planted.free(block.address, "a worker's free");
+            } else {
+                heap.free(block.address);
+            }
             ops++;
             if (block.owner != threadId) {
                 remote++;
@@ -521,6 +644,14 @@ public final class StressWorkload {
             return true;
         }
 
+        /** Expected only when faults are injected; otherwise an error, as the heap was asked for nothing unusual. */
+        private void outOfMemory(HakMemOutOfMemoryError e) {
+            if (options.faults() == null) {
+                throw e;
+            }
+            ooms++;
+        }
+
         private void unexpected(Throwable t) {
             error(Thread.currentThread().getName() + ": unexpected " + t + " at " + frames(t.getStackTrace()));
         }
@@ -529,9 +660,11 @@ public final class StressWorkload {
             operations.add(ops);
             bytesAllocated.add(bytes);
             remoteFrees.add(remote);
+            outOfMemory.add(ooms);
             ops = 0;
             bytes = 0;
             remote = 0;
+            ooms = 0;
         }
     }
 }
