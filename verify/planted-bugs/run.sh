@@ -39,7 +39,7 @@ layer_args() {
         verify) echo "${common[*]} -pl verify -am test -Dtest=dev/hakmem/verify/**/*" ;;
         fuzz) echo "${common[*]} -pl fuzz -am test -Dtest=dev/hakmem/fuzz/**/*" ;;
         stress) echo "${common[*]} -pl stress -am test -Dtest=dev/hakmem/stress/**/*" ;;
-        concurrency) echo "${common[*]} -pl concurrency -am verify -Dtest=dev/hakmem/concurrency/**/*" ;;
+        concurrency) echo "${common[*]} -pl concurrency -am verify -Dtest=**/*Lincheck*" ;;
     esac
 }
 

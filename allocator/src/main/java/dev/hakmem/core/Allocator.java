@@ -370,9 +370,11 @@ public final class Allocator {
         sum.add(orphanCounters);
         long[] live = new long[n];
         long[] pending = new long[n];
+        long[] mallocs = sum.mallocs;
         forEachSlab(s -> {
             live[s.cls] += s.liveCount();
             pending[s.cls] += s.pendingCount();
+            mallocs[s.cls] += s.allocations();
         });
         List<ClassStats> perClass = new ArrayList<>(n);
         EnumMap<Tier, long[]> perTier = new EnumMap<>(Tier.class);
@@ -384,10 +386,10 @@ public final class Allocator {
         long remote = 0;
         for (int c = 0; c < n; c++) {
             long bs = classes.blockSize(c);
-            long frees = sum.frees[c] + pending[c];
-            perClass.add(new ClassStats(c, classes.tier(c), bs, sum.mallocs[c], frees, live[c]));
+            long frees = mallocs[c] - live[c];
+            perClass.add(new ClassStats(c, classes.tier(c), bs, mallocs[c], frees, live[c]));
             long[] t = perTier.get(classes.tier(c));
-            t[0] += sum.mallocs[c];
+            t[0] += mallocs[c];
             t[1] += frees;
             t[2] += live[c];
             t[3] += live[c] * bs;

@@ -30,7 +30,15 @@ public final class HeapSet {
     private final Events events;
     /** Counts of heaps that are gone, folded in when they die. */
     private final ClassCounters retired;
+    private static final int CACHE_SIZE = 1024;
+
     private final ThreadLocal<ThreadHeap> local = ThreadLocal.withInitial(this::newPlatformHeap);
+    /**
+     * A direct-mapped cache in front of the ThreadLocal, indexed by thread id: one array load and a compare instead
+     * of a ThreadLocalMap probe. Racy on purpose (plain loads and stores of whole references): an entry is used only
+     * if its heap's final {@code owner} is the calling thread, and only that thread's heap can say so.
+     */
+    private final ThreadHeap[] cache = new ThreadHeap[CACHE_SIZE];
     private final ThreadHeap[] shared;
     /** Live platform heaps. Guarded by this. */
     private final ArrayList<ThreadHeap> platform = new ArrayList<>();
@@ -61,7 +69,17 @@ public final class HeapSet {
     /** The calling thread's heap. For a shared heap the caller must hold its lock while using it. */
     public ThreadHeap current() {
         Thread t = Thread.currentThread();
-        return t.isVirtual() ? sharedFor(t) : local.get();
+        ThreadHeap h = cache[(int) t.threadId() & (CACHE_SIZE - 1)];
+        return h != null && h.owner == t ? h : currentSlow(t);
+    }
+
+    private ThreadHeap currentSlow(Thread t) {
+        if (t.isVirtual()) {
+            return sharedFor(t);
+        }
+        ThreadHeap h = local.get();
+        cache[(int) t.threadId() & (CACHE_SIZE - 1)] = h;
+        return h;
     }
 
     private ThreadHeap sharedFor(Thread t) {
@@ -112,11 +130,15 @@ public final class HeapSet {
         synchronized (this) {
             // Folded under the lock that sumCounters takes, so a snapshot counts a dying heap exactly once.
             platform.removeIf(h -> {
-                Thread t = h.thread.get();
-                boolean gone = t == null || !t.isAlive();
+                boolean gone = !h.owner.isAlive();
                 if (gone) {
                     retired.add(h.counters);
                     dead.add(h);
+                    // No reference to a dead thread's heap may stay, or it would keep the Thread alive.
+                    int i = (int) h.owner.threadId() & (CACHE_SIZE - 1);
+                    if (cache[i] == h) {
+                        cache[i] = null;
+                    }
                 }
                 return gone;
             });

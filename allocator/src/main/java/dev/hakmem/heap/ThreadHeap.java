@@ -7,7 +7,6 @@ import dev.hakmem.slab.SuperSlab;
 import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,8 +27,11 @@ public final class ThreadHeap {
     final HeapSet set;
     private final SizeClasses classes;
     private final SuperSlabPool pool;
-    /** The owning platform thread, weakly: the heap must not keep a dead thread alive. Null for shared heaps. */
-    final WeakReference<Thread> thread;
+    /**
+     * The owning platform thread, or null for a shared heap. Final, so a racy read of the heap (HeapSet's cache) still
+     * sees it; the reaper drops every reference to the heap once the thread is dead, so it keeps no thread alive.
+     */
+    final Thread owner;
     /** Held around every operation on a heap shared by virtual threads; null for a platform thread's heap. */
     public final ReentrantLock lock;
 
@@ -47,7 +49,7 @@ public final class ThreadHeap {
         this.set = set;
         this.classes = classes;
         this.pool = pool;
-        this.thread = shared ? null : new WeakReference<>(owner);
+        this.owner = shared ? null : owner;
         this.lock = shared ? new ReentrantLock() : null;
         this.current = new Slab[classes.count()];
         java.util.Arrays.fill(current, Slab.SENTINEL);
@@ -73,7 +75,6 @@ public final class ThreadHeap {
             s = slabWithSpace(cls);
             b = take(s);
         }
-        counters.mallocs[cls]++;
         return s.address(b);
     }
 
@@ -90,7 +91,6 @@ public final class ThreadHeap {
                 zero = s.carvedZero();
             }
         }
-        counters.mallocs[cls]++;
         long address = s.address(b);
         if (!zero) {
             Mem.fill(address, s.blockSize, (byte) 0);
@@ -123,11 +123,8 @@ public final class ThreadHeap {
     /** Hot path: frees block {@code b} of slab {@code s}, which this heap owns. Returns a {@code Slab} outcome. */
     public int freeLocal(Slab s, int b) {
         int outcome = s.freeLocal(b);
-        if (outcome == Slab.FREED) {
-            counters.frees[s.cls]++;
-            if (s.used() == 0 && s != current[s.cls]) {
-                retire(s);
-            }
+        if (outcome == Slab.FREED && s.used() == 0 && s != current[s.cls]) {
+            retire(s);
         }
         return outcome;
     }
@@ -177,9 +174,7 @@ public final class ThreadHeap {
 
     private void drain(Slab s) {
         if (s.hasRemote()) {
-            int n = s.drain();
-            counters.frees[s.cls] += n;
-            counters.remoteFrees[s.cls] += n;
+            counters.remoteFrees[s.cls] += s.drain();
         }
     }
 
@@ -263,6 +258,7 @@ public final class ThreadHeap {
         if (s.listIndex() >= 0) {
             removeFromList(s);
         }
+        counters.mallocs[s.cls] += s.allocations();
         SuperSlab ss = s.superSlab;
         // Slots of 512 KiB and more give their pages back at once: worth a syscall, and no longer touched.
         boolean givenBack = ss.slabShift >= SizeClasses.MEDIUM_SHIFT && pool.decommitSlab(s);

@@ -49,10 +49,12 @@ public final class Slab {
 
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle REMOTE_HEAD;
+    private static final VarHandle ALLOCATIONS;
 
     static {
         try {
             REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
+            ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -83,6 +85,8 @@ public final class Slab {
     private int listIndex = -1;
     /** Double frees that raced and were only noticed when draining (counted, the block kept consistent). */
     private int lateDoubleFrees;
+    /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
+    private long allocations;
 
     /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
     @SuppressWarnings("unused")
@@ -170,6 +174,12 @@ public final class Slab {
     private void markAllocated(int w, long bit) {
         setAllocatedOpaque(w, bits[2 * w] | bit);
         used++;
+        allocations++;
+    }
+
+    /** Blocks ever handed out from this slab (racy read by stats; exact when quiescent). */
+    public long allocations() {
+        return (long) ALLOCATIONS.getOpaque(this);
     }
 
     /** Owner: whether a block can be handed out without draining. */

@@ -281,6 +281,7 @@ public final class SuperSlabPool {
                 for (int i = 0; i < ss.slots; i++) {
                     Slab s = ss.slabAcquire(i);
                     if (s != null) {
+                        orphanCounters.addRetired(s.cls, s.allocations());
                         ss.retire(s, false);
                     }
                 }

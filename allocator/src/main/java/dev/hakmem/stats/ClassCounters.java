@@ -4,23 +4,21 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Per-size-class operation counts. A heap's own instance is written by its owner alone with plain stores (no atomic
- * on the hot path) and read by {@code stats()} with opaque loads; a heap's counts are folded into the allocator's
- * shared instance under its lock when the heap's thread dies.
+ * Per-size-class counts kept off the hot paths: blocks handed out by slabs that have retired (a live slab counts its
+ * own), and blocks reclaimed through remote-free stacks (counted when drained). Frees are derived: handed out minus
+ * live. A heap's own instance is written by its owner alone with plain stores and read by {@code stats()} with
+ * opaque loads; it is folded into the allocator's shared instance when the heap's thread dies.
  */
 public final class ClassCounters {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    /** Blocks handed out. */
+    /** Blocks handed out by slabs that have since retired. */
     public final long[] mallocs;
-    /** Blocks returned to their slab's free list: local frees and drained remote frees. */
-    public final long[] frees;
-    /** Of {@code frees}: blocks that came back through a remote-free stack. */
+    /** Blocks that came back through a remote-free stack and were drained. */
     public final long[] remoteFrees;
 
     public ClassCounters(int classes) {
         mallocs = new long[classes];
-        frees = new long[classes];
         remoteFrees = new long[classes];
     }
 
@@ -28,15 +26,18 @@ public final class ClassCounters {
     public synchronized void add(ClassCounters other) {
         for (int c = 0; c < mallocs.length; c++) {
             mallocs[c] += opaque(other.mallocs, c);
-            frees[c] += opaque(other.frees, c);
             remoteFrees[c] += opaque(other.remoteFrees, c);
         }
     }
 
     /** Counts {@code n} drained remote frees of class {@code cls} (for drains done outside any heap). */
     public synchronized void addDrained(int cls, long n) {
-        frees[cls] += n;
         remoteFrees[cls] += n;
+    }
+
+    /** Counts the blocks a retiring slab handed out (for slabs retired outside any heap). */
+    public synchronized void addRetired(int cls, long allocations) {
+        mallocs[cls] += allocations;
     }
 
     /** Opaque read of a counter another thread writes plainly. */
