@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 public class MallocFreeBenchmark {
     private static final int SIZE = 64;
 
-    @Param({"hakmem", "mimalloc", "netty-pooled"})
+    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "mimalloc", "netty-pooled"})
     public String allocator;
 
     private NativeAllocator peer;

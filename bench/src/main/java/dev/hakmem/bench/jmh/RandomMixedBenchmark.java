@@ -38,7 +38,7 @@ public class RandomMixedBenchmark {
     /** Fixed, so that every allocator replays the same sequence. */
     private static final long SEED = 0x5EED_4A4BL;
 
-    @Param({"hakmem", "mimalloc", "netty-pooled"})
+    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "mimalloc", "netty-pooled"})
     public String allocator;
 
     @Param({"256", "8192"})

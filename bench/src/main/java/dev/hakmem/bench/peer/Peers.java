@@ -6,7 +6,8 @@ import java.util.List;
 public final class Peers {
 
     /** Every peer name, hakmem first. */
-    public static final List<String> NAMES = List.of(HakMemPeer.NAME, MimallocPeer.NAME, NettyPooledPeer.NAME);
+    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.GUARD, HakMemPeer.GUARD_SAMPLED,
+            MimallocPeer.NAME, NettyPooledPeer.NAME);
 
     private Peers() {
     }
@@ -19,7 +20,9 @@ public final class Peers {
      */
     public static NativeAllocator create(String name) {
         return switch (name) {
-            case HakMemPeer.NAME -> new HakMemPeer();
+            case HakMemPeer.NAME -> HakMemPeer.fast();
+            case HakMemPeer.GUARD -> HakMemPeer.guard();
+            case HakMemPeer.GUARD_SAMPLED -> HakMemPeer.guardSampled();
             case MimallocPeer.NAME -> new MimallocPeer();
             case NettyPooledPeer.NAME -> new NettyPooledPeer();
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "', known: " + NAMES);
