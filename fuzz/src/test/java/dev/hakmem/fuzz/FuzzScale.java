@@ -8,11 +8,14 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
 
 /**
  * Multiplies every property's tries by the system property {@code fuzz.scale} (default 1), so the default build stays
- * quick and a nightly run can ask for {@code -Dfuzz.scale=100}.
+ * quick and a nightly run can ask for {@code -Dfuzz.scale=100} (the {@code nightly} profile does, with chains four
+ * times longer).
  */
 public final class FuzzScale implements AroundPropertyHook {
 
     static final int SCALE = Math.max(1, Integer.getInteger("fuzz.scale", 1));
+    /** Multiplies the longest operation chains (system property {@code fuzz.chainScale}, default 1). */
+    static final int CHAIN_SCALE = Math.max(1, Integer.getInteger("fuzz.chainScale", 1));
 
     /** Registered on a container class, it must reach the properties inside. */
     @Override

@@ -69,7 +69,8 @@ class HeapChainProperties {
 
     @Provide
     Arbitrary<ActionChain<ChainState>> validChains() {
-        return withValidActions(ActionChain.startWith(this::newState)).withMaxTransformations(60);
+        return withValidActions(ActionChain.startWith(this::newState))
+                .withMaxTransformations(60 * FuzzScale.CHAIN_SCALE);
     }
 
     @Provide
@@ -83,7 +84,7 @@ class HeapChainProperties {
                 .withAction(2, HeapActions.badAlignment())
                 .withAction(2, HeapActions.callocOverflow())
                 .withAction(1, HeapActions.hugeSize())
-                .withMaxTransformations(50);
+                .withMaxTransformations(50 * FuzzScale.CHAIN_SCALE);
     }
 
     private static ActionChainArbitrary<ChainState> withValidActions(ActionChainArbitrary<ChainState> chains) {
