@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -44,6 +45,9 @@ class RemoteFreeStormStressTest {
         long deadline = start + duration.toNanos();
         BlockingQueue<Block[]> queue = new ArrayBlockingQueue<>(4 * CONSUMERS);
         AtomicInteger producing = new AtomicInteger(PRODUCERS);
+        // Producers outlive the consumers: a free into a dead producer's slab would adopt it and the frees after it
+        // would be local, not remote.
+        CountDownLatch consumed = new CountDownLatch(1);
         HakMemStats stats;
         try (HakMem heap = HakMem.create()) {
             Threads producers = new Threads();
@@ -58,6 +62,11 @@ class RemoteFreeStormStressTest {
                     } finally {
                         producing.decrementAndGet();
                     }
+                    try {
+                        consumed.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 });
             }
             for (int c = 0; c < CONSUMERS; c++) {
@@ -70,8 +79,9 @@ class RemoteFreeStormStressTest {
                     }
                 });
             }
-            producers.joinAll(duration.plus(StressSupport.GRACE));
-            consumers.joinAll(StressSupport.GRACE);
+            consumers.joinAll(duration.plus(StressSupport.GRACE));
+            consumed.countDown();
+            producers.joinAll(StressSupport.GRACE);
             errors.assertNone();
             stats = StressSupport.assertCheckedAndEmpty(heap);
         }

@@ -1,0 +1,62 @@
+package dev.hakmem.slab;
+
+import org.jetbrains.lincheck.datastructures.IntGen;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Wrong frees must leave a slab intact (HakMem's promise: refused or counted, the heap unharmed). Any thread frees
+ * any of four blocks remotely, valid or not; the owner allocates, frees any block locally, and drains. The results
+ * are not compared (a double free racing a reallocation is legitimately ambiguous); what is checked is that after
+ * the owner's final drain the slab is consistent: no pending block left behind, every block allocated, free or
+ * uncarved exactly once.
+ *
+ * <p>Tagged {@code allocator-bug}: it fails on the allocator at the time of writing (see {@link SharedLinksStress}),
+ * so the default build leaves it out (lincheck.excludedGroups in the pom) until that is fixed.
+ */
+@Tag("allocator-bug")
+@Param(name = "b", gen = IntGen.class, conf = "0:3")
+public class InvalidFreeLincheckTest {
+    private final Slab slab = SlabFixtures.slab(16 << 10);
+
+    @Operation
+    public void freeRemote(@Param(name = "b") int b) {
+        slab.freeRemote(b);
+    }
+
+    @Operation(nonParallelGroup = "owner")
+    public void allocate() {
+        if (slab.popFree() < 0) {
+            slab.carve();
+        }
+    }
+
+    @Operation(nonParallelGroup = "owner")
+    public void freeLocal(@Param(name = "b") int b) {
+        slab.freeLocal(b);
+    }
+
+    @Operation(nonParallelGroup = "owner")
+    public void drain() {
+        slab.drain();
+    }
+
+    @Validate
+    public void intactAfterDrain() {
+        slab.drain();
+        String problem = slab.checkInvariants();
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+    }
+
+    @Test
+    void modelChecking() {
+        new ModelCheckingOptions().threads(2).actorsPerThread(3).actorsBefore(3).iterations(50)
+                .invocationsPerIteration(500).check(getClass());
+    }
+}
