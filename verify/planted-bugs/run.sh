@@ -4,9 +4,10 @@
 # by at least one layer; the script exits 1 if one is not. Nothing is installed: each layer builds in the worktree's
 # reactor, so the real local repository never sees a planted bug.
 #
-# Usage: verify/planted-bugs/run.sh [--layers unit,verify,...] [patch ...]
+# Usage: verify/planted-bugs/run.sh [--first] [--layers unit,verify,...] [patch ...]
 # Layers: unit (allocator tests), verify (shadow heap and fault injection), fuzz (jqwik), stress (stress smoke),
-#         concurrency (Lincheck and jcstress). Default: all layers, every patch.
+#         concurrency (Lincheck and jcstress). Default: all layers, every patch. With --first, the layers after the
+#         first that catches a bug are skipped (shown as "."): the table then says which layer catches it first.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -14,8 +15,10 @@ root="$(cd "$here/../.." && pwd -P)"
 all_layers=(unit verify fuzz stress concurrency)
 layers=("${all_layers[@]}")
 patches=()
+first=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        --first) first=1; shift ;;
         --layers) IFS=, read -r -a layers <<<"$2"; shift 2 ;;
         *) patches+=("$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")"); shift ;;
     esac
@@ -58,6 +61,10 @@ for patch in "${patches[@]}"; do
     printf '%-40s' "$name"
     caught=0
     for layer in "${layers[@]}"; do
+        if [[ $first -eq 1 && $caught -eq 1 ]]; then
+            printf ' %-12s' "."
+            continue
+        fi
         log="$scratch/$name.$layer.log"
         # shellcheck disable=SC2046
         (cd "$tree" && timeout 900 mvn $(layer_args "$layer")) >"$log" 2>&1
