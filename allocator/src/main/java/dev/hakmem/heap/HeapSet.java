@@ -6,6 +6,7 @@ import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,7 +33,12 @@ public final class HeapSet {
     private final ClassCounters retired;
     private static final int CACHE_SIZE = 1024;
 
-    private final ThreadLocal<ThreadHeap> local = ThreadLocal.withInitial(this::newPlatformHeap);
+    /**
+     * The calling thread's heap, held weakly: a ThreadLocal value that referred back to its key (heap -> set -> this
+     * ThreadLocal) would keep every closed heap set alive in every thread that used it. The set's own list keeps its
+     * heaps alive while the set lives.
+     */
+    private final ThreadLocal<WeakReference<ThreadHeap>> local = new ThreadLocal<>();
     /**
      * A direct-mapped cache in front of the ThreadLocal, indexed by thread id: one array load and a compare instead
      * of a ThreadLocalMap probe. Racy on purpose (plain loads and stores of whole references): an entry is used only
@@ -77,7 +83,12 @@ public final class HeapSet {
         if (t.isVirtual()) {
             return sharedFor(t);
         }
-        ThreadHeap h = local.get();
+        WeakReference<ThreadHeap> ref = local.get();
+        ThreadHeap h = ref == null ? null : ref.get();
+        if (h == null) {
+            h = newPlatformHeap();
+            local.set(new WeakReference<>(h));
+        }
         cache[(int) t.threadId() & (CACHE_SIZE - 1)] = h;
         return h;
     }

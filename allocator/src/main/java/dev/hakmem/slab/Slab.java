@@ -30,8 +30,9 @@ import java.lang.invoke.VarHandle;
  * whole value, never a compiler-cached one). Any thread may free a block remotely: it claims the block's bit with
  * one atomic OR (of racing frees of one block exactly one wins), then pushes the block onto the lock-free MPSC
  * stack headed by {@code remoteHead} with one CAS. The owner takes the whole stack with one atomic swap.
- * The stack's links live in {@link #next}, the same array as the local free list's: a block is on at most one of
- * the two lists at a time.
+ * The local free list links through {@link #next}, the remote stack through {@link #remoteNext}: a racing double free
+ * in user code may put one block on both lists at once, and with separate links neither list is spliced into the
+ * other (the drain then notices the block is already free, see {@link #drain}).
  */
 public final class Slab {
     /** "No block": end of a list. Above any index, since capacity <= 4096. */
@@ -70,8 +71,10 @@ public final class Slab {
     public final int capacity;
     private final long recip;
 
-    /** Links of the local free list and of the remote stack, by block index; NIL ends a list. */
+    /** Links of the local free list, by block index; NIL ends it. Owner only. */
     private final char[] next;
+    /** Links of the remote-free stack, by block index; written by the pusher before its publishing CAS. */
+    private final char[] remoteNext;
     /** Per 64 blocks: [2w] allocated bits (owner writes), [2w+1] claimed bits (atomic OR by freers). */
     private final long[] bits;
 
@@ -87,6 +90,8 @@ public final class Slab {
     private int lateDoubleFrees;
     /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
     private long allocations;
+    /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
+    private volatile boolean rebuildRequested;
 
     /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
     @SuppressWarnings("unused")
@@ -101,6 +106,7 @@ public final class Slab {
         this.capacity = (1 << superSlab.slabShift) / blockSize;
         this.recip = SizeClasses.reciprocal(blockSize);
         this.next = new char[capacity];
+        this.remoteNext = new char[capacity];
         this.bits = new long[2 * ((capacity + 63) >>> 6)];
         this.zeroTail = zeroTail;
         assert capacity >= 2 && capacity < NIL : capacity;
@@ -221,28 +227,35 @@ public final class Slab {
     public int freeRemote(int b) {
         int w = b >>> 6;
         long bit = 1L << b;
-        // Claim first, then read allocated: the owner's drain clears allocated before it releases the claim, so a
+        // A free of a block that is plainly not allocated is refused without touching the claim bit, so the owner
+        // never sees a transient claim on a block of its free list.
+        if ((allocatedOpaque(w) & bit) == 0) {
+            return NOT_ALLOCATED;
+        }
+        // Claim, then read allocated again: the owner's drain clears allocated before it releases the claim, so a
         // claim that wins after that release also sees allocated == 0 (hb through the claim word's atomic ops).
         long prev = claimOr(w, bit);
         if ((prev & bit) != 0) {
             return ALREADY_CLAIMED;
         }
         if ((allocatedOpaque(w) & bit) == 0) {
+            // Raced a free by the owner: undo, and have the owner rebuild its list, in case its pop skipped the block.
             claimAndNot(w, bit);
+            rebuildRequested = true;
             return NOT_ALLOCATED;
         }
         int h;
         do {
             h = remoteHeadOpaque();
             // plain: published to the owner by the CAS below (volatile, so release) and its swap (acquire).
-            next[b] = (char) h;
+            remoteNext[b] = (char) h;
         } while (!casRemoteHead(h, b));
         return FREED;
     }
 
     /** Any thread: whether the remote stack has blocks to drain. */
     public boolean hasRemote() {
-        return remoteHeadOpaque() != NIL;
+        return remoteHeadOpaque() != NIL || rebuildRequested;
     }
 
     /**
@@ -251,16 +264,19 @@ public final class Slab {
      * @return the number of blocks reclaimed
      */
     public int drain() {
+        boolean inconsistent = rebuildRequested;
+        if (inconsistent) {
+            rebuildRequested = false;
+        }
         int h = swapRemoteHead();
         int n = 0;
-        boolean inconsistent = false;
         // Bounded: a racing double free in user code could splice the lists; never loop forever on it.
         for (int steps = 0; h != NIL; steps++) {
             if (steps > capacity) {
                 inconsistent = true;
                 break;
             }
-            int nx = next[h];
+            int nx = remoteNext[h];
             int w = h >>> 6;
             long bit = 1L << h;
             long a = bits[2 * w];
@@ -395,7 +411,7 @@ public final class Slab {
                     + capacity;
         }
         int remote = 0;
-        for (int b = remoteHeadOpaque(); b != NIL && remote <= capacity; b = next[b], remote++) {
+        for (int b = remoteHeadOpaque(); b != NIL && remote <= capacity; b = remoteNext[b], remote++) {
             if (b >= carved || isLive(b) || (allocatedOpaque(b >>> 6) & (1L << b)) == 0) {
                 return "remote stack holds block " + b + " that is not allocated and claimed";
             }
@@ -437,7 +453,7 @@ public final class Slab {
         return (int) REMOTE_HEAD.getOpaque(this);
     }
 
-    /** Volatile CAS: releases the pusher's write of next[b] to the owner's swap. */
+    /** Volatile CAS: releases the pusher's write of remoteNext[b] to the owner's swap. */
     private boolean casRemoteHead(int expected, int b) {
         return REMOTE_HEAD.compareAndSet(this, expected, b);
     }

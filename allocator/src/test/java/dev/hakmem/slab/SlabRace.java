@@ -16,7 +16,7 @@ final class SlabRace {
         try {
             var lookup = MethodHandles.privateLookupIn(Slab.class, MethodHandles.lookup());
             long[] bits = (long[]) lookup.findVarHandle(Slab.class, "bits", long[].class).get(s);
-            char[] next = (char[]) lookup.findVarHandle(Slab.class, "next", char[].class).get(s);
+            char[] next = (char[]) lookup.findVarHandle(Slab.class, "remoteNext", char[].class).get(s);
             VarHandle head = lookup.findVarHandle(Slab.class, "remoteHead", int.class);
             bits[2 * (b >>> 6) + 1] |= 1L << b;
             next[b] = (char) (int) head.get(s);

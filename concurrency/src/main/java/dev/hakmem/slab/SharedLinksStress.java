@@ -15,11 +15,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * Double frees racing the owner. HakMem promises that a wrong free is refused (or, for racing frees, counted) and
- * leaves the heap intact; these tests check that the other blocks survive it. Both fail on the allocator at the
- * time of writing: a refused remote free's transient claim makes the owner's popFree rebuild its list without the
- * block (lost for good), and a block on both lists (local and remote double free) lets one link overwrite the
- * other, losing remote frees or making drain return a handed-out block to the free list. They are therefore left
- * out of the default build (jcstress.tests in the pom) until fixed.
+ * leaves the heap intact; these tests check that the other blocks survive it. Both found bugs, since fixed: a
+ * refused remote free's transient claim made the owner's popFree rebuild its list without the block (now a free of
+ * a block that is not allocated is refused before it claims, and a racing undo asks the owner to rebuild), and a
+ * block on both lists let one link overwrite the other (the two lists now have separate link arrays).
  */
 public final class SharedLinksStress {
     private SharedLinksStress() {
