@@ -73,8 +73,40 @@ public final class Guard {
         core.setSlowPathListener(tracer);
     }
 
-    /** A block's header, read only after the allocator validated the block. */
-    private record Block(long inner, long user, long size, long pad, int site, long thread, long sum) {
+    /** A block's header, read only after the allocator validated the block; trusted only once its state is known. */
+    private record Block(long inner, long size, long padSite, long thread, long sum) {
+        long pad() {
+            return padSite & 0xFFFF_FFFFL;
+        }
+
+        int site() {
+            return (int) (padSite >>> 32);
+        }
+
+        long user() {
+            return inner + pad();
+        }
+    }
+
+    /** The header of the live allocator block at {@code inner}. */
+    private static Block header(long inner) {
+        return new Block(inner, Mem.getLong(inner), Mem.getLong(inner + 8), Mem.getLong(inner + 16),
+                Mem.getLong(inner + 24));
+    }
+
+    /** The checksum the header would carry in {@code state}. */
+    private long sumFor(Block b, long state) {
+        return checksum(b.inner, b.size, b.padSite, b.thread, state);
+    }
+
+    /** ALLOCATED, FREED or CONDEMNED when the checksum matches one of them, else 0: the header was overwritten. */
+    private long state(Block b) {
+        for (long state : new long[]{ALLOCATED, FREED, CONDEMNED}) {
+            if (b.sum == sumFor(b, state)) {
+                return state;
+            }
+        }
+        return 0;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -147,8 +179,7 @@ public final class Guard {
         if (!fencesIntact(b)) {
             return;
         }
-        long freedSum = checksum(b.inner, b.size, b.pad | ((long) b.site << 32), b.thread, FREED);
-        if (!LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, freedSum)) {
+        if (!LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, sumFor(b, FREED))) {
             violation(new DoubleFreeException(user, "guarded block " + describe(b) + " was freed by a racing thread"
                     + tracer.history(user)));
             return;
@@ -156,7 +187,7 @@ public final class Guard {
         Mem.fill(user, b.size, POISON);
         liveBlocks.decrement();
         liveBytes.add(-b.size);
-        tracer.record(core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size, b.site);
+        tracer.record(core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size, b.site());
         Quarantine.Entry entry = new Quarantine.Entry(b.inner, user, b.size);
         if (!evict) {
             quarantine.addWithoutEviction(entry);
@@ -243,31 +274,27 @@ public final class Guard {
             violation(withHistory(e, user));
             return null;
         }
-        long size = Mem.getLong(inner);
-        long padSite = Mem.getLong(inner + 8);
-        long thread = Mem.getLong(inner + 16);
-        long sum = Mem.getLong(inner + 24);
-        long pad = padSite & 0xFFFF_FFFFL;
-        Block b = new Block(inner, inner + pad, size, pad, (int) (padSite >>> 32), thread, sum);
-        if (sum == checksum(inner, size, padSite, thread, ALLOCATED)) {
-            if (user != b.user) {
-                violation(new InvalidFreeException(user, "interior pointer: " + (user - b.user) + " bytes into "
-                        + "guarded block " + describe(b) + tracer.history(b.user)));
+        Block b = header(inner);
+        long state = state(b);
+        if (state == ALLOCATED) {
+            if (user != b.user()) {
+                violation(new InvalidFreeException(user, "interior pointer: " + (user - b.user()) + " bytes into "
+                        + "guarded block " + describe(b) + tracer.history(b.user())));
                 return null;
             }
             return b;
         }
-        if (sum == checksum(inner, size, padSite, thread, CONDEMNED)) {
+        if (state == CONDEMNED) {
             violation(new HeapCorruptionException(user, "guarded block " + describe(b) + " was condemned after a "
-                    + "detected corruption; it stays out of circulation" + tracer.history(b.user)));
+                    + "detected corruption; it stays out of circulation" + tracer.history(b.user())));
             return null;
         }
-        if (sum == checksum(inner, size, padSite, thread, FREED)) {
-            violation(user == b.user
+        if (state == FREED) {
+            violation(user == b.user()
                     ? new DoubleFreeException(user, "guarded block " + describe(b) + " is already freed (in "
                     + "quarantine)" + tracer.history(user))
                     : new InvalidFreeException(user, "interior pointer into freed guarded block "
-                    + describe(b) + tracer.history(b.user)));
+                    + describe(b) + tracer.history(b.user())));
             return null;
         }
         violation(new HeapCorruptionException(user, "guard header of block 0x" + Long.toHexString(inner)
@@ -282,36 +309,34 @@ public final class Guard {
      */
     private boolean fencesIntact(Block b) {
         String problem = null;
-        long expected = canary(b.user + b.size);
-        long trailer = Mem.getLong(b.user + b.size);
+        long expected = canary(b.user() + b.size);
+        long trailer = Mem.getLong(b.user() + b.size);
         if (trailer != expected) {
             int offset = Long.numberOfTrailingZeros(trailer ^ expected) / 8;
             problem = "buffer overflow: " + (offset + 1) + " or more bytes written past the end of";
-        } else if (b.pad > HEADER && Mem.getLong(b.user - 8) != canary(b.user - 8)) {
+        } else if (b.pad() > HEADER && Mem.getLong(b.user() - 8) != canary(b.user() - 8)) {
             problem = "buffer underflow: bytes written before the start of";
         }
         if (problem == null) {
             return true;
         }
         condemn(b);
-        violation(new HeapCorruptionException(b.user, problem + " guarded block " + describe(b)
-                + tracer.history(b.user)));
+        violation(new HeapCorruptionException(b.user(), problem + " guarded block " + describe(b)
+                + tracer.history(b.user())));
         return false;
     }
 
     /** Moves an allocated block to CONDEMNED (once, by CAS), so it is neither reported again nor counted live. */
     private void condemn(Block b) {
-        long padSite = b.pad | ((long) b.site << 32);
-        if (LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, checksum(b.inner, b.size, padSite, b.thread,
-                CONDEMNED))) {
+        if (LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, sumFor(b, CONDEMNED))) {
             liveBlocks.decrement();
             liveBytes.add(-b.size);
         }
     }
 
     private String describe(Block b) {
-        return "0x" + Long.toHexString(b.user) + " (" + b.size + " B requested, " + core.usableSize(b.inner)
-                + " B block) allocated by thread #" + b.thread + " at " + sites.name(b.site);
+        return "0x" + Long.toHexString(b.user()) + " (" + b.size + " B requested, " + core.usableSize(b.inner)
+                + " B block) allocated by thread #" + b.thread + " at " + sites.name(b.site());
     }
 
     private long checksum(long inner, long size, long padSite, long thread, long state) {
@@ -372,14 +397,9 @@ public final class Guard {
     public void check() {
         core.check();
         core.forEachLiveBlock(inner -> {
-            long padSite = Mem.getLong(inner + 8);
-            long user = inner + (padSite & 0xFFFF_FFFFL);
-            if (Mem.getLong(inner + 24) == checksum(inner, Mem.getLong(inner), padSite, Mem.getLong(inner + 16),
-                    ALLOCATED)) {
-                Block b = open(user);
-                if (b != null) {
-                    fencesIntact(b);
-                }
+            Block b = header(inner);
+            if (state(b) == ALLOCATED) {
+                fencesIntact(b);
             }
         });
         for (Quarantine.Entry e : quarantine.snapshot()) {
@@ -395,16 +415,13 @@ public final class Guard {
         Map<Integer, long[]> bySite = new HashMap<>();
         long[] unreadable = new long[2];
         core.forEachLiveBlock(inner -> {
-            long size = Mem.getLong(inner);
-            long padSite = Mem.getLong(inner + 8);
-            long thread = Mem.getLong(inner + 16);
-            long sum = Mem.getLong(inner + 24);
-            if (sum == checksum(inner, size, padSite, thread, ALLOCATED)) {
-                long[] t = bySite.computeIfAbsent((int) (padSite >>> 32), k -> new long[2]);
+            Block b = header(inner);
+            long state = state(b);
+            if (state == ALLOCATED) {
+                long[] t = bySite.computeIfAbsent(b.site(), k -> new long[2]);
                 t[0]++;
-                t[1] += size;
-            } else if (sum != checksum(inner, size, padSite, thread, FREED)
-                    && sum != checksum(inner, size, padSite, thread, CONDEMNED)) {
+                t[1] += b.size;
+            } else if (state == 0) {
                 // Still the program's, but an underflow destroyed its header: size and site are unknown.
                 unreadable[0]++;
                 unreadable[1] += core.usableSize(inner) - HEADER - TRAILER;
