@@ -15,6 +15,14 @@ public interface NativeAllocator extends AutoCloseable {
     /** The peer's name, as the benchmarks' {@code allocator} parameter spells it. */
     String name();
 
+    /**
+     * Whether a block may be freed by a thread other than the one that allocated it. Workloads that hand blocks
+     * between threads (larson, producer_consumer, xmalloc) skip a peer that answers false, with a message.
+     */
+    default boolean crossThreadFree() {
+        return true;
+    }
+
     /** Gives back what the peer itself holds; blocks still allocated may be lost. */
     @Override
     default void close() {
