@@ -170,20 +170,31 @@ public final class Allocator {
     // ------------------------------------------------------------------ free
 
     public void free(long address) {
+        // Fastest path: the calling platform thread's heap has the block's slab in its cache (see cachedSlab).
+        ThreadHeap h = heaps.cachedPlatformHeap();
+        Slab s;
+        int b;
+        if (h != null && (s = h.cachedSlab(address)) != null && (b = s.indexOf(address)) >= 0) {
+            freeOwned(h, s, b, address);
+            return;
+        }
         Region r = Registry.lookup(address);
         // Fast path: the calling thread owns the SuperSlab (only the owner can read itself as ownerThread).
-        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == Thread.currentThread()) {
-            Slab s = ss.slabAt(address);
-            int b;
-            if (s != null && (b = s.indexOf(address)) >= 0) {
-                int outcome = ss.ownerOpaque().freeLocal(s, b);
-                if (outcome != Slab.FREED) {
-                    throw counted(refused(address, s, outcome));
-                }
-                return;
-            }
+        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == Thread.currentThread()
+                && (s = ss.slabAt(address)) != null && (b = s.indexOf(address)) >= 0) {
+            ThreadHeap owner = ss.ownerOpaque();
+            owner.cacheSlab(s, address);
+            freeOwned(owner, s, b, address);
+            return;
         }
         freeSlow(address, r);
+    }
+
+    private void freeOwned(ThreadHeap h, Slab s, int b, long address) {
+        int outcome = h.freeLocal(s, b);
+        if (outcome != Slab.FREED) {
+            throw counted(refused(address, s, outcome));
+        }
     }
 
     private void freeSlow(long address, Region r) {
@@ -437,6 +448,10 @@ public final class Allocator {
             if (Registry.lookup(ss.base) != ss || Registry.lookup(ss.base + SuperSlab.SIZE - 1) != ss) {
                 throw new HeapCorruptionException(ss.base, ss + " is not registered as itself");
             }
+        }
+        String heapProblem = heaps.checkHeaps();
+        if (heapProblem != null) {
+            throw new HeapCorruptionException(0, heapProblem);
         }
         forEachSlab(s -> {
             String problem = s.checkInvariants();

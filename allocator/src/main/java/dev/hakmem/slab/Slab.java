@@ -66,6 +66,8 @@ public final class Slab {
     public final int slot;
     /** First block's address; the slab's slot is {@code 1 << superSlab.slabShift} bytes. */
     public final long base;
+    /** log2 of the slot's size: {@code [base, base + 2^slotShift)} is this slab's and no other's. */
+    public final int slotShift;
     public final int cls;
     public final int blockSize;
     public final int capacity;
@@ -101,6 +103,7 @@ public final class Slab {
         this.superSlab = superSlab;
         this.slot = slot;
         this.base = superSlab.base + ((long) slot << superSlab.slabShift);
+        this.slotShift = superSlab.slabShift;
         this.cls = cls;
         this.blockSize = blockSize;
         this.capacity = (1 << superSlab.slabShift) / blockSize;
@@ -121,6 +124,11 @@ public final class Slab {
     }
 
     // ------------------------------------------------------------------ addresses
+
+    /** Whether {@code address} lies in this slab's slot (any long: one unsigned range check). */
+    public boolean covers(long address) {
+        return (address - base) >>> slotShift == 0;
+    }
 
     /** The index of the block starting at {@code address} (inside this slab's slot), or -1 if none starts there. */
     public int indexOf(long address) {
