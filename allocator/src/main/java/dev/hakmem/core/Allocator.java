@@ -52,6 +52,7 @@ public final class Allocator {
     private final SuperSlabPool pool;
     private final BigTier big;
     private final HeapSet heaps;
+    private final SlabCache slabCache = new SlabCache();
     /** Serialises maintenance with close. */
     private final Object maintenanceLock = new Object();
     private volatile boolean closed;
@@ -170,21 +171,20 @@ public final class Allocator {
     // ------------------------------------------------------------------ free
 
     public void free(long address) {
-        // Fastest path: the calling platform thread's heap has the block's slab in its cache (see cachedSlab).
-        ThreadHeap h = heaps.cachedPlatformHeap();
-        Slab s;
+        Thread caller = Thread.currentThread();
+        // Fastest path: the slab cache knows the block's slab and the caller owns it (see SlabCache).
+        Slab s = slabCache.ownedBy(address, caller);
         int b;
-        if (h != null && (s = h.cachedSlab(address)) != null && (b = s.indexOf(address)) >= 0) {
-            freeOwned(h, s, b, address);
+        if (s != null && (b = s.indexOf(address)) >= 0) {
+            freeOwned(s.superSlab.ownerOpaque(), s, b, address);
             return;
         }
         Region r = Registry.lookup(address);
-        // Fast path: the calling thread owns the SuperSlab (only the owner can read itself as ownerThread).
-        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == Thread.currentThread()
+        // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
+        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == caller
                 && (s = ss.slabAt(address)) != null && (b = s.indexOf(address)) >= 0) {
-            ThreadHeap owner = ss.ownerOpaque();
-            owner.cacheSlab(s, address);
-            freeOwned(owner, s, b, address);
+            slabCache.fill(address, s);
+            freeOwned(ss.ownerOpaque(), s, b, address);
             return;
         }
         freeSlow(address, r);
@@ -449,9 +449,9 @@ public final class Allocator {
                 throw new HeapCorruptionException(ss.base, ss + " is not registered as itself");
             }
         }
-        String heapProblem = heaps.checkHeaps();
-        if (heapProblem != null) {
-            throw new HeapCorruptionException(0, heapProblem);
+        String cacheProblem = slabCache.check();
+        if (cacheProblem != null) {
+            throw new HeapCorruptionException(0, cacheProblem);
         }
         forEachSlab(s -> {
             String problem = s.checkInvariants();
@@ -485,6 +485,7 @@ public final class Allocator {
             }
             closed = true;
             heaps.forgetAll();
+            slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
             failures.addAll(big.releaseAll());
         }

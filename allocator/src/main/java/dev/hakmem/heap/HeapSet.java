@@ -74,15 +74,9 @@ public final class HeapSet {
 
     /** The calling thread's heap. For a shared heap the caller must hold its lock while using it. */
     public ThreadHeap current() {
-        ThreadHeap h = cachedPlatformHeap();
-        return h != null ? h : currentSlow(Thread.currentThread());
-    }
-
-    /** The calling platform thread's heap if the cache holds it, else null; never creates a heap. */
-    public ThreadHeap cachedPlatformHeap() {
         Thread t = Thread.currentThread();
         ThreadHeap h = cache[(int) t.threadId() & (CACHE_SIZE - 1)];
-        return h != null && h.owner == t ? h : null;
+        return h != null && h.owner == t ? h : currentSlow(t);
     }
 
     private ThreadHeap currentSlow(Thread t) {
@@ -168,17 +162,6 @@ public final class HeapSet {
     }
 
     /** Adds the counts of every heap, live or gone, into {@code into} (racy reads; exact when quiescent). */
-    /** Checks every platform heap's own invariants. For a quiescent heap set. Returns null or the first problem. */
-    public synchronized String checkHeaps() {
-        for (ThreadHeap h : platform) {
-            String problem = h.checkSlabCache();
-            if (problem != null) {
-                return problem;
-            }
-        }
-        return null;
-    }
-
     public synchronized void sumCounters(ClassCounters into) {
         into.add(retired);
         for (ThreadHeap h : shared) {

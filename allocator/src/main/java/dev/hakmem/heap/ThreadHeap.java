@@ -24,11 +24,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code isAlive()} returning false).
  */
 public final class ThreadHeap {
-    /** Granules of the slab cache: the smallest slot, so a granule lies in exactly one slot. */
-    private static final int GRANULE_SHIFT = SizeClasses.SMALL_SHIFT;
-    /** 4096 entries cover 256 MiB of contiguous slots without a conflict, for 16 KiB of Java heap. */
-    private static final int SLAB_CACHE_SIZE = 4096;
-
     final HeapSet set;
     private final SizeClasses classes;
     private final SuperSlabPool pool;
@@ -48,16 +43,6 @@ public final class ThreadHeap {
     private final int[] cursor;
     private final ArrayList<SuperSlab> superSlabs = new ArrayList<>();
     final ClassCounters counters;
-    /**
-     * A direct-mapped cache from granule ({@code address >>> GRANULE_SHIFT}) to the slab of this heap whose slot holds
-     * it, so that the owner's free finds its slab with one load. The registry's way (leaf, SuperSlab, slab array,
-     * slab: four dependent loads) was the longest dependency chain of a malloc/free pair.
-     * <p>Invariant: a non-null entry at {@code i} is a slab this heap owns, whose slot holds a granule {@code g} with
-     * {@code (g & (SLAB_CACHE_SIZE - 1)) == i}. Entries are filled only after the registry validated the slab and its
-     * owner, and {@link #uncache} clears them before the heap lets a slab go (retire, abandon, close). Owner only,
-     * plain accesses; shared heaps never use it.
-     */
-    private final Slab[] slabCache = new Slab[SLAB_CACHE_SIZE];
 
     @SuppressWarnings("unchecked")
     ThreadHeap(HeapSet set, SizeClasses classes, SuperSlabPool pool, Thread owner, boolean shared) {
@@ -142,48 +127,6 @@ public final class ThreadHeap {
             retire(s);
         }
         return outcome;
-    }
-
-    /** Hot path: the slab of this heap whose slot holds {@code address}, if the cache knows it; else null. */
-    public Slab cachedSlab(long address) {
-        Slab s = slabCache[(int) (address >>> GRANULE_SHIFT) & (SLAB_CACHE_SIZE - 1)];
-        assert s == null || s.superSlab.ownerOpaque() == this : s;
-        return s != null && s.covers(address) ? s : null;
-    }
-
-    /** Remembers that {@code address} lies in slab {@code s}, which the registry just showed this heap owns. */
-    public void cacheSlab(Slab s, long address) {
-        assert s.superSlab.ownerOpaque() == this && s.covers(address) && lock == null : s;
-        slabCache[(int) (address >>> GRANULE_SHIFT) & (SLAB_CACHE_SIZE - 1)] = s;
-    }
-
-    /** Checks the slab cache's invariant (see {@link #slabCache}). For a quiescent heap. Returns null or the problem. */
-    String checkSlabCache() {
-        for (int i = 0; i < SLAB_CACHE_SIZE; i++) {
-            Slab s = slabCache[i];
-            if (s == null) {
-                continue;
-            }
-            if (s.superSlab.ownerOpaque() != this || s.superSlab.slabAcquire(s.slot) != s) {
-                return "the slab cache holds " + s + ", which this heap no longer owns";
-            }
-            long first = s.base >>> GRANULE_SHIFT;
-            long granules = 1L << (s.slotShift - GRANULE_SHIFT);
-            if (granules < SLAB_CACHE_SIZE && Math.floorMod(i - first, SLAB_CACHE_SIZE) >= granules) {
-                return "the slab cache holds " + s + " at entry " + i + ", which none of its granules maps to";
-            }
-        }
-        return null;
-    }
-
-    /** Clears every entry that may hold {@code s}: one per granule of its slot. */
-    private void uncache(Slab s) {
-        for (long g = s.base >>> GRANULE_SHIFT, end = g + (1L << (s.slotShift - GRANULE_SHIFT)); g < end; g++) {
-            int i = (int) g & (SLAB_CACHE_SIZE - 1);
-            if (slabCache[i] == s) {
-                slabCache[i] = null;
-            }
-        }
     }
 
     // ------------------------------------------------------------------ refill
@@ -316,7 +259,6 @@ public final class ThreadHeap {
             removeFromList(s);
         }
         counters.mallocs[s.cls] += s.allocations();
-        uncache(s);
         SuperSlab ss = s.superSlab;
         // Slots of 512 KiB and more give their pages back at once: worth a syscall, and no longer touched.
         boolean givenBack = ss.slabShift >= SizeClasses.MEDIUM_SHIFT && pool.decommitSlab(s);
@@ -399,7 +341,6 @@ public final class ThreadHeap {
     /** Close: forget every slab (their memory is about to be unmapped), so later use goes to refill and throws. */
     void forgetAll() {
         superSlabs.clear();
-        java.util.Arrays.fill(slabCache, null);
         for (int c = 0; c < current.length; c++) {
             current[c] = Slab.SENTINEL;
             // The slabs outlive this heap (an adopter files them in its own lists): leave no index of ours behind.

@@ -92,6 +92,13 @@ public final class Slab {
     private int lateDoubleFrees;
     /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
     private long allocations;
+    /**
+     * Set when the slab leaves its slot; a Slab object is never carved again. Written by whoever owns the SuperSlab
+     * then (its heap, or the maintenance thread reclaiming it abandoned); read plain by the owner's free, which
+     * happens-after that write: it is the same thread, or ownership passed on through the pool or an adoption, both
+     * of which synchronize.
+     */
+    private boolean retired;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
     private volatile boolean rebuildRequested;
 
@@ -326,6 +333,15 @@ public final class Slab {
         }
         freeHead = head;
         used = allocated;
+    }
+
+    /** Owner: whether the slab left its slot (see {@link #retired}). */
+    public boolean retiredPlain() {
+        return retired;
+    }
+
+    void markRetired() {
+        retired = true;
     }
 
     /** Owner: position in the owner heap's list of slabs of this class, or -1. */
