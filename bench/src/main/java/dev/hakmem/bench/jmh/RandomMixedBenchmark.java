@@ -1,7 +1,6 @@
 package dev.hakmem.bench.jmh;
 
 import dev.hakmem.bench.peer.NativeAllocator;
-import dev.hakmem.bench.peer.Peers;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -38,7 +37,9 @@ public class RandomMixedBenchmark {
     /** Fixed, so that every allocator replays the same sequence. */
     private static final long SEED = 0x5EED_4A4BL;
 
-    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "mimalloc", "netty-pooled"})
+    /** Read by {@link PeerState}. */
+    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "mimalloc", "jemalloc", "tcmalloc", "glibc",
+            "netty-pooled", "netty-pooled-nocache", "netty-adaptive", "arena-confined", "arena-shared"})
     public String allocator;
 
     @Param({"256", "8192"})
@@ -51,8 +52,8 @@ public class RandomMixedBenchmark {
     private int cursor;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        peer = Peers.create(allocator);
+    public void setUp(PeerState state) {
+        peer = state.peer();
         // Drawn here, not in the measured method, so that the random generator's cost is not measured.
         SplittableRandom random = new SplittableRandom(SEED);
         slots = new int[TABLE];
@@ -75,7 +76,6 @@ public class RandomMixedBenchmark {
         for (long block : blocks) {
             peer.free(block);
         }
-        peer.close();
     }
 
     /** One op: free the block in a random slot, malloc a random size 16..1024 into it, write its first and last byte. */

@@ -1,5 +1,8 @@
 package dev.hakmem.bench.peer;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A map from block addresses to the objects that own them, for peers whose blocks are objects (Netty's ByteBuf)
  * while the benchmarks hold addresses. A radix table over the 48-bit address space, like a page table: a lookup is
@@ -8,7 +11,13 @@ package dev.hakmem.bench.peer;
  * holding its ByteBufs never pays them.
  *
  * <p>Keys are taken at 16-byte granularity: blocks of at least 16 bytes that do not overlap start at least 16
- * bytes apart, so no two live blocks share a key. Not thread-safe; tables, once made, stay for the map's life.
+ * bytes apart, so no two live blocks share a key. Tables, once made, stay for the map's life.
+ *
+ * <p>Safe for the peers' threads: any threads may put and remove different addresses at once (tables are
+ * installed by compare-and-set, so two threads that make the same table at once keep one), and an address put by
+ * one thread may be removed by another, provided the caller orders the two, as handing the address from one
+ * thread to the other through any queue or lock does. Slots are then read and written plainly: on the hot path
+ * the map costs what it cost single-threaded.
  */
 final class AddressMap<V> {
     private static final int GRANULE_BITS = 4;
@@ -17,12 +26,10 @@ final class AddressMap<V> {
     private static final int TOP_BITS = 14;
     private static final int ADDRESS_BITS = GRANULE_BITS + LEAF_BITS + MID_BITS + TOP_BITS;
 
-    private final Object[][][] top = new Object[1 << TOP_BITS][][];
-    private int size;
+    private static final VarHandle MIDS = MethodHandles.arrayElementVarHandle(Object[][][].class);
+    private static final VarHandle LEAVES = MethodHandles.arrayElementVarHandle(Object[][].class);
 
-    int size() {
-        return size;
-    }
+    private final Object[][][] top = new Object[1 << TOP_BITS][][];
 
     /**
      * Maps a new address.
@@ -40,7 +47,6 @@ final class AddressMap<V> {
             throw new IllegalStateException("address already mapped: 0x" + Long.toHexString(address));
         }
         leaf[i] = value;
-        size++;
     }
 
     /** Unmaps an address and returns its value, or null if it was not mapped. */
@@ -54,7 +60,6 @@ final class AddressMap<V> {
         V value = (V) leaf[i];
         if (value != null) {
             leaf[i] = null;
-            size--;
         }
         return value;
     }
@@ -69,7 +74,7 @@ final class AddressMap<V> {
             if (!create) {
                 return null;
             }
-            mid = top[t] = new Object[1 << MID_BITS][];
+            mid = install(MIDS, top, t, new Object[1 << MID_BITS][]);
         }
         int m = (int) (address >>> (GRANULE_BITS + LEAF_BITS)) & ((1 << MID_BITS) - 1);
         Object[] leaf = mid[m];
@@ -77,9 +82,16 @@ final class AddressMap<V> {
             if (!create) {
                 return null;
             }
-            leaf = mid[m] = new Object[1 << LEAF_BITS];
+            leaf = install(LEAVES, mid, m, new Object[1 << LEAF_BITS]);
         }
         return leaf;
+    }
+
+    /** Installs a new table unless another thread installed one first, and returns the one installed. */
+    @SuppressWarnings("unchecked")
+    private static <T> T install(VarHandle tables, Object[] parent, int index, T table) {
+        Object witness = tables.compareAndExchange(parent, index, (Object) null, (Object) table);
+        return witness == null ? table : (T) witness;
     }
 
     private static int leafIndex(long address) {

@@ -5,7 +5,7 @@ import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
 
 /** hakmem through its public API, on a heap of its own so that every trial starts from an empty heap. */
-public final class HakMemPeer implements NativeAllocator {
+public final class HakMemPeer implements Reallocating {
     public static final String NAME = "hakmem";
     /** Guard mode with its defaults: every allocation records its site. */
     public static final String GUARD = "hakmem-guard";
@@ -41,6 +41,11 @@ public final class HakMemPeer implements NativeAllocator {
     @Override
     public void free(long address) {
         heap.free(address);
+    }
+
+    @Override
+    public long realloc(long address, long newSize) {
+        return heap.realloc(address, newSize);
     }
 
     @Override

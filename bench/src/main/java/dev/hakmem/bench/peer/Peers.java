@@ -7,7 +7,9 @@ public final class Peers {
 
     /** Every peer name, hakmem first. */
     public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.GUARD, HakMemPeer.GUARD_SAMPLED,
-            MimallocPeer.NAME, NettyPooledPeer.NAME);
+            CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC, CMallocPeer.GLIBC,
+            NettyPeer.POOLED, NettyPeer.POOLED_NO_CACHE, NettyPeer.ADAPTIVE,
+            ArenaPeer.CONFINED, ArenaPeer.SHARED);
 
     private Peers() {
     }
@@ -23,8 +25,15 @@ public final class Peers {
             case HakMemPeer.NAME -> HakMemPeer.fast();
             case HakMemPeer.GUARD -> HakMemPeer.guard();
             case HakMemPeer.GUARD_SAMPLED -> HakMemPeer.guardSampled();
-            case MimallocPeer.NAME -> new MimallocPeer();
-            case NettyPooledPeer.NAME -> new NettyPooledPeer();
+            case CMallocPeer.MIMALLOC -> CMallocPeer.mimalloc();
+            case CMallocPeer.JEMALLOC -> CMallocPeer.jemalloc();
+            case CMallocPeer.TCMALLOC -> CMallocPeer.tcmalloc();
+            case CMallocPeer.GLIBC -> CMallocPeer.glibc();
+            case NettyPeer.POOLED -> NettyPeer.pooled();
+            case NettyPeer.POOLED_NO_CACHE -> NettyPeer.pooledNoCache();
+            case NettyPeer.ADAPTIVE -> NettyPeer.adaptive();
+            case ArenaPeer.CONFINED -> ArenaPeer.confined();
+            case ArenaPeer.SHARED -> ArenaPeer.shared();
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "', known: " + NAMES);
         };
     }
