@@ -129,7 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static String outcome(TrialResult result) {
         return switch (result.status()) {
-            case OK -> String.format(Locale.ROOT, "%.2f Mops/s, peak RSS growth %.1f MiB", result.medianMops(),
+            case OK -> String.format(Locale.ROOT, "%s Mops/s, peak RSS growth %.1f MiB", ResultTable.mops(result.medianMops()),
                     result.peakGrowth() / (double) (1 << 20));
             case SKIPPED -> "skipped: " + result.message();
             case FAILED -> "FAILED: " + result.message();

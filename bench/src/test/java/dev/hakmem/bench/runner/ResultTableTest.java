@@ -28,6 +28,13 @@ class ResultTableTest {
     }
 
     @Test
+    void throughputKeepsThreeSignificantDigitsFromGuardModeToTinyHot() {
+        assertEquals("0.000412", ResultTable.mops(0.00041234));
+        assertEquals("146", ResultTable.mops(145.67));
+        assertEquals("2.65", ResultTable.mops(2.6512));
+    }
+
+    @Test
     void theTargetsAreCheckedAgainstTheBestNativeNettyAndMimallocsGrowth() {
         List<String> targets = Targets.check(results);
 
