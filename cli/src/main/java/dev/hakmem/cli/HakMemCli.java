@@ -1,5 +1,6 @@
 package dev.hakmem.cli;
 
+import dev.hakmem.bench.runner.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,8 +9,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code hakmem} command. Each job is a subcommand: a module contributes one by adding its command class to
- * {@code subcommands} below (and itself as a dependency of this module). The bench module's {@code bench} command
- * goes there next to {@code stress}.
+ * {@code subcommands} below (and itself as a dependency of this module).
  */
 @Command(name = "hakmem",
         description = "hakmem-java: an off-heap memory allocator for Java on the FFM API.",
@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 StressCommand.class,
+                BenchCommand.class,
         })
 public final class HakMemCli implements Runnable {
 

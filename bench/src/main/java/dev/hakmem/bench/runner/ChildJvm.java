@@ -1,0 +1,82 @@
+package dev.hakmem.bench.runner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs one trial in a fresh JVM, so that no allocator inherits another's JIT profile, caches or resident memory. */
+final class ChildJvm {
+    /** Diagnostics kept from a failed child's output. */
+    private static final int TAIL_LINES = 6;
+
+    private final String java;
+    private final String classPath;
+    private final double warmupSeconds;
+    private final double seconds;
+    private final int reps;
+
+    ChildJvm(double warmupSeconds, double seconds, int reps) {
+        // The JVM that runs the runner runs the children: the same JDK and the same jar.
+        this.java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        this.classPath = System.getProperty("java.class.path");
+        this.warmupSeconds = warmupSeconds;
+        this.seconds = seconds;
+        this.reps = reps;
+    }
+
+    List<String> command(Trial trial) {
+        return List.of(java,
+                // A fixed heap, resident from the start, keeps the Java heap out of the RSS figures.
+                "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch",
+                // Netty counts its direct memory against this, which defaults to the small heap's size.
+                "-XX:MaxDirectMemorySize=8g",
+                "--enable-native-access=ALL-UNNAMED",
+                // Netty exposes direct buffers' addresses on JDK 25 only with this.
+                "--sun-misc-unsafe-memory-access=allow",
+                "-cp", classPath, TrialMain.class.getName(),
+                trial.workload(), trial.allocator(), Integer.toString(trial.threads()),
+                Double.toString(warmupSeconds), Double.toString(seconds), Integer.toString(reps));
+    }
+
+    TrialResult run(Trial trial) {
+        Path output = null;
+        try {
+            output = Files.createTempFile("hakmem-bench-", ".out");
+            // To a file, not a pipe: a child that prints a lot cannot block on a full pipe while we wait for it.
+            Process child = new ProcessBuilder(command(trial)).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).start();
+            if (!child.waitFor(timeoutSeconds(), TimeUnit.SECONDS)) {
+                child.destroyForcibly().waitFor();
+                return TrialResult.failed(trial, "timed out after " + timeoutSeconds() + " s");
+            }
+            List<String> lines = Files.readAllLines(output);
+            for (String line : lines) {
+                if (line.startsWith(TrialResult.RESULT) || line.startsWith(TrialResult.SKIPPED)) {
+                    return TrialResult.parse(trial, line);
+                }
+            }
+            // Stack frames (indented) say less than the exception lines around them.
+            List<String> said = lines.stream().filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+                    .toList();
+            return TrialResult.failed(trial, "exit code " + child.exitValue() + ": "
+                    + String.join(" | ", said.subList(Math.max(0, said.size() - TAIL_LINES), said.size())));
+        } catch (IOException e) {
+            return TrialResult.failed(trial, "could not run the child JVM: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return TrialResult.failed(trial, "interrupted");
+        } finally {
+            if (output != null) {
+                output.toFile().delete();
+            }
+        }
+    }
+
+    /** Generous: the windows bound the work, and a child that runs far past them is stuck. */
+    private long timeoutSeconds() {
+        return 60 + (long) Math.ceil(4 * (warmupSeconds + reps * seconds));
+    }
+}

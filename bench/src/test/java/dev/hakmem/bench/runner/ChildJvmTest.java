@@ -1,0 +1,49 @@
+package dev.hakmem.bench.runner;
+
+import dev.hakmem.bench.workload.Workloads;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ChildJvmTest {
+
+    @Test
+    void aChildJvmRunsTheTrialAndReportsEachRepetitionAndItsMemory() {
+        TrialResult result = new ChildJvm(0.05, 0.1, 2).run(new Trial(Workloads.TINY_HOT, "hakmem", 1));
+
+        assertEquals(TrialResult.Status.OK, result.status(), result.message());
+        assertEquals(2, result.mops().size());
+        assertTrue(result.mops().stream().allMatch(mops -> mops > 0), result.mops().toString());
+        assertTrue(result.baselineRss() > 128 * Results.MiB, "the pre-touched heap is in the baseline");
+        assertTrue(result.peakGrowth() >= 0, "peak " + result.peakRss() + " vs baseline " + result.baselineRss());
+    }
+
+    @Test
+    void aChildThatDiesIsReportedAsFailedWithItsLastWords() {
+        TrialResult result = new ChildJvm(0.05, 0.1, 1).run(new Trial("no_such_workload", "hakmem", 1));
+
+        assertEquals(TrialResult.Status.FAILED, result.status());
+        assertTrue(result.message().contains("unknown workload 'no_such_workload'"), result.message());
+    }
+
+    @Test
+    void theChartsHaveAPngPerWorkloadEvenWithMissingBars(@TempDir Path directory) throws IOException {
+        List<TrialResult> results = List.of(Results.ok("json", "hakmem", 1, 3, 5.0),
+                TrialResult.skipped(new Trial("json", "mimalloc", 1), "not installed"));
+
+        List<Path> files = ResultCharts.write(directory, List.of("json"), List.of("hakmem", "mimalloc"), List.of(1, 2),
+                results);
+
+        assertEquals(List.of(directory.resolve("json.png")), files);
+        byte[] png = Files.readAllBytes(files.getFirst());
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals("PNG", new String(png, 1, 3));
+    }
+}
