@@ -260,9 +260,10 @@ public final class ThreadHeap {
         }
         counters.mallocs[s.cls] += s.allocations();
         SuperSlab ss = s.superSlab;
-        // Slots of 512 KiB and more give their pages back at once: worth a syscall, and no longer touched.
-        boolean givenBack = ss.slabShift >= SizeClasses.MEDIUM_SHIFT && pool.decommitSlab(s);
-        ss.retire(s, givenBack);
+        // The slot keeps its pages: a program that frees and allocates large blocks in turn would otherwise pay a
+        // madvise and then a page fault per 4 KiB for every block. They go back when the whole SuperSlab has been
+        // pooled for the purge delay.
+        ss.retire(s, false);
         if (ss.isEmpty()) {
             superSlabs.remove(ss);
             pool.giveBack(ss);

@@ -137,6 +137,7 @@ public final class SuperSlab extends Region {
 
     /** Owner: empties a slot. With {@code decommitted}, its pages were given back and it reads as zero. */
     public void retire(Slab s, boolean pagesGivenBack) {
+        s.markRetired();
         SLABS.setRelease(slabs, s.slot, null);
         usedSlots--;
         zero[s.slot] = pagesGivenBack;

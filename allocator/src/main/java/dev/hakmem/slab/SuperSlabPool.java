@@ -143,18 +143,6 @@ public final class SuperSlabPool {
         account.committed(ss.slotBytes());
     }
 
-    /** Owner: gives a retired slab's pages back; false (and nothing changed) if the page source refused. */
-    public boolean decommitSlab(Slab s) {
-        try {
-            pages.decommit(s.base, s.superSlab.slotBytes());
-        } catch (RuntimeException | Error e) {
-            return false;
-        }
-        account.committed(-s.superSlab.slotBytes());
-        events.purges.increment();
-        return true;
-    }
-
     /** Owner: every slab of {@code ss} is retired; it waits in the pool for reuse. */
     public void giveBack(SuperSlab ss) {
         assert ss.isEmpty();

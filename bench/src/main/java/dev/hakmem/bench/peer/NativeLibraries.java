@@ -13,11 +13,14 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /** Loading of the native peers' shared libraries, shared by every peer that is a C allocator. */
-final class NativeLibraries {
+public final class NativeLibraries {
     private static final int RTLD_LAZY = 1;
 
     private NativeLibraries() {
     }
+
+    /** The glibc tunable Debian's jemalloc needs in the JVM's environment to be loaded with dlopen. */
+    public static final String STATIC_TLS_TUNABLE = "glibc.rtld.optional_static_tls=16384";
 
     /**
      * Loads the first of {@code names} that the dynamic linker accepts, or the file named by the system property
@@ -43,7 +46,7 @@ final class NativeLibraries {
         // Debian's libjemalloc2 uses initial-exec TLS, which dlopen can only place in the static TLS surplus that
         // glibc reserves at startup; the tunable enlarges that surplus, and only the environment can set it.
         String remedy = reasons.contains("static TLS")
-                ? "start the JVM with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 in its environment"
+                ? "start the JVM with GLIBC_TUNABLES=" + STATIC_TLS_TUNABLE + " in its environment"
                 : "install it (Debian: apt-get install " + debianPackage + ") or point -D" + property
                         + " at the shared library";
         throw new PeerUnavailableException(peer + " is not available: " + reasons + "; " + remedy + ". Skipping "

@@ -1,5 +1,7 @@
 package dev.hakmem.bench.runner;
 
+import dev.hakmem.bench.peer.NativeLibraries;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,8 +48,12 @@ final class ChildJvm {
         try {
             output = Files.createTempFile("hakmem-bench-", ".out");
             // To a file, not a pipe: a child that prints a lot cannot block on a full pipe while we wait for it.
-            Process child = new ProcessBuilder(command(trial)).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command(trial)).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
+            // Every child, not only jemalloc's, so that all peers run under the same dynamic linker settings.
+            builder.environment().merge("GLIBC_TUNABLES", NativeLibraries.STATIC_TLS_TUNABLE,
+                    (set, ours) -> set.contains("optional_static_tls") ? set : set + ":" + ours);
+            Process child = builder.start();
             if (!child.waitFor(timeoutSeconds(), TimeUnit.SECONDS)) {
                 child.destroyForcibly().waitFor();
                 return TrialResult.failed(trial, "timed out after " + timeoutSeconds() + " s");
