@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The Big tier, above the largest pool class: each block is its own mapping of whole 2 MiB chunks, 2 MiB-aligned
@@ -44,10 +42,12 @@ public final class BigTier {
     /** Every mapping, allocated or cached: for close. */
     private final Set<BigMapping> all = ConcurrentHashMap.newKeySet();
 
-    private final LongAdder mallocs = new LongAdder();
-    private final LongAdder frees = new LongAdder();
-    private final AtomicLong liveBlocks = new AtomicLong();
-    private final AtomicLong liveBytes = new AtomicLong();
+    // Counts, guarded by this: malloc and free take the lock anyway, and a counter under it is a plain add where
+    // an atomic one would be another locked instruction on every call.
+    private long mallocs;
+    private long frees;
+    private long liveBlocks;
+    private long liveBytes;
 
     public BigTier(int heapId, PageSource pages, MemoryAccount account, Events events, long purgeDelayMillis) {
         this.heapId = heapId;
@@ -76,9 +76,6 @@ public final class BigTier {
         if (zeroed && !zero) {
             Mem.fill(m.base, size, (byte) 0);
         }
-        mallocs.increment();
-        liveBlocks.incrementAndGet();
-        liveBytes.addAndGet(m.span);
         return m.base;
     }
 
@@ -106,6 +103,7 @@ public final class BigTier {
                 m.decommitted = false;
                 account.committed(m.span);
             }
+            countMalloc(m);
         }
         m.setStateRelease(BigMapping.ALLOCATED);
         return m;
@@ -131,6 +129,9 @@ public final class BigTier {
         BigMapping m = new BigMapping(heapId, base, span);
         account.committed(span);
         all.add(m);
+        synchronized (this) {
+            countMalloc(m);
+        }
         Registry.register(m);
         return m;
     }
@@ -141,14 +142,20 @@ public final class BigTier {
         if (!m.casState(BigMapping.ALLOCATED, BigMapping.CACHED)) {
             throw new DoubleFreeException(address, "big block of " + m.span + " bytes is not allocated");
         }
-        frees.increment();
-        liveBlocks.decrementAndGet();
-        liveBytes.addAndGet(-m.span);
         synchronized (this) {
+            frees++;
+            liveBlocks--;
+            liveBytes -= m.span;
             m.zero = false;
             putInCache(m);
             trim();
         }
+    }
+
+    private void countMalloc(BigMapping m) {
+        mallocs++;
+        liveBlocks++;
+        liveBytes += m.span;
     }
 
     private void putInCache(BigMapping m) {
@@ -241,20 +248,20 @@ public final class BigTier {
         trim();
     }
 
-    public long mallocs() {
-        return mallocs.sum();
+    public synchronized long mallocs() {
+        return mallocs;
     }
 
-    public long frees() {
-        return frees.sum();
+    public synchronized long frees() {
+        return frees;
     }
 
-    public long liveBlocks() {
-        return liveBlocks.get();
+    public synchronized long liveBlocks() {
+        return liveBlocks;
     }
 
-    public long liveBytes() {
-        return liveBytes.get();
+    public synchronized long liveBytes() {
+        return liveBytes;
     }
 
     /** Unmaps every mapping; failures are collected. */

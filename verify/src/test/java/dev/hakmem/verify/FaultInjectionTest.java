@@ -26,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FaultInjectionTest {
     private static final long[] TIER_SIZES = {24, 700, 9000, 200_000, 3 << 20};
+    /** A SuperSlab's size (2 MiB): the unit in which the heap commits and purges slab memory. */
+    private static final long SUPERSLAB = 2L << 20;
 
     private static HakMem heap(FaultInjectingPageSource faults, boolean guard) {
         return HakMem.create(HakMemConfig.builder().pageSource(faults).guard(guard).purgeDelayMillis(0)
@@ -114,7 +116,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aFailedCommitFallsBackToFreshMemoryAndSurfacesOnlyWhenMappingFailsToo() {
+    void aFailedCommitFallsBackToFreshMemoryAndSurfacesOnlyWhenMappingFailsToo() throws InterruptedException {
         FaultInjectingPageSource commits = FaultInjectingPageSource.builder(PageSource.system())
                 .failAlways(Op.COMMIT).build();
         assertEquals(0, reuseDecommittedLargeSlabs(commits, false), "fresh memory served every request");
@@ -128,10 +130,12 @@ class FaultInjectionTest {
     }
 
     /**
-     * Large blocks fill several 2 MiB slabs; freed, every slab but the current one is retired and its pages given
-     * back, so reusing them needs a commit. With the faults on, allocates again; returns how many requests failed.
+     * Large blocks fill several 2 MiB slabs, each in a SuperSlab of its own; freed, every slab but the current one
+     * retires and its SuperSlab is pooled, and after the purge delay (0 here) the maintenance thread gives its pages
+     * back, so reusing it needs a commit. With the faults on, allocates again; returns how many requests failed.
      */
-    private static int reuseDecommittedLargeSlabs(FaultInjectingPageSource faults, boolean expectFailures) {
+    private static int reuseDecommittedLargeSlabs(FaultInjectingPageSource faults, boolean expectFailures)
+            throws InterruptedException {
         faults.setEnabled(false);
         int failed = 0;
         try (HakMem h = heap(faults, false)) {
@@ -142,6 +146,8 @@ class FaultInjectionTest {
             }
             large.forEach(h::free);
             large.clear();
+            // Left committed: the SuperSlab of the 100-byte block and the one of the current large slab.
+            awaitTrue(() -> h.stats().committedBytes() <= 2 * SUPERSLAB);
             faults.setEnabled(true);
             for (int i = 0; i < 20; i++) {
                 try {

@@ -19,10 +19,11 @@ import java.util.List;
  * one line, {@link TrialResult#toLine()} or a skip, on stdout.
  *
  * <p>Memory: the parent starts it with a fixed, pre-touched Java heap, so that the heap is resident before the
- * baseline. A warm-up on an allocator instance of its own compiles the code first, so that the JIT's memory is in
- * the baseline too; the baseline is taken after that instance is closed. The measured repetitions then run on a
- * new instance. An allocator that keeps memory process-wide (a native one) may start them with the warm-up's
- * memory still cached: that lowers its growth, never hakmem's, so a comparison can only be harder for hakmem.
+ * baseline. A warm-up on the same allocator instance compiles the code first, so that the JIT's memory is in the
+ * baseline too, and leaves every allocator with the memory it keeps after a free of everything: the native ones
+ * keep theirs process-wide whatever we do, so a warm-up on an instance of its own, closed before the baseline,
+ * would hand them a warm start that a closed hakmem heap cannot have. The growth is then what the measured
+ * repetitions add on top of that.
  */
 public final class TrialMain {
     /** Writing 5 here resets VmHWM to the current RSS (Linux 4.0 and later). */
@@ -41,20 +42,24 @@ public final class TrialMain {
 
     private static TrialResult run(Trial trial, double warmupSeconds, double seconds, int reps) {
         Workload workload = Workloads.named(trial.workload());
-        try (NativeAllocator warmup = Peers.create(trial.allocator())) {
-            if (workload.freesOnOtherThreads() && !warmup.crossThreadFree()) {
-                return TrialResult.skipped(trial, trial.allocator() + " frees blocks only on the thread that"
-                        + " allocated them, and " + trial.workload() + " frees them on other threads");
-            }
-            workload.run(warmup, trial.threads(), window(warmupSeconds));
+        NativeAllocator allocator;
+        try {
+            allocator = Peers.create(trial.allocator());
         } catch (PeerUnavailableException e) {
             return TrialResult.skipped(trial, e.getMessage());
         }
-        long baseline = Rss.currentBytes();
-        boolean peakKnown = resetPeak();
+        long baseline;
+        boolean peakKnown;
         List<Double> mops = new ArrayList<>();
         long afterFree;
-        try (NativeAllocator allocator = Peers.create(trial.allocator())) {
+        try (allocator) {
+            if (workload.freesOnOtherThreads() && !allocator.crossThreadFree()) {
+                return TrialResult.skipped(trial, trial.allocator() + " frees blocks only on the thread that"
+                        + " allocated them, and " + trial.workload() + " frees them on other threads");
+            }
+            workload.run(allocator, trial.threads(), window(warmupSeconds));
+            baseline = Rss.currentBytes();
+            peakKnown = resetPeak();
             for (int rep = 0; rep < reps; rep++) {
                 long start = System.nanoTime();
                 long operations = workload.run(allocator, trial.threads(), window(seconds));
