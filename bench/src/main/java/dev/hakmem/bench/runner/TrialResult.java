@@ -31,8 +31,14 @@ record TrialResult(Trial trial, Status status, String message, List<Double> mops
         return new TrialResult(trial, Status.FAILED, message, List.of(), -1, -1, -1, -1);
     }
 
-    /** The child's line for a finished trial: {@code RESULT mops=1.5,1.6 baseline_rss=... peak_rss=...}. */
+    /**
+     * The child's line: {@code RESULT mops=1.5,1.6 baseline_rss=... peak_rss=...} for a finished trial,
+     * {@code SKIPPED <why>} for a skipped one.
+     */
     String toLine() {
+        if (status == Status.SKIPPED) {
+            return SKIPPED + message;
+        }
         return RESULT + "mops=" + String.join(",", mops.stream().map(String::valueOf).toList())
                 + " baseline_rss=" + baselineRss + " peak_rss=" + peakRss
                 + " after_free_rss=" + afterFreeRss + " after_close_rss=" + afterCloseRss;

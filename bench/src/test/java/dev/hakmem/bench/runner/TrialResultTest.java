@@ -36,6 +36,14 @@ class TrialResultTest {
     }
 
     @Test
+    void aSkippedTrialIsWrittenAsASkipLine() {
+        TrialResult skipped = TrialResult.skipped(trial, "arena-confined frees blocks only on its own thread");
+
+        assertEquals("SKIPPED arena-confined frees blocks only on its own thread", skipped.toLine());
+        assertEquals(skipped, TrialResult.parse(trial, skipped.toLine()));
+    }
+
+    @Test
     void aSkipLineKeepsItsMessage() {
         TrialResult result = TrialResult.parse(trial, "SKIPPED jemalloc is not installed");
 
