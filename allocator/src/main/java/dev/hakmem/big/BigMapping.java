@@ -27,7 +27,8 @@ public final class BigMapping extends Region {
     @SuppressWarnings("unused")
     private volatile int state;
 
-    // Guarded by the BigTier's lock.
+    // Guarded by the BigTier's lock, but for the free's write of zero = false: that comes before the mapping is
+    // published to a cache (under the lock, or by a lock-free slot's CAS), which the malloc that takes it reads after.
     /** Reads as zero: fresh from the OS, or decommitted since last use. */
     boolean zero = true;
     boolean decommitted;

@@ -17,17 +17,25 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The Big tier, above the largest pool class: each block is its own mapping of whole 2 MiB chunks, 2 MiB-aligned
  * (or more, for larger alignments). Freed mappings wait in a cache keyed by size for reuse; after the purge delay
  * the maintenance thread gives their pages back with madvise in one batch, and beyond the retain budget the oldest
- * are unmapped. Big blocks are rare and large, so this tier locks.
+ * are unmapped. That cache is under a lock; in front of it a few lock-free slots hand recently freed mappings of up
+ * to 4 MiB straight to the next malloc of the same span (see {@link #recent}).
  */
 public final class BigTier {
     /** Larger requests are refused outright: no 48-bit address space could map them. */
     public static final long MAX_SIZE = 1L << 46;
     private static final long CHUNK = Registry.CHUNK;
+    /** Spans of 1 to RECENT_SPANS chunks have lock-free slots, RECENT_WAYS per span. */
+    private static final int RECENT_SPANS = 2;
+    private static final int RECENT_WAYS = 2;
+    /** Slots are this many array elements apart (64 bytes or more), so that threads on different ways share no line. */
+    private static final int RECENT_STRIDE = 16;
 
     private final int heapId;
     private final PageSource pages;
@@ -41,13 +49,26 @@ public final class BigTier {
     private final LinkedHashSet<BigMapping> cachedInOrder = new LinkedHashSet<>();
     /** Every mapping, allocated or cached: for close. */
     private final Set<BigMapping> all = ConcurrentHashMap.newKeySet();
+    /**
+     * Recently freed mappings, passed from a free to a malloc of the same span without the lock: slot
+     * {@code ((chunks - 1) * RECENT_WAYS + way) * RECENT_STRIDE}; a thread starts at the way its id picks, so two
+     * threads in a malloc/free loop mostly pass mappings to themselves. Two threads that each malloc and free a big block in a loop queued on
+     * the lock, whose critical section (the sorted cache, the age order, the clock) is long enough to make them park:
+     * 2 threads ran 6 times slower than one. A mapping in a slot is CACHED, committed, not zero, counted as retained,
+     * and in no other cache structure. The maintenance thread moves the slots' mappings into the locked cache each
+     * tick, so the purge delay and the retain budget apply to them too, one tick late at most: the slots hold 12 MiB
+     * at most, and are used only when the budget is at least four times that (the default, 64 MiB, is), so that a
+     * small budget is kept exactly. Slots change only by
+     * CAS: the free's CAS (volatile, so a release) publishes the mapping's fields to the malloc whose CAS takes it.
+     */
+    private final AtomicReferenceArray<BigMapping> recent =
+            new AtomicReferenceArray<>(RECENT_SPANS * RECENT_WAYS * RECENT_STRIDE);
 
-    // Counts, guarded by this: malloc and free take the lock anyway, and a counter under it is a plain add where
-    // an atomic one would be another locked instruction on every call.
-    private long mallocs;
-    private long frees;
-    private long liveBlocks;
-    private long liveBytes;
+    private final boolean recentEnabled;
+
+    private final LongAdder mallocs = new LongAdder();
+    private final LongAdder frees = new LongAdder();
+    private final LongAdder liveBytes = new LongAdder();
 
     public BigTier(int heapId, PageSource pages, MemoryAccount account, Events events, long purgeDelayMillis) {
         this.heapId = heapId;
@@ -55,6 +76,7 @@ public final class BigTier {
         this.account = account;
         this.events = events;
         this.purgeDelayNanos = purgeDelayMillis * 1_000_000L;
+        this.recentEnabled = account.retainBudget() >= 4 * RECENT_WAYS * CHUNK * RECENT_SPANS * (RECENT_SPANS + 1) / 2;
     }
 
     /** A block of at least {@code size} bytes aligned to {@code alignment}; zeroed on request. */
@@ -63,7 +85,13 @@ public final class BigTier {
             throw new HakMemOutOfMemoryError(size, "larger than the largest possible mapping (" + MAX_SIZE + ")");
         }
         long span = (size + CHUNK - 1) & -CHUNK;
-        BigMapping m = alignment <= CHUNK ? fromCache(span) : null;
+        BigMapping m = null;
+        if (alignment <= CHUNK) {
+            m = takeRecent(span);
+            if (m == null) {
+                m = fromCache(span);
+            }
+        }
         boolean zero;
         if (m != null) {
             events.bigCacheHits.increment();
@@ -76,6 +104,8 @@ public final class BigTier {
         if (zeroed && !zero) {
             Mem.fill(m.base, size, (byte) 0);
         }
+        mallocs.increment();
+        liveBytes.add(m.span);
         return m.base;
     }
 
@@ -103,7 +133,6 @@ public final class BigTier {
                 m.decommitted = false;
                 account.committed(m.span);
             }
-            countMalloc(m);
         }
         m.setStateRelease(BigMapping.ALLOCATED);
         return m;
@@ -129,9 +158,6 @@ public final class BigTier {
         BigMapping m = new BigMapping(heapId, base, span);
         account.committed(span);
         all.add(m);
-        synchronized (this) {
-            countMalloc(m);
-        }
         Registry.register(m);
         return m;
     }
@@ -142,20 +168,67 @@ public final class BigTier {
         if (!m.casState(BigMapping.ALLOCATED, BigMapping.CACHED)) {
             throw new DoubleFreeException(address, "big block of " + m.span + " bytes is not allocated");
         }
+        frees.increment();
+        liveBytes.add(-m.span);
+        m.zero = false;
+        if (putRecent(m)) {
+            return;
+        }
         synchronized (this) {
-            frees++;
-            liveBlocks--;
-            liveBytes -= m.span;
-            m.zero = false;
             putInCache(m);
             trim();
         }
     }
 
-    private void countMalloc(BigMapping m) {
-        mallocs++;
-        liveBlocks++;
-        liveBytes += m.span;
+    /** A mapping of exactly {@code span} from the lock-free slots, made ALLOCATED, or null. */
+    private BigMapping takeRecent(long span) {
+        int first = recentSlot(span);
+        for (int k = 0; first >= 0 && k < RECENT_WAYS; k++) {
+            int i = way(first, k);
+            BigMapping m = recent.get(i);
+            if (m != null && recent.compareAndSet(i, m, null)) {
+                account.retained(-m.span);
+                m.setStateRelease(BigMapping.ALLOCATED);
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** Parks a just-freed mapping in a free lock-free slot of its span; false if there is none. */
+    private boolean putRecent(BigMapping m) {
+        int first = recentSlot(m.span);
+        for (int k = 0; first >= 0 && k < RECENT_WAYS; k++) {
+            int i = way(first, k);
+            if (recent.get(i) == null && recent.compareAndSet(i, null, m)) {
+                account.retained(m.span);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The way of a span's slots for a thread's {@code k}-th try, as an index into {@link #recent}. */
+    private static int way(int first, int k) {
+        int w = (int) ((Thread.currentThread().threadId() + k) % RECENT_WAYS);
+        return (first + w) * RECENT_STRIDE;
+    }
+
+    /** The first way of the slots for mappings of {@code span}, or -1 if that span has none. */
+    private int recentSlot(long span) {
+        long chunks = span / CHUNK;
+        return recentEnabled && chunks <= RECENT_SPANS ? (int) (chunks - 1) * RECENT_WAYS : -1;
+    }
+
+    /** Under the lock: moves the lock-free slots' mappings into the cache, where purge and trim see them. */
+    private void drainRecent() {
+        for (int i = 0; i < recent.length(); i++) {
+            BigMapping m = recent.getAndSet(i, null);
+            if (m != null) {
+                account.retained(-m.span);
+                putInCache(m);
+            }
+        }
     }
 
     private void putInCache(BigMapping m) {
@@ -203,6 +276,7 @@ public final class BigTier {
 
     /** Under memory pressure: unmaps every cached mapping, whatever the budget. */
     public synchronized void releaseCached() {
+        drainRecent();
         unmapCached(true);
     }
 
@@ -232,6 +306,7 @@ public final class BigTier {
 
     /** Maintenance: one batch of madvise over the mappings cached longer than the purge delay; then trims. */
     public synchronized void purge(long now) {
+        drainRecent();
         for (BigMapping m : cachedInOrder) {
             if (!m.decommitted && now - m.cachedSince >= purgeDelayNanos) {
                 try {
@@ -248,20 +323,21 @@ public final class BigTier {
         trim();
     }
 
-    public synchronized long mallocs() {
-        return mallocs;
+    public long mallocs() {
+        return mallocs.sum();
     }
 
-    public synchronized long frees() {
-        return frees;
+    public long frees() {
+        return frees.sum();
     }
 
-    public synchronized long liveBlocks() {
-        return liveBlocks;
+    /** Racy while blocks come and go, exact when the tier is quiescent. */
+    public long liveBlocks() {
+        return mallocs.sum() - frees.sum();
     }
 
-    public synchronized long liveBytes() {
-        return liveBytes;
+    public long liveBytes() {
+        return liveBytes.sum();
     }
 
     /** Unmaps every mapping; failures are collected. */
@@ -270,6 +346,9 @@ public final class BigTier {
         synchronized (this) {
             cache.clear();
             cachedInOrder.clear();
+            for (int i = 0; i < recent.length(); i++) {
+                recent.set(i, null);
+            }
         }
         for (BigMapping m : List.copyOf(all)) {
             try {

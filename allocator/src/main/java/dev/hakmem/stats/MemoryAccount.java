@@ -1,18 +1,21 @@
 package dev.hakmem.stats;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A heap's address-space accounting: bytes mapped (checked against the configured limit before each mapping),
  * bytes committed (mapped minus given back with madvise), and bytes retained while empty (pooled SuperSlabs and
- * cached big mappings, checked against the retain budget). Updated on slow paths only.
+ * cached big mappings, checked against the retain budget). Updated on slow paths, except retained, which the big
+ * tier's lock-free slots update on every reuse: a LongAdder, so that threads doing so in parallel do not contend on
+ * one counter.
  */
 public final class MemoryAccount {
     private final long mappedLimit;
     private final long retainBudget;
     private final AtomicLong mapped = new AtomicLong();
     private final AtomicLong committed = new AtomicLong();
-    private final AtomicLong retained = new AtomicLong();
+    private final LongAdder retained = new LongAdder();
 
     public MemoryAccount(long mappedLimit, long retainBudget) {
         this.mappedLimit = mappedLimit;
@@ -41,11 +44,11 @@ public final class MemoryAccount {
     }
 
     public void retained(long delta) {
-        retained.addAndGet(delta);
+        retained.add(delta);
     }
 
     public boolean overRetainBudget() {
-        return retained.get() > retainBudget;
+        return retained.sum() > retainBudget;
     }
 
     public long retainBudget() {
@@ -61,7 +64,7 @@ public final class MemoryAccount {
     }
 
     public long retainedBytes() {
-        return retained.get();
+        return retained.sum();
     }
 
     public long mappedLimit() {

@@ -32,7 +32,7 @@ final class ChildJvm {
     List<String> command(Trial trial) {
         return List.of(java,
                 // A fixed heap, resident from the start, keeps the Java heap out of the RSS figures.
-                "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch",
+                "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
                 // Netty counts its direct memory against this, which defaults to the small heap's size.
                 "-XX:MaxDirectMemorySize=8g",
                 "--enable-native-access=ALL-UNNAMED",
