@@ -31,6 +31,27 @@ class TiersTest {
     }
 
     @Test
+    void twoMiBBlocksPassFromAFreeToTheNextMallocOnAnyThreadAndAreStillPurged() throws Exception {
+        try (HakMem h = HakMem.create(HakMemConfig.builder().purgeDelayMillis(0).build())) {
+            long a = h.malloc(2 << 20);
+            h.free(a);
+            assertEquals(a, h.malloc(2 << 20), "the freed mapping comes back from its lock-free slot");
+            h.free(a);
+            long[] taken = new long[1];
+            Thread other = new Thread(() -> taken[0] = h.malloc(2 << 20));
+            other.start();
+            other.join();
+            assertEquals(a, taken[0], "another thread takes it from the slot too");
+            assertEquals(2, h.stats().events().bigCacheHits());
+            h.free(taken[0]);
+            // The maintenance thread moves the slot's mapping into the cache, where the purge finds it.
+            awaitTrue(() -> h.stats().committedBytes() == 0, "purged");
+            assertEquals(0, h.stats().tier(HakMemStats.Tier.BIG).liveBlocks());
+            h.check();
+        }
+    }
+
+    @Test
     void emptyMemoryBeyondTheRetainBudgetIsUnmapped() {
         try (HakMem h = HakMem.create(HakMemConfig.builder().retainBytes(4 << 20).build())) {
             List<Long> blocks = new ArrayList<>();
