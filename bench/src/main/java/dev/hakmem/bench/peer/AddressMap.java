@@ -49,6 +49,19 @@ final class AddressMap<V> {
         leaf[i] = value;
     }
 
+    /**
+     * Unmaps the address of a block being freed and returns its value.
+     *
+     * @throws IllegalArgumentException if the address is not mapped: not a live block of this peer
+     */
+    V take(long address) {
+        V value = remove(address);
+        if (value == null) {
+            throw new IllegalArgumentException("not a live block: 0x" + Long.toHexString(address));
+        }
+        return value;
+    }
+
     /** Unmaps an address and returns its value, or null if it was not mapped. */
     @SuppressWarnings("unchecked")
     V remove(long address) {

@@ -45,11 +45,7 @@ public final class ArenaPeer implements NativeAllocator {
 
     @Override
     public void free(long address) {
-        Arena arena = live.remove(address);
-        if (arena == null) {
-            throw new IllegalArgumentException("not a live block: 0x" + Long.toHexString(address));
-        }
-        arena.close();
+        live.take(address).close();
     }
 
     @Override

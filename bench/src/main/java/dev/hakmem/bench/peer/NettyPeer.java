@@ -78,11 +78,7 @@ public final class NettyPeer implements NativeAllocator {
 
     @Override
     public void free(long address) {
-        ByteBuf buffer = live.remove(address);
-        if (buffer == null) {
-            throw new IllegalArgumentException("not a live buffer: 0x" + Long.toHexString(address));
-        }
-        buffer.release();
+        live.take(address).release();
     }
 
     @Override

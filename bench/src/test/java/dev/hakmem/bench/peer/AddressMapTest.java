@@ -66,6 +66,15 @@ class AddressMapTest {
         assertNull(map.remove(4096));
     }
 
+    @Test
+    void takeReturnsTheValueOnceAndRefusesAnAddressItDoesNotHold() {
+        AddressMap<String> map = new AddressMap<>();
+        map.put(4096, "a");
+        assertEquals("a", map.take(4096));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> map.take(4096));
+        assertEquals("not a live block: 0x1000", e.getMessage());
+    }
+
     /**
      * Threads released together into an empty map put interleaved keys, so they all need the same new tables at
      * once; every key must survive, and be removable by another thread. A map that installs tables by plain writes
