@@ -263,7 +263,7 @@ public final class ThreadHeap {
         // The slot keeps its pages: a program that frees and allocates large blocks in turn would otherwise pay a
         // madvise and then a page fault per 4 KiB for every block. They go back when the whole SuperSlab has been
         // pooled for the purge delay.
-        ss.retire(s, false);
+        ss.retire(s);
         if (ss.isEmpty()) {
             superSlabs.remove(ss);
             pool.giveBack(ss);

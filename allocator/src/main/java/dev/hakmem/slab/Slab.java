@@ -66,7 +66,10 @@ public final class Slab {
     public final int slot;
     /** First block's address; the slab's slot is {@code 1 << superSlab.slabShift} bytes. */
     public final long base;
-    /** log2 of the slot's size: {@code [base, base + 2^slotShift)} is this slab's and no other's. */
+    /**
+     * log2 of the slot's size: {@code [base, base + 2^slotShift)} is this slab's and no other's. A copy of the
+     * SuperSlab's {@code slabShift}, so that the free path's slot check ({@link #covers}) reads one object, not two.
+     */
     public final int slotShift;
     public final int cls;
     public final int blockSize;

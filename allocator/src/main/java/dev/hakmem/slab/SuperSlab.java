@@ -135,13 +135,15 @@ public final class SuperSlab extends Region {
         decommitted[slot] = false;
     }
 
-    /** Owner: empties a slot. With {@code decommitted}, its pages were given back and it reads as zero. */
-    public void retire(Slab s, boolean pagesGivenBack) {
+    /**
+     * Owner: empties a slot. Its pages stay committed and dirty: {@code zero} and {@code decommitted} are already
+     * false for a carved slot (carve clears the one, the commit before it the other), and only the pool's purge of
+     * the whole SuperSlab sets them again.
+     */
+    public void retire(Slab s) {
         s.markRetired();
         SLABS.setRelease(slabs, s.slot, null);
         usedSlots--;
-        zero[s.slot] = pagesGivenBack;
-        decommitted[s.slot] = pagesGivenBack;
     }
 
     /** Bytes of slots whose pages were not given back. */

@@ -270,7 +270,7 @@ public final class SuperSlabPool {
                     Slab s = ss.slabAcquire(i);
                     if (s != null) {
                         orphanCounters.addRetired(s.cls, s.allocations());
-                        ss.retire(s, false);
+                        ss.retire(s);
                     }
                 }
                 giveBack(ss);
