@@ -253,15 +253,13 @@ public final class ShadowHeap {
             t[1] += c.frees() - base.frees();
             t[2] += c.liveBlocks();
         }
-        counted.values().removeIf(t -> t[0] == 0 && t[1] == 0 && t[2] == 0);
-        expected.values().removeIf(t -> t[0] == 0 && t[1] == 0 && t[2] == 0);
         counted.keySet().forEach(size -> expected.putIfAbsent(size, new long[3]));
         expected.forEach((size, e) -> {
             long[] c = counted.getOrDefault(size, new long[3]);
             if (!Arrays.equals(c, e)) {
                 throw new AssertionError("heap stats of the " + size + "-byte class disagree with the shadow: heap"
-                        + " counts " + c[0] + " mallocs, " + c[1] + " frees, " + c[2] + " live since the shadow"
-                        + " began; shadow has " + e[0] + ", " + e[1] + ", " + e[2]);
+                        + " counts " + c[0] + " mallocs and " + c[1] + " frees since the shadow began, " + c[2]
+                        + " blocks live; shadow has " + e[0] + ", " + e[1] + ", " + e[2]);
             }
         });
     }
