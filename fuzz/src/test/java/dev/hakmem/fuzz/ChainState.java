@@ -1,5 +1,9 @@
 package dev.hakmem.fuzz;
 
+import dev.hakmem.HakMemStats;
+import dev.hakmem.verify.ShadowHeap;
+import net.jqwik.api.statistics.Statistics;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -78,9 +82,12 @@ final class ChainState {
         rememberFreed(address);
     }
 
+    /** Reallocates through the shadow (which checks the contents that must survive), counting the tiers crossed. */
     void realloc(long address, long newSize) {
         log("realloc(0x" + Long.toHexString(address) + ", " + newSize + ")");
+        HakMemStats.Tier from = ShadowHeap.tierOf(test.shadow.block(address).usable());
         long moved = test.shadow.realloc(address, newSize);
+        Statistics.label("realloc").collect(from + " -> " + ShadowHeap.tierOf(test.shadow.block(moved).usable()));
         log("  -> 0x" + Long.toHexString(moved));
         segments.remove(address);
         blocks.set(blocks.indexOf(address), moved);

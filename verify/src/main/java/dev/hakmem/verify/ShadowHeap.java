@@ -265,7 +265,7 @@ public final class ShadowHeap {
     }
 
     /** The tier that hands out blocks of this usable size, by the bounds documented on {@link HakMemStats.Tier}. */
-    static HakMemStats.Tier tierOf(long usable) {
+    public static HakMemStats.Tier tierOf(long usable) {
         if (usable <= TINY_MAX) {
             return HakMemStats.Tier.TINY;
         }
