@@ -33,7 +33,7 @@ public final class SuperSlabPool {
      * by {@link #check}: its size == superSlabsMapped - superSlabsReleased.
      */
     private final Set<SuperSlab> all = ConcurrentHashMap.newKeySet();
-    /** Empty SuperSlabs, most recently emptied first: exactly those of {@link #all} that are POOLED. Guarded by this. */
+    /** Empty SuperSlabs, most recently emptied first; exactly the POOLED ones of {@link #all}. Guarded by this. */
     private final ArrayDeque<SuperSlab> pooled = new ArrayDeque<>();
     /** SuperSlabs of dead threads; an entry whose state is no longer ABANDONED is stale and skipped. */
     private final ConcurrentLinkedQueue<SuperSlab> abandoned = new ConcurrentLinkedQueue<>();

@@ -206,7 +206,8 @@ class ConcurrentHeapProperties {
         Arbitrary<Kind> kinds = Arbitraries.frequency(
                 Tuple.of(30, Kind.MALLOC), Tuple.of(4, Kind.CALLOC), Tuple.of(4, Kind.ALIGNED),
                 Tuple.of(10, Kind.REALLOC), Tuple.of(18, Kind.FREE), Tuple.of(12, Kind.GIVE),
-                Tuple.of(12, Kind.TAKE_AND_FREE), Tuple.of(6, Kind.TAKE_AND_KEEP), Tuple.of(8, Kind.TAKE_AND_REALLOC));
+                Tuple.of(12, Kind.TAKE_AND_FREE), Tuple.of(6, Kind.TAKE_AND_KEEP),
+                Tuple.of(8, Kind.TAKE_AND_REALLOC));
         Arbitrary<Op> ops = Combinators.combine(kinds, Gen.size(), Gen.pick()).as(Op::new);
         return ops.list().ofMaxSize(150).list().ofMinSize(2).ofMaxSize(4);
     }
