@@ -66,6 +66,8 @@ public final class BigTier {
 
     private final boolean recentEnabled;
 
+    // Quiescent, checked by check(): mallocs - frees == the mappings in `all` that are ALLOCATED, and liveBytes ==
+    // their spans summed; bigCacheHits + bigCacheMisses == mallocs (a miss is counted once its mapping exists).
     private final LongAdder mallocs = new LongAdder();
     private final LongAdder frees = new LongAdder();
     private final LongAdder liveBytes = new LongAdder();
@@ -97,8 +99,8 @@ public final class BigTier {
             events.bigCacheHits.increment();
             zero = m.zero;
         } else {
-            events.bigCacheMisses.increment();
             m = map(span, Math.max(CHUNK, alignment), size);
+            events.bigCacheMisses.increment();
             zero = true;
         }
         if (zeroed && !zero) {
@@ -340,20 +342,89 @@ public final class BigTier {
         return liveBytes.sum();
     }
 
+    /**
+     * For {@code check()} on a quiescent heap (the caller holds off maintenance): reconciles the counters with the
+     * mappings, and checks that every cached mapping is CACHED and in exactly one cache structure. Adds what the
+     * mappings hold to {@code held}. Returns null, or the problem.
+     */
+    public synchronized String check(MemoryAccount.Held held) {
+        long allocated = 0;
+        long allocatedBytes = 0;
+        long cachedBytes = 0;
+        for (BigMapping m : all) {
+            held.mapped += m.span;
+            held.committed += m.decommitted ? 0 : m.span;
+            switch (m.stateVolatile()) {
+                case BigMapping.ALLOCATED -> {
+                    allocated++;
+                    allocatedBytes += m.span;
+                }
+                case BigMapping.CACHED -> cachedBytes += m.span;
+                default -> {
+                    return describe(m) + " is released but still in the tier";
+                }
+            }
+        }
+        long retainedBytes = 0;
+        for (BigMapping m : cachedInOrder) {
+            if (m.stateVolatile() != BigMapping.CACHED || !all.contains(m)) {
+                return describe(m) + " is in the cache but not a cached mapping of the tier";
+            }
+            retainedBytes += m.span;
+        }
+        int queued = 0;
+        for (ArrayDeque<BigMapping> q : cache.values()) {
+            queued += q.size();
+        }
+        if (queued != cachedInOrder.size()) {
+            return "the cache by span holds " + queued + " mappings, its age order " + cachedInOrder.size();
+        }
+        for (int i = 0; i < recent.length(); i++) {
+            BigMapping m = recent.get(i);
+            if (m != null) {
+                if (m.stateVolatile() != BigMapping.CACHED || m.decommitted || cachedInOrder.contains(m)
+                        || !all.contains(m)) {
+                    return describe(m) + " is in a lock-free slot but not a committed mapping in no other cache";
+                }
+                retainedBytes += m.span;
+            }
+        }
+        held.retained += retainedBytes;
+        if (retainedBytes != cachedBytes) {
+            return "cached big mappings span " + cachedBytes + " bytes but the cache and its slots hold "
+                    + retainedBytes;
+        }
+        long m = mallocs.sum();
+        long f = frees.sum();
+        if (m - f != allocated || liveBytes.sum() != allocatedBytes) {
+            return "big tier counts " + m + " mallocs - " + f + " frees, " + liveBytes.sum() + " live bytes, but "
+                    + allocated + " mappings of " + allocatedBytes + " bytes are allocated";
+        }
+        long served = events.bigCacheHits.sum() + events.bigCacheMisses.sum();
+        return served == m ? null : "big cache hits + misses = " + served + " but the tier counts " + m + " mallocs";
+    }
+
+    private static String describe(BigMapping m) {
+        return "big mapping 0x" + Long.toHexString(m.base) + " of " + m.span + " bytes (state " + m.stateVolatile()
+                + ")";
+    }
+
     /** Unmaps every mapping; failures are collected. */
     public List<Throwable> releaseAll() {
         List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
+            drainRecent();
+            for (BigMapping m : cachedInOrder) {
+                account.retained(-m.span);
+            }
             cache.clear();
             cachedInOrder.clear();
-            for (int i = 0; i < recent.length(); i++) {
-                recent.set(i, null);
-            }
         }
         for (BigMapping m : List.copyOf(all)) {
             try {
                 pages.release(m.base, m.span);
                 account.unmapped(m.span);
+                account.committed(m.decommitted ? 0 : -m.span);
             } catch (RuntimeException | Error e) {
                 failures.add(e);
             }

@@ -374,7 +374,16 @@ public final class Allocator {
         }
     }
 
-    private HakMemStats statsSnapshot() {
+    /**
+     * Per size class, from the structures and the counters of retired slabs: {@code mallocs} = the retired slabs'
+     * allocations (every heap's, the dead heaps' and the orphan drains') + every live slab's; {@code live} and
+     * {@code pending} = the slabs' allocated bits, without and with a remote claim; {@code remoteFrees} = the drained
+     * remote frees. A class's frees are derived: mallocs - live.
+     */
+    private record ClassTally(long[] mallocs, long[] live, long[] pending, long[] remoteFrees) {
+    }
+
+    private ClassTally tallyClasses() {
         int n = classes.count();
         ClassCounters sum = new ClassCounters(n);
         heaps.sumCounters(sum);
@@ -387,6 +396,14 @@ public final class Allocator {
             pending[s.cls] += s.pendingCount();
             mallocs[s.cls] += s.allocations();
         });
+        return new ClassTally(mallocs, live, pending, sum.remoteFrees);
+    }
+
+    private HakMemStats statsSnapshot() {
+        int n = classes.count();
+        ClassTally tally = tallyClasses();
+        long[] mallocs = tally.mallocs;
+        long[] live = tally.live;
         List<ClassStats> perClass = new ArrayList<>(n);
         EnumMap<Tier, long[]> perTier = new EnumMap<>(Tier.class);
         for (Tier t : Tier.values()) {
@@ -406,7 +423,7 @@ public final class Allocator {
             t[3] += live[c] * bs;
             liveBytes += live[c] * bs;
             liveBlocks += live[c];
-            remote += sum.remoteFrees[c] + pending[c];
+            remote += tally.remoteFrees[c] + tally.pending[c];
         }
         long[] b = perTier.get(Tier.BIG);
         b[0] = big.mallocs();
@@ -459,6 +476,41 @@ public final class Allocator {
                 throw new HeapCorruptionException(s.base, s + ": " + problem);
             }
         });
+        checkCounters();
+    }
+
+    /**
+     * The identities behind {@link #stats()}, on the quiescent heap: heaps created are live or abandoned, the
+     * memory account equals what the SuperSlabs and big mappings hold (see {@link MemoryAccount}), the big tier's
+     * counters equal its mappings (see {@link BigTier#check}), and per size class the blocks handed out cover the
+     * live ones and every remote free (drained, or claimed and pending), which a lost count of a retired or reclaimed
+     * slab's allocations breaks.
+     */
+    private void checkCounters() {
+        MemoryAccount.Held held = new MemoryAccount.Held();
+        String problem = heaps.check();
+        if (problem == null) {
+            problem = pool.check(held);
+        }
+        if (problem == null) {
+            problem = big.check(held);
+        }
+        if (problem == null) {
+            problem = account.reconcile(held);
+        }
+        if (problem != null) {
+            throw new HeapCorruptionException(0, problem);
+        }
+        ClassTally t = tallyClasses();
+        for (int c = 0; c < classes.count(); c++) {
+            long frees = t.mallocs[c] - t.live[c];
+            long remote = t.remoteFrees[c] + t.pending[c];
+            if (frees < remote) {
+                throw new HeapCorruptionException(0, "class " + c + " (" + classes.blockSize(c) + " B) counts "
+                        + t.mallocs[c] + " blocks handed out for " + t.live[c] + " live, " + remote
+                        + " freed remotely: the counts of some slab's allocations were lost");
+            }
+        }
     }
 
     // ------------------------------------------------------------------ maintenance and close

@@ -19,8 +19,10 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -60,6 +62,8 @@ public final class Guard {
     private final Sites sites;
     private final Tracer tracer;
     private final Quarantine quarantine;
+    // Quiescent, checked by check(): liveBlocks == the allocator's live blocks whose header reads ALLOCATED, and
+    // liveBytes == their sizes summed (a block freed into the quarantine or condemned is no longer the program's).
     private final LongAdder liveBlocks = new LongAdder();
     private final LongAdder liveBytes = new LongAdder();
     private final LongAdder violations = new LongAdder();
@@ -393,13 +397,27 @@ public final class Guard {
         return violations.sum();
     }
 
-    /** Checks every live block's header and canaries and every quarantined block's poison. */
+    /**
+     * Checks every live block's header and canaries and every quarantined block's poison; then, on a quiescent heap,
+     * the counters: live blocks and bytes against the ALLOCATED headers, the quarantine's bytes against its blocks,
+     * each of which must be a FREED block the allocator still holds. The live counts are reconciled only when every
+     * header could be read: an overwritten one (already reported) hides whose the block was.
+     */
     public void check() {
         core.check();
+        long[] allocated = new long[2];
+        boolean[] unreadable = new boolean[1];
+        Set<Long> freed = new HashSet<>();
         core.forEachLiveBlock(inner -> {
             Block b = header(inner);
-            if (state(b) == ALLOCATED) {
-                fencesIntact(b);
+            long state = state(b);
+            if (state == ALLOCATED && fencesIntact(b)) {
+                allocated[0]++;
+                allocated[1] += b.size;
+            } else if (state == FREED) {
+                freed.add(inner);
+            } else if (state == 0) {
+                unreadable[0] = true;
             }
         });
         for (Quarantine.Entry e : quarantine.snapshot()) {
@@ -407,6 +425,20 @@ public final class Guard {
             if (problem != null && quarantine.remove(e)) {
                 violation(problem);
             }
+        }
+        String drift = quarantine.check();
+        for (Quarantine.Entry e : quarantine.snapshot()) {
+            if (drift == null && !freed.contains(e.inner())) {
+                drift = "quarantined block 0x" + Long.toHexString(e.user()) + " is not a freed block of the heap";
+            }
+        }
+        if (drift == null && !unreadable[0]
+                && (liveBlocks.sum() != allocated[0] || liveBytes.sum() != allocated[1])) {
+            drift = "guard mode counts " + liveBlocks.sum() + " live blocks of " + liveBytes.sum() + " bytes, but "
+                    + allocated[0] + " allocated headers of " + allocated[1] + " bytes are intact";
+        }
+        if (drift != null) {
+            throw new HeapCorruptionException(0, drift);
         }
     }
 

@@ -17,6 +17,7 @@ final class Quarantine {
     private final long maxBytes;
     /** Guarded by this. */
     private final ArrayDeque<Entry> fifo = new ArrayDeque<>();
+    /** The sizes of the blocks in {@link #fifo}, summed: checked by {@link #check}. Guarded by this. */
     private long bytes;
 
     Quarantine(long maxBytes) {
@@ -56,5 +57,15 @@ final class Quarantine {
 
     synchronized List<Entry> snapshot() {
         return List.copyOf(fifo);
+    }
+
+    /** Null when {@link #bytes} is the sum of the held blocks' sizes, else the drift. */
+    synchronized String check() {
+        long sum = 0;
+        for (Entry e : fifo) {
+            sum += e.size();
+        }
+        return sum == bytes ? null : "the quarantine counts " + bytes + " bytes but holds " + fifo.size()
+                + " blocks of " + sum;
     }
 }

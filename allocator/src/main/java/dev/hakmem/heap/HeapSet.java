@@ -46,7 +46,10 @@ public final class HeapSet {
      */
     private final ThreadHeap[] cache = new ThreadHeap[CACHE_SIZE];
     private final ThreadHeap[] shared;
-    /** Live platform heaps. Guarded by this. */
+    /**
+     * Live platform heaps. Guarded by this. Quiescent, checked by {@link #check}: heapsCreated == the shared heaps +
+     * these + heapsAbandoned.
+     */
     private final ArrayList<ThreadHeap> platform = new ArrayList<>();
     private volatile long lastReap;
     /** Set once, before the heap is used (guard mode), else null. */
@@ -170,6 +173,15 @@ public final class HeapSet {
         for (ThreadHeap h : platform) {
             into.add(h.counters);
         }
+    }
+
+    /** For {@code check()} on a quiescent heap: null when every heap created is live or was abandoned, else why. */
+    public synchronized String check() {
+        long created = events.heapsCreated.sum();
+        long abandoned = events.heapsAbandoned.sum();
+        return created == shared.length + platform.size() + abandoned ? null : "events count " + created
+                + " heaps created and " + abandoned + " abandoned, but " + shared.length + " shared and "
+                + platform.size() + " platform heaps live";
     }
 
     /** Close: every heap drops its slabs, so later use refills and finds the pool closed. */

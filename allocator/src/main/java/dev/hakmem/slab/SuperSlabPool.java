@@ -28,9 +28,12 @@ public final class SuperSlabPool {
     private final ClassCounters orphanCounters;
     private final long purgeDelayNanos;
 
-    /** Every SuperSlab of this heap that is mapped, whatever its state: for stats, check and close. */
+    /**
+     * Every SuperSlab of this heap that is mapped, whatever its state: for stats, check and close. Quiescent, checked
+     * by {@link #check}: its size == superSlabsMapped - superSlabsReleased.
+     */
     private final Set<SuperSlab> all = ConcurrentHashMap.newKeySet();
-    /** Empty SuperSlabs, most recently emptied first. Guarded by this. */
+    /** Empty SuperSlabs, most recently emptied first; exactly the POOLED ones of {@link #all}. Guarded by this. */
     private final ArrayDeque<SuperSlab> pooled = new ArrayDeque<>();
     /** SuperSlabs of dead threads; an entry whose state is no longer ABANDONED is stale and skipped. */
     private final ConcurrentLinkedQueue<SuperSlab> abandoned = new ConcurrentLinkedQueue<>();
@@ -282,6 +285,38 @@ public final class SuperSlabPool {
         }
     }
 
+    // ------------------------------------------------------------------ check
+
+    /**
+     * For {@code check()} on a quiescent heap (the caller holds off maintenance): checks that the pooled SuperSlabs
+     * are exactly the empty POOLED ones and that the event counts match the SuperSlabs mapped; adds what the
+     * SuperSlabs hold to {@code held}. Returns null, or the problem.
+     */
+    public synchronized String check(MemoryAccount.Held held) {
+        int inPool = 0;
+        for (SuperSlab ss : all) {
+            held.mapped += SuperSlab.SIZE;
+            held.committed += ss.committedBytes();
+            int state = ss.stateVolatile();
+            if (state == SuperSlab.RELEASED) {
+                return ss + " is released but still in the pool's set";
+            }
+            inPool += state == SuperSlab.POOLED ? 1 : 0;
+        }
+        for (SuperSlab ss : pooled) {
+            if (ss.stateVolatile() != SuperSlab.POOLED || !ss.isEmpty() || !all.contains(ss)) {
+                return ss + " is pooled but not an empty POOLED SuperSlab of the heap";
+            }
+        }
+        if (inPool != pooled.size()) {
+            return inPool + " SuperSlabs are POOLED but the pool holds " + pooled.size();
+        }
+        held.retained += SuperSlab.SIZE * pooled.size();
+        long counted = events.superSlabsMapped.sum() - events.superSlabsReleased.sum();
+        return counted == all.size() ? null : "events count " + counted + " SuperSlabs mapped and not released, "
+                + "but the pool has " + all.size();
+    }
+
     // ------------------------------------------------------------------ close
 
     /** Unmaps everything; the heap is unusable afterwards. Failures are collected, not thrown midway. */
@@ -289,6 +324,7 @@ public final class SuperSlabPool {
         closed = true;
         List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
+            account.retained(-SuperSlab.SIZE * pooled.size());
             pooled.clear();
         }
         abandoned.clear();

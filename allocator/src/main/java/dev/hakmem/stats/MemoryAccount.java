@@ -13,8 +13,21 @@ import java.util.concurrent.atomic.LongAdder;
 public final class MemoryAccount {
     private final long mappedLimit;
     private final long retainBudget;
+    /**
+     * Quiescent: == {@code SuperSlab.SIZE} x the pool's mapped SuperSlabs + the spans of the big tier's mappings
+     * (allocated, cached or in a lock-free slot). A reservation is counted before its mapping and given back after
+     * its unmap, so between the two it may exceed that sum, never fall below it.
+     */
     private final AtomicLong mapped = new AtomicLong();
+    /**
+     * Quiescent: == the pool's {@code SuperSlab.committedBytes()} summed + the spans of the big mappings not
+     * decommitted. Reserved memory is committed (see {@code PageSource.reserve}).
+     */
     private final AtomicLong committed = new AtomicLong();
+    /**
+     * Quiescent: == {@code SuperSlab.SIZE} x the pooled SuperSlabs + the spans of the cached big mappings (the locked
+     * cache and the lock-free slots).
+     */
     private final LongAdder retained = new LongAdder();
 
     public MemoryAccount(long mappedLimit, long retainBudget) {
@@ -69,5 +82,25 @@ public final class MemoryAccount {
 
     public long mappedLimit() {
         return mappedLimit;
+    }
+
+    /**
+     * For {@code check()} on a quiescent heap: whether the counters equal what the structures hold, as each field's
+     * comment states. Returns null, or the counters that drifted.
+     */
+    public String reconcile(Held held) {
+        if (mapped.get() == held.mapped && committed.get() == held.committed && retained.sum() == held.retained) {
+            return null;
+        }
+        return "the memory account drifted: it counts mapped " + mapped.get() + ", committed " + committed.get()
+                + ", retained " + retained.sum() + " bytes, but the SuperSlabs and big mappings hold mapped "
+                + held.mapped + ", committed " + held.committed + ", retained " + held.retained;
+    }
+
+    /** What the pool's and the big tier's structures hold, summed by their checks for {@link #reconcile}. */
+    public static final class Held {
+        public long mapped;
+        public long committed;
+        public long retained;
     }
 }

@@ -1,5 +1,9 @@
 package dev.hakmem.fuzz;
 
+import dev.hakmem.HakMemStats;
+import dev.hakmem.verify.ShadowHeap;
+import net.jqwik.api.statistics.Statistics;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,12 +21,14 @@ final class ChainState {
 
     private static final int FREED_KEPT = 16;
     private static final int LOG_KEPT = 60;
+    private static final int CHECK_EVERY = 8;
 
     final TestHeap test;
     private final List<Long> blocks = new ArrayList<>();
     private final Map<Long, MemorySegment> segments = new HashMap<>();
     private final ArrayDeque<Long> freed = new ArrayDeque<>();
     private final ArrayDeque<String> log = new ArrayDeque<>();
+    private int steps;
 
     ChainState(TestHeap test) {
         this.test = test;
@@ -76,9 +82,12 @@ final class ChainState {
         rememberFreed(address);
     }
 
+    /** Reallocates through the shadow (which checks the contents that must survive), counting the tiers crossed. */
     void realloc(long address, long newSize) {
         log("realloc(0x" + Long.toHexString(address) + ", " + newSize + ")");
+        HakMemStats.Tier from = ShadowHeap.tierOf(test.shadow.block(address).usable());
         long moved = test.shadow.realloc(address, newSize);
+        Statistics.label("realloc").collect(from + " -> " + ShadowHeap.tierOf(test.shadow.block(moved).usable()));
         log("  -> 0x" + Long.toHexString(moved));
         segments.remove(address);
         blocks.set(blocks.indexOf(address), moved);
@@ -100,6 +109,23 @@ final class ChainState {
             log.removeFirst();
         }
         log.addLast(line);
+    }
+
+    /**
+     * The chain's invariant after every step: {@link TestHeap#reconcileStats}, and every {@link #CHECK_EVERY} steps
+     * the whole {@code check()}, which walks every block (its counters cannot drift back unnoticed: they persist).
+     */
+    void reconcile() {
+        try {
+            if (++steps % CHECK_EVERY == 0) {
+                test.reconcile();
+            } else {
+                test.reconcileStats();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     /** jqwik prints the final state of a failed chain: the steps as it executed them. */

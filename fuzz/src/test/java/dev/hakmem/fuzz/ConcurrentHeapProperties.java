@@ -22,12 +22,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Several threads run random scripts on one shared heap and pass blocks to each other through a queue, so many
  * frees are remote. Then the threads die holding blocks, and a second set of threads frees, reallocates and keeps
- * them (blocks of dead threads' heaps); the main thread frees the rest. The shadow heap checks every step.
+ * them (blocks of dead threads' heaps); the main thread frees the rest. The shadow heap checks every step: contents
+ * across every realloc, including those of blocks another thread allocated, across tier boundaries, while their
+ * owner reuses the memory freed around them. At the end the stats are reconciled with the shadow's ledger, once the
+ * threads are dead and again once the maintenance thread has reclaimed what they left.
  */
 @AddLifecycleHook(FuzzScale.class)
 class ConcurrentHeapProperties {
 
-    enum Kind { MALLOC, CALLOC, ALIGNED, REALLOC, FREE, GIVE, TAKE_AND_FREE, TAKE_AND_KEEP }
+    enum Kind { MALLOC, CALLOC, ALIGNED, REALLOC, FREE, GIVE, TAKE_AND_FREE, TAKE_AND_KEEP, TAKE_AND_REALLOC }
 
     /** One step of a thread's script; {@code pick} chooses among the thread's own blocks, modulo their count. */
     record Op(Kind kind, long size, int pick) {
@@ -76,6 +79,7 @@ class ConcurrentHeapProperties {
             Statistics.label("remote frees").collect(events.remoteFrees() > 0 ? "some" : "none");
             Statistics.label("adoptions").collect(events.adoptions() > 0 ? "some" : "none");
             test.finish();
+            test.settle();
         } catch (Workers.StuckError e) {
             stuck = true;
             throw e;
@@ -140,6 +144,14 @@ class ConcurrentHeapProperties {
                         mine.add(a);
                     }
                 }
+                case TAKE_AND_REALLOC -> {
+                    Long a = handoff.poll();
+                    if (a != null) {
+                        // Moved out of its owner's slab (a remote free) unless it stays in place; if the realloc
+                        // runs out of memory, the block stays live in the shadow, freed at the end.
+                        allocate(test, () -> mine.add(shadow.realloc(a, op.size())));
+                    }
+                }
             }
         }
         handoff.addAll(mine);
@@ -194,7 +206,8 @@ class ConcurrentHeapProperties {
         Arbitrary<Kind> kinds = Arbitraries.frequency(
                 Tuple.of(30, Kind.MALLOC), Tuple.of(4, Kind.CALLOC), Tuple.of(4, Kind.ALIGNED),
                 Tuple.of(10, Kind.REALLOC), Tuple.of(18, Kind.FREE), Tuple.of(12, Kind.GIVE),
-                Tuple.of(12, Kind.TAKE_AND_FREE), Tuple.of(6, Kind.TAKE_AND_KEEP));
+                Tuple.of(12, Kind.TAKE_AND_FREE), Tuple.of(6, Kind.TAKE_AND_KEEP),
+                Tuple.of(8, Kind.TAKE_AND_REALLOC));
         Arbitrary<Op> ops = Combinators.combine(kinds, Gen.size(), Gen.pick()).as(Op::new);
         return ops.list().ofMaxSize(150).list().ofMinSize(2).ofMaxSize(4);
     }

@@ -110,7 +110,8 @@ class HeapChainProperties {
         this.heaps = heaps;
         Throwable failure = null;
         try {
-            chain.withInvariant("heap stats agree with the shadow", s -> s.test.shadow.assertStatsAgree()).run();
+            chain.withInvariant("stats agree with the shadow and the page source, check() passes",
+                    ChainState::reconcile).run();
             state.test.finish();
         } catch (Throwable t) {
             failure = t;

@@ -12,6 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** A heap under test with its shadow, built over a {@link TrackingPageSource} so closing it can be checked too. */
 final class TestHeap implements AutoCloseable {
 
+    /** Three ticks of the maintenance thread (20 ms each); one reaps and reclaims. */
+    private static final long SETTLE_MILLIS = 60;
+
     final HakMem heap;
     final ShadowHeap shadow;
     private final TrackingPageSource pages;
@@ -47,39 +50,64 @@ final class TestHeap implements AutoCloseable {
         return other;
     }
 
+    /**
+     * On the quiescent heap: the stats against the shadow's ledger (live blocks and bytes, and per tier and class the
+     * mallocs and frees), and mapped and committed bytes against the page source's ledger.
+     */
+    void reconcileStats() throws InterruptedException {
+        shadow.assertStatsAgree();
+        assertPagesAgree();
+    }
+
+    /** {@link #reconcileStats}, and the allocator's own identities and invariants in {@code check()}. */
+    void reconcile() throws InterruptedException {
+        reconcileStats();
+        heap.check();
+    }
+
     /** The end of every run, on a quiescent heap: all checks, then everything freed and nothing left counted. */
     void finish() throws InterruptedException {
         shadow.verifyAll();
-        shadow.assertStatsAgree();
-        assertMappedBytesAgree();
-        heap.check();
+        reconcile();
         shadow.freeAll();
         HakMemStats stats = heap.stats();
         if (stats.liveBytes() != 0 || stats.liveBlocks() != 0) {
             throw new AssertionError("after freeing every block the heap still counts " + stats.liveBlocks()
                     + " blocks of " + stats.liveBytes() + " bytes");
         }
-        heap.check();
-        assertMappedBytesAgree();
+        reconcile();
     }
 
     /**
-     * {@code stats().mappedBytes()} must be what the page source has reserved and not released. The maintenance
-     * thread may be between an unmap and its bookkeeping, so a difference must persist before it counts.
+     * Waits past several ticks of the maintenance thread, which reaps the heaps of dead threads and reclaims their
+     * emptied SuperSlabs (moving their counts to the heap's), then reconciles again.
      */
-    private void assertMappedBytesAgree() throws InterruptedException {
-        long stats = 0;
+    void settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MILLIS);
+        reconcile();
+    }
+
+    /**
+     * {@code stats().mappedBytes()} must be what the page source has reserved and not released, and
+     * {@code committedBytes()} the part of it not decommitted. The maintenance thread may be between a page source
+     * call and its bookkeeping, so a difference must persist before it counts.
+     */
+    private void assertPagesAgree() throws InterruptedException {
+        HakMemStats stats = null;
         long reserved = 0;
+        long committed = 0;
         for (int attempt = 0; attempt < 20; attempt++) {
-            stats = heap.stats().mappedBytes();
+            stats = heap.stats();
             reserved = pages.reservedBytes();
-            if (stats == reserved) {
+            committed = pages.committedBytes();
+            if (stats.mappedBytes() == reserved && stats.committedBytes() == committed) {
                 return;
             }
             Thread.sleep(5);
         }
-        throw new AssertionError("stats().mappedBytes() is " + stats + " but the page source has " + reserved
-                + " bytes reserved: " + pages.outstanding());
+        throw new AssertionError("stats() counts " + stats.mappedBytes() + " bytes mapped, " + stats.committedBytes()
+                + " committed, but the page source has " + reserved + " reserved, " + committed + " committed: "
+                + pages.outstanding());
     }
 
     /**
@@ -102,6 +130,11 @@ final class TestHeap implements AutoCloseable {
         List<String> outstanding = pages.outstanding();
         if (!outstanding.isEmpty()) {
             throw new AssertionError("close() left " + outstanding.size() + " mappings reserved: " + outstanding);
+        }
+        HakMemStats after = heap.stats();
+        if (after.mappedBytes() != 0 || after.committedBytes() != 0) {
+            throw new AssertionError("close() released every mapping but stats() still counts " + after.mappedBytes()
+                    + " bytes mapped, " + after.committedBytes() + " committed");
         }
     }
 }

@@ -9,8 +9,10 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * The system page source, plus a ledger of what the heap reserved: it records ranges the heap commits, decommits or
- * releases outside its reservations, and tells what is still mapped, so a closed heap can be checked for leaks.
+ * The system page source, plus a ledger of what the heap reserved and what of it is committed: it records ranges the
+ * heap commits, decommits or releases outside its reservations, and tells what is still mapped and committed, so the
+ * heap's own accounting can be reconciled with it and a closed heap checked for leaks. A reservation is committed
+ * (usable, see {@link PageSource#reserve}); decommit takes a range out of use until a commit puts it back.
  * It can also inject faults: while its failure rate is above zero, each call fails with that probability, before
  * doing anything (the contract: an exception means the operation did not happen).
  */
@@ -28,6 +30,11 @@ final class TrackingPageSource implements PageSource {
     private volatile double failureRate;
     /** Reservation start -> size; guarded by this. */
     private final TreeMap<Long, Long> reserved = new TreeMap<>();
+    /**
+     * Decommitted ranges, start -> end, disjoint; each inside one reservation (ranges that only touch are not merged,
+     * as they may lie in two). Guarded by this.
+     */
+    private final TreeMap<Long, Long> decommitted = new TreeMap<>();
     private final List<String> violations = new ArrayList<>();
 
     TrackingPageSource() {
@@ -76,6 +83,9 @@ final class TrackingPageSource implements PageSource {
         requireInside("commit", address, size);
         maybeFail("commit");
         os.commit(address, size);
+        synchronized (this) {
+            uncover(address, address + size);
+        }
     }
 
     @Override
@@ -83,11 +93,15 @@ final class TrackingPageSource implements PageSource {
         requireInside("decommit", address, size);
         maybeFail("decommit");
         os.decommit(address, size);
+        synchronized (this) {
+            cover(address, address + size);
+        }
     }
 
     @Override
     public void release(long address, long size) {
         // Out of the ledger before munmap: once unmapped, another thread's reserve may get the same address.
+        Map<Long, Long> forgotten;
         synchronized (this) {
             Long reservedSize = reserved.get(address);
             if (reservedSize == null || reservedSize != size) {
@@ -96,6 +110,8 @@ final class TrackingPageSource implements PageSource {
                 return;
             }
             reserved.remove(address);
+            forgotten = new TreeMap<>(decommitted.subMap(address, address + size));
+            uncover(address, address + size);
         }
         try {
             maybeFail("release");
@@ -103,6 +119,7 @@ final class TrackingPageSource implements PageSource {
         } catch (RuntimeException | Error e) {
             synchronized (this) {
                 reserved.put(address, size);
+                forgotten.forEach(decommitted::put);
             }
             throw e;
         }
@@ -120,6 +137,46 @@ final class TrackingPageSource implements PageSource {
             sum += size;
         }
         return sum;
+    }
+
+    /** The reserved bytes that are not decommitted. */
+    synchronized long committedBytes() {
+        long sum = reservedBytes();
+        for (Map.Entry<Long, Long> r : decommitted.entrySet()) {
+            sum -= r.getValue() - r.getKey();
+        }
+        return sum;
+    }
+
+    /** Adds [from, to) to the decommitted ranges, merging it with those it overlaps. */
+    private void cover(long from, long to) {
+        Map.Entry<Long, Long> below = decommitted.floorEntry(from);
+        if (below != null && below.getValue() > from) {
+            from = below.getKey();
+            to = Math.max(to, below.getValue());
+        }
+        for (Map.Entry<Long, Long> r; (r = decommitted.ceilingEntry(from)) != null && r.getKey() < to; ) {
+            decommitted.remove(r.getKey());
+            to = Math.max(to, r.getValue());
+        }
+        decommitted.put(from, to);
+    }
+
+    /** Takes [from, to) out of the decommitted ranges, cutting those it overlaps. */
+    private void uncover(long from, long to) {
+        Map.Entry<Long, Long> below = decommitted.lowerEntry(from);
+        if (below != null && below.getValue() > from) {
+            decommitted.put(below.getKey(), from);
+            if (below.getValue() > to) {
+                decommitted.put(to, below.getValue());
+            }
+        }
+        for (Map.Entry<Long, Long> r; (r = decommitted.ceilingEntry(from)) != null && r.getKey() < to; ) {
+            decommitted.remove(r.getKey());
+            if (r.getValue() > to) {
+                decommitted.put(to, r.getValue());
+            }
+        }
     }
 
     /** What is still reserved, as "address+size" entries. */

@@ -28,6 +28,7 @@ class LarsonStressTest {
 
     private final Errors errors = new Errors();
     private final LongAdder operations = new LongAdder();
+    private final LongAdder mallocs = new LongAdder();
     private final LongAdder remoteFrees = new LongAdder();
     private final LongAdder generations = new LongAdder();
 
@@ -47,7 +48,7 @@ class LarsonStressTest {
             assertTrue(lastGenerations.await(duration.plus(StressSupport.GRACE).toNanos(), TimeUnit.NANOSECONDS),
                     "the last generations did not end");
             errors.assertNone();
-            stats = StressSupport.assertCheckedAndEmpty(heap);
+            stats = StressSupport.assertCheckedAndEmpty(heap, mallocs.sum());
         }
         StressSupport.report("Larson hand-offs", seed, start,
                 THREADS + " threads at a time (2 cores), " + count(generations.sum()) + " generations of "
@@ -75,6 +76,7 @@ class LarsonStressTest {
                     }
                     long size = random.nextInt(100) < 95 ? random.nextLong(1, 1025) : random.nextLong(1025, 65_537);
                     blocks[i] = Block.filled(heap.malloc(size), size, random.nextLong());
+                    mallocs.increment();
                     ops++;
                 }
                 operations.add(ops);

@@ -89,7 +89,8 @@ class MemoryPressureStressTest {
             shadow.verifyAll();
             shadow.freeAll();
             recovery = allocateInEveryTier(shadow);
-            stats = StressSupport.assertCheckedAndEmpty(heap);
+            shadow.assertStatsAgree();
+            stats = StressSupport.assertCheckedAndEmpty(heap, shadow.handedOut());
         }
         assertEquals(0, faults.reservedBytes(), "close released every reservation");
         StressSupport.report("memory pressure", seed, start,

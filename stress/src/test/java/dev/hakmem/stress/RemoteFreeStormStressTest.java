@@ -83,7 +83,7 @@ class RemoteFreeStormStressTest {
             consumed.countDown();
             producers.joinAll(StressSupport.GRACE);
             errors.assertNone();
-            stats = StressSupport.assertCheckedAndEmpty(heap);
+            stats = StressSupport.assertCheckedAndEmpty(heap, allocations.sum());
         }
         StressSupport.report("remote-free storm", seed, start,
                 PRODUCERS + " producers and " + CONSUMERS + " consumers (2 cores), batches of " + BATCH,

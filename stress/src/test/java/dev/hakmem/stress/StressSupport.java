@@ -27,6 +27,8 @@ final class StressSupport {
     /** How long a test may overrun its duration before its threads are reported as hung. */
     static final Duration GRACE = Duration.ofSeconds(60);
     private static final int MAX_ERROR_SAMPLES = 20;
+    /** Several ticks of the maintenance thread (20 ms each): enough to reap dead threads and reclaim their memory. */
+    private static final long RECLAIM_MILLIS = 100;
 
     private StressSupport() {
     }
@@ -133,14 +135,33 @@ final class StressSupport {
     }
 
     /**
-     * The end every test shares: the heap's invariants hold, and every block was given back. Returns the stats for
-     * the report.
+     * The end every test shares, once its threads have died: the heap's invariants hold (its counters reconciled
+     * with its structures by {@code check()}), every block was given back, and the heap counted, over its tiers, as
+     * many mallocs and as many frees as the {@code mallocs} blocks the test itself counted. Checked once more after
+     * the maintenance thread has had the time to reap the dead threads' heaps and reclaim their SuperSlabs, which
+     * moves their counts. Returns the stats for the report.
      */
-    static HakMemStats assertCheckedAndEmpty(HakMem heap) {
+    static HakMemStats assertCheckedAndEmpty(HakMem heap, long mallocs) throws InterruptedException {
+        assertReconciled(heap, mallocs);
+        Thread.sleep(RECLAIM_MILLIS);
+        return assertReconciled(heap, mallocs);
+    }
+
+    private static HakMemStats assertReconciled(HakMem heap, long mallocs) {
         heap.check();
         HakMemStats stats = heap.stats();
         assertEquals(0, stats.liveBytes(), "live bytes at the end: leaked");
         assertEquals(0, stats.liveBlocks(), "live blocks at the end: leaked");
+        long counted = 0;
+        long freed = 0;
+        for (HakMemStats.TierStats t : stats.tiers().values()) {
+            counted += t.mallocs();
+            freed += t.frees();
+        }
+        assertEquals(mallocs, counted, () -> "mallocs counted by the heap's tiers, against the test's own count: "
+                + stats.tiers());
+        assertEquals(mallocs, freed, () -> "frees counted by the heap's tiers, against the test's own count: "
+                + stats.tiers());
         return stats;
     }
 

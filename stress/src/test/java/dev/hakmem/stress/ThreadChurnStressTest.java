@@ -81,7 +81,7 @@ class ThreadChurnStressTest {
             churning.set(false);
             collectors.joinAll(StressSupport.GRACE);
             errors.assertNone();
-            stats = StressSupport.assertCheckedAndEmpty(heap);
+            stats = StressSupport.assertCheckedAndEmpty(heap, allocations.sum());
             mappedAfterPurge = awaitMappedAtMost(heap, RETAIN);
         }
         StressSupport.report("thread churn", seed, start,

@@ -57,7 +57,7 @@ class VirtualThreadsStressTest {
                 errors.verifyAndFree(heap, b);
             }
             errors.assertNone();
-            stats = StressSupport.assertCheckedAndEmpty(heap);
+            stats = StressSupport.assertCheckedAndEmpty(heap, allocations.sum());
             int sharedHeaps = heap.config().sharedHeaps();
             StressSupport.report("virtual threads", seed, start,
                     count(threads) + " virtual threads in " + waves + " waves of " + count(WAVE) + " (2 cores), "

@@ -6,6 +6,7 @@ import dev.hakmem.HakMemStats;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,14 @@ public final class ShadowHeap {
     private final Object lock = new Object();
     /** Live blocks by address; guarded by {@link #lock}. */
     private final TreeMap<Long, Block> live = new TreeMap<>();
+    /**
+     * The shadow's own ledger of what the heap handed out and took back through it, by usable size (a class's block
+     * size, or a big mapping's span): {mallocs, frees}. A realloc in place is neither; one that moves is both.
+     * Guarded by {@link #lock}.
+     */
+    private final TreeMap<Long, long[]> ledger = new TreeMap<>();
+    /** The heap's counters when the shadow began: the ledger accounts for what came after. */
+    private final HakMemStats baseline;
 
     /** A shadow over {@code heap}, which must have no live blocks yet (else stats cannot agree). */
     public ShadowHeap(HakMem heap) {
@@ -59,6 +68,7 @@ public final class ShadowHeap {
     public ShadowHeap(HakMem heap, long seed) {
         this.heap = heap;
         this.nextSeed = new AtomicLong(seed);
+        this.baseline = heap.stats();
     }
 
     public HakMem heap() {
@@ -66,7 +76,7 @@ public final class ShadowHeap {
     }
 
     public long malloc(long size) {
-        return fill(register(heap.malloc(size), size, MIN_ALIGNMENT, "malloc(" + size + ")"));
+        return fill(register(heap.malloc(size), size, MIN_ALIGNMENT, "malloc(" + size + ")", true));
     }
 
     /** Also checks that the block reads as zero over {@code count * size} bytes. */
@@ -79,7 +89,7 @@ public final class ShadowHeap {
         } catch (ArithmeticException e) {
             throw new AssertionError(op + " overflows but returned 0x" + Long.toHexString(address));
         }
-        Block b = register(address, requested, MIN_ALIGNMENT, op);
+        Block b = register(address, requested, MIN_ALIGNMENT, op, true);
         long nonZero = firstNonZero(address, requested);
         if (nonZero >= 0) {
             throw new AssertionError(op + " returned " + b + " that is not zeroed: byte at offset " + nonZero
@@ -91,7 +101,7 @@ public final class ShadowHeap {
     public long mallocAligned(long size, long alignment) {
         long address = heap.mallocAligned(size, alignment);
         return fill(register(address, size, Math.max(MIN_ALIGNMENT, alignment),
-                "mallocAligned(" + size + ", " + alignment + ")"));
+                "mallocAligned(" + size + ", " + alignment + ")", true));
     }
 
     /**
@@ -102,7 +112,7 @@ public final class ShadowHeap {
     public long realloc(long address, long newSize) {
         String op = "realloc(0x" + Long.toHexString(address) + ", " + newSize + ")";
         if (address == 0) {
-            return fill(register(heap.realloc(0, newSize), newSize, MIN_ALIGNMENT, op));
+            return fill(register(heap.realloc(0, newSize), newSize, MIN_ALIGNMENT, op, true));
         }
         Block old = take(address, op);
         verify(old, "before " + op);
@@ -113,7 +123,10 @@ public final class ShadowHeap {
             putBack(old);
             throw e;
         }
-        Block b = register(moved, newSize, MIN_ALIGNMENT, op);
+        Block b = register(moved, newSize, MIN_ALIGNMENT, op, moved != address);
+        if (moved != address) {
+            countFree(old.usable());
+        }
         long kept = Math.min(old.requested(), newSize);
         long bad = Pattern.check(moved, kept, old.seed(), old.address());
         if (bad >= 0) {
@@ -134,6 +147,7 @@ public final class ShadowHeap {
         } catch (RuntimeException e) {
             throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
         }
+        countFree(b.usable());
     }
 
     /** Allocates through {@link HakMem#allocate(long, long)}, checking the segment's size as well. */
@@ -143,7 +157,7 @@ public final class ShadowHeap {
         if (segment.byteSize() != size || !segment.isNative()) {
             throw new AssertionError(op + " returned " + segment);
         }
-        fill(register(segment.address(), size, Math.max(MIN_ALIGNMENT, alignment), op));
+        fill(register(segment.address(), size, Math.max(MIN_ALIGNMENT, alignment), op, true));
         return segment;
     }
 
@@ -157,6 +171,7 @@ public final class ShadowHeap {
         } catch (RuntimeException e) {
             throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
         }
+        countFree(b.usable());
     }
 
     /** Checks the contents of every live block. Quiescent heap only. */
@@ -168,26 +183,28 @@ public final class ShadowHeap {
 
     /**
      * Checks that the heap's counters match the shadow's: live blocks and the sum of their usable sizes, in total and
-     * per tier (a block's tier follows from its usable size, which is its class's block size or its mapping's span).
-     * In guard mode the tiers count the allocator's inner blocks (headers, canaries and quarantine included), which
-     * the shadow does not see, so only the totals are compared.
+     * per tier (a block's tier follows from its usable size, which is its class's block size or its mapping's span);
+     * and, against the shadow's ledger, the mallocs, frees and live blocks of every tier and size class since the
+     * shadow began. In guard mode the tiers and classes count the allocator's inner blocks (headers, canaries and
+     * quarantine included), which the shadow does not see, so only the totals are compared.
      */
     public void assertStatsAgree() {
         HakMemStats stats = heap.stats();
-        EnumMap<HakMemStats.Tier, long[]> expected = new EnumMap<>(HakMemStats.Tier.class);
-        for (HakMemStats.Tier t : HakMemStats.Tier.values()) {
-            expected.put(t, new long[2]);
-        }
         long count = 0;
         long bytes = 0;
+        // By usable size: {mallocs, frees, live blocks} the heap must have added since the baseline.
+        TreeMap<Long, long[]> expected = new TreeMap<>();
         synchronized (lock) {
             for (Block b : live.values()) {
-                long[] tier = expected.get(tierOf(b.usable()));
-                tier[0]++;
-                tier[1] += b.usable();
+                expected.computeIfAbsent(b.usable(), k -> new long[3])[2]++;
                 count++;
                 bytes += b.usable();
             }
+            ledger.forEach((usable, mf) -> {
+                long[] e = expected.computeIfAbsent(usable, k -> new long[3]);
+                e[0] = mf[0];
+                e[1] = mf[1];
+            });
         }
         if (stats.liveBlocks() != count || stats.liveBytes() != bytes) {
             throw new AssertionError("heap stats disagree with the shadow: heap has " + stats.liveBlocks()
@@ -197,18 +214,58 @@ public final class ShadowHeap {
         if (heap.config().guard().enabled()) {
             return;
         }
+        EnumMap<HakMemStats.Tier, long[]> tiers = new EnumMap<>(HakMemStats.Tier.class);
+        for (HakMemStats.Tier t : HakMemStats.Tier.values()) {
+            tiers.put(t, new long[4]);
+        }
+        TreeMap<Long, long[]> classes = new TreeMap<>();
+        expected.forEach((usable, e) -> {
+            long[] t = tiers.get(tierOf(usable));
+            t[0] += e[0];
+            t[1] += e[1];
+            t[2] += e[2];
+            t[3] += e[2] * usable;
+            if (usable <= LARGE_MAX) {
+                classes.put(usable, e);
+            }
+        });
         for (HakMemStats.Tier t : HakMemStats.Tier.values()) {
             HakMemStats.TierStats ts = stats.tier(t);
-            long[] e = expected.get(t);
-            if (ts == null || ts.liveBlocks() != e[0] || ts.liveBytes() != e[1]) {
+            HakMemStats.TierStats base = baseline.tier(t);
+            long[] e = tiers.get(t);
+            if (ts == null || ts.mallocs() - base.mallocs() != e[0] || ts.frees() - base.frees() != e[1]
+                    || ts.liveBlocks() != e[2] || ts.liveBytes() != e[3]) {
                 throw new AssertionError("heap stats of tier " + t + " disagree with the shadow: heap has " + ts
-                        + ", shadow has " + e[0] + " blocks of " + e[1] + " bytes");
+                        + " (" + base + " when the shadow began), shadow has " + e[0] + " mallocs, " + e[1]
+                        + " frees, " + e[2] + " blocks of " + e[3] + " bytes");
             }
         }
+        assertClassesAgree(stats, classes);
+    }
+
+    /** Each size class's mallocs, frees and live blocks since the baseline, against the shadow's, by block size. */
+    private void assertClassesAgree(HakMemStats stats, TreeMap<Long, long[]> expected) {
+        TreeMap<Long, long[]> counted = new TreeMap<>();
+        for (HakMemStats.ClassStats c : stats.classes()) {
+            HakMemStats.ClassStats base = baseline.classes().get(c.index());
+            long[] t = counted.computeIfAbsent(c.blockSize(), k -> new long[3]);
+            t[0] += c.mallocs() - base.mallocs();
+            t[1] += c.frees() - base.frees();
+            t[2] += c.liveBlocks();
+        }
+        counted.keySet().forEach(size -> expected.putIfAbsent(size, new long[3]));
+        expected.forEach((size, e) -> {
+            long[] c = counted.getOrDefault(size, new long[3]);
+            if (!Arrays.equals(c, e)) {
+                throw new AssertionError("heap stats of the " + size + "-byte class disagree with the shadow: heap"
+                        + " counts " + c[0] + " mallocs and " + c[1] + " frees since the shadow began, " + c[2]
+                        + " blocks live; shadow has " + e[0] + ", " + e[1] + ", " + e[2]);
+            }
+        });
     }
 
     /** The tier that hands out blocks of this usable size, by the bounds documented on {@link HakMemStats.Tier}. */
-    static HakMemStats.Tier tierOf(long usable) {
+    public static HakMemStats.Tier tierOf(long usable) {
         if (usable <= TINY_MAX) {
             return HakMemStats.Tier.TINY;
         }
@@ -216,6 +273,13 @@ public final class ShadowHeap {
             return HakMemStats.Tier.MID;
         }
         return usable <= LARGE_MAX ? HakMemStats.Tier.LARGE : HakMemStats.Tier.BIG;
+    }
+
+    /** Blocks the heap handed out through the shadow since it began (a realloc that moved counts one). */
+    public long handedOut() {
+        synchronized (lock) {
+            return ledger.values().stream().mapToLong(mf -> mf[0]).sum();
+        }
     }
 
     /** Frees every live block, checking each first. */
@@ -263,8 +327,11 @@ public final class ShadowHeap {
         }
     }
 
-    /** Checks a block the heap just returned and records it; the caller fills it. */
-    private Block register(long address, long requested, long alignment, String op) {
+    /**
+     * Checks a block the heap just returned and records it ({@code handedOut}: in the ledger too, as the heap counts
+     * it); the caller fills it.
+     */
+    private Block register(long address, long requested, long alignment, String op, boolean handedOut) {
         if (address == 0) {
             throw new AssertionError(op + " returned 0");
         }
@@ -289,8 +356,18 @@ public final class ShadowHeap {
                 throw new AssertionError(op + " returned " + b + ", which overlaps live " + above.getValue());
             }
             live.put(address, b);
+            if (handedOut) {
+                ledger.computeIfAbsent(usable, k -> new long[2])[0]++;
+            }
         }
         return b;
+    }
+
+    /** Counts in the ledger a free of a block of {@code usable} bytes, once the heap took it back. */
+    private void countFree(long usable) {
+        synchronized (lock) {
+            ledger.computeIfAbsent(usable, k -> new long[2])[1]++;
+        }
     }
 
     private long fill(Block b) {
