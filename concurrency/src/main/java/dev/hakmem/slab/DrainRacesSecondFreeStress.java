@@ -25,25 +25,27 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * mistake), then drains and hands out every free block, each of which must come exactly once.
  */
 public final class DrainRacesSecondFreeStress {
-    /** 4 KiB blocks: 16 per slab, so a hand-out mask fits an int and the drain has 16 blocks to race over. */
+    /** 4 KiB blocks: 16 per slab, so a hand-out mask fits an int (all 16: 65535) and a drain has 16 to race over. */
     static final int BLOCK = 4 << 10;
     static final int BLOCKS = 16;
-    /** Every block of the slab, as a hand-out mask. */
-    static final int ALL = (1 << BLOCKS) - 1;
 
     private DrainRacesSecondFreeStress() {
     }
 
-    /** The blocks the owner hands out until its free list is empty, as a bit mask; -1 if one came twice. */
-    static int handOutAll(Slab s) {
-        int mask = 0;
-        for (int b; (b = s.popFree()) >= 0; ) {
-            if ((mask & 1 << b) != 0) {
-                return -1;
+    /**
+     * Frees every block remotely {@code times} times in a row, from block 15 down to 0: the order in which a drain
+     * takes blocks pushed from 0 up, so that the frees keep pace with a racing drain. Returns how many were FREED.
+     */
+    static int freeDescending(Slab s, int times) {
+        int freed = 0;
+        for (int b = BLOCKS - 1; b >= 0; b--) {
+            for (int t = 0; t < times; t++) {
+                if (s.freeRemote(b) == Slab.FREED) {
+                    freed++;
+                }
             }
-            mask |= 1 << b;
         }
-        return mask;
+        return freed;
     }
 
     /** 1 when the slab's invariants hold, else 0. */
@@ -74,23 +76,16 @@ public final class DrainRacesSecondFreeStress {
             r.r1 = slab.drain();
         }
 
-        /** Descending: the order in which the drain takes the blocks pushed 0 to 15. */
         @Actor
         public void lateFreer(IIII_Result r) {
-            int freed = 0;
-            for (int b = BLOCKS - 1; b >= 0; b--) {
-                if (slab.freeRemote(b) == Slab.FREED) {
-                    freed++;
-                }
-            }
-            r.r2 = freed;
+            r.r2 = freeDescending(slab, 1);
         }
 
         @Arbiter
         public void check(IIII_Result r) {
             r.r3 = intact(slab);
             slab.drain();
-            r.r4 = handOutAll(slab);
+            r.r4 = RemoteFreeStackStress.popAll(slab);
         }
     }
 
@@ -117,22 +112,14 @@ public final class DrainRacesSecondFreeStress {
 
         @Actor
         public void freer(IIII_Result r) {
-            int freed = 0;
-            for (int b = BLOCKS - 1; b >= 0; b--) {
-                for (int time = 0; time < 2; time++) {
-                    if (slab.freeRemote(b) == Slab.FREED) {
-                        freed++;
-                    }
-                }
-            }
-            r.r1 = freed;
+            r.r1 = freeDescending(slab, 2);
         }
 
         @Arbiter
         public void check(IIII_Result r) {
             r.r3 = intact(slab);
             r.r2 = drained + slab.drain();
-            r.r4 = handOutAll(slab);
+            r.r4 = RemoteFreeStackStress.popAll(slab);
         }
     }
 
@@ -141,7 +128,7 @@ public final class DrainRacesSecondFreeStress {
             + "frees it locally, while another thread frees block 0 a second time. The late free is refused, or "
             + "lands on the block while it is handed out again (a plain remote free; the owner's own free is then "
             + "refused as already claimed). Either way block 0 is never handed out twice and the slab is consistent "
-            + "once drained; the slab is inconsistent before that drain only where the class comment of Slab says.")
+            + "once drained; before that drain it may be inconsistent only in the two tolerated ways below.")
     @Outcome(id = "2, 0, 0, 1, 1", expect = ACCEPTABLE, desc = "the late free saw the first free's claim")
     @Outcome(id = "1, 0, 0, 1, 1", expect = ACCEPTABLE, desc = "the late free saw block 0 no longer allocated")
     @Outcome(id = "0, 0, 2, 1, 1", expect = ACCEPTABLE,
@@ -183,7 +170,7 @@ public final class DrainRacesSecondFreeStress {
         public void check(IIIII_Result r) {
             r.r4 = intact(slab);
             slab.drain();
-            r.r5 = handOutAll(slab);
+            r.r5 = RemoteFreeStackStress.popAll(slab);
         }
     }
 }
