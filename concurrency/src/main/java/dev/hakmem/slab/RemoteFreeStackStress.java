@@ -20,10 +20,16 @@ public final class RemoteFreeStackStress {
     private RemoteFreeStackStress() {
     }
 
-    /** The blocks on the slab's local free list, as a bit mask; pops them all (the owner hands them out). */
+    /**
+     * The blocks on the slab's local free list, as a bit mask, or -1 if one came twice; pops them all (the owner
+     * hands them out). For slabs of at most 31 blocks.
+     */
     static int popAll(Slab s) {
         int mask = 0;
         for (int b; (b = s.popFree()) >= 0; ) {
+            if ((mask & 1 << b) != 0) {
+                return -1;
+            }
             mask |= 1 << b;
         }
         return mask;

@@ -166,7 +166,7 @@ public class AllocatorLincheckTest {
                 .actorsPerThread(5)
                 .actorsBefore(8)
                 .actorsAfter(2)
-                .iterations(20)
+                .iterations(LincheckDepth.iterations(20))
                 .invocationsPerIteration(300)
                 .sequentialSpecification(Spec.class)
                 .check(getClass());

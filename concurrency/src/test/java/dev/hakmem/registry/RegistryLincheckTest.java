@@ -1,6 +1,7 @@
 package dev.hakmem.registry;
 
 import dev.hakmem.concurrency.FakeMemory;
+import dev.hakmem.concurrency.LincheckDepth;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -61,12 +62,14 @@ public class RegistryLincheckTest {
 
     @Test
     void modelChecking() {
-        configure(new ModelCheckingOptions()).iterations(30).invocationsPerIteration(500).check(getClass());
+        configure(new ModelCheckingOptions()).iterations(LincheckDepth.iterations(30)).invocationsPerIteration(500)
+                .check(getClass());
     }
 
     @Test
     void stress() {
-        configure(new StressOptions()).iterations(30).invocationsPerIteration(2000).check(getClass());
+        configure(new StressOptions()).iterations(LincheckDepth.iterations(30)).invocationsPerIteration(2000)
+                .check(getClass());
     }
 
     /** A map from chunk to region. */

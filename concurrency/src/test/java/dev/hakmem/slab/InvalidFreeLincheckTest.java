@@ -1,9 +1,12 @@
 package dev.hakmem.slab;
 
+import dev.hakmem.concurrency.LincheckDepth;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Options;
 import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 
@@ -50,9 +53,20 @@ public class InvalidFreeLincheckTest {
         }
     }
 
+    private static <O extends Options<O, ?>> O configure(O options) {
+        return options.threads(2).actorsPerThread(3).actorsBefore(3);
+    }
+
     @Test
     void modelChecking() {
-        new ModelCheckingOptions().threads(2).actorsPerThread(3).actorsBefore(3).iterations(50)
-                .invocationsPerIteration(500).check(getClass());
+        configure(new ModelCheckingOptions()).iterations(LincheckDepth.iterations(50)).invocationsPerIteration(500)
+                .check(getClass());
+    }
+
+    /** A twelfth of the other stress tests' invocations: at their 30 x 2000 this one took 215 s here, they 10-15 s. */
+    @Test
+    void stress() {
+        configure(new StressOptions()).iterations(LincheckDepth.iterations(10)).invocationsPerIteration(500)
+                .check(getClass());
     }
 }

@@ -1,5 +1,6 @@
 package dev.hakmem.slab;
 
+import dev.hakmem.concurrency.LincheckDepth;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Options;
@@ -81,12 +82,14 @@ public class RemoteFreeStackLincheckTest {
 
     @Test
     void modelChecking() {
-        configure(new ModelCheckingOptions()).iterations(30).invocationsPerIteration(500).check(getClass());
+        configure(new ModelCheckingOptions()).iterations(LincheckDepth.iterations(30)).invocationsPerIteration(500)
+                .check(getClass());
     }
 
     @Test
     void stress() {
-        configure(new StressOptions()).iterations(30).invocationsPerIteration(2000).check(getClass());
+        configure(new StressOptions()).iterations(LincheckDepth.iterations(30)).invocationsPerIteration(2000)
+                .check(getClass());
     }
 
     /** The slab as deques: the remote stack (pushed at the head), the local free list (LIFO), the owner's blocks. */
