@@ -193,7 +193,13 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
                 System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING, leaks.toString());
             }
         }
-        allocator.close();
+        try {
+            allocator.close();
+        } finally {
+            if (guard != null) {
+                guard.closed();
+            }
+        }
     }
 
     @Override

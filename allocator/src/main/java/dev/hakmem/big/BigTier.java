@@ -340,20 +340,29 @@ public final class BigTier {
         return liveBytes.sum();
     }
 
-    /** Unmaps every mapping; failures are collected. */
+    /**
+     * Unmaps every mapping; failures are collected. A block still allocated counts as freed here, and every mapping
+     * leaves the committed and retained bytes, so a closed heap's stats show nothing live, committed or mapped.
+     */
     public List<Throwable> releaseAll() {
         List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
+            drainRecent();
+            for (BigMapping m : cachedInOrder) {
+                account.retained(-m.span);
+            }
             cache.clear();
             cachedInOrder.clear();
-            for (int i = 0; i < recent.length(); i++) {
-                recent.set(i, null);
-            }
         }
         for (BigMapping m : List.copyOf(all)) {
+            if (m.stateVolatile() == BigMapping.ALLOCATED) {
+                frees.increment();
+                liveBytes.add(-m.span);
+            }
             try {
                 pages.release(m.base, m.span);
                 account.unmapped(m.span);
+                account.committed(m.decommitted ? 0 : -m.span);
             } catch (RuntimeException | Error e) {
                 failures.add(e);
             }

@@ -447,6 +447,16 @@ public final class Guard {
         tracer.dump(file);
     }
 
+    /**
+     * The heap is being closed: its blocks, live or quarantined, go with its mappings. The quarantine forgets them
+     * (nothing may read their poison once unmapped) and the live counts drop to zero.
+     */
+    public void closed() {
+        quarantine.clear();
+        liveBlocks.reset();
+        liveBytes.reset();
+    }
+
     /** The allocator's stats with live counts as the program sees them (quarantined blocks are not live). */
     public HakMemStats stats() {
         HakMemStats s = core.stats();

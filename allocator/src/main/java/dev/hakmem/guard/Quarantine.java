@@ -54,6 +54,12 @@ final class Quarantine {
         return out;
     }
 
+    /** Close: forgets every block (their memory is about to be unmapped). */
+    synchronized void clear() {
+        fifo.clear();
+        bytes = 0;
+    }
+
     synchronized List<Entry> snapshot() {
         return List.copyOf(fifo);
     }
