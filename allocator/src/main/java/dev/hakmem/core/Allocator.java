@@ -453,6 +453,10 @@ public final class Allocator {
         if (cacheProblem != null) {
             throw new HeapCorruptionException(0, cacheProblem);
         }
+        String heapProblem = heaps.check();
+        if (heapProblem != null) {
+            throw new HeapCorruptionException(0, heapProblem);
+        }
         forEachSlab(s -> {
             String problem = s.checkInvariants();
             if (problem != null) {

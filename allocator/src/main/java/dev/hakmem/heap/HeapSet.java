@@ -172,6 +172,28 @@ public final class HeapSet {
         }
     }
 
+    /**
+     * Checks every heap's bookkeeping ({@link ThreadHeap#check}), shared ones first. For a quiescent heap set.
+     * Returns null or the problem.
+     */
+    public String check() {
+        for (int i = 0; i < shared.length; i++) {
+            String problem = shared[i].check();
+            if (problem != null) {
+                return "shared heap " + i + " of " + shared.length + ": " + problem;
+            }
+        }
+        synchronized (this) {
+            for (ThreadHeap h : platform) {
+                String problem = h.check();
+                if (problem != null) {
+                    return "the heap of " + h.owner + ": " + problem;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Close: every heap drops its slabs, so later use refills and finds the pool closed. */
     public void forgetAll() {
         synchronized (this) {
