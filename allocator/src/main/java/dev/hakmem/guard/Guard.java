@@ -69,7 +69,7 @@ public final class Guard {
         this.options = options;
         this.sites = new Sites(options.siteDepth(), options.siteSampling());
         this.tracer = new Tracer(options.traceRingSize(), sites);
-        this.quarantine = new Quarantine(options.quarantineBytes());
+        this.quarantine = new Quarantine(options.quarantineBytes(), Quarantine.MAX_BLOCKS);
         core.setSlowPathListener(tracer);
     }
 
@@ -393,9 +393,17 @@ public final class Guard {
         return violations.sum();
     }
 
-    /** Checks every live block's header and canaries and every quarantined block's poison. */
+    /**
+     * Checks every live block's header and canaries and every quarantined block's poison, and guard mode's own
+     * bookkeeping: the quarantine's bounds and byte count, the trace rings' indices and order.
+     */
     public void check() {
         core.check();
+        for (String problem : new String[]{quarantine.check(), tracer.check()}) {
+            if (problem != null) {
+                violation(new HeapCorruptionException(0, "guard mode's bookkeeping: " + problem));
+            }
+        }
         core.forEachLiveBlock(inner -> {
             Block b = header(inner);
             if (state(b) == ALLOCATED) {
