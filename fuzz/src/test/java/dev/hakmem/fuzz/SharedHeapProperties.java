@@ -5,7 +5,6 @@ import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.InvalidFreeException;
-import dev.hakmem.verify.ShadowHeap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -75,8 +74,10 @@ class SharedHeapProperties {
             List<Runnable> fresh = new ArrayList<>();
             for (int i = 0; i < 4 * config.sharedHeaps(); i++) {
                 fresh.add(() -> {
-                    allocate(test, failures, () -> handoff.add(test.shadow.malloc(48)));
-                    allocate(test, failures, () -> handoff.add(test.shadow.malloc(3000)));
+                    ScriptSteps steps = new ScriptSteps(test, handoff, failures.outOfMemory);
+                    steps.malloc(48);
+                    steps.realloc(0, 3000);
+                    steps.handOffTheRest();
                 });
             }
             Workers.run("fresh", true, fresh);
@@ -111,38 +112,19 @@ class SharedHeapProperties {
     }
 
     private static void runScript(TestHeap test, List<Op> script, Queue<Long> handoff, Failures failures) {
-        ShadowHeap shadow = test.shadow;
-        List<Long> mine = new ArrayList<>();
+        ScriptSteps steps = new ScriptSteps(test, handoff, failures.outOfMemory);
         for (Op op : script) {
             switch (op.kind()) {
-                case MALLOC -> allocate(test, failures, () -> mine.add(shadow.malloc(op.size())));
-                case CALLOC -> allocate(test, failures, () -> mine.add(shadow.calloc(2, op.size() / 2)));
-                case REALLOC -> {
-                    if (!mine.isEmpty()) {
-                        int i = op.pick() % mine.size();
-                        allocate(test, failures, () -> mine.set(i, shadow.realloc(mine.get(i), op.size())));
-                    }
-                }
-                case FREE -> {
-                    if (!mine.isEmpty()) {
-                        shadow.free(mine.remove(op.pick() % mine.size()));
-                    }
-                }
-                case GIVE -> {
-                    if (!mine.isEmpty()) {
-                        handoff.add(mine.remove(op.pick() % mine.size()));
-                    }
-                }
-                case TAKE_AND_FREE -> {
-                    Long a = handoff.poll();
-                    if (a != null) {
-                        shadow.free(a);
-                    }
-                }
+                case MALLOC -> steps.malloc(op.size());
+                case CALLOC -> steps.calloc(op.size());
+                case REALLOC -> steps.realloc(op.pick(), op.size());
+                case FREE -> steps.free(op.pick());
+                case GIVE -> steps.give(op.pick());
+                case TAKE_AND_FREE -> steps.takeAndFree();
                 case INTERIOR_FREE -> {
-                    if (!mine.isEmpty()) {
-                        long a = mine.get(op.pick() % mine.size());
-                        if (shadow.block(a).requested() >= 32) {
+                    if (!steps.mine.isEmpty()) {
+                        long a = steps.mine.get(op.pick() % steps.mine.size());
+                        if (test.shadow.block(a).requested() >= 32) {
                             refused(failures, "interior free(0x" + Long.toHexString(a) + " + 16)",
                                     () -> test.heap.free(a + 16));
                         }
@@ -162,7 +144,7 @@ class SharedHeapProperties {
                 }
             }
         }
-        handoff.addAll(mine);
+        steps.handOffTheRest();
     }
 
     /** A bad address: must throw InvalidFreeException (not a double free) and be counted once. */
@@ -178,18 +160,6 @@ class SharedHeapProperties {
         throw new AssertionError(what + " was accepted");
     }
 
-    /** An allocating step; running out of memory is legitimate here (mapped limit, faults), and is counted. */
-    private static void allocate(TestHeap test, Failures failures, Runnable step) {
-        try {
-            step.run();
-        } catch (HakMemOutOfMemoryError e) {
-            if (!test.mayRunOutOfMemory()) {
-                throw e;
-            }
-            failures.outOfMemory.incrementAndGet();
-        }
-    }
-
     /** One or two shared heaps; a mapped limit of a few SuperSlabs (or none), so allocations fail under the lock. */
     @Provide
     Arbitrary<HakMemConfig> configs() {
@@ -198,12 +168,9 @@ class SharedHeapProperties {
                 .as((c, shared, limit) -> c.toBuilder().sharedHeaps(shared).mappedLimit(limit).build());
     }
 
-    /** Half of the tries without faults, the others with a page source failing up to 30% of its calls. */
     @Provide
     Arbitrary<Double> failureRates() {
-        return Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(0.0)),
-                Tuple.of(1, Arbitraries.doubles().between(0.01, 0.3)));
+        return Gen.failureRate();
     }
 
     /** 4 to 16 virtual threads over the one or two shared heaps. */
