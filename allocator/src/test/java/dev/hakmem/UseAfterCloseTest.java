@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -181,12 +182,12 @@ class UseAfterCloseTest {
     }
 
     /** Marks the expected outcome of a call: it throws this, or returns and its result passes {@code check}. */
-    private record Outcome(Class<? extends Throwable> thrown, java.util.function.Consumer<Object> check) {
+    private record Outcome(Class<? extends Throwable> thrown, Consumer<Object> check) {
         static Outcome throwsIse() {
             return new Outcome(IllegalStateException.class, null);
         }
 
-        static Outcome returns(java.util.function.Consumer<Object> check) {
+        static Outcome returns(Consumer<Object> check) {
             return new Outcome(null, check);
         }
     }
