@@ -180,7 +180,11 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /**
      * Gives every mapping back to the OS. Only for heaps from {@link #create}; no thread may use the heap during
-     * or after the call (it then throws IllegalStateException).
+     * the call. Afterwards, from any thread: every method that allocates, frees, resizes or sizes a block, and
+     * {@link #check()}, throws IllegalStateException without touching the unmapped memory; {@code free(0)} and a
+     * second {@code close()} do nothing; {@link #stats()} and {@link #leakReport()} report nothing mapped, committed
+     * or live. An arena from {@link #newArena()} refuses to allocate, and its close makes its segments inaccessible
+     * and then throws IllegalStateException; a segment from {@link #allocate} must not be accessed.
      */
     @Override
     public void close() {
@@ -193,7 +197,13 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
                 System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING, leaks.toString());
             }
         }
-        allocator.close();
+        try {
+            allocator.close();
+        } finally {
+            if (guard != null) {
+                guard.closed();
+            }
+        }
     }
 
     @Override

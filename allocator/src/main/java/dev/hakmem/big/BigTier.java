@@ -409,7 +409,10 @@ public final class BigTier {
                 + ")";
     }
 
-    /** Unmaps every mapping; failures are collected. */
+    /**
+     * Unmaps every mapping; failures are collected. A block still allocated counts as freed here, and every mapping
+     * leaves the committed and retained bytes, so a closed heap's stats show nothing live, committed or mapped.
+     */
     public List<Throwable> releaseAll() {
         List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
@@ -421,6 +424,10 @@ public final class BigTier {
             cachedInOrder.clear();
         }
         for (BigMapping m : List.copyOf(all)) {
+            if (m.stateVolatile() == BigMapping.ALLOCATED) {
+                frees.increment();
+                liveBytes.add(-m.span);
+            }
             try {
                 pages.release(m.base, m.span);
                 account.unmapped(m.span);

@@ -73,7 +73,7 @@ public final class Guard {
         this.options = options;
         this.sites = new Sites(options.siteDepth(), options.siteSampling());
         this.tracer = new Tracer(options.traceRingSize(), sites);
-        this.quarantine = new Quarantine(options.quarantineBytes());
+        this.quarantine = new Quarantine(options.quarantineBytes(), Quarantine.MAX_BLOCKS);
         core.setSlowPathListener(tracer);
     }
 
@@ -398,13 +398,19 @@ public final class Guard {
     }
 
     /**
-     * Checks every live block's header and canaries and every quarantined block's poison; then, on a quiescent heap,
-     * the counters: live blocks and bytes against the ALLOCATED headers, the quarantine's bytes against its blocks,
-     * each of which must be a FREED block the allocator still holds. The live counts are reconciled only when every
-     * header could be read: an overwritten one (already reported) hides whose the block was.
+     * Checks every live block's header and canaries and every quarantined block's poison, and guard mode's own
+     * bookkeeping: the quarantine's bounds and byte count, the trace rings' indices and order. Then, on a quiescent
+     * heap, the counters: live blocks and bytes against the ALLOCATED headers, and each quarantined block must be a
+     * FREED block the allocator still holds. The live counts are reconciled only when every header could be read: an
+     * overwritten one (already reported) hides whose the block was.
      */
     public void check() {
         core.check();
+        for (String problem : new String[]{quarantine.check(), tracer.check()}) {
+            if (problem != null) {
+                violation(new HeapCorruptionException(0, "guard mode's bookkeeping: " + problem));
+            }
+        }
         long[] allocated = new long[2];
         boolean[] unreadable = new boolean[1];
         Set<Long> freed = new HashSet<>();
@@ -426,7 +432,7 @@ public final class Guard {
                 violation(problem);
             }
         }
-        String drift = quarantine.check();
+        String drift = null;
         for (Quarantine.Entry e : quarantine.snapshot()) {
             if (drift == null && !freed.contains(e.inner())) {
                 drift = "quarantined block 0x" + Long.toHexString(e.user()) + " is not a freed block of the heap";
@@ -477,6 +483,16 @@ public final class Guard {
 
     public void dumpTrace(Path file) {
         tracer.dump(file);
+    }
+
+    /**
+     * The heap is being closed: its blocks, live or quarantined, go with its mappings. The quarantine forgets them
+     * (nothing may read their poison once unmapped) and the live counts drop to zero.
+     */
+    public void closed() {
+        quarantine.clear();
+        liveBlocks.reset();
+        liveBytes.reset();
     }
 
     /** The allocator's stats with live counts as the program sees them (quarantined blocks are not live). */

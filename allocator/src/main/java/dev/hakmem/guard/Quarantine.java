@@ -7,27 +7,36 @@ import java.util.List;
 /**
  * Freed guarded blocks, poisoned, held first in first out before their memory is reused, bounded in bytes and in
  * count. A write after free lands in a quarantined block and is found when it leaves (or by a heap check).
+ *
+ * <p>Invariants (all guarded by this, checked by {@link #check}): {@code bytes} is the sum of the held blocks'
+ * sizes; after {@link #add} the quarantine holds at most {@code maxBytes} bytes and {@code maxBlocks} blocks, the
+ * newest ones, having let go of the fewest oldest blocks that achieve it; only {@link #addWithoutEviction} may leave
+ * it above a bound ({@code overBound}), until the next add.
  */
 final class Quarantine {
-    private static final int MAX_BLOCKS = 1 << 16;
+    static final int MAX_BLOCKS = 1 << 16;
 
     record Entry(long inner, long user, long size) {
     }
 
     private final long maxBytes;
-    /** Guarded by this. */
+    private final int maxBlocks;
     private final ArrayDeque<Entry> fifo = new ArrayDeque<>();
     /** The sizes of the blocks in {@link #fifo}, summed: checked by {@link #check}. Guarded by this. */
     private long bytes;
+    /** Set by {@link #addWithoutEviction}, cleared by the next {@link #add}: the bounds may be exceeded meanwhile. */
+    private boolean overBound;
 
-    Quarantine(long maxBytes) {
+    Quarantine(long maxBytes, int maxBlocks) {
         this.maxBytes = maxBytes;
+        this.maxBlocks = maxBlocks;
     }
 
     /** Adds a block without making room: the bound may be exceeded until the next {@link #add}. */
     synchronized void addWithoutEviction(Entry e) {
         fifo.addLast(e);
         bytes += e.size();
+        overBound = true;
     }
 
     /** Takes out a block found corrupted, so it is reported once and never reused. */
@@ -44,7 +53,7 @@ final class Quarantine {
         fifo.addLast(e);
         bytes += e.size();
         List<Entry> out = List.of();
-        while (!fifo.isEmpty() && (bytes > maxBytes || fifo.size() > MAX_BLOCKS)) {
+        while (!fifo.isEmpty() && (bytes > maxBytes || fifo.size() > maxBlocks)) {
             Entry old = fifo.pollFirst();
             bytes -= old.size();
             if (out.isEmpty()) {
@@ -52,20 +61,34 @@ final class Quarantine {
             }
             out.add(old);
         }
+        overBound = false;
         return out;
     }
 
-    synchronized List<Entry> snapshot() {
-        return List.copyOf(fifo);
+    /** Close: forgets every block (their memory is about to be unmapped). */
+    synchronized void clear() {
+        fifo.clear();
+        bytes = 0;
+        overBound = false;
     }
 
-    /** Null when {@link #bytes} is the sum of the held blocks' sizes, else the drift. */
+    /** The invariants above; null or the problem. */
     synchronized String check() {
         long sum = 0;
         for (Entry e : fifo) {
             sum += e.size();
         }
-        return sum == bytes ? null : "the quarantine counts " + bytes + " bytes but holds " + fifo.size()
-                + " blocks of " + sum;
+        if (sum != bytes) {
+            return "the quarantine counts " + bytes + " bytes but holds " + fifo.size() + " blocks of " + sum;
+        }
+        if (!overBound && (bytes > maxBytes || fifo.size() > maxBlocks)) {
+            return "the quarantine holds " + fifo.size() + " blocks of " + bytes + " bytes, over its bounds of "
+                    + maxBlocks + " blocks and " + maxBytes + " bytes";
+        }
+        return null;
+    }
+
+    synchronized List<Entry> snapshot() {
+        return List.copyOf(fifo);
     }
 }

@@ -42,7 +42,9 @@ final class Tracer implements SlowPathListener {
         final long[] size;
         final long[] time;
         final int[] site;
+        /** The slot the next event goes to: always {@code count % n}, so once wrapped it holds the oldest event. */
         int next;
+        /** Events ever recorded; the ring holds the last {@code min(count, n)} of them. */
         long count;
 
         Ring(String thread, int n) {
@@ -93,8 +95,12 @@ final class Tracer implements SlowPathListener {
     private List<Event> events(long from, long to) {
         List<Event> out = new ArrayList<>();
         for (Ring r : rings) {
-            int n = (int) Math.min(r.count, r.kind.length);
-            for (int j = 0; j < n; j++) {
+            int len = r.kind.length;
+            int n = (int) Math.min(r.count, len);
+            // Oldest first, so that events of one thread with equal times keep their order through the stable sort.
+            int oldest = r.count > len ? r.next : 0;
+            for (int k = 0; k < n; k++) {
+                int j = (oldest + k) % len;
                 long a = r.address[j];
                 if (a >= from && a < to) {
                     out.add(new Event(r.time[j], r.thread, KINDS[r.kind[j]], a, r.size[j], r.site[j]));
@@ -103,6 +109,27 @@ final class Tracer implements SlowPathListener {
         }
         out.sort(Comparator.comparingLong(Event::time));
         return out;
+    }
+
+    /**
+     * The rings' invariants, for a quiescent heap: {@code next == count % n}, and each ring's events in time order
+     * from its oldest. Null or the problem.
+     */
+    String check() {
+        for (Ring r : rings) {
+            int len = r.kind.length;
+            if (r.count < 0 || r.next != r.count % len) {
+                return "trace ring of " + r.thread + " has next " + r.next + " after " + r.count + " events in "
+                        + len + " slots";
+            }
+            int oldest = r.count > len ? r.next : 0;
+            for (int k = 1; k < Math.min(r.count, len); k++) {
+                if (r.time[(oldest + k) % len] < r.time[(oldest + k - 1) % len]) {
+                    return "trace ring of " + r.thread + " is out of time order at its " + k + "-th oldest event";
+                }
+            }
+        }
+        return null;
     }
 
     private String format(Event e) {

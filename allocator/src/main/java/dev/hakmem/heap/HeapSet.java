@@ -175,13 +175,30 @@ public final class HeapSet {
         }
     }
 
-    /** For {@code check()} on a quiescent heap: null when every heap created is live or was abandoned, else why. */
-    public synchronized String check() {
-        long created = events.heapsCreated.sum();
-        long abandoned = events.heapsAbandoned.sum();
-        return created == shared.length + platform.size() + abandoned ? null : "events count " + created
-                + " heaps created and " + abandoned + " abandoned, but " + shared.length + " shared and "
-                + platform.size() + " platform heaps live";
+    /**
+     * For {@code check()} on a quiescent heap set: every heap's bookkeeping ({@link ThreadHeap#check}), shared ones
+     * first, then that every heap created is live or was abandoned. Returns null or the problem.
+     */
+    public String check() {
+        for (int i = 0; i < shared.length; i++) {
+            String problem = shared[i].check();
+            if (problem != null) {
+                return "shared heap " + i + " of " + shared.length + ": " + problem;
+            }
+        }
+        synchronized (this) {
+            for (ThreadHeap h : platform) {
+                String problem = h.check();
+                if (problem != null) {
+                    return "the heap of " + h.owner + ": " + problem;
+                }
+            }
+            long created = events.heapsCreated.sum();
+            long abandoned = events.heapsAbandoned.sum();
+            return created == shared.length + platform.size() + abandoned ? null : "events count " + created
+                    + " heaps created and " + abandoned + " abandoned, but " + shared.length + " shared and "
+                    + platform.size() + " platform heaps live";
+        }
     }
 
     /** Close: every heap drops its slabs, so later use refills and finds the pool closed. */

@@ -8,7 +8,10 @@ import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -287,6 +290,68 @@ public final class ThreadHeap {
             last.setListIndex(i);
         }
         s.setListIndex(-1);
+    }
+
+    // ------------------------------------------------------------------ check
+
+    /**
+     * This heap's own bookkeeping, for a quiescent heap: every exception path must leave it whole. The lock of a
+     * shared heap is free (a holder that failed without unlocking would block every later virtual thread); every
+     * current or listed slab is live, of its class, filed once, in a SuperSlab this heap owns and lists; every
+     * listed SuperSlab is OWNED by this heap. Returns null or the problem.
+     */
+    String check() {
+        if (lock != null && lock.isLocked()) {
+            return "the lock is held with no operation running (held by the current thread: "
+                    + lock.isHeldByCurrentThread() + ")";
+        }
+        Set<SuperSlab> mine = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (SuperSlab ss : superSlabs) {
+            if (ss.ownerOpaque() != this || ss.stateVolatile() != SuperSlab.OWNED) {
+                return "lists " + ss + ", which it does not own";
+            }
+            if (!mine.add(ss)) {
+                return "lists " + ss + " twice";
+            }
+        }
+        for (int c = 0; c < current.length; c++) {
+            Slab cur = current[c];
+            if (cur != Slab.SENTINEL) {
+                String problem = checkFiled(cur, c, "current", mine);
+                if (problem == null && cur.listIndex() != -1) {
+                    problem = "is current and also listed at " + cur.listIndex();
+                }
+                if (problem != null) {
+                    return "current slab " + cur + " of class " + c + " " + problem;
+                }
+            }
+            ArrayList<Slab> list = others[c];
+            for (int i = 0; i < list.size(); i++) {
+                Slab s = list.get(i);
+                String problem = checkFiled(s, c, "listed", mine);
+                if (problem == null && s.listIndex() != i) {
+                    problem = "is at list index " + i + " but records " + s.listIndex();
+                }
+                if (problem != null) {
+                    return "slab " + s + " of class " + c + " " + problem;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Null if {@code s}, filed under class {@code cls}, is live, of that class, in a SuperSlab this heap lists. */
+    private static String checkFiled(Slab s, int cls, String role, Set<SuperSlab> mine) {
+        if (s.cls != cls) {
+            return "is " + role + " under the wrong class";
+        }
+        if (s.retiredPlain()) {
+            return "is " + role + " but retired";
+        }
+        if (!mine.contains(s.superSlab)) {
+            return "is " + role + " but its SuperSlab is not this heap's";
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------ adoption and abandonment

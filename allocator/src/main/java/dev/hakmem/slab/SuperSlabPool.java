@@ -324,7 +324,7 @@ public final class SuperSlabPool {
         closed = true;
         List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
-            account.retained(-SuperSlab.SIZE * pooled.size());
+            account.retained(-(long) pooled.size() * SuperSlab.SIZE);
             pooled.clear();
         }
         abandoned.clear();

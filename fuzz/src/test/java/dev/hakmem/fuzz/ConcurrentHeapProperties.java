@@ -1,7 +1,6 @@
 package dev.hakmem.fuzz;
 
 import dev.hakmem.HakMemConfig;
-import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
 import dev.hakmem.verify.ShadowHeap;
 import net.jqwik.api.Arbitraries;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Several threads run random scripts on one shared heap and pass blocks to each other through a queue, so many
@@ -108,53 +108,21 @@ class ConcurrentHeapProperties {
 
     /** A thread's script; what it still holds at the end goes to the queue, to be freed after the thread died. */
     private static void runScript(TestHeap test, List<Op> script, Queue<Long> handoff) {
-        ShadowHeap shadow = test.shadow;
-        List<Long> mine = new ArrayList<>();
+        ScriptSteps steps = new ScriptSteps(test, handoff, new AtomicLong());
         for (Op op : script) {
             switch (op.kind()) {
-                case MALLOC -> allocate(test, () -> mine.add(shadow.malloc(op.size())));
-                case CALLOC -> allocate(test, () -> mine.add(shadow.calloc(2, op.size() / 2)));
-                case ALIGNED -> allocate(test,
-                        () -> mine.add(shadow.mallocAligned(op.size(), 1L << (4 + op.pick() % 19))));
-                case REALLOC -> {
-                    if (!mine.isEmpty()) {
-                        int i = op.pick() % mine.size();
-                        allocate(test, () -> mine.set(i, shadow.realloc(mine.get(i), op.size())));
-                    }
-                }
-                case FREE -> {
-                    if (!mine.isEmpty()) {
-                        shadow.free(mine.remove(op.pick() % mine.size()));
-                    }
-                }
-                case GIVE -> {
-                    if (!mine.isEmpty()) {
-                        handoff.add(mine.remove(op.pick() % mine.size()));
-                    }
-                }
-                case TAKE_AND_FREE -> {
-                    Long a = handoff.poll();
-                    if (a != null) {
-                        shadow.free(a);
-                    }
-                }
-                case TAKE_AND_KEEP -> {
-                    Long a = handoff.poll();
-                    if (a != null) {
-                        mine.add(a);
-                    }
-                }
-                case TAKE_AND_REALLOC -> {
-                    Long a = handoff.poll();
-                    if (a != null) {
-                        // Moved out of its owner's slab (a remote free) unless it stays in place; if the realloc
-                        // runs out of memory, the block stays live in the shadow, freed at the end.
-                        allocate(test, () -> mine.add(shadow.realloc(a, op.size())));
-                    }
-                }
+                case MALLOC -> steps.malloc(op.size());
+                case CALLOC -> steps.calloc(op.size());
+                case ALIGNED -> steps.mallocAligned(op.size(), 1L << (4 + op.pick() % 19));
+                case REALLOC -> steps.realloc(op.pick(), op.size());
+                case FREE -> steps.free(op.pick());
+                case GIVE -> steps.give(op.pick());
+                case TAKE_AND_FREE -> steps.takeAndFree();
+                case TAKE_AND_KEEP -> steps.takeAndKeep();
+                case TAKE_AND_REALLOC -> steps.takeAndRealloc(op.size());
             }
         }
-        handoff.addAll(mine);
+        steps.handOffTheRest();
     }
 
     /**
@@ -163,6 +131,7 @@ class ConcurrentHeapProperties {
      */
     private static void inherit(TestHeap test, List<Op> script, Queue<Long> handoff) {
         ShadowHeap shadow = test.shadow;
+        ScriptSteps steps = new ScriptSteps(test, handoff, new AtomicLong());
         for (int n = 0; ; n++) {
             Long a = handoff.poll();
             if (a == null) {
@@ -171,19 +140,8 @@ class ConcurrentHeapProperties {
             long size = script.isEmpty() ? n : script.get(n % script.size()).size();
             switch (n % 3) {
                 case 0 -> shadow.free(a);
-                case 1 -> allocate(test, () -> shadow.realloc(a, size));
-                default -> allocate(test, () -> shadow.malloc(size));
-            }
-        }
-    }
-
-    /** Runs an allocating step; running out of memory is a legitimate outcome when faults are injected. */
-    private static void allocate(TestHeap test, Runnable step) {
-        try {
-            step.run();
-        } catch (HakMemOutOfMemoryError e) {
-            if (!test.mayRunOutOfMemory()) {
-                throw e;
+                case 1 -> steps.allocate(() -> shadow.realloc(a, size));
+                default -> steps.allocate(() -> shadow.malloc(size));
             }
         }
     }
@@ -193,12 +151,9 @@ class ConcurrentHeapProperties {
         return Gen.config();
     }
 
-    /** Half of the tries without faults, the others with a page source failing up to 30% of its calls. */
     @Provide
     Arbitrary<Double> failureRates() {
-        return Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(0.0)),
-                Tuple.of(1, Arbitraries.doubles().between(0.01, 0.3)));
+        return Gen.failureRate();
     }
 
     @Provide

@@ -41,6 +41,13 @@ final class Gen {
         return Arbitraries.integers().between(0, 255);
     }
 
+    /** Page-source failure rates: half of the tries without faults, the others failing up to 30% of the calls. */
+    static Arbitrary<Double> failureRate() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(1, Arbitraries.just(0.0)),
+                Tuple.of(1, Arbitraries.doubles().between(0.01, 0.3)));
+    }
+
     /**
      * Heap configurations; shrinks towards the defaults. A zero retain and purge delay make the heap give memory
      * back at once, which exercises unmapping and reuse of address ranges; guard mode puts its own layer (headers,

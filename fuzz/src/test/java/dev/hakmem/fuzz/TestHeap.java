@@ -2,10 +2,14 @@ package dev.hakmem.fuzz;
 
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
 import dev.hakmem.verify.ShadowHeap;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -19,6 +23,9 @@ final class TestHeap implements AutoCloseable {
     final ShadowHeap shadow;
     private final TrackingPageSource pages;
     private final boolean limited;
+    /** One request per tier (Tiny, Mid, Large, Big) for the close-then-use checks. */
+    private static final long[] CLOSE_SIZES = {24, 3000, 200_000, 3 * Gen.MIB};
+
     /** A second heap, for blocks that are not this one's; created on first use. */
     private HakMem other;
 
@@ -79,6 +86,66 @@ final class TestHeap implements AutoCloseable {
     }
 
     /**
+     * Closes the heap without guard mode's leak warning, which the blocks kept live on purpose for the checks after
+     * the close would raise in every guarded try.
+     */
+    private void closeQuietly() {
+        Logger log = Logger.getLogger("dev.hakmem");
+        Level level = log.getLevel();
+        log.setLevel(Level.SEVERE);
+        try {
+            heap.close();
+        } finally {
+            log.setLevel(level);
+        }
+    }
+
+    /**
+     * Fills this thread's caches in every tier (current slabs' free lists, the slab cache, the big tier's cache):
+     * allocates a burst per tier, frees every other block, and returns the blocks left live.
+     */
+    private List<Long> warmEveryTier() {
+        List<Long> live = new ArrayList<>();
+        for (long size : CLOSE_SIZES) {
+            for (int i = 0; i < 8; i++) {
+                try {
+                    long a = heap.malloc(size);
+                    if (i % 2 == 0) {
+                        live.add(a);
+                    } else {
+                        heap.free(a);
+                    }
+                } catch (HakMemOutOfMemoryError e) {
+                    break;
+                }
+            }
+        }
+        return live;
+    }
+
+    /** What a closed heap must do from any thread: refuse every block operation, report nothing held. */
+    private void useAfterClose(List<Long> live) {
+        for (long a : live) {
+            assertThrows(IllegalStateException.class, () -> heap.free(a), "free after close");
+            assertThrows(IllegalStateException.class, () -> heap.usableSize(a), "usableSize after close");
+            assertThrows(IllegalStateException.class, () -> heap.realloc(a, 1), "realloc after close");
+        }
+        for (long size : CLOSE_SIZES) {
+            assertThrows(IllegalStateException.class, () -> heap.malloc(size), "malloc after close");
+            assertThrows(IllegalStateException.class, () -> heap.calloc(1, size), "calloc after close");
+            assertThrows(IllegalStateException.class, () -> heap.mallocAligned(size, 64), "aligned after close");
+        }
+        assertThrows(IllegalStateException.class, heap::check, "check after close");
+        heap.free(0);
+        HakMemStats s = heap.stats();
+        if (s.mappedBytes() != 0 || s.committedBytes() != 0 || s.liveBlocks() != 0 || s.liveBytes() != 0) {
+            throw new AssertionError("a closed heap still counts " + s.mappedBytes() + " bytes mapped, "
+                    + s.committedBytes() + " committed, " + s.liveBlocks() + " blocks of " + s.liveBytes()
+                    + " bytes live");
+        }
+    }
+
+    /**
      * Waits past several ticks of the maintenance thread, which reaps the heaps of dead threads and reclaims their
      * emptied SuperSlabs (moving their counts to the heap's), then reconciles again.
      */
@@ -112,7 +179,8 @@ final class TestHeap implements AutoCloseable {
 
     /**
      * Closes the heap and checks that it used its page source correctly, gave every mapping back, and refuses to
-     * be used afterwards.
+     * be used afterwards: on this thread, whose caches are warmed in every tier first, and on a virtual thread
+     * (the shared heaps), for blocks live at the close and for fresh requests in every tier.
      */
     @Override
     public void close() {
@@ -120,9 +188,18 @@ final class TestHeap implements AutoCloseable {
             other.close();
         }
         pages.stopFaults();
+        List<Long> live = new ArrayList<>();
+        shadow.blocks().forEach(b -> live.add(b.address()));
+        live.addAll(warmEveryTier());
+        closeQuietly();
+        useAfterClose(live);
+        try {
+            Workers.run("closed", true, List.of(() -> useAfterClose(live)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while using the closed heap from a virtual thread", e);
+        }
         heap.close();
-        assertThrows(IllegalStateException.class, () -> heap.malloc(16), "malloc after close");
-        assertThrows(IllegalStateException.class, () -> heap.malloc(4 * Gen.MIB), "big malloc after close");
         List<String> violations = pages.violations();
         if (!violations.isEmpty()) {
             throw new AssertionError("the heap misused its page source: " + violations);
@@ -130,11 +207,6 @@ final class TestHeap implements AutoCloseable {
         List<String> outstanding = pages.outstanding();
         if (!outstanding.isEmpty()) {
             throw new AssertionError("close() left " + outstanding.size() + " mappings reserved: " + outstanding);
-        }
-        HakMemStats after = heap.stats();
-        if (after.mappedBytes() != 0 || after.committedBytes() != 0) {
-            throw new AssertionError("close() released every mapping but stats() still counts " + after.mappedBytes()
-                    + " bytes mapped, " + after.committedBytes() + " committed");
         }
     }
 }
