@@ -408,8 +408,7 @@ class BigTierTest {
         assertEquals(6 * CHUNK, account.mappedBytes(), "a mapping that could not be unmapped stays mapped");
         assertEquals(6 * CHUNK, pages.reservedBytes());
         pages.failing(Op.RELEASE, false);
-        pages.release(a, CHUNK);
-        pages.release(b, 5 * CHUNK);
+        pages.releaseAll();
         big = null;
     }
 }

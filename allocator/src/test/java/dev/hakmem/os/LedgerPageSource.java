@@ -118,6 +118,16 @@ public final class LedgerPageSource implements PageSource {
         }
     }
 
+    /** Releases every reservation still held: the cleanup after a test whose allocator could not release them. */
+    public synchronized void releaseAll() {
+        reservations.forEach((address, r) -> {
+            if (address != BEYOND) {
+                system.release(address, r.size());
+            }
+        });
+        reservations.clear();
+    }
+
     @Override
     public long pageSize() {
         return system.pageSize();

@@ -392,8 +392,7 @@ class SuperSlabPoolTest {
         assertEquals(0, events.superSlabsReleased.sum());
         assertThrows(IllegalStateException.class, () -> pool.acquire(SMALL, null, null));
         pages.failing(Op.RELEASE, false);
-        pages.release(a.base, SIZE);
-        pages.release(b.base, SIZE);
+        pages.releaseAll();
         pool = null;
     }
 }
