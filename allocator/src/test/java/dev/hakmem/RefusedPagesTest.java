@@ -34,11 +34,11 @@ class RefusedPagesTest {
         try (HakMem h = HakMem.create(HakMemConfig.builder().pageSource(pages).purgeDelayMillis(0)
                 .retainBytes(8 << 20).build())) {
             List<Block> live = new ArrayList<>();
-            steps(h, pages, live, rnd, 150);
+            steps(h, pages, live, rnd, 60);
             pages.failing(op, true);
-            int refused = steps(h, pages, live, rnd, 300);
+            int refused = steps(h, pages, live, rnd, 120);
             pages.failing(op, false);
-            steps(h, pages, live, rnd, 150);
+            steps(h, pages, live, rnd, 60);
             live.forEach(b -> free(h, b));
             live.clear();
             assertLedger(h, pages);
