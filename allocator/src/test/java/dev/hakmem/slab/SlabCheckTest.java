@@ -1,5 +1,10 @@
 package dev.hakmem.slab;
 
+import dev.hakmem.GuardOptions;
+import dev.hakmem.HakMem;
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.HeapCorruptionException;
+import dev.hakmem.registry.Registry;
 import org.junit.jupiter.api.Test;
 
 import java.lang.invoke.MethodHandles;
@@ -11,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -236,6 +242,26 @@ class SlabCheckTest {
             assertNull(s.checkInvariants());
             assertEquals(s.capacity, s.drain(), "round " + round);
             assertEquals(0, s.used());
+        }
+    }
+
+    /** The heap's check walks every slab of every SuperSlab, in guard mode too, and names the broken one. */
+    @Test
+    void aHeapCheckReportsACorruptedSlab() {
+        for (boolean guard : new boolean[]{false, true}) {
+            try (HakMem h = HakMem.create(HakMemConfig.builder().guard(guard ? GuardOptions.on()
+                    : GuardOptions.off()).build())) {
+                h.malloc(3000);
+                long a = h.malloc(100);
+                h.check();
+                Slab s = ((SuperSlab) Registry.lookup(a)).slabAt(a);
+                addUsed(s, 1);
+                HeapCorruptionException e = assertThrows(HeapCorruptionException.class, h::check);
+                assertEquals(s.base, e.address());
+                assertTrue(e.getMessage().contains(": used "), e.getMessage());
+                addUsed(s, -1);
+                h.check();
+            }
         }
     }
 }
