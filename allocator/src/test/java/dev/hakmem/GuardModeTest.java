@@ -431,4 +431,21 @@ class GuardModeTest {
         h.close();
         assertThrows(IllegalStateException.class, h::check);
     }
+
+    /** The commonest overruns write zeros (a memset, a terminator): canary and checksum must never be zero. */
+    @Test
+    void overrunsOfZerosAreCaughtAtEitherEnd() {
+        long a = heap.malloc(64);
+        Mem.putLong(a + 64, 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(a)).getMessage()
+                .startsWith("buffer overflow"));
+        long b = heap.malloc(64);
+        Mem.fill(b - 32, 32, (byte) 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(b)).getMessage()
+                .startsWith("guard header of block"));
+        long c = heap.mallocAligned(64, 256);
+        Mem.putLong(c - 8, 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(c)).getMessage()
+                .startsWith("buffer underflow"));
+    }
 }
