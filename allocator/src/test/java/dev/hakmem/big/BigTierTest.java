@@ -51,9 +51,7 @@ class BigTierTest {
     @AfterEach
     void releaseEverything() {
         if (big != null) {
-            for (Op op : Op.values()) {
-                pages.failing(op, false);
-            }
+            pages.heal();
             assertEquals(List.of(), big.releaseAll());
             assertEquals(0, pages.reservedBytes(), "close unmaps every mapping");
             assertEquals(0, account.mappedBytes());

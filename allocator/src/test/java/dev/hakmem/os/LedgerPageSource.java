@@ -39,6 +39,11 @@ public final class LedgerPageSource implements PageSource {
         return this;
     }
 
+    /** Every operation succeeds again. */
+    public synchronized void heal() {
+        failing.clear();
+    }
+
     /** While on, a reservation is answered with {@link #BEYOND} instead of system memory. */
     public synchronized void beyondAddressSpace(boolean on) {
         beyond = on;

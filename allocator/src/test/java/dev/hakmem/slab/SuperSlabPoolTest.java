@@ -52,9 +52,7 @@ class SuperSlabPoolTest {
     @AfterEach
     void releaseEverything() {
         if (pool != null) {
-            for (Op op : Op.values()) {
-                pages.failing(op, false);
-            }
+            pages.heal();
             assertEquals(List.of(), pool.releaseAll());
             assertEquals(0, pages.reservedBytes(), "close unmaps every SuperSlab");
             assertEquals(0, account.mappedBytes());
@@ -88,6 +86,16 @@ class SuperSlabPoolTest {
         Slab s = ss.carve(1, 64);
         assertTrue(s.carve() >= 0);
         return s;
+    }
+
+    /** A SuperSlab pooled, purged and acquired again for the same slots: every slot decommitted. */
+    private SuperSlab purgedAndReacquired() {
+        SuperSlab ss = pool.acquire(SMALL, null, Thread.currentThread());
+        pool.giveBack(ss);
+        pool.purge(System.nanoTime() + LATER);
+        assertSame(ss, pool.acquire(SMALL, null, Thread.currentThread()));
+        assertTrue(ss.isDecommitted(0));
+        return ss;
     }
 
     @Test
@@ -163,10 +171,7 @@ class SuperSlabPoolTest {
     @Test
     void aPartlyCommittedSuperSlabIsCommittedWholeBeforeItIsRecarved() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
-        SuperSlab ss = pool.acquire(SMALL, null, Thread.currentThread());
-        pool.giveBack(ss);
-        pool.purge(System.nanoTime() + LATER);
-        assertSame(ss, pool.acquire(SMALL, null, Thread.currentThread()));
+        SuperSlab ss = purgedAndReacquired();
         pool.commitSlot(ss, 0);
         pool.giveBack(ss);
         assertLedger(SIZE);
@@ -180,10 +185,7 @@ class SuperSlabPoolTest {
     @Test
     void aRefusedCommitLeavesThePooledSuperSlabPooledUnchanged() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
-        SuperSlab ss = pool.acquire(SMALL, null, Thread.currentThread());
-        pool.giveBack(ss);
-        pool.purge(System.nanoTime() + LATER);
-        assertSame(ss, pool.acquire(SMALL, null, Thread.currentThread()));
+        SuperSlab ss = purgedAndReacquired();
         pages.failing(Op.COMMIT, true);
         HakMemOutOfMemoryError slot = assertThrows(HakMemOutOfMemoryError.class, () -> pool.commitSlot(ss, 0));
         assertTrue(slot.getMessage().contains("the page source refused to commit a slab"), slot.getMessage());
