@@ -120,6 +120,7 @@ class AllocatorPathsTest {
             h.free(big);
             assertEquals(4 * MIB, h.stats().mappedBytes(), "cached for reuse");
             long small = h.malloc(100);
+            assertEquals(112, h.usableSize(small), "the retry's block is returned");
             assertEquals(2 * MIB, h.stats().mappedBytes(), "the cached mapping made room for a SuperSlab");
             assertLedger(h);
             HakMemOutOfMemoryError e = assertThrows(HakMemOutOfMemoryError.class, () -> h.malloc(3 * MIB));
@@ -205,12 +206,15 @@ class AllocatorPathsTest {
             h.free(a);
             // The free of a filled the slab cache: b's slab is answered from it.
             InvalidFreeException interior = assertThrows(InvalidFreeException.class, () -> h.free(b + 8));
-            assertTrue(interior.getMessage().contains("interior pointer: 8 bytes into block 0x"
+            assertTrue(interior.getMessage().contains(": misaligned interior pointer: 8 bytes into block 0x"
                     + Long.toHexString(b)), interior.getMessage());
+            InvalidFreeException aligned = assertThrows(InvalidFreeException.class, () -> h.free(b + 48));
+            assertTrue(aligned.getMessage().contains(Long.toHexString(b + 48) + ": interior pointer: 48 bytes into "
+                    + "block 0x" + Long.toHexString(b)), aligned.getMessage());
             DoubleFreeException twice = assertThrows(DoubleFreeException.class, () -> h.free(a));
             assertTrue(twice.getMessage().matches("(?s).*block of class \\d+ \\(64 B\\) in slab 0x[0-9a-f]+ is not "
                     + "allocated.*"), twice.getMessage());
-            assertEquals(2, h.stats().events().invalidFrees());
+            assertEquals(3, h.stats().events().invalidFrees());
             assertEquals(1, h.stats().events().doubleFrees());
             h.free(b);
             h.check();
@@ -224,6 +228,87 @@ class AllocatorPathsTest {
             assertSame(config, h.config());
             assertTrue(h.toString().matches("HakMem\\[\\w+-\\d+, HakMemConfig\\[.*retainBytes=" + 3 * MIB
                     + ".*]]"), h.toString());
+        }
+    }
+
+    @Test
+    void aFreeInTheUnusedTailOfASlabIsNamedSo() {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            // 48-byte blocks: 1365 fill 65520 bytes of a 64 KiB slab, 16 are left over.
+            long a = h.malloc(48);
+            long slab = a & -(64 << 10);
+            long tail = slab + 48 * 1365;
+            assertEquals(48, h.usableSize(a));
+            InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> h.free(tail));
+            assertTrue(e.getMessage().contains(": in the unused tail of a slab of class"), e.getMessage());
+            h.free(a);
+        }
+    }
+
+    @Test
+    void reallocOfNullIsMallocAndTheLargestPoolBlockReallocsInPlaceToItsOwnSize() {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long a = h.realloc(0, 100);
+            assertEquals(112, h.usableSize(a));
+            long max = h.malloc(POOL_MAX);
+            assertEquals(max, h.realloc(max, POOL_MAX));
+            h.free(a);
+            h.free(max);
+        }
+    }
+
+    @Test
+    void perClassAndPerTierCountsAddUp() {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long[] blocks = {h.malloc(100), h.malloc(100), h.malloc(100)};
+            h.free(blocks[1]);
+            HakMemStats s = h.stats();
+            HakMemStats.ClassStats c = s.classes().stream().filter(k -> k.liveBlocks() > 0).findFirst().orElseThrow();
+            assertEquals(112, c.blockSize());
+            assertEquals(3, c.mallocs());
+            assertEquals(1, c.frees());
+            assertEquals(2, c.liveBlocks());
+            HakMemStats.TierStats tiny = s.tier(HakMemStats.Tier.TINY);
+            assertEquals(new HakMemStats.TierStats(3, 1, 2, 224), tiny);
+            assertEquals(224, s.liveBytes());
+            assertEquals(2, s.liveBlocks());
+        }
+    }
+
+    /**
+     * A thread that dies after another thread freed all its blocks: the maintenance thread reaps its heap and
+     * reclaims its SuperSlab; the counts move to the heap's orphan counters and must stay in the stats.
+     */
+    @Test
+    void theCountsOfAReclaimedDeadThreadsSlabsStayInTheStats() throws Exception {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long[] blocks = new long[3];
+            java.util.concurrent.CountDownLatch freed = new java.util.concurrent.CountDownLatch(1);
+            Thread t = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = h.malloc(100);
+                }
+                try {
+                    freed.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            while (blocks[2] == 0) {
+                Thread.onSpinWait();
+            }
+            for (long b : blocks) {
+                h.free(b);
+            }
+            freed.countDown();
+            t.join();
+            // The reap and the reclaim run in one maintenance step, under the lock stats() takes.
+            TiersTest.awaitTrue(() -> h.stats().events().heapsAbandoned() == 1, "the dead thread's heap is reaped");
+            HakMemStats s = h.stats();
+            assertEquals(new HakMemStats.TierStats(3, 3, 0, 0), s.tier(HakMemStats.Tier.TINY));
+            assertEquals(3, s.events().remoteFrees());
+            assertEquals(0, s.liveBlocks());
+            h.check();
         }
     }
 }

@@ -448,4 +448,16 @@ class GuardModeTest {
         assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(c)).getMessage()
                 .startsWith("buffer underflow"));
     }
+
+    /** Past the quarantine a freed big block is the big tier's again: a second free is refused by the tier. */
+    @Test
+    void aSecondFreeOfABigBlockPastTheQuarantineIsADoubleFree() {
+        try (HakMem h = withQuarantine(0)) {
+            long a = h.malloc(3 << 20);
+            h.free(a);
+            DoubleFreeException e = assertThrows(DoubleFreeException.class, () -> h.free(a));
+            assertTrue(e.getMessage().contains(" bytes was freed") && !e.getMessage().contains("in quarantine"),
+                    e.getMessage());
+        }
+    }
 }
