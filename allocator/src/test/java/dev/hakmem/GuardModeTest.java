@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -459,5 +460,19 @@ class GuardModeTest {
             assertTrue(e.getMessage().contains(" bytes was freed") && !e.getMessage().contains("in quarantine"),
                     e.getMessage());
         }
+    }
+
+    @Test
+    void reallocOfNullIsMalloc() {
+        long a = heap.realloc(0, 40);
+        assertEquals(40, heap.usableSize(a));
+        heap.free(a);
+    }
+
+    @Test
+    void aRefusedFreeKeepsItsKind() {
+        InvalidFreeException foreign = assertThrows(InvalidFreeException.class, () -> heap.free(0x1234_5670L));
+        assertEquals(InvalidFreeException.class, foreign.getClass(), "not a double free");
+        assertInstanceOf(InvalidFreeException.class, foreign.getCause(), "the allocator's refusal is the cause");
     }
 }
