@@ -311,4 +311,37 @@ class AllocatorPathsTest {
             h.check();
         }
     }
+
+    @Test
+    void callocReusesTheFirstBlockOfASlabAndCountsItOnce() {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long a = h.malloc(64);
+            Mem.fill(a, 64, (byte) 3);
+            h.free(a);
+            long c = h.calloc(1, 64);
+            assertEquals(a, c, "the freed block first");
+            assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, c + 63));
+            assertEquals(1, h.stats().liveBlocks());
+            h.free(c);
+            h.check();
+        }
+    }
+
+    @Test
+    void remoteFreesAreCountedOnceWhetherPendingOrDrained() throws InterruptedException {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long[] blocks = {h.malloc(64), h.malloc(64), h.malloc(64)};
+            Thread t = Thread.ofPlatform().start(() -> {
+                for (long b : blocks) {
+                    h.free(b);
+                }
+            });
+            t.join();
+            assertEquals(3, h.stats().events().remoteFrees(), "pending");
+            long again = h.malloc(64);
+            assertTrue(again == blocks[0] || again == blocks[1] || again == blocks[2], "the owner drained them");
+            assertEquals(3, h.stats().events().remoteFrees(), "drained");
+            h.free(again);
+        }
+    }
 }

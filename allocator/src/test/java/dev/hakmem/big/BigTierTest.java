@@ -409,4 +409,22 @@ class BigTierTest {
         pages.releaseAll();
         big = null;
     }
+
+    @Test
+    void aSlotHandsItsMappingOnlyToARequestOfItsSpan() {
+        tier(Long.MAX_VALUE, SLOTS_BUDGET, HOUR_MS);
+        long one = big.malloc(CHUNK, CHUNK, false);
+        long two = big.malloc(2 * CHUNK, CHUNK, false);
+        free(one);
+        free(two);
+        assertLedger(3 * CHUNK);
+        long b = big.malloc(2 * CHUNK, CHUNK, false);
+        assertEquals(two, b, "the two-chunk slot");
+        assertEquals(2 * CHUNK, big.usableSize((BigMapping) Registry.lookup(b), b));
+        assertLedger(CHUNK);
+        assertEquals(one, big.malloc(CHUNK, CHUNK, false));
+        assertLedger(0);
+        assertEquals(2, events.bigCacheHits.sum());
+        assertEquals(3 * CHUNK, big.liveBytes());
+    }
 }

@@ -136,6 +136,7 @@ class HeapSetTest {
             }).get();
         }
         assertSame(adopter[0], ss.ownerOpaque());
+        assertNull(ss.ownerThreadOpaque(), "a shared heap's SuperSlab has no owner thread: every free takes the lock");
         assertEquals(SuperSlab.OWNED, ss.stateVolatile());
         assertFalse(adopter[0].lock.isLocked(), "the lock is released");
         assertEquals(1, events.adoptions.sum());

@@ -98,4 +98,41 @@ class ThreadHeapTest {
         assertEquals(1, pages.calls(Op.RESERVE));
         assertLedger(0);
     }
+
+    /** Before it maps more, a heap drains its slabs and retires those emptied by remote frees, and uses their slots. */
+    @Test
+    void slotsEmptiedByRemoteFreesAreReusedBeforeANewSuperSlabIsMapped() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 3 * perSlab + 1; i++) {
+            blocks.add(heap.malloc(CLS));
+        }
+        SuperSlab ss = (SuperSlab) Registry.lookup(blocks.getFirst());
+        assertEquals(1, pages.calls(Op.RESERVE));
+        for (long b : blocks.subList(0, 3 * perSlab)) {
+            Slab s = slabOf(b);
+            assertEquals(Slab.FREED, s.freeRemote(s.indexOf(b)));
+        }
+        int other = CLASSES.classOf(32 << 10);
+        assertEquals(SizeClasses.MEDIUM_SHIFT, CLASSES.slabShift(other));
+        long a = heap.malloc(other);
+        assertSame(ss, Registry.lookup(a), "a retired slot of the same SuperSlab");
+        assertEquals(1, pages.calls(Op.RESERVE), "nothing new was mapped");
+        assertEquals(3L * perSlab, heap.counters.remoteFrees[CLS]);
+        assertLedger(0);
+    }
+
+    /** An adopted SuperSlab's slabs with space are filed by class, and the adopter allocates from them first. */
+    @Test
+    void anAdopterAllocatesFromTheAdoptedSlabsFirst() {
+        ThreadHeap dead = new ThreadHeap(set, CLASSES, pool, Thread.currentThread(), false);
+        Slab orphan = slabOf(dead.malloc(CLS));
+        dead.abandonAll();
+        long a = heap.malloc(CLS);
+        assertSame(orphan, slabOf(a));
+        assertSame(heap, orphan.superSlab.ownerOpaque());
+        assertSame(Thread.currentThread(), orphan.superSlab.ownerThreadOpaque());
+        assertEquals(1, events.adoptions.sum());
+        assertLedger(0);
+    }
 }

@@ -64,6 +64,13 @@ public final class LedgerPageSource implements PageSource {
         return reservations.values().stream().mapToLong(r -> r.committedPages().cardinality()).sum() * pageSize();
     }
 
+    /** Whether the page at {@code address} is reserved and committed. */
+    public synchronized boolean isCommitted(long address) {
+        var r = reservations.floorEntry(address);
+        return r != null && address < r.getKey() + r.getValue().size()
+                && r.getValue().committedPages().get((int) ((address - r.getKey()) / pageSize()));
+    }
+
     private synchronized void enter(Op op, long bytes) {
         if (failing.contains(op)) {
             throw new OsException(op.name().toLowerCase() + "(" + bytes + ") refused by the test", 12);

@@ -163,6 +163,10 @@ class SuperSlabPoolTest {
         pool.commitSlot(ss, 1);
         assertFalse(ss.isDecommitted(1));
         assertTrue(ss.isDecommitted(0));
+        assertTrue(pages.isCommitted(ss.base + ss.slotBytes()), "slot 1's pages");
+        assertTrue(pages.isCommitted(ss.base + 2 * ss.slotBytes() - 1));
+        assertFalse(pages.isCommitted(ss.base), "not slot 0's");
+        assertFalse(pages.isCommitted(ss.base + 2 * ss.slotBytes()), "nor slot 2's");
         assertEquals(ss.slotBytes(), account.committedBytes());
         assertEquals(ss.slotBytes(), ss.committedBytes());
         assertLedger(0);
@@ -325,10 +329,11 @@ class SuperSlabPoolTest {
     @Test
     void anAbandonedSuperSlabIsAdoptedOnceAndStaleQueueEntriesAreSkipped() {
         pool(Long.MAX_VALUE, 8 * SIZE, HOUR_MS);
-        SuperSlab a = pool.acquire(SMALL, null, null);
+        SuperSlab a = pool.acquire(SMALL, null, Thread.currentThread());
         SuperSlab b = pool.acquire(SMALL, null, null);
         assertNull(pool.pollAbandoned());
         pool.abandon(a);
+        assertNull(a.ownerThreadOpaque(), "no reference to the dead owner stays");
         pool.abandon(b);
         assertEquals(SuperSlab.ABANDONED, a.stateVolatile());
         assertTrue(pool.tryClaim(a), "a freer claims it");
