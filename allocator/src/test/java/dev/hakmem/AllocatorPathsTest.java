@@ -226,7 +226,7 @@ class AllocatorPathsTest {
         HakMemConfig config = HakMemConfig.builder().pageSource(pages).retainBytes(3 * MIB).build();
         try (HakMem h = HakMem.create(config)) {
             assertSame(config, h.config());
-            assertTrue(h.toString().matches("HakMem\\[\\w+-\\d+, HakMemConfig\\[.*retainBytes=" + 3 * MIB
+            assertTrue(h.toString().matches("HakMem\\[heap-\\d+, HakMemConfig\\[.*retainBytes=" + 3 * MIB
                     + ".*]]"), h.toString());
         }
     }
@@ -342,6 +342,24 @@ class AllocatorPathsTest {
             assertTrue(again == blocks[0] || again == blocks[1] || again == blocks[2], "the owner drained them");
             assertEquals(3, h.stats().events().remoteFrees(), "drained");
             h.free(again);
+        }
+    }
+
+    @Test
+    void theGlobalHeapIsNamedSo() {
+        assertTrue(HakMem.global().toString().startsWith("HakMem[global-"), HakMem.global().toString());
+    }
+
+    @Test
+    void withoutGuardModeTheLeakReportHasOneEntryForEveryLiveBlock() {
+        try (HakMem h = heap(HakMemConfig.builder())) {
+            long a = h.malloc(100);
+            long b = h.malloc(100);
+            assertEquals(new LeakReport(2, 224, java.util.List.of(new LeakReport.Site("(no site: guard mode is off)",
+                    2, 224))), h.leakReport());
+            h.free(a);
+            h.free(b);
+            assertEquals(new LeakReport(0, 0, java.util.List.of()), h.leakReport());
         }
     }
 }

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -133,6 +135,22 @@ class ThreadHeapTest {
         assertSame(heap, orphan.superSlab.ownerOpaque());
         assertSame(Thread.currentThread(), orphan.superSlab.ownerThreadOpaque());
         assertEquals(1, events.adoptions.sum());
+        assertLedger(0);
+    }
+
+    /** In a purged SuperSlab every slot is committed just before its slab is carved, the slot itself and no other. */
+    @Test
+    void eachSlabOfAPurgedSuperSlabCommitsItsOwnSlot() {
+        SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null);
+        pool.giveBack(ss);
+        pool.purge(System.nanoTime());
+        for (int i = 0; i <= CLASSES.capacity(CLS); i++) {
+            heap.malloc(CLS);
+        }
+        assertTrue(pages.isCommitted(ss.base));
+        assertTrue(pages.isCommitted(ss.base + ss.slotBytes()), "the second slab's slot");
+        assertFalse(pages.isCommitted(ss.base + 2 * ss.slotBytes()), "the third slot is not used yet");
+        assertEquals(2 * ss.slotBytes(), ss.committedBytes());
         assertLedger(0);
     }
 }

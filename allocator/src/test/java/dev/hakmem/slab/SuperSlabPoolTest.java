@@ -108,6 +108,7 @@ class SuperSlabPoolTest {
         assertEquals(1, events.superSlabsMapped.sum());
         assertEquals(Set.of(ss), all(pool));
         assertEquals(SIZE, account.committedBytes());
+        assertEquals("SuperSlab[0x" + Long.toHexString(ss.base) + ", 32 x 65536 B, state 0]", ss.toString());
         assertLedger(0);
     }
 
