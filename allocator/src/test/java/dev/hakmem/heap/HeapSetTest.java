@@ -114,6 +114,12 @@ class HeapSetTest {
         set.current().counters.mallocs[cls] = 1;
         assertEquals(0, set.reapDead(), "the calling thread is alive");
         assertEquals(8, summed(set).mallocs[cls]);
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            executor.submit(() -> set.current().counters.mallocs[cls] = 2).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(10, summed(set).mallocs[cls], "the shared heaps' counts too");
     }
 
     private static ClassCounters summed(HeapSet set) {
