@@ -68,6 +68,9 @@ class AllocatorPathsTest {
     @Test
     void alignedRequestsAreCheckedAndSixteenIsThePlainMalloc() {
         try (HakMem h = heap(HakMemConfig.builder())) {
+            assertEquals(16, h.usableSize(h.calloc(0, 5)), "no bytes is a valid request");
+            assertEquals(16, h.usableSize(h.calloc(5, 0)));
+            assertEquals(16, h.usableSize(h.mallocAligned(8, 1)), "an alignment of one byte");
             assertEquals("negative size: -1",
                     assertThrows(IllegalArgumentException.class, () -> h.mallocAligned(-1, 64)).getMessage());
             assertEquals("negative size: -1",
@@ -268,6 +271,7 @@ class AllocatorPathsTest {
             assertEquals(3, c.mallocs());
             assertEquals(1, c.frees());
             assertEquals(2, c.liveBlocks());
+            assertEquals(224, c.liveBytes());
             HakMemStats.TierStats tiny = s.tier(HakMemStats.Tier.TINY);
             assertEquals(new HakMemStats.TierStats(3, 1, 2, 224), tiny);
             assertEquals(224, s.liveBytes());
@@ -360,6 +364,9 @@ class AllocatorPathsTest {
             h.free(a);
             h.free(b);
             assertEquals(new LeakReport(0, 0, java.util.List.of()), h.leakReport());
+            assertEquals("hakmem leak report: 3 blocks, 300 bytes live\n  1 block, 100 bytes at here\n  2 blocks, "
+                    + "200 bytes at there", new LeakReport(3, 300, java.util.List.of(new LeakReport.Site("here", 1, 100),
+                    new LeakReport.Site("there", 2, 200))).toString());
         }
     }
 }

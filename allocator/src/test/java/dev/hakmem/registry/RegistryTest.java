@@ -78,6 +78,8 @@ class RegistryTest {
         Registry.register(r);
         try {
             assertSame(r, Registry.lookup(base + Registry.CHUNK - 1));
+            assertTrue(r.contains(base) && r.contains(base + Registry.CHUNK - 1));
+            assertFalse(r.contains(base - 1) || r.contains(base + Registry.CHUNK));
             assertNull(Registry.lookup(base + Registry.CHUNK));
         } finally {
             Registry.unregister(r);
