@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -306,5 +307,172 @@ class GuardModeTest {
         assertEquals(1 << 20, c.guard().quarantineBytes());
         assertEquals(3, c.guard().siteDepth());
         assertEquals(10, c.guard().siteSampling());
+    }
+
+    @Test
+    void anOverflowIsMeasuredFromTheEndAndItsBlockLeavesTheLiveCounts() {
+        long a = heap.malloc(40);
+        flip(a + 42);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertTrue(e.getMessage().startsWith("buffer overflow: 3 or more bytes written past the end of guarded block 0x"
+                + Long.toHexString(a) + " (40 B requested, "), e.getMessage());
+        assertEquals(0, heap.stats().liveBlocks(), "a condemned block is not the program's any more");
+        assertEquals(0, heap.stats().liveBytes());
+    }
+
+    @Test
+    void checkFindsOverflowsOfLiveBlocksInEveryTier() {
+        long big = heap.malloc(3 << 20);
+        flip(big + (3 << 20));
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertEquals(big, e.address());
+        assertTrue(e.getMessage().startsWith("buffer overflow: 1 or more bytes"), e.getMessage());
+        long small = heap.malloc(24);
+        flip(small + 24 + 7);
+        assertEquals(small, assertThrows(HeapCorruptionException.class, heap::check).address());
+        heap.check();
+    }
+
+    @Test
+    void aWriteAfterFreeIsReportedAtItsExactOffsetAndCleanQuarantinedBlocksPass() {
+        long a = heap.malloc(45);
+        long b = heap.malloc(45);
+        long clean = heap.malloc(45);
+        heap.free(a);
+        heap.free(b);
+        heap.free(clean);
+        heap.check();
+        flip(a + 43);
+        assertTrue(assertThrows(HeapCorruptionException.class, heap::check).getMessage()
+                .contains("was modified at offset 43"));
+        flip(b + 9);
+        assertTrue(assertThrows(HeapCorruptionException.class, heap::check).getMessage()
+                .contains("was modified at offset 9"));
+        heap.check();
+    }
+
+    @Test
+    void reallocQuarantinesTheOldBlock() {
+        long a = heap.malloc(40);
+        long b = heap.realloc(a, 80);
+        assertTrue(b != a, "guard mode always moves");
+        flip(a + 3);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertEquals(a, e.address());
+        assertTrue(e.getMessage().contains("was modified at offset 3"), e.getMessage());
+    }
+
+    @Test
+    void blocksPushedOutTogetherAreAllReportedInOneViolation() {
+        try (HakMem h = withQuarantine(100)) {
+            long a = h.malloc(40);
+            long b = h.malloc(40);
+            long c = h.malloc(200);
+            h.free(a);
+            h.free(b);
+            flip(a);
+            flip(b + 1);
+            HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> h.free(c));
+            assertEquals(a, e.address());
+            assertEquals(1, e.getSuppressed().length);
+            assertEquals(b, ((HeapCorruptionException) e.getSuppressed()[0]).address());
+        }
+    }
+
+    @Test
+    void theTraceTellsLocalFreesFromRemoteOnes(@TempDir Path dir) throws Exception {
+        long local = heap.malloc(16);
+        long remote = heap.malloc(16);
+        heap.free(local);
+        Thread t = Thread.ofPlatform().start(() -> heap.free(remote));
+        t.join();
+        Path dump = dir.resolve("trace.txt");
+        heap.dumpTrace(dump);
+        String text = Files.readString(dump);
+        assertTrue(text.contains(" FREE 0x" + Long.toHexString(local)), text);
+        assertTrue(text.contains(" REMOTE_FREE 0x" + Long.toHexString(remote)), text);
+        assertFalse(text.contains(" REMOTE_FREE 0x" + Long.toHexString(local)), text);
+    }
+
+    @Test
+    void aDestroyedHeaderIsNamedAndItsBlockCountedAtItsCapacity() {
+        long a = heap.malloc(100);
+        for (int i = 1; i <= 32; i++) {
+            flip(a - i);
+        }
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertTrue(e.getMessage().startsWith("guard header of block 0x" + Long.toHexString(a - 32)
+                + " is overwritten (an underflow before 0x" + Long.toHexString(a) + ", or a wild write)"),
+                e.getMessage());
+        long capacity;
+        try (HakMem plain = HakMem.create()) {
+            // 100 bytes with 40 of header and canary: the block's capacity is what is left of its class.
+            capacity = plain.usableSize(plain.malloc(100 + 40)) - 40;
+        }
+        LeakReport r = heap.leakReport();
+        assertEquals(new LeakReport.Site("(guard header overwritten: site unknown; bytes are the block's capacity)",
+                1, capacity), r.sites().getFirst());
+        assertEquals(capacity, r.bytes());
+    }
+
+    @Test
+    void alignedRequestsAreCheckedAndSmallAlignmentsArePlainBlocks() {
+        assertEquals("negative size: -1",
+                assertThrows(IllegalArgumentException.class, () -> heap.mallocAligned(-1, 64)).getMessage());
+        long a = heap.mallocAligned(10, 8);
+        assertEquals(0, a % 16);
+        assertEquals(10, heap.usableSize(a));
+        assertEquals(1, heap.stats().liveBlocks());
+        heap.free(a);
+    }
+
+    @Test
+    void checkOfAClosedGuardedHeapIsRefused() {
+        HakMem h = withQuarantine(0);
+        h.close();
+        assertThrows(IllegalStateException.class, h::check);
+    }
+
+    /** The commonest overruns write zeros (a memset, a terminator): canary and checksum must never be zero. */
+    @Test
+    void overrunsOfZerosAreCaughtAtEitherEnd() {
+        long a = heap.malloc(64);
+        Mem.putLong(a + 64, 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(a)).getMessage()
+                .startsWith("buffer overflow"));
+        long b = heap.malloc(64);
+        Mem.fill(b - 32, 32, (byte) 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(b)).getMessage()
+                .startsWith("guard header of block"));
+        long c = heap.mallocAligned(64, 256);
+        Mem.putLong(c - 8, 0);
+        assertTrue(assertThrows(HeapCorruptionException.class, () -> heap.free(c)).getMessage()
+                .startsWith("buffer underflow"));
+    }
+
+    /** Past the quarantine a freed big block is the big tier's again: a second free is refused by the tier. */
+    @Test
+    void aSecondFreeOfABigBlockPastTheQuarantineIsADoubleFree() {
+        try (HakMem h = withQuarantine(0)) {
+            long a = h.malloc(3 << 20);
+            h.free(a);
+            DoubleFreeException e = assertThrows(DoubleFreeException.class, () -> h.free(a));
+            assertTrue(e.getMessage().contains(" bytes was freed") && !e.getMessage().contains("in quarantine"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void reallocOfNullIsMalloc() {
+        long a = heap.realloc(0, 40);
+        assertEquals(40, heap.usableSize(a));
+        heap.free(a);
+    }
+
+    @Test
+    void aRefusedFreeKeepsItsKind() {
+        InvalidFreeException foreign = assertThrows(InvalidFreeException.class, () -> heap.free(0x1234_5670L));
+        assertEquals(InvalidFreeException.class, foreign.getClass(), "not a double free");
+        assertInstanceOf(InvalidFreeException.class, foreign.getCause(), "the allocator's refusal is the cause");
     }
 }

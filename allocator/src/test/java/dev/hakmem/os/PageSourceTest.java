@@ -52,4 +52,42 @@ class PageSourceTest {
         assertEquals(12, assertThrows(OsException.class, () -> mmap.reserve(1L << 48, 4096)).errno(), "ENOMEM");
         assertThrows(IllegalArgumentException.class, () -> mmap.reserve(1000, 4096));
     }
+
+    @Test
+    void mmapRefusesMalformedRequestsAndNamesEachFailedCall() {
+        Assumptions.assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"));
+        PageSource mmap = PageSource.system();
+        assertEquals("mmap", mmap.toString());
+        assertEquals(4096, mmap.pageSize());
+        for (long[] bad : new long[][]{{0, 4096}, {-4096, 4096}, {4096, 0}, {4096, 3 * 4096}, {4096, -4096}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> mmap.reserve(bad[0], bad[1]));
+            assertEquals("reserve(" + bad[0] + ", " + bad[1] + ")", e.getMessage());
+        }
+        assertEquals("munmap(0x1001, 4096) failed: errno 22 (EINVAL)",
+                assertThrows(OsException.class, () -> mmap.release(4097, 4096)).getMessage());
+        assertEquals("madvise(0x1001, 4096, MADV_DONTNEED) failed: errno 22 (EINVAL)",
+                assertThrows(OsException.class, () -> mmap.decommit(4097, 4096)).getMessage());
+        assertEquals("mmap(" + (1L << 48) + ") failed: errno 12 (ENOMEM)",
+                assertThrows(OsException.class, () -> mmap.reserve(1L << 48, 4096)).getMessage());
+        assertEquals("mmap(" + ((1L << 48) + (1L << 21)) + ") failed: errno 12 (ENOMEM)",
+                assertThrows(OsException.class, () -> mmap.reserve(1L << 48, 1L << 21)).getMessage(),
+                "an aligned request maps its size plus the alignment, then trims");
+    }
+
+    @ParameterizedTest
+    @MethodSource("sources")
+    void everyAlignmentFromAPageUpIsHonouredAndTheWholeRangeIsUsable(PageSource source) {
+        for (long alignment = 4096; alignment <= (8L << 20); alignment <<= 1) {
+            long size = 3 * 4096;
+            long a = source.reserve(size, alignment);
+            try {
+                assertEquals(0, a % alignment, "alignment " + alignment);
+                Mem.fill(a, size, (byte) 1);
+                assertEquals(1, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + size - 1));
+            } finally {
+                source.release(a, size);
+            }
+        }
+    }
 }

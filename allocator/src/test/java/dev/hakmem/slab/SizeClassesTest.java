@@ -1,6 +1,8 @@
 package dev.hakmem.slab;
 
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.HakMemStats.Tier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -71,5 +73,31 @@ class SizeClassesTest {
                 }
             }
         }
+    }
+
+    /** The tiers as HakMemStats.Tier documents them, and each tier's slab size, at the exact bounds. */
+    @Test
+    void tiersAndSlabSizesChangeExactlyAtTheirBounds() {
+        SizeClasses sc = new SizeClasses(1.25);
+        int tinyMax = sc.classOf(1024);
+        assertEquals(1024, sc.blockSize(tinyMax));
+        assertEquals(Tier.TINY, sc.tier(tinyMax));
+        assertEquals(Tier.MID, sc.tier(sc.classOf(1025)));
+        int midMax = sc.classOf(64 << 10);
+        assertEquals(64 << 10, sc.blockSize(midMax));
+        assertEquals(Tier.MID, sc.tier(midMax));
+        assertEquals(SizeClasses.MEDIUM_SHIFT, sc.slabShift(midMax));
+        int large = sc.classOf((64 << 10) + 1);
+        assertEquals(Tier.LARGE, sc.tier(large));
+        assertEquals(SizeClasses.LARGE_SHIFT, sc.slabShift(large));
+        int small = sc.classOf(8 << 10);
+        assertEquals(8 << 10, sc.blockSize(small));
+        assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(small));
+        assertEquals(SizeClasses.MEDIUM_SHIFT, sc.slabShift(sc.classOf((8 << 10) + 1)));
+        int top = sc.classOf(sc.maxSize());
+        assertEquals(top, sc.alignedClassOf(sc.maxSize(), 20),
+                "1 MiB blocks are aligned to 1 MiB");
+        assertEquals(-1, sc.alignedClassOf(16, SizeClasses.MAX_ALIGN_LOG + 1));
+        assertTrue(sc.toString().startsWith("SizeClasses[16, 32, "), sc.toString());
     }
 }

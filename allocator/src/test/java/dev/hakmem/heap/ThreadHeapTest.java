@@ -1,0 +1,156 @@
+package dev.hakmem.heap;
+
+import dev.hakmem.HakMemOutOfMemoryError;
+import dev.hakmem.os.LedgerPageSource;
+import dev.hakmem.os.LedgerPageSource.Op;
+import dev.hakmem.registry.Registry;
+import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.slab.Slab;
+import dev.hakmem.slab.SuperSlab;
+import dev.hakmem.slab.SuperSlabPool;
+import dev.hakmem.stats.ClassCounters;
+import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** One heap's slabs over a page source that keeps a ledger: what it keeps, what it gives back, what a fault leaves. */
+class ThreadHeapTest {
+    private static final SizeClasses CLASSES = new SizeClasses(1.25);
+    /** The largest medium class: four slots per SuperSlab, few blocks per slab. */
+    private static final int CLS = CLASSES.classOf(64 << 10);
+
+    private final LedgerPageSource pages = new LedgerPageSource();
+    private final Events events = new Events();
+    private final MemoryAccount account = new MemoryAccount(Long.MAX_VALUE, 8 * SuperSlab.SIZE);
+    private final SuperSlabPool pool = new SuperSlabPool(-3, pages, account, events,
+            new ClassCounters(CLASSES.count()), 0);
+    private final HeapSet set = new HeapSet(CLASSES, pool, events, new ClassCounters(CLASSES.count()), 1);
+    private final ThreadHeap heap = new ThreadHeap(set, CLASSES, pool, Thread.currentThread(), false);
+
+    @AfterEach
+    void unmap() {
+        pages.heal();
+        assertEquals(List.of(), pool.releaseAll());
+        assertEquals(0, pages.reservedBytes());
+    }
+
+    private void assertLedger(long retained) {
+        assertEquals(pages.reservedBytes(), account.mappedBytes(), "mapped bytes against the page source");
+        assertEquals(pages.committedBytes(), account.committedBytes(), "committed bytes against the page source");
+        assertEquals(retained, account.retainedBytes(), "retained bytes");
+    }
+
+    /** Fills the current slab of {@link #CLS} and one block more: the first slab leaves the current position. */
+    private List<Long> overOneSlab() {
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i <= CLASSES.capacity(CLS); i++) {
+            blocks.add(heap.malloc(CLS));
+        }
+        return blocks;
+    }
+
+    private static Slab slabOf(long address) {
+        return ((SuperSlab) Registry.lookup(address)).slabAt(address);
+    }
+
+    @Test
+    void aSlabEmptiedByLocalFreesIsRetiredUnlessItIsCurrent() {
+        List<Long> blocks = overOneSlab();
+        Slab first = slabOf(blocks.getFirst());
+        Slab current = slabOf(blocks.getLast());
+        SuperSlab ss = first.superSlab;
+        assertSame(ss, current.superSlab);
+        for (long b : blocks.subList(0, blocks.size() - 1)) {
+            assertEquals(Slab.FREED, heap.freeLocal(first, first.indexOf(b)));
+        }
+        assertNull(ss.slabAcquire(first.slot), "the emptied slab left its slot");
+        assertEquals(CLASSES.capacity(CLS), heap.counters.mallocs[CLS], "its blocks are counted as handed out");
+        assertEquals(Slab.FREED, heap.freeLocal(current, current.indexOf(blocks.getLast())));
+        assertSame(current, ss.slabAcquire(current.slot), "the current slab stays, empty, for the next malloc");
+        assertEquals(blocks.getLast(), heap.malloc(CLS));
+        assertLedger(0);
+    }
+
+    @Test
+    void aSlotWhoseCommitIsRefusedSendsItsEmptySuperSlabBackToThePool() {
+        SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null);
+        pool.giveBack(ss);
+        pool.purge(System.nanoTime());
+        assertEquals(0, account.committedBytes());
+        pages.failing(Op.COMMIT, true);
+        assertThrows(HakMemOutOfMemoryError.class, () -> heap.malloc(CLS));
+        assertEquals(SuperSlab.POOLED, ss.stateVolatile(), "not stranded in a heap that cannot use it");
+        assertLedger(SuperSlab.SIZE);
+        pages.failing(Op.COMMIT, false);
+        long a = heap.malloc(CLS);
+        assertSame(ss, Registry.lookup(a), "the pooled SuperSlab serves the retry");
+        assertNotNull(slabOf(a));
+        assertEquals(1, pages.calls(Op.RESERVE));
+        assertLedger(0);
+    }
+
+    /** Before it maps more, a heap drains its slabs and retires those emptied by remote frees, and uses their slots. */
+    @Test
+    void slotsEmptiedByRemoteFreesAreReusedBeforeANewSuperSlabIsMapped() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 3 * perSlab + 1; i++) {
+            blocks.add(heap.malloc(CLS));
+        }
+        SuperSlab ss = (SuperSlab) Registry.lookup(blocks.getFirst());
+        assertEquals(1, pages.calls(Op.RESERVE));
+        for (long b : blocks.subList(0, 3 * perSlab)) {
+            Slab s = slabOf(b);
+            assertEquals(Slab.FREED, s.freeRemote(s.indexOf(b)));
+        }
+        int other = CLASSES.classOf(32 << 10);
+        assertEquals(SizeClasses.MEDIUM_SHIFT, CLASSES.slabShift(other));
+        long a = heap.malloc(other);
+        assertSame(ss, Registry.lookup(a), "a retired slot of the same SuperSlab");
+        assertEquals(1, pages.calls(Op.RESERVE), "nothing new was mapped");
+        assertEquals(3L * perSlab, heap.counters.remoteFrees[CLS]);
+        assertLedger(0);
+    }
+
+    /** An adopted SuperSlab's slabs with space are filed by class, and the adopter allocates from them first. */
+    @Test
+    void anAdopterAllocatesFromTheAdoptedSlabsFirst() {
+        ThreadHeap dead = new ThreadHeap(set, CLASSES, pool, Thread.currentThread(), false);
+        Slab orphan = slabOf(dead.malloc(CLS));
+        dead.abandonAll();
+        long a = heap.malloc(CLS);
+        assertSame(orphan, slabOf(a));
+        assertSame(heap, orphan.superSlab.ownerOpaque());
+        assertSame(Thread.currentThread(), orphan.superSlab.ownerThreadOpaque());
+        assertEquals(1, events.adoptions.sum());
+        assertLedger(0);
+    }
+
+    /** In a purged SuperSlab every slot is committed just before its slab is carved, the slot itself and no other. */
+    @Test
+    void eachSlabOfAPurgedSuperSlabCommitsItsOwnSlot() {
+        SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null);
+        pool.giveBack(ss);
+        pool.purge(System.nanoTime());
+        for (int i = 0; i <= CLASSES.capacity(CLS); i++) {
+            heap.malloc(CLS);
+        }
+        assertTrue(pages.isCommitted(ss.base));
+        assertTrue(pages.isCommitted(ss.base + ss.slotBytes()), "the second slab's slot");
+        assertFalse(pages.isCommitted(ss.base + 2 * ss.slotBytes()), "the third slot is not used yet");
+        assertEquals(2 * ss.slotBytes(), ss.committedBytes());
+        assertLedger(0);
+    }
+}
