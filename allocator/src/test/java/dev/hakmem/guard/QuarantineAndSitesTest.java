@@ -7,43 +7,23 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Guard mode's bookkeeping on its own: the quarantine's two bounds, and site sampling and naming. */
+/**
+ * Guard mode's bookkeeping on its own: the quarantine's count bound as guard mode sets it, and site sampling and
+ * naming. GuardBookkeepingModelTest compares the quarantine with a model at every byte and count bound.
+ */
 class QuarantineAndSitesTest {
     private static Quarantine.Entry entry(long i, long size) {
         return new Quarantine.Entry(i << 8, (i << 8) + 32, size);
     }
 
     @Test
-    void theQuarantineKeepsUpToItsBytesThenLetsTheOldestGo() {
-        Quarantine q = new Quarantine(100);
-        assertEquals(List.of(), q.add(entry(1, 40)));
-        assertEquals(List.of(), q.add(entry(2, 60)), "exactly at the bound");
-        assertEquals(List.of(entry(1, 40), entry(2, 60)), q.add(entry(3, 70)), "oldest first, until it fits");
-        assertEquals(List.of(entry(3, 70)), q.snapshot());
-        q.addWithoutEviction(entry(4, 50));
-        assertEquals(2, q.snapshot().size(), "over the bound until the next add");
-        assertTrue(q.remove(entry(3, 70)));
-        assertFalse(q.remove(entry(3, 70)), "removed once");
-        assertEquals(List.of(), q.add(entry(5, 50)), "the removed block's bytes were given back");
-        assertEquals(List.of(entry(4, 50)), q.add(entry(6, 1)));
-    }
-
-    @Test
     void theQuarantineHoldsAtMost65536BlocksWhateverTheirBytes() {
-        Quarantine q = new Quarantine(Long.MAX_VALUE);
+        Quarantine q = new Quarantine(Long.MAX_VALUE, Quarantine.MAX_BLOCKS);
         for (int i = 0; i < 1 << 16; i++) {
             assertEquals(List.of(), q.add(entry(i, 16)));
         }
         assertEquals(List.of(entry(0, 16)), q.add(entry(1 << 16, 16)));
-    }
-
-    @Test
-    void aZeroByteQuarantineLetsEveryBlockGoAtOnce() {
-        Quarantine q = new Quarantine(0);
-        assertEquals(List.of(entry(1, 16)), q.add(entry(1, 16)));
-        assertEquals(List.of(), q.snapshot());
     }
 
     @Test
