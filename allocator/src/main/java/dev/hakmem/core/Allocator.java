@@ -481,11 +481,10 @@ public final class Allocator {
 
     /**
      * The identities behind {@link #stats()}, on the quiescent heap: every heap's bookkeeping is whole and every heap
-     * created is live or abandoned (see {@link HeapSet#check}), the
-     * memory account equals what the SuperSlabs and big mappings hold (see {@link MemoryAccount}), the big tier's
-     * counters equal its mappings (see {@link BigTier#check}), and per size class the blocks handed out cover the
-     * live ones and every remote free (drained, or claimed and pending), which a lost count of a retired or reclaimed
-     * slab's allocations breaks.
+     * created is live or abandoned (see {@link HeapSet#check}), the memory account equals what the SuperSlabs and big
+     * mappings hold (see {@link MemoryAccount}), the big tier's counters equal its mappings (see
+     * {@link BigTier#check}), and per size class the blocks handed out cover the live ones and every remote free
+     * (drained, or claimed and pending), which a lost count of a retired or reclaimed slab's allocations breaks.
      */
     private void checkCounters() {
         MemoryAccount.Held held = new MemoryAccount.Held();

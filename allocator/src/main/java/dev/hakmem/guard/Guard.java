@@ -434,8 +434,9 @@ public final class Guard {
         }
         String drift = null;
         for (Quarantine.Entry e : quarantine.snapshot()) {
-            if (drift == null && !freed.contains(e.inner())) {
+            if (!freed.contains(e.inner())) {
                 drift = "quarantined block 0x" + Long.toHexString(e.user()) + " is not a freed block of the heap";
+                break;
             }
         }
         if (drift == null && !unreadable[0]
