@@ -28,6 +28,23 @@ import java.util.function.Function;
  * Sizes take an optional k, m or g suffix.
  */
 public final class HakMemConfig {
+    /**
+     * Presets of the adaptive layer (docs/ADAPTIVE.md): what is profiled and whether a learner runs. Knobs set
+     * explicitly win over the preset's.
+     */
+    public enum Mode {
+        /** No retention (empty memory is given back at once), no profiling, no learning: the baseline to compare to. */
+        MINIMAL,
+        /** The policy in force never changes and sites are not profiled: the least work per call. */
+        FAST,
+        /** The policy in force never changes; sites are profiled by sampling. The default. */
+        BALANCED,
+        /** Sites are profiled and a learner tunes the policy: LEARN, then FROZEN, with CANARY windows. */
+        LEARNING,
+        /** LEARNING, and every window's measurements and decisions are kept for inspection. */
+        RESEARCH
+    }
+
     /** Bounds of W_MAX: below 1.0625 the pools would need hundreds of classes, above 2 they waste half a block. */
     public static final double MIN_W_MAX = 1.0625;
     public static final double MAX_W_MAX = 2.0;

@@ -1,0 +1,247 @@
+package dev.hakmem;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The knobs in force in a heap: one immutable snapshot. The learner publishes a new one with a single release store;
+ * every allocation reads the snapshot once and never locks. A new policy applies to slabs carved after it: no block
+ * ever moves, so a block allocated under one policy is freed correctly under any other (docs/ADAPTIVE.md).
+ *
+ * <p>Every value is checked where it is built: a policy that exists is in range.
+ *
+ * <table>
+ * <caption>Knobs</caption>
+ * <tr><th>knob</th><th>range</th><th>default</th><th>trades</th></tr>
+ * <tr><td>{@link #wMax()}</td><td>[1.0625, 2]</td><td>1.25</td><td>internal waste against slab reuse</td></tr>
+ * <tr><td>{@link #bigThreshold()}</td><td>64 KiB .. 1 MiB, a power of two</td><td>1 MiB</td>
+ *     <td>pool slabs against a mapping of its own per block</td></tr>
+ * <tr><td>{@link #retainBytes()}</td><td>[0, 1 TiB]</td><td>64 MiB</td><td>mapping calls against address space</td></tr>
+ * <tr><td>{@link #purgeDelayMillis()}</td><td>[0, 60000]</td><td>250</td><td>page faults against RSS</td></tr>
+ * <tr><td>{@link #bridgeClasses()}</td><td>up to 8 pool sizes</td><td>none</td>
+ *     <td>extra classes at peaks of the size distribution</td></tr>
+ * <tr><td>{@link #sites()}</td><td>up to 1024 sites</td><td>none</td><td>per-site lifetime class and routing</td></tr>
+ * </table>
+ */
+public final class Policy {
+    /** The version of {@link #toJson()}'s format; {@link #fromJson} refuses any other. */
+    public static final int FORMAT_VERSION = 1;
+    public static final long MIN_BIG_THRESHOLD = 64L << 10;
+    public static final long MAX_BIG_THRESHOLD = 1L << 20;
+    public static final long MAX_RETAIN_BYTES = 1L << 40;
+    public static final long MAX_PURGE_DELAY_MILLIS = 60_000;
+    public static final int MAX_BRIDGE_CLASSES = 8;
+    public static final int MAX_SITES = 1024;
+    /** Pool sizes are multiples of 64 with at most 5 significant bits: the grid every W_MAX's classes lie on. */
+    private static final int GRID_BITS = 5;
+    private static final int POOL_MIN = 1 << 10;
+
+    private static final Policy DEFAULTS = builder().build();
+
+    private final double wMax;
+    private final long bigThreshold;
+    private final long retainBytes;
+    private final long purgeDelayMillis;
+    /** Sorted, distinct, on the pool grid. */
+    private final int[] bridgeClasses;
+    /** By site name, in insertion order. */
+    private final Map<String, SiteRule> sites;
+
+    private Policy(Builder b) {
+        this.wMax = b.wMax;
+        this.bigThreshold = b.bigThreshold;
+        this.retainBytes = b.retainBytes;
+        this.purgeDelayMillis = b.purgeDelayMillis;
+        this.bridgeClasses = b.bridgeClasses.clone();
+        this.sites = Collections.unmodifiableMap(new LinkedHashMap<>(b.sites));
+    }
+
+    /** W_MAX 1.25, big threshold 1 MiB, 64 MiB retained, 250 ms purge delay, no bridge classes, no site rules. */
+    public static Policy defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = builder().wMax(wMax).bigThreshold(bigThreshold).retainBytes(retainBytes)
+                .purgeDelayMillis(purgeDelayMillis).bridgeClasses(bridgeClasses);
+        sites.values().forEach(b::site);
+        return b;
+    }
+
+    /** The pools never round a request up by more than this factor (bridge classes only lower it). */
+    public double wMax() {
+        return wMax;
+    }
+
+    /** Requests above this many bytes get a mapping of their own (the Big tier); the rest come from slabs. */
+    public long bigThreshold() {
+        return bigThreshold;
+    }
+
+    /** How many bytes of empty SuperSlabs and cached big mappings stay mapped for reuse. */
+    public long retainBytes() {
+        return retainBytes;
+    }
+
+    /** How long empty memory stays committed before it is given back with madvise. */
+    public long purgeDelayMillis() {
+        return purgeDelayMillis;
+    }
+
+    /** Extra pool classes, ascending: sizes at peaks of the size distribution that W_MAX's classes round up. */
+    public int[] bridgeClasses() {
+        return bridgeClasses.clone();
+    }
+
+    /** The rules of named sites, in the order they were added. */
+    public Map<String, SiteRule> sites() {
+        return sites;
+    }
+
+    /** The rule of a site, or null when it has none. */
+    public SiteRule site(String name) {
+        return sites.get(name);
+    }
+
+    /** Whether {@code size} is on the pool grid: above 1 KiB, at most 1 MiB, a multiple of 64 with 5 significant bits. */
+    public static boolean isPoolGridSize(long size) {
+        if (size <= POOL_MIN || size > MAX_BIG_THRESHOLD || size % 64 != 0) {
+            return false;
+        }
+        int significant = 64 - Long.numberOfLeadingZeros(size) - Long.numberOfTrailingZeros(size);
+        return significant <= GRID_BITS;
+    }
+
+    /**
+     * What a site's profile decided for it.
+     *
+     * @param site      the site's name
+     * @param longLived its blocks live long: they get slabs apart from short-lived blocks, so that a few survivors do
+     *                  not pin slabs the short-lived blocks would empty
+     * @param direct    its blocks above 64 KiB are mapped directly instead of coming from the pools
+     */
+    public record SiteRule(String site, boolean longLived, boolean direct) {
+        public SiteRule {
+            Objects.requireNonNull(site, "site");
+            if (site.isEmpty() || site.length() > 512) {
+                throw new IllegalArgumentException("sites: a site name must have 1 to 512 characters: \"" + site + "\"");
+            }
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Policy p && Double.compare(wMax, p.wMax) == 0 && bigThreshold == p.bigThreshold
+                && retainBytes == p.retainBytes && purgeDelayMillis == p.purgeDelayMillis
+                && Arrays.equals(bridgeClasses, p.bridgeClasses) && sites.equals(p.sites);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(wMax, bigThreshold, retainBytes, purgeDelayMillis, Arrays.hashCode(bridgeClasses), sites);
+    }
+
+    @Override
+    public String toString() {
+        return "Policy[wMax=" + wMax + ", bigThreshold=" + bigThreshold + ", retainBytes=" + retainBytes
+                + ", purgeDelayMillis=" + purgeDelayMillis + ", bridgeClasses=" + Arrays.toString(bridgeClasses)
+                + ", sites=" + sites.values() + "]";
+    }
+
+    /** Builds a policy; each setter refuses an out-of-range value with IllegalArgumentException naming the knob. */
+    public static final class Builder {
+        private double wMax = 1.25;
+        private long bigThreshold = MAX_BIG_THRESHOLD;
+        private long retainBytes = 64L << 20;
+        private long purgeDelayMillis = 250;
+        private int[] bridgeClasses = new int[0];
+        private final Map<String, SiteRule> sites = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder wMax(double w) {
+            if (!(w >= HakMemConfig.MIN_W_MAX && w <= HakMemConfig.MAX_W_MAX)) {
+                throw new IllegalArgumentException("wMax must be in [" + HakMemConfig.MIN_W_MAX + ", "
+                        + HakMemConfig.MAX_W_MAX + "]: " + w);
+            }
+            this.wMax = w;
+            return this;
+        }
+
+        public Builder bigThreshold(long bytes) {
+            if (bytes < MIN_BIG_THRESHOLD || bytes > MAX_BIG_THRESHOLD || Long.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException("bigThreshold must be a power of two in [" + MIN_BIG_THRESHOLD
+                        + ", " + MAX_BIG_THRESHOLD + "]: " + bytes);
+            }
+            this.bigThreshold = bytes;
+            return this;
+        }
+
+        public Builder retainBytes(long bytes) {
+            if (bytes < 0 || bytes > MAX_RETAIN_BYTES) {
+                throw new IllegalArgumentException("retainBytes must be in [0, " + MAX_RETAIN_BYTES + "]: " + bytes);
+            }
+            this.retainBytes = bytes;
+            return this;
+        }
+
+        public Builder purgeDelayMillis(long millis) {
+            if (millis < 0 || millis > MAX_PURGE_DELAY_MILLIS) {
+                throw new IllegalArgumentException("purgeDelayMillis must be in [0, " + MAX_PURGE_DELAY_MILLIS + "]: "
+                        + millis);
+            }
+            this.purgeDelayMillis = millis;
+            return this;
+        }
+
+        /** Sizes on the pool grid ({@link #isPoolGridSize}), at most {@value #MAX_BRIDGE_CLASSES}; kept sorted. */
+        public Builder bridgeClasses(int... sizes) {
+            int[] sorted = sizes.clone();
+            Arrays.sort(sorted);
+            if (sorted.length > MAX_BRIDGE_CLASSES) {
+                throw new IllegalArgumentException("bridgeClasses: at most " + MAX_BRIDGE_CLASSES + ", not "
+                        + sorted.length);
+            }
+            for (int i = 0; i < sorted.length; i++) {
+                if (!isPoolGridSize(sorted[i])) {
+                    throw new IllegalArgumentException("bridgeClasses: " + sorted[i] + " is not a pool size (above "
+                            + POOL_MIN + ", at most " + MAX_BIG_THRESHOLD + ", a multiple of 64 with at most "
+                            + GRID_BITS + " significant bits)");
+                }
+                if (i > 0 && sorted[i] == sorted[i - 1]) {
+                    throw new IllegalArgumentException("bridgeClasses: " + sorted[i] + " appears twice");
+                }
+            }
+            this.bridgeClasses = sorted;
+            return this;
+        }
+
+        /** Adds or replaces the rule of {@code rule.site()}. */
+        public Builder site(SiteRule rule) {
+            Objects.requireNonNull(rule, "rule");
+            if (!sites.containsKey(rule.site()) && sites.size() == MAX_SITES) {
+                throw new IllegalArgumentException("sites: at most " + MAX_SITES);
+            }
+            sites.put(rule.site(), rule);
+            return this;
+        }
+
+        /** Removes every site rule. */
+        public Builder clearSites() {
+            sites.clear();
+            return this;
+        }
+
+        public Policy build() {
+            return new Policy(this);
+        }
+    }
+}
