@@ -173,6 +173,14 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         return guard == null ? 0 : guard.violations();
     }
 
+    /**
+     * The policy in force: the knobs every allocation reads. Changes only when a learner publishes a better one
+     * (see {@link HakMemConfig.Mode#LEARNING}); save it with {@link Policy#toJson()}.
+     */
+    public Policy policy() {
+        return allocator.policy();
+    }
+
     /** The configuration this heap was built with. */
     public HakMemConfig config() {
         return allocator.config();

@@ -36,12 +36,15 @@ public final class BigTier {
     private static final int RECENT_WAYS = 2;
     /** Slots are this many array elements apart (64 bytes or more), so that threads on different ways share no line. */
     private static final int RECENT_STRIDE = 16;
+    /** The slots are used only under a retain budget of four times what they can hold (see {@link #recent}). */
+    private static final long RECENT_MIN_BUDGET = 4 * RECENT_WAYS * CHUNK * RECENT_SPANS * (RECENT_SPANS + 1) / 2;
 
     private final int heapId;
     private final PageSource pages;
     private final MemoryAccount account;
     private final Events events;
-    private final long purgeDelayNanos;
+    /** Set by the policy in force; read by maintenance. */
+    private volatile long purgeDelayNanos;
 
     /** Cached mappings by span. Guarded by this. */
     private final TreeMap<Long, ArrayDeque<BigMapping>> cache = new TreeMap<>();
@@ -64,8 +67,6 @@ public final class BigTier {
     private final AtomicReferenceArray<BigMapping> recent =
             new AtomicReferenceArray<>(RECENT_SPANS * RECENT_WAYS * RECENT_STRIDE);
 
-    private final boolean recentEnabled;
-
     // Quiescent, checked by check(): mallocs - frees == the mappings in `all` that are ALLOCATED, and liveBytes ==
     // their spans summed; bigCacheHits + bigCacheMisses == mallocs (a miss is counted once its mapping exists).
     private final LongAdder mallocs = new LongAdder();
@@ -78,7 +79,6 @@ public final class BigTier {
         this.account = account;
         this.events = events;
         this.purgeDelayNanos = purgeDelayMillis * 1_000_000L;
-        this.recentEnabled = account.retainBudget() >= 4 * RECENT_WAYS * CHUNK * RECENT_SPANS * (RECENT_SPANS + 1) / 2;
     }
 
     /** A block of at least {@code size} bytes aligned to {@code alignment}; zeroed on request. */
@@ -219,7 +219,7 @@ public final class BigTier {
     /** The first way of the slots for mappings of {@code span}, or -1 if that span has none. */
     private int recentSlot(long span) {
         long chunks = span / CHUNK;
-        return recentEnabled && chunks <= RECENT_SPANS ? (int) (chunks - 1) * RECENT_WAYS : -1;
+        return chunks <= RECENT_SPANS && account.retainBudget() >= RECENT_MIN_BUDGET ? (int) (chunks - 1) * RECENT_WAYS : -1;
     }
 
     /** Under the lock: moves the lock-free slots' mappings into the cache, where purge and trim see them. */
@@ -304,6 +304,11 @@ public final class BigTier {
             account.committed(m.decommitted ? 0 : -m.span);
             account.unmapped(m.span);
         }
+    }
+
+    /** A new purge delay, applied from the next purge on to every cached mapping, by how long it has waited. */
+    public void setPurgeDelayMillis(long millis) {
+        purgeDelayNanos = millis * 1_000_000L;
     }
 
     /** Maintenance: one batch of madvise over the mappings cached longer than the purge delay; then trims. */

@@ -10,6 +10,7 @@ import dev.hakmem.HakMemStats.Tier;
 import dev.hakmem.HakMemStats.TierStats;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
+import dev.hakmem.Policy;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.HeapSet;
@@ -53,6 +54,11 @@ public final class Allocator {
     private final BigTier big;
     private final HeapSet heaps;
     private final SlabCache slabCache = new SlabCache();
+    /**
+     * The policy in force, compiled. Written only by {@link #publish} (one volatile store of an immutable object, so
+     * a reader sees a whole policy or the previous one); every allocation reads it once.
+     */
+    private volatile ActivePolicy active;
     /** Serialises maintenance with close. */
     private final Object maintenanceLock = new Object();
     private volatile boolean closed;
@@ -61,13 +67,14 @@ public final class Allocator {
         this.id = IDS.incrementAndGet();
         this.name = kind + "-" + id;
         this.config = config;
-        this.classes = new SizeClasses(config.wMax());
+        this.classes = SizeClasses.grid();
         this.account = new MemoryAccount(config.mappedLimit(), config.retainBytes());
         this.orphanCounters = new ClassCounters(classes.count());
         this.pool = new SuperSlabPool(id, config.pageSource(), account, events, orphanCounters,
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        publish(startingPolicy(config));
         Maintenance.register(this);
     }
 
@@ -86,18 +93,20 @@ public final class Allocator {
     // ------------------------------------------------------------------ allocate
 
     public long malloc(long size) {
-        if (Long.compareUnsigned(size, classes.maxSize()) > 0) {
+        ActivePolicy p = active;
+        if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false);
         }
-        return mallocClass(classes.classOf(size), size, false);
+        return mallocClass(p.classOf(size), size, false);
     }
 
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
-        if (total > classes.maxSize()) {
+        ActivePolicy p = active;
+        if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true);
         }
-        return mallocClass(classes.classOf(total), total, true);
+        return mallocClass(p.classOf(total), total, true);
     }
 
     public long mallocAligned(long size, long alignment) {
@@ -106,8 +115,9 @@ public final class Allocator {
             return malloc(size);
         }
         Requests.checkSize(size);
-        if (size <= classes.maxSize()) {
-            int cls = classes.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
+        ActivePolicy p = active;
+        if (size <= p.bigThreshold) {
+            int cls = p.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
                 return mallocClass(cls, size, false);
             }
@@ -357,12 +367,41 @@ public final class Allocator {
         return fresh;
     }
 
-    /** In place while the new size still belongs to the block's class (or, for Big, still uses over half of it). */
+    /**
+     * In place while the policy in force would put the new size in the block's class (or, for Big, while the new
+     * size still goes to Big and uses over half of the block).
+     */
     private boolean fitsInPlace(long usable, long newSize) {
+        ActivePolicy p = active;
         if (usable <= classes.maxSize()) {
-            return newSize <= classes.maxSize() && classes.blockSize(classes.classOf(newSize)) == usable;
+            return newSize <= p.bigThreshold && classes.blockSize(p.classOf(newSize)) == usable;
         }
-        return newSize > classes.maxSize() && newSize <= usable && newSize > usable / 2;
+        return newSize > p.bigThreshold && newSize <= usable && newSize > usable / 2;
+    }
+
+    // ------------------------------------------------------------------ policy
+
+    /** The policy in force. */
+    public Policy policy() {
+        return active.policy;
+    }
+
+    /**
+     * Puts {@code policy} in force: later allocations use its classes and threshold, and the next maintenance tick its
+     * purge delay and retain budget. Blocks already allocated stay where they are.
+     */
+    public void publish(Policy policy) {
+        ActivePolicy compiled = new ActivePolicy(classes, policy);
+        account.setRetainBudget(policy.retainBytes());
+        pool.setPurgeDelayMillis(policy.purgeDelayMillis());
+        big.setPurgeDelayMillis(policy.purgeDelayMillis());
+        active = compiled;
+    }
+
+    private static Policy startingPolicy(HakMemConfig config) {
+        return Policy.builder().wMax(config.wMax())
+                .retainBytes(Math.min(config.retainBytes(), Policy.MAX_RETAIN_BYTES))
+                .purgeDelayMillis(Math.min(config.purgeDelayMillis(), Policy.MAX_PURGE_DELAY_MILLIS)).build();
     }
 
     // ------------------------------------------------------------------ stats and check

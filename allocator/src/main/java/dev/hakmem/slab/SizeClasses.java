@@ -1,5 +1,6 @@
 package dev.hakmem.slab;
 
+import dev.hakmem.HakMemConfig;
 import dev.hakmem.HakMemStats.Tier;
 import dev.hakmem.pool.PoolClasses;
 import dev.hakmem.tiny.TinyClasses;
@@ -7,7 +8,9 @@ import dev.hakmem.tiny.TinyClasses;
 import java.util.Arrays;
 
 /**
- * Every size class served from slabs: Tiny's, then the pools' (which depend on W_MAX). Maps a size to its class in
+ * Every size class served from slabs: Tiny's, then the pools' (which depend on W_MAX). A heap builds
+ * {@link #grid()}, the pools' classes at the smallest W_MAX, which hold every other W_MAX's classes; its policy
+ * picks the ones in use (see {@code core.ActivePolicy}). Maps a size to its class in
  * O(1) with two lookup tables, and gives each class its slab geometry.
  *
  * <p>Slab sizes: up to 8 KiB blocks live in 64 KiB slabs (32 per SuperSlab), up to 64 KiB in 512 KiB slabs (4 per
@@ -63,6 +66,11 @@ public final class SizeClasses {
         }
     }
 
+    /** The classes of the finest W_MAX: a superset of every other W_MAX's classes. */
+    public static SizeClasses grid() {
+        return new SizeClasses(HakMemConfig.MIN_W_MAX);
+    }
+
     /** Entry i holds the smallest class of at least {@code i * granule} bytes, searching from class {@code from}. */
     private void fillIndex(short[] index, int granule, int from) {
         int c = from;
@@ -87,13 +95,23 @@ public final class SizeClasses {
     /** The class of a size in [0, maxSize()]. Tiny: one table on 16-byte steps; pools: one on 64-byte steps. */
     public int classOf(long size) {
         return size <= TinyClasses.MAX
-                ? tinyIndex[(int) (size + 15) >>> 4]
+                ? tinyClassOf(size)
                 : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
+    }
+
+    /** The class of a size in [0, 1 KiB]. */
+    public int tinyClassOf(long size) {
+        return tinyIndex[(int) (size + 15) >>> 4];
     }
 
     /** The smallest class holding {@code size} bytes whose every block is aligned to {@code 2^alignLog}, or -1. */
     public int alignedClassOf(long size, int alignLog) {
-        return alignLog > MAX_ALIGN_LOG ? -1 : alignedClass[alignLog][classOf(size)];
+        return alignedClassFrom(classOf(size), alignLog);
+    }
+
+    /** The smallest class from {@code cls} up whose every block is aligned to {@code 2^alignLog}, or -1. */
+    public int alignedClassFrom(int cls, int alignLog) {
+        return alignLog > MAX_ALIGN_LOG ? -1 : alignedClass[alignLog][cls];
     }
 
     public int blockSize(int cls) {

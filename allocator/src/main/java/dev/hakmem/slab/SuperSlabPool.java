@@ -26,7 +26,8 @@ public final class SuperSlabPool {
     private final MemoryAccount account;
     private final Events events;
     private final ClassCounters orphanCounters;
-    private final long purgeDelayNanos;
+    /** Set by the policy in force; read by maintenance. */
+    private volatile long purgeDelayNanos;
 
     /**
      * Every SuperSlab of this heap that is mapped, whatever its state: for stats, check and close. Quiescent, checked
@@ -197,6 +198,11 @@ public final class SuperSlabPool {
                 pooled.addFirst(ss);
             }
         }
+    }
+
+    /** A new purge delay, applied from the next purge on to every pooled SuperSlab, by how long it has waited. */
+    public void setPurgeDelayMillis(long millis) {
+        purgeDelayNanos = millis * 1_000_000L;
     }
 
     /** Maintenance: gives back the pages of SuperSlabs pooled longer than the purge delay; trims to the budget. */

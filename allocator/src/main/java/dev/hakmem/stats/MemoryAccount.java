@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class MemoryAccount {
     private final long mappedLimit;
-    private final long retainBudget;
+    /** Set by the policy in force; read by the slow paths that retain or trim. */
+    private volatile long retainBudget;
     /**
      * Quiescent: == {@code SuperSlab.SIZE} x the pool's mapped SuperSlabs + the spans of the big tier's mappings
      * (allocated, cached or in a lock-free slot). A reservation is counted before its mapping and given back after
@@ -66,6 +67,11 @@ public final class MemoryAccount {
 
     public long retainBudget() {
         return retainBudget;
+    }
+
+    /** A new budget; the next purge trims what is retained beyond it. */
+    public void setRetainBudget(long bytes) {
+        retainBudget = bytes;
     }
 
     public long mappedBytes() {

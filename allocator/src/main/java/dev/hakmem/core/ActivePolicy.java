@@ -1,0 +1,62 @@
+package dev.hakmem.core;
+
+import dev.hakmem.Policy;
+import dev.hakmem.pool.PoolClasses;
+import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.tiny.TinyClasses;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * A {@link Policy} compiled for the hot path: which of the grid's classes a request goes to, and where the Big tier
+ * starts. Immutable; the allocator publishes a new one with one volatile store and every call reads it once.
+ *
+ * <p>The heap's classes are fixed at start-up on the finest grid (W_MAX 1.0625: every pool size with 5 significant
+ * bits). A policy activates a subset of them: W_MAX's classes, which lie on that grid for every W_MAX, plus its
+ * bridge classes. Requests go to the smallest active class that holds them; the inactive classes' slabs stay valid,
+ * so a block allocated under one policy is freed under any other, and a new policy applies to slabs carved after it.
+ *
+ * <pre>
+ *   grid:    1088 1152 1216 1280 1344 1408 1472 1536 ...   (every class exists, most stay empty)
+ *   W_MAX 1.25:              1280                1536 ...   (active: requests of 1025..1280 go to 1280)
+ *   + bridge 1152:      1152 1280                1536 ...   (requests of 1025..1152 now go to 1152)
+ * </pre>
+ */
+final class ActivePolicy {
+    final Policy policy;
+    /** Requests above this go to the Big tier. */
+    final long bigThreshold;
+    private final SizeClasses grid;
+    /** Entry i: the grid class of the smallest active pool size of at least {@code i * GRANULE} bytes. */
+    private final short[] poolIndex;
+
+    ActivePolicy(SizeClasses grid, Policy policy) {
+        this.policy = policy;
+        this.grid = grid;
+        this.bigThreshold = policy.bigThreshold();
+        int[] active = IntStream.concat(Arrays.stream(PoolClasses.sizes(policy.wMax())),
+                Arrays.stream(policy.bridgeClasses())).sorted().distinct().toArray();
+        poolIndex = new short[PoolClasses.MAX / PoolClasses.GRANULE + 1];
+        int a = 0;
+        for (int i = 0; i < poolIndex.length; i++) {
+            long size = (long) i * PoolClasses.GRANULE;
+            while (active[a] < size) {
+                a++;
+            }
+            poolIndex[i] = (short) grid.classOf(active[a]);
+        }
+    }
+
+    /** The class of a size in [0, {@link #bigThreshold}]. */
+    int classOf(long size) {
+        return size <= TinyClasses.MAX
+                ? grid.tinyClassOf(size)
+                : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
+    }
+
+    /** The smallest class at least as large as the active class of {@code size} whose blocks are all aligned to 2^log, or -1. */
+    int alignedClassOf(long size, int alignLog) {
+        return grid.alignedClassFrom(classOf(size), alignLog);
+    }
+}
