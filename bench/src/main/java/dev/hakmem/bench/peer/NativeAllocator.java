@@ -9,6 +9,11 @@ public interface NativeAllocator extends AutoCloseable {
     /** Allocates at least {@code size} bytes and returns the block's address. */
     long malloc(long size);
 
+    /** Allocates for a purpose the workload knows; only peers with allocation sites (hakmem) use it. */
+    default long malloc(long size, SiteHint site) {
+        return malloc(size);
+    }
+
     /** Frees a block that {@link #malloc} returned. */
     void free(long address);
 

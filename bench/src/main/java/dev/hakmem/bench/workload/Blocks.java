@@ -1,6 +1,7 @@
 package dev.hakmem.bench.workload;
 
 import dev.hakmem.bench.peer.NativeAllocator;
+import dev.hakmem.bench.peer.SiteHint;
 
 import java.lang.foreign.MemorySegment;
 
@@ -19,7 +20,15 @@ final class Blocks {
      * space without memory (or the wrong size) pays for it here, as an application that uses the block would.
      */
     static long allocate(NativeAllocator allocator, int size) {
-        long address = allocator.malloc(size);
+        return touched(allocator.malloc(size), size);
+    }
+
+    /** As {@link #allocate(NativeAllocator, int)}, for a purpose the workload knows. */
+    static long allocate(NativeAllocator allocator, int size, SiteHint site) {
+        return touched(allocator.malloc(size, site), size);
+    }
+
+    private static long touched(long address, int size) {
         ALL.set(JAVA_BYTE, address, (byte) 1);
         ALL.set(JAVA_BYTE, address + size - 1, (byte) 2);
         return address;

@@ -22,6 +22,8 @@ public final class Workloads {
     public static final String VM = "vm";
     public static final String MIXED = "mixed";
     public static final String THREAD_CHURN = "thread_churn";
+    public static final String LIFETIME_MIX = "lifetime_mix";
+    public static final String PHASE_SHIFT = "phase_shift";
 
     /*
      * json, mir, vm and mixed are the scenarios of the original hakmem's bench_allocators (its README, "Benchmark
@@ -31,6 +33,13 @@ public final class Workloads {
      * mixed draws the sizes in the scenarios' 1000 : 100 : 10 proportion.
      */
     private static final String SEED_SCENARIO = "hakmem seed scenario";
+
+    private static final Workload JSON_RUN = new LocalChurn(JSON, SEED_SCENARIO, Sizes.fixed(64 * KiB), 1);
+    private static final Workload MIR_RUN = new LocalChurn(MIR, SEED_SCENARIO, Sizes.fixed(256 * KiB), 1);
+    private static final Workload VM_RUN = new LocalChurn(VM, SEED_SCENARIO, Sizes.fixed(2 * MiB), 1);
+    private static final Workload MIXED_RUN = new LocalChurn(MIXED, SEED_SCENARIO,
+            Sizes.weighted(new int[] {64 * KiB, 256 * KiB, 2 * MiB}, new int[] {1000, 100, 10}), 1);
+    private static final Workload LIFETIME_MIX_RUN = new LifetimeMix(LIFETIME_MIX);
 
     public static final List<Workload> ALL = List.of(
             new LocalChurn(TINY_HOT, "hot small blocks", Sizes.fixed(64), 100),
@@ -44,15 +53,20 @@ public final class Workloads {
             new LocalChurn(MID_LARGE_MT_1M, "mid to large blocks", Sizes.uniform(2 * KiB, MiB), 64),
             new HandOff(PRODUCER_CONSUMER, "producer and consumer", Sizes.uniform(16, 1024), false),
             new HandOff(XMALLOC, "xmalloc-test", Sizes.uniform(8, 512), true),
-            new LocalChurn(JSON, SEED_SCENARIO, Sizes.fixed(64 * KiB), 1),
-            new LocalChurn(MIR, SEED_SCENARIO, Sizes.fixed(256 * KiB), 1),
-            new LocalChurn(VM, SEED_SCENARIO, Sizes.fixed(2 * MiB), 1),
-            new LocalChurn(MIXED, SEED_SCENARIO,
-                    Sizes.weighted(new int[] {64 * KiB, 256 * KiB, 2 * MiB}, new int[] {1000, 100, 10}), 1),
+            JSON_RUN, MIR_RUN, VM_RUN, MIXED_RUN,
             // mleak's question: is the memory of threads that ended reused? Lives so short that thread ends dominate.
-            new Successors(THREAD_CHURN, "thread churn", Sizes.uniform(16, 1024), 256, 1024));
+            new Successors(THREAD_CHURN, "thread churn", Sizes.uniform(16, 1024), 256, 1024),
+            LIFETIME_MIX_RUN,
+            // 250 ms a phase: the runner's default run (0.5 s warm-up, 1 s windows) sees every phase.
+            phaseShift(250));
 
     private Workloads() {
+    }
+
+    /** The phase-shift workload with phases of {@code phaseMillis} (the learn command runs longer ones). */
+    public static Workload phaseShift(long phaseMillis) {
+        return new PhaseShift(PHASE_SHIFT, List.of(JSON_RUN, MIR_RUN, VM_RUN, MIXED_RUN, LIFETIME_MIX_RUN),
+                phaseMillis);
     }
 
     /** @throws NoSuchElementException naming the known workloads */

@@ -2,11 +2,14 @@ package dev.hakmem.bench.workload;
 
 import dev.hakmem.HakMem;
 import dev.hakmem.bench.peer.NativeAllocator;
+import dev.hakmem.bench.peer.SiteHint;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +56,39 @@ class WorkloadsTest {
         }
     }
 
+    /** Every phase runs, in turn: the seed's sizes, then the lifetime mix with its two sites. */
+    @Test
+    void thePhaseShiftRunsEveryPhaseInTurn() {
+        try (Counting allocator = new Counting()) {
+            long operations = Workloads.phaseShift(5).run(allocator, 1, Budget.until(System.nanoTime() + 300_000_000));
+
+            assertTrue(operations > 0);
+            for (long size : new long[] {64 << 10, 256 << 10, 2 << 20}) {
+                assertTrue(allocator.sizes.contains(size), "phase of " + size + "-byte blocks ran");
+            }
+            assertTrue(allocator.byHint.get(SiteHint.CACHE).get() > 0, "the lifetime mix ran");
+            assertEquals(0, allocator.heap.stats().liveBytes());
+        }
+    }
+
+    /** One cache allocation per 64 parse allocations, the cache's blocks freed oldest first when it is full. */
+    @Test
+    void theLifetimeMixAllocatesMostlyShortLivedBlocksAndATrickleOfLongLivedOnes() {
+        try (Counting allocator = new Counting()) {
+            long operations = Workloads.named(Workloads.LIFETIME_MIX).run(allocator, 1,
+                    Budget.perWorker(LifetimeMix.CACHE_BLOCKS * (long) LifetimeMix.CACHE_EVERY * 2));
+
+            long parse = allocator.byHint.get(SiteHint.PARSE).get();
+            long cache = allocator.byHint.get(SiteHint.CACHE).get();
+            assertEquals(operations, parse + cache);
+            assertTrue(cache > LifetimeMix.CACHE_BLOCKS, "the cache filled and evicted: " + cache);
+            // One per full 64 of each burst: the bursts' remainders lose about 1%.
+            double share = (double) cache * LifetimeMix.CACHE_EVERY / parse;
+            assertTrue(share <= 1 && share > 0.98, "one in " + LifetimeMix.CACHE_EVERY + ": " + cache + " of " + parse);
+            assertTrue(allocator.maxLive.get() < LifetimeMix.CACHE_BLOCKS + 40_000, "live " + allocator.maxLive);
+        }
+    }
+
     @Test
     void aFailingWorkerFailsTheRunInsteadOfHangingItsPartner() {
         try (Counting allocator = new Counting()) {
@@ -78,6 +114,16 @@ class WorkloadsTest {
         final AtomicLong freedElsewhere = new AtomicLong();
         final ConcurrentHashMap<Long, Thread> owners = new ConcurrentHashMap<>();
         volatile long failAfter = Long.MAX_VALUE;
+        final Set<Long> sizes = ConcurrentHashMap.newKeySet();
+        final Map<SiteHint, AtomicLong> byHint = new EnumMap<>(Map.of(SiteHint.PARSE, new AtomicLong(),
+                SiteHint.CACHE, new AtomicLong()));
+        final AtomicLong maxLive = new AtomicLong();
+
+        @Override
+        public long malloc(long size, SiteHint site) {
+            byHint.get(site).incrementAndGet();
+            return malloc(size);
+        }
 
         @Override
         public long malloc(long size) {
@@ -86,6 +132,8 @@ class WorkloadsTest {
             }
             long address = heap.malloc(size);
             owners.put(address, Thread.currentThread());
+            sizes.add(size);
+            maxLive.accumulateAndGet(owners.size(), Math::max);
             return address;
         }
 
