@@ -462,7 +462,10 @@ public final class HakMemConfig {
             return this;
         }
 
-        /** The learner's window, in [{@value HakMemConfig#MIN_LEARN_WINDOW_MILLIS}, {@value HakMemConfig#MAX_LEARN_WINDOW_MILLIS}] ms. */
+        /**
+         * The learner's window in milliseconds, in [{@value HakMemConfig#MIN_LEARN_WINDOW_MILLIS},
+         * {@value HakMemConfig#MAX_LEARN_WINDOW_MILLIS}].
+         */
         public Builder learnWindowMillis(long millis) {
             if (millis < MIN_LEARN_WINDOW_MILLIS || millis > MAX_LEARN_WINDOW_MILLIS) {
                 throw new IllegalArgumentException("learnWindowMillis must be in [" + MIN_LEARN_WINDOW_MILLIS + ", "
@@ -472,7 +475,7 @@ public final class HakMemConfig {
             return this;
         }
 
-        /** The learner's seed; unless set, one is drawn when the config is built (and {@link #learnSeed()} tells it). */
+        /** The learner's seed; unless set, one is drawn at build() ({@link HakMemConfig#learnSeed()} tells which). */
         public Builder learnSeed(long seed) {
             this.learnSeed = seed;
             return this;
