@@ -1,7 +1,18 @@
 package dev.hakmem;
 
+import dev.hakmem.json.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
@@ -19,13 +30,27 @@ import java.util.function.Function;
  * <tr><td>guard: trace ring events per thread</td><td>hakmem.guardTraceRing / HAKMEM_GUARD_TRACE_RING</td><td>256</td></tr>
  * <tr><td>guard: trace file written on a violation</td><td>hakmem.guardTraceFile / HAKMEM_GUARD_TRACE_FILE</td><td>none</td></tr>
  * <tr><td>guard: leak report at exit (global heap)</td><td>hakmem.guardLeakReport / HAKMEM_GUARD_LEAK_REPORT</td><td>false</td></tr>
+ * <tr><td>preset of the adaptive layer ({@link Mode}, any case)</td><td>hakmem.mode / HAKMEM_MODE</td><td>balanced</td></tr>
+ * <tr><td>starting policy: a file written by {@link Policy#toJson()}; the heap starts FROZEN from it</td>
+ *     <td>hakmem.policy / HAKMEM_POLICY</td><td>none: the mode's preset</td></tr>
  * <tr><td>W_MAX: largest class/request ratio in the pools</td><td>hakmem.wmax / HAKMEM_WMAX</td><td>1.25</td></tr>
- * <tr><td>bytes kept mapped while empty</td><td>hakmem.retain / HAKMEM_RETAIN</td><td>64m</td></tr>
- * <tr><td>delay before empty memory is given back</td><td>hakmem.purgeDelayMs / HAKMEM_PURGE_DELAY_MS</td><td>250</td></tr>
+ * <tr><td>bytes kept mapped while empty</td><td>hakmem.retain / HAKMEM_RETAIN</td><td>64m (minimal: 0)</td></tr>
+ * <tr><td>delay before empty memory is given back</td><td>hakmem.purgeDelayMs / HAKMEM_PURGE_DELAY_MS</td>
+ *     <td>250 (minimal: 0)</td></tr>
+ * <tr><td>learner: weight of memory against time in the cost, [0, 10]</td>
+ *     <td>hakmem.memoryWeight / HAKMEM_MEMORY_WEIGHT</td><td>0.5</td></tr>
+ * <tr><td>learner: length of a measured window, [10, 600000] ms</td>
+ *     <td>hakmem.learnWindowMs / HAKMEM_LEARN_WINDOW_MS</td><td>1000</td></tr>
+ * <tr><td>learner: seed of its random choices (a run replays with the same seed)</td>
+ *     <td>hakmem.learnSeed / HAKMEM_LEARN_SEED</td><td>drawn when the config is built</td></tr>
  * <tr><td>heaps shared by virtual threads</td><td>hakmem.sharedHeaps / HAKMEM_SHARED_HEAPS</td><td>2 x CPUs</td></tr>
  * <tr><td>limit on mapped bytes</td><td>hakmem.mappedLimit / HAKMEM_MAPPED_LIMIT</td><td>none</td></tr>
  * </table>
  * Sizes take an optional k, m or g suffix.
+ *
+ * <p>The heap's starting {@link #policy()} is the given policy, or else the mode's preset ({@link Policy#defaults()},
+ * with nothing retained and no purge delay in {@link Mode#MINIMAL}); W_MAX, retain and purge delay set explicitly
+ * win over either, whatever the order of the calls.
  */
 public final class HakMemConfig {
     /**
@@ -49,19 +74,50 @@ public final class HakMemConfig {
     public static final double MIN_W_MAX = 1.0625;
     public static final double MAX_W_MAX = 2.0;
 
+    public static final double MAX_MEMORY_WEIGHT = 10;
+    public static final long MIN_LEARN_WINDOW_MILLIS = 10;
+    public static final long MAX_LEARN_WINDOW_MILLIS = 600_000;
+
     private final GuardOptions guard;
-    private final double wMax;
-    private final long retainBytes;
-    private final long purgeDelayMillis;
+    private final Mode mode;
+    /** The given policy, or the mode's preset, with the knobs set explicitly applied over it. */
+    private final Policy policy;
+    /** A policy was given ({@link Builder#policy}): the heap starts FROZEN from it instead of learning from scratch. */
+    private final boolean startsFrozen;
+    /** What the builder was given (null: not given), so that {@link #toBuilder()} gives back the same builder. */
+    private final Policy givenPolicy;
+    private final Double givenWMax;
+    private final Long givenRetainBytes;
+    private final Long givenPurgeDelayMillis;
+    private final double memoryWeight;
+    private final long learnWindowMillis;
+    private final long learnSeed;
     private final int sharedHeaps;
     private final long mappedLimit;
     private final PageSource pageSource;
 
     private HakMemConfig(Builder b) {
         this.guard = b.guard;
-        this.wMax = b.wMax;
-        this.retainBytes = b.retainBytes;
-        this.purgeDelayMillis = b.purgeDelayMillis;
+        this.mode = b.mode;
+        this.givenPolicy = b.policy;
+        this.givenWMax = b.wMax;
+        this.givenRetainBytes = b.retainBytes;
+        this.givenPurgeDelayMillis = b.purgeDelayMillis;
+        Policy.Builder p = (b.policy != null ? b.policy : preset(b.mode)).toBuilder();
+        if (b.wMax != null) {
+            p.wMax(b.wMax);
+        }
+        if (b.retainBytes != null) {
+            p.retainBytes(b.retainBytes);
+        }
+        if (b.purgeDelayMillis != null) {
+            p.purgeDelayMillis(b.purgeDelayMillis);
+        }
+        this.policy = p.build();
+        this.startsFrozen = b.policy != null;
+        this.memoryWeight = b.memoryWeight;
+        this.learnWindowMillis = b.learnWindowMillis;
+        this.learnSeed = b.learnSeed != null ? b.learnSeed : ThreadLocalRandom.current().nextLong();
         this.sharedHeaps = b.sharedHeaps;
         this.mappedLimit = b.mappedLimit;
         this.pageSource = b.pageSource;
@@ -83,10 +139,22 @@ public final class HakMemConfig {
         });
     }
 
+    /** The starting policy of a mode when none is given: MINIMAL keeps nothing mapped or committed while empty. */
+    private static Policy preset(Mode mode) {
+        return mode == Mode.MINIMAL ? Policy.defaults().toBuilder().retainBytes(0).purgeDelayMillis(0).build()
+                : Policy.defaults();
+    }
+
     /** Reads settings through {@code lookup} (name without prefix, e.g. "wmax"); unknown or absent names keep defaults. */
     static HakMemConfig fromLookup(Function<String, String> lookup) {
         Builder b = builder();
         String v;
+        if ((v = lookup.apply("mode")) != null) {
+            b.mode(parseMode(v));
+        }
+        if ((v = lookup.apply("policy")) != null && !v.isBlank()) {
+            b.policy(readPolicy(v.trim()));
+        }
         GuardOptions g = GuardOptions.off();
         if ((v = lookup.apply("guard")) != null) {
             g = g.withEnabled(parseBoolean("guard", v));
@@ -125,6 +193,15 @@ public final class HakMemConfig {
         if ((v = lookup.apply("purgeDelayMs")) != null) {
             b.purgeDelayMillis(parseSize("purgeDelayMs", v));
         }
+        if ((v = lookup.apply("memoryWeight")) != null) {
+            b.memoryWeight(parseDouble("memoryWeight", v));
+        }
+        if ((v = lookup.apply("learnWindowMs")) != null) {
+            b.learnWindowMillis(parseSize("learnWindowMs", v));
+        }
+        if ((v = lookup.apply("learnSeed")) != null) {
+            b.learnSeed(parseLong("learnSeed", v));
+        }
         if ((v = lookup.apply("sharedHeaps")) != null) {
             b.sharedHeaps(Math.toIntExact(parseSize("sharedHeaps", v)));
         }
@@ -145,6 +222,43 @@ public final class HakMemConfig {
         return sb.toString();
     }
 
+    static Mode parseMode(String v) {
+        try {
+            return Mode.valueOf(v.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("hakmem.mode: not a mode: " + v
+                    + " (minimal, fast, balanced, learning or research)", e);
+        }
+    }
+
+    /**
+     * Reads a policy file (UTF-8, at most {@link Json#MAX_CHARS} bytes) with {@link Policy#fromJson}.
+     *
+     * @throws IllegalArgumentException naming hakmem.policy and the file when it cannot be read or is not a policy
+     */
+    static Policy readPolicy(String file) {
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            bytes = in.readNBytes(Json.MAX_CHARS + 1);
+        } catch (IOException | InvalidPathException e) {
+            throw new IllegalArgumentException("hakmem.policy: cannot read " + file + ": " + e, e);
+        }
+        if (bytes.length > Json.MAX_CHARS) {
+            throw new IllegalArgumentException("hakmem.policy: " + file + ": larger than " + Json.MAX_CHARS + " bytes");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("hakmem.policy: " + file + ": not UTF-8: " + e, e);
+        }
+        try {
+            return Policy.fromJson(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("hakmem.policy: " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     private static boolean parseBoolean(String name, String v) {
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "1", "true", "yes", "on" -> true;
@@ -158,6 +272,14 @@ public final class HakMemConfig {
             return Double.parseDouble(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("hakmem." + name + ": not a number: " + v, e);
+        }
+    }
+
+    private static long parseLong(String name, String v) {
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("hakmem." + name + ": not an integer: " + v, e);
         }
     }
 
@@ -188,19 +310,49 @@ public final class HakMemConfig {
         return guard;
     }
 
-    /** The pools never round a request up by more than this factor. */
+    /** The preset of the adaptive layer: what is profiled and whether a learner runs. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The policy the heap starts with: the given one or the mode's preset, with the knobs set explicitly over it. */
+    public Policy policy() {
+        return policy;
+    }
+
+    /** Whether a policy was given: the heap then starts FROZEN from it (a learning mode may still watch, in CANARY). */
+    public boolean startsFrozen() {
+        return startsFrozen;
+    }
+
+    /** The learner's weight of memory (committed bytes not live) against time in its cost. */
+    public double memoryWeight() {
+        return memoryWeight;
+    }
+
+    /** How long the learner measures one policy before it decides (one window). */
+    public long learnWindowMillis() {
+        return learnWindowMillis;
+    }
+
+    /** The seed of the learner's random choices: the same seed and measurements give the same decisions. */
+    public long learnSeed() {
+        return learnSeed;
+    }
+
+    /** The starting policy's W_MAX: the pools never round a request up by more than this factor. */
     public double wMax() {
-        return wMax;
+        return policy.wMax();
     }
 
-    /** How many bytes of empty SuperSlabs and cached big mappings stay mapped for reuse. */
+    /** The starting policy's bytes of empty SuperSlabs and cached big mappings that stay mapped for reuse. */
     public long retainBytes() {
-        return retainBytes;
+        return policy.retainBytes();
     }
 
-    /** How long empty memory stays committed before it is given back with madvise. */
+    /** The starting policy's delay before empty memory is given back with madvise. */
     public long purgeDelayMillis() {
-        return purgeDelayMillis;
+        return policy.purgeDelayMillis();
     }
 
     /** How many heaps the virtual threads share (they never get one each). */
@@ -218,23 +370,38 @@ public final class HakMemConfig {
         return pageSource;
     }
 
+    /** A builder holding what this config was built from, its learner's seed included. */
     public Builder toBuilder() {
-        return builder().guard(guard).wMax(wMax).retainBytes(retainBytes).purgeDelayMillis(purgeDelayMillis)
-                .sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource);
+        Builder b = builder().guard(guard).mode(mode).memoryWeight(memoryWeight).learnWindowMillis(learnWindowMillis)
+                .learnSeed(learnSeed).sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource);
+        b.policy = givenPolicy;
+        b.wMax = givenWMax;
+        b.retainBytes = givenRetainBytes;
+        b.purgeDelayMillis = givenPurgeDelayMillis;
+        return b;
     }
 
     @Override
     public String toString() {
-        return "HakMemConfig[guard=" + (guard.enabled() ? guard : "off") + ", wMax=" + wMax + ", retainBytes=" + retainBytes
-                + ", purgeDelayMillis=" + purgeDelayMillis + ", sharedHeaps=" + sharedHeaps
+        return "HakMemConfig[guard=" + (guard.enabled() ? guard : "off") + ", mode=" + mode + ", policy=" + policy
+                + ", startsFrozen=" + startsFrozen + ", memoryWeight=" + memoryWeight + ", learnWindowMillis="
+                + learnWindowMillis + ", learnSeed=" + learnSeed + ", sharedHeaps=" + sharedHeaps
                 + ", mappedLimit=" + (mappedLimit == Long.MAX_VALUE ? "none" : mappedLimit) + "]";
     }
 
     public static final class Builder {
         private GuardOptions guard = GuardOptions.off();
-        private double wMax = 1.25;
-        private long retainBytes = 64L << 20;
-        private long purgeDelayMillis = 250;
+        private Mode mode = Mode.BALANCED;
+        /** Null: start from the mode's preset. */
+        private Policy policy;
+        /** Knobs set explicitly (null: from the policy or preset); they win over both. */
+        private Double wMax;
+        private Long retainBytes;
+        private Long purgeDelayMillis;
+        private double memoryWeight = 0.5;
+        private long learnWindowMillis = 1000;
+        /** Null: drawn when the config is built. */
+        private Long learnSeed;
         private int sharedHeaps = 2 * Runtime.getRuntime().availableProcessors();
         private long mappedLimit = Long.MAX_VALUE;
         private PageSource pageSource;
@@ -249,31 +416,68 @@ public final class HakMemConfig {
         }
 
         public Builder guard(GuardOptions options) {
-            this.guard = java.util.Objects.requireNonNull(options);
+            this.guard = Objects.requireNonNull(options);
             return this;
         }
 
+        /** The preset: {@link Mode#BALANCED} unless set. */
+        public Builder mode(Mode m) {
+            this.mode = Objects.requireNonNull(m, "mode");
+            return this;
+        }
+
+        /** The policy to start from, FROZEN (e.g. one learned in an earlier run); knobs set explicitly win over it. */
+        public Builder policy(Policy p) {
+            this.policy = Objects.requireNonNull(p, "policy");
+            return this;
+        }
+
+        // The three knobs below are checked by Policy.Builder, the one home of their ranges, at the call: the
+        // message names the knob where the mistake is made, not at build().
+
         public Builder wMax(double w) {
-            if (!(w >= MIN_W_MAX && w <= MAX_W_MAX)) {
-                throw new IllegalArgumentException("wMax must be in [" + MIN_W_MAX + ", " + MAX_W_MAX + "]: " + w);
-            }
+            Policy.builder().wMax(w);
             this.wMax = w;
             return this;
         }
 
         public Builder retainBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("retainBytes must be >= 0: " + bytes);
-            }
+            Policy.builder().retainBytes(bytes);
             this.retainBytes = bytes;
             return this;
         }
 
         public Builder purgeDelayMillis(long millis) {
-            if (millis < 0) {
-                throw new IllegalArgumentException("purgeDelayMillis must be >= 0: " + millis);
-            }
+            Policy.builder().purgeDelayMillis(millis);
             this.purgeDelayMillis = millis;
+            return this;
+        }
+
+        /** The learner's weight of memory against time in its cost, in [0, {@value HakMemConfig#MAX_MEMORY_WEIGHT}]. */
+        public Builder memoryWeight(double weight) {
+            if (!(weight >= 0 && weight <= MAX_MEMORY_WEIGHT)) {
+                throw new IllegalArgumentException("memoryWeight must be in [0, " + MAX_MEMORY_WEIGHT + "]: " + weight);
+            }
+            this.memoryWeight = weight;
+            return this;
+        }
+
+        /**
+         * The learner's window in milliseconds, in [{@value HakMemConfig#MIN_LEARN_WINDOW_MILLIS},
+         * {@value HakMemConfig#MAX_LEARN_WINDOW_MILLIS}].
+         */
+        public Builder learnWindowMillis(long millis) {
+            if (millis < MIN_LEARN_WINDOW_MILLIS || millis > MAX_LEARN_WINDOW_MILLIS) {
+                throw new IllegalArgumentException("learnWindowMillis must be in [" + MIN_LEARN_WINDOW_MILLIS + ", "
+                        + MAX_LEARN_WINDOW_MILLIS + "]: " + millis);
+            }
+            this.learnWindowMillis = millis;
+            return this;
+        }
+
+        /** The learner's seed; unless set, one is drawn at build() ({@link HakMemConfig#learnSeed()} tells which). */
+        public Builder learnSeed(long seed) {
+            this.learnSeed = seed;
             return this;
         }
 
@@ -306,15 +510,18 @@ public final class HakMemConfig {
         }
     }
 
+    /** Equal when they set up the same heap: what was given to the builder counts only through what it resolved to. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof HakMemConfig c && guard.equals(c.guard) && wMax == c.wMax && retainBytes == c.retainBytes
-                && purgeDelayMillis == c.purgeDelayMillis && sharedHeaps == c.sharedHeaps
-                && mappedLimit == c.mappedLimit && pageSource.equals(c.pageSource);
+        return o instanceof HakMemConfig c && guard.equals(c.guard) && mode == c.mode && policy.equals(c.policy)
+                && startsFrozen == c.startsFrozen && Double.compare(memoryWeight, c.memoryWeight) == 0
+                && learnWindowMillis == c.learnWindowMillis && learnSeed == c.learnSeed
+                && sharedHeaps == c.sharedHeaps && mappedLimit == c.mappedLimit && pageSource.equals(c.pageSource);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(guard, wMax, retainBytes, purgeDelayMillis, sharedHeaps, mappedLimit, pageSource);
+        return Objects.hash(guard, mode, policy, startsFrozen, memoryWeight, learnWindowMillis, learnSeed, sharedHeaps,
+                mappedLimit, pageSource);
     }
 }

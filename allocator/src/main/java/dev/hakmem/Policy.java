@@ -1,10 +1,17 @@
 package dev.hakmem;
 
+import dev.hakmem.json.Json;
+
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * The knobs in force in a heap: one immutable snapshot. The learner publishes a new one with a single release store;
@@ -25,6 +32,22 @@ import java.util.Objects;
  *     <td>extra classes at peaks of the size distribution</td></tr>
  * <tr><td>{@link #sites()}</td><td>up to 1024 sites</td><td>none</td><td>per-site lifetime class and routing</td></tr>
  * </table>
+ *
+ * <p>A learned policy is saved with {@link #toJson()} and loaded at start with {@link #fromJson} (the
+ * {@code hakmem.policy} setting of {@link HakMemConfig}):
+ * <pre>
+ * {
+ *   "format": 1,
+ *   "wMax": 1.25,
+ *   "bigThreshold": 1048576,
+ *   "retainBytes": 67108864,
+ *   "purgeDelayMillis": 250,
+ *   "bridgeClasses": [40960],
+ *   "sites": [
+ *     {"site": "parser", "longLived": false, "direct": false}
+ *   ]
+ * }
+ * </pre>
  */
 public final class Policy {
     /** The version of {@link #toJson()}'s format; {@link #fromJson} refuses any other. */
@@ -38,6 +61,10 @@ public final class Policy {
     /** Pool sizes are multiples of 64 with at most 5 significant bits: the grid every W_MAX's classes lie on. */
     private static final int GRID_BITS = 5;
     private static final int POOL_MIN = 1 << 10;
+    /** The fields of {@link #toJson()}'s format, in its order, and of each site rule in it. */
+    private static final List<String> FIELDS = List.of("format", "wMax", "bigThreshold", "retainBytes",
+            "purgeDelayMillis", "bridgeClasses", "sites");
+    private static final List<String> SITE_FIELDS = List.of("site", "longLived", "direct");
 
     private static final Policy DEFAULTS = builder().build();
 
@@ -73,6 +100,101 @@ public final class Policy {
                 .purgeDelayMillis(purgeDelayMillis).bridgeClasses(bridgeClasses);
         sites.values().forEach(b::site);
         return b;
+    }
+
+    /**
+     * This policy as JSON, in the format of the class comment: fields in that order, two-space indentation, wMax as
+     * the shortest decimal that reads back as the same double. {@code fromJson(p.toJson()).equals(p)} for every p.
+     */
+    public String toJson() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("format", FORMAT_VERSION);
+        json.put("wMax", wMax);
+        json.put("bigThreshold", bigThreshold);
+        json.put("retainBytes", retainBytes);
+        json.put("purgeDelayMillis", purgeDelayMillis);
+        json.put("bridgeClasses", IntStream.of(bridgeClasses).boxed().toList());
+        json.put("sites", sites.values().stream().map(r -> {
+            Map<String, Object> site = new LinkedHashMap<>();
+            site.put("site", r.site());
+            site.put("longLived", r.longLived());
+            site.put("direct", r.direct());
+            return site;
+        }).toList());
+        return Json.write(json);
+    }
+
+    /**
+     * Reads a policy written by {@link #toJson()}. Every field is required except {@code bridgeClasses} and
+     * {@code sites} (absent: none); the format must be {@value #FORMAT_VERSION}. The text must be strict JSON
+     * ({@link Json}: no duplicate names, at most 16 levels, at most 1 MiB), with no field unknown to this format, each
+     * of its type (an integer where one is wanted, not a fraction), in the range {@link Builder} accepts, and no site
+     * named twice.
+     *
+     * @throws IllegalArgumentException otherwise, naming the field's path ({@code policy.sites[1].longLived: ...}); no
+     *                                  policy is built from part of a text
+     */
+    public static Policy fromJson(String json) {
+        Map<String, Object> root = Json.object(Json.read(json, "policy"), "policy");
+        // The format first: a text of another format is refused as such, not for the fields it names differently.
+        long format = Json.integer(Json.required(root, "policy", "format"), "policy.format");
+        if (format != FORMAT_VERSION) {
+            throw new IllegalArgumentException("policy.format: format " + format + " is not supported (this build reads"
+                    + " format " + FORMAT_VERSION + ")");
+        }
+        Json.refuseUnknown(root, "policy", FIELDS);
+        Builder b = builder();
+        double w = Json.number(Json.required(root, "policy", "wMax"), "policy.wMax");
+        knob("policy.wMax", b::wMax, w);
+        long big = Json.integer(Json.required(root, "policy", "bigThreshold"), "policy.bigThreshold");
+        knob("policy.bigThreshold", b::bigThreshold, big);
+        long retain = Json.integer(Json.required(root, "policy", "retainBytes"), "policy.retainBytes");
+        knob("policy.retainBytes", b::retainBytes, retain);
+        long purge = Json.integer(Json.required(root, "policy", "purgeDelayMillis"), "policy.purgeDelayMillis");
+        knob("policy.purgeDelayMillis", b::purgeDelayMillis, purge);
+        if (root.containsKey("bridgeClasses")) {
+            List<Object> sizes = Json.array(root.get("bridgeClasses"), "policy.bridgeClasses");
+            int[] classes = new int[sizes.size()];
+            for (int i = 0; i < classes.length; i++) {
+                String path = "policy.bridgeClasses[" + i + "]";
+                long size = Json.integer(sizes.get(i), path);
+                // Checked here as well as in the builder only to name the element; it also makes the cast exact.
+                if (!isPoolGridSize(size)) {
+                    throw new IllegalArgumentException(path + ": " + size + " is not a pool size (above " + POOL_MIN
+                            + ", at most " + MAX_BIG_THRESHOLD + ", a multiple of 64 with at most " + GRID_BITS
+                            + " significant bits)");
+                }
+                classes[i] = (int) size;
+            }
+            knob("policy.bridgeClasses", b::bridgeClasses, classes);
+        }
+        if (root.containsKey("sites")) {
+            List<Object> rules = Json.array(root.get("sites"), "policy.sites");
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < rules.size(); i++) {
+                String path = "policy.sites[" + i + "]";
+                Map<String, Object> rule = Json.object(rules.get(i), path);
+                Json.refuseUnknown(rule, path, SITE_FIELDS);
+                String site = Json.string(Json.required(rule, path, "site"), path + ".site");
+                boolean longLived = Json.bool(Json.required(rule, path, "longLived"), path + ".longLived");
+                boolean direct = Json.bool(Json.required(rule, path, "direct"), path + ".direct");
+                SiteRule r = knob(path + ".site", name -> new SiteRule(name, longLived, direct), site);
+                if (!seen.add(site)) {
+                    throw new IllegalArgumentException(path + ".site: \"" + site + "\" has a rule already");
+                }
+                knob("policy.sites", b::site, r);
+            }
+        }
+        return b.build();
+    }
+
+    /** Applies a builder setter (or constructor) whose range check names the knob, and prefixes the JSON path. */
+    private static <T, R> R knob(String path, Function<T, R> setter, T value) {
+        try {
+            return setter.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+        }
     }
 
     /** The pools never round a request up by more than this factor (bridge classes only lower it). */

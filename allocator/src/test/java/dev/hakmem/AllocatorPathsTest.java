@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,12 +25,13 @@ class AllocatorPathsTest {
     private static final long MIB = 1L << 20;
     /** The largest pool block; anything above is a big mapping. */
     private static final long POOL_MAX = 1L << 20;
-    private static final long HOUR_MS = TimeUnit.HOURS.toMillis(1);
+    /** No purge by time during a test: the longest purge delay a policy allows. */
+    private static final long NEVER_MS = Policy.MAX_PURGE_DELAY_MILLIS;
 
     private final LedgerPageSource pages = new LedgerPageSource();
 
     private HakMem heap(HakMemConfig.Builder b) {
-        return HakMem.create(b.pageSource(pages).purgeDelayMillis(HOUR_MS).build());
+        return HakMem.create(b.pageSource(pages).purgeDelayMillis(NEVER_MS).build());
     }
 
     private void assertLedger(HakMem h) {

@@ -1,10 +1,16 @@
 package dev.hakmem;
 
+import dev.hakmem.HakMemConfig.Mode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,7 +35,14 @@ class HakMemConfigTest {
 
     @Test
     void absentSettingsKeepDefaults() {
-        assertEquals(HakMemConfig.defaults(), HakMemConfig.fromLookup(k -> null));
+        HakMemConfig read = HakMemConfig.fromLookup(k -> null);
+        assertEquals(HakMemConfig.defaults().toBuilder().learnSeed(read.learnSeed()).build(), read,
+                "the same but for the seed, drawn for each");
+        assertEquals(HakMemConfig.Mode.BALANCED, read.mode());
+        assertEquals(Policy.defaults(), read.policy());
+        assertFalse(read.startsFrozen());
+        assertEquals(0.5, read.memoryWeight());
+        assertEquals(1000, read.learnWindowMillis());
     }
 
     @Test
@@ -92,8 +105,14 @@ class HakMemConfigTest {
         assertThrows(IllegalArgumentException.class, () -> HakMemConfig.builder().wMax(2.01));
         assertThrows(IllegalArgumentException.class, () -> HakMemConfig.builder().wMax(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> HakMemConfig.builder().sharedHeaps(4097));
-        assertEquals("purgeDelayMillis must be >= 0: -1", assertThrows(IllegalArgumentException.class,
+        assertEquals("purgeDelayMillis must be in [0, 60000]: -1", assertThrows(IllegalArgumentException.class,
                 () -> HakMemConfig.builder().purgeDelayMillis(-1)).getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.builder().purgeDelayMillis(Policy.MAX_PURGE_DELAY_MILLIS + 1));
+        assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.builder().retainBytes(Policy.MAX_RETAIN_BYTES + 1));
+        assertEquals(Policy.MAX_RETAIN_BYTES,
+                HakMemConfig.builder().retainBytes(Policy.MAX_RETAIN_BYTES).build().retainBytes());
         assertThrows(NullPointerException.class, () -> HakMemConfig.builder().guard((GuardOptions) null));
     }
 
@@ -106,15 +125,138 @@ class HakMemConfigTest {
                 base.toBuilder().guard(true).build(), base.toBuilder().wMax(1.5).build(),
                 base.toBuilder().retainBytes(1).build(), base.toBuilder().purgeDelayMillis(1).build(),
                 base.toBuilder().sharedHeaps(base.sharedHeaps() + 1).build(), base.toBuilder().mappedLimit(1).build(),
-                base.toBuilder().pageSource(new dev.hakmem.os.LedgerPageSource()).build()}) {
+                base.toBuilder().pageSource(new dev.hakmem.os.LedgerPageSource()).build(),
+                base.toBuilder().mode(HakMemConfig.Mode.FAST).build(),
+                base.toBuilder().policy(Policy.defaults()).build(),
+                base.toBuilder().policy(Policy.builder().bigThreshold(Policy.MIN_BIG_THRESHOLD).build()).build(),
+                base.toBuilder().memoryWeight(0.25).build(), base.toBuilder().learnWindowMillis(999).build(),
+                base.toBuilder().learnSeed(base.learnSeed() + 1).build()}) {
             assertNotEquals(base, other, other.toString());
         }
         assertNotEquals(base, "a string");
         assertTrue(base.toBuilder().guard(true).build().guard().enabled());
-        assertEquals("HakMemConfig[guard=off, wMax=1.25, retainBytes=67108864, purgeDelayMillis=250, sharedHeaps="
+        assertEquals("HakMemConfig[guard=off, mode=BALANCED, policy=" + Policy.defaults() + ", startsFrozen=false, "
+                + "memoryWeight=0.5, learnWindowMillis=1000, learnSeed=" + base.learnSeed() + ", sharedHeaps="
                 + base.sharedHeaps() + ", mappedLimit=none]", base.toString());
         assertTrue(base.toBuilder().mappedLimit(5).build().toString().endsWith("mappedLimit=5]"));
         assertTrue(base.toBuilder().guard(true).build().toString().startsWith("HakMemConfig[guard=GuardOptions["));
+    }
+
+    @Test
+    void modesAreReadInAnyCaseAndMinimalKeepsNothingUnlessToldTo() {
+        assertEquals(Mode.LEARNING, HakMemConfig.fromLookup(Map.of("mode", " Learning ")::get).mode());
+        assertEquals(Mode.RESEARCH, HakMemConfig.fromLookup(Map.of("mode", "RESEARCH")::get).mode());
+        HakMemConfig minimal = HakMemConfig.fromLookup(Map.of("mode", "minimal")::get);
+        assertEquals(Policy.defaults().toBuilder().retainBytes(0).purgeDelayMillis(0).build(), minimal.policy());
+        assertEquals(0, minimal.retainBytes());
+        assertEquals(0, minimal.purgeDelayMillis());
+        assertFalse(minimal.startsFrozen());
+        HakMemConfig retaining = HakMemConfig.fromLookup(Map.of("mode", "minimal", "retain", "16m")::get);
+        assertEquals(16L << 20, retaining.retainBytes(), "set explicitly: wins over the preset");
+        assertEquals(0, retaining.purgeDelayMillis());
+        assertEquals(7, HakMemConfig.builder().purgeDelayMillis(7).mode(Mode.MINIMAL).build().purgeDelayMillis(),
+                "whatever the order of the calls");
+        assertEquals(64L << 20, minimal.toBuilder().mode(Mode.BALANCED).build().retainBytes(),
+                "the preset is the mode's, not a knob set explicitly");
+        assertEquals(Policy.defaults(), HakMemConfig.builder().mode(Mode.FAST).build().policy());
+        assertEquals("hakmem.mode: not a mode: slow (minimal, fast, balanced, learning or research)",
+                assertThrows(IllegalArgumentException.class, () -> HakMemConfig.fromLookup(Map.of("mode", "slow")::get))
+                        .getMessage());
+        assertThrows(NullPointerException.class, () -> HakMemConfig.builder().mode(null));
+    }
+
+    @Test
+    void aGivenPolicyStartsFrozenAndKnobsSetExplicitlyWinOverIt() {
+        Policy learned = Policy.builder().wMax(1.5).bigThreshold(256 << 10).retainBytes(1).purgeDelayMillis(1000)
+                .bridgeClasses(40960).site(new Policy.SiteRule("parser", true, false)).build();
+        HakMemConfig frozen = HakMemConfig.builder().policy(learned).mode(Mode.MINIMAL).build();
+        assertEquals(learned, frozen.policy(), "a given policy is taken as it is, the mode's preset aside");
+        assertTrue(frozen.startsFrozen());
+        assertEquals(1.5, frozen.wMax());
+        assertEquals(1, frozen.retainBytes());
+        assertEquals(1000, frozen.purgeDelayMillis());
+        HakMemConfig tuned = HakMemConfig.builder().wMax(1.125).policy(learned).build();
+        assertEquals(learned.toBuilder().wMax(1.125).build(), tuned.policy());
+        assertTrue(tuned.startsFrozen());
+        assertEquals(tuned, tuned.toBuilder().build());
+        assertEquals(learned, tuned.toBuilder().policy(learned).build().toBuilder().wMax(1.5).build().policy());
+        assertThrows(NullPointerException.class, () -> HakMemConfig.builder().policy(null));
+    }
+
+    @Test
+    void readsThePolicyFileHakmemPolicyNames(@TempDir Path dir) throws IOException {
+        Policy learned = Policy.builder().wMax(1.125).bridgeClasses(3072).site(new Policy.SiteRule("vm", false, true))
+                .build();
+        Path file = Files.writeString(dir.resolve("learned.json"), learned.toJson() + "\n");
+        HakMemConfig c = HakMemConfig.fromLookup(Map.of("policy", " " + file + " ")::get);
+        assertEquals(learned, c.policy());
+        assertTrue(c.startsFrozen());
+        assertEquals(learned.toBuilder().purgeDelayMillis(5).build(),
+                HakMemConfig.fromLookup(Map.of("policy", file.toString(), "purgeDelayMs", "5")::get).policy());
+        assertFalse(HakMemConfig.fromLookup(Map.of("policy", "  ")::get).startsFrozen(), "blank: no file");
+        Path padded = Files.writeString(dir.resolve("padded.json"),
+                learned.toJson() + " ".repeat((1 << 20) - learned.toJson().length()));
+        assertEquals(learned, HakMemConfig.readPolicy(padded.toString()), "1 MiB exactly");
+
+        Path missing = dir.resolve("missing.json");
+        assertEquals("hakmem.policy: cannot read " + missing + ": java.nio.file.NoSuchFileException: " + missing,
+                refusal(missing.toString()));
+        assertTrue(refusal(dir.toString()).startsWith("hakmem.policy: cannot read " + dir + ": java.io.IOException"));
+        assertTrue(refusal("a\0b").startsWith("hakmem.policy: cannot read a\0b: java.nio.file.InvalidPathException"));
+        Path bad = Files.writeString(dir.resolve("bad.json"), learned.toJson().replace("1.125", "3"));
+        assertEquals("hakmem.policy: " + bad + ": policy.wMax: wMax must be in [1.0625, 2.0]: 3.0",
+                refusal(bad.toString()));
+        Path other = Files.writeString(dir.resolve("v2.json"), learned.toJson().replace("\"format\": 1", "\"format\": 2"));
+        assertEquals("hakmem.policy: " + other + ": policy.format: format 2 is not supported (this build reads format"
+                + " 1)", refusal(other.toString()));
+        Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[]{'{', '"', (byte) 0xe9, '"', '}'});
+        assertTrue(refusal(latin1.toString()).startsWith("hakmem.policy: " + latin1 + ": not UTF-8: "));
+        Path huge = Files.writeString(dir.resolve("huge.json"), " ".repeat((1 << 20) + 1));
+        assertEquals("hakmem.policy: " + huge + ": larger than 1048576 bytes", refusal(huge.toString()));
+    }
+
+    private static String refusal(String policyFile) {
+        return assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("policy", policyFile)::get)).getMessage();
+    }
+
+    @Test
+    void readsTheLearnerSettingsAndChecksTheirBounds() {
+        HakMemConfig c = HakMemConfig.fromLookup(Map.of("memoryWeight", "2.5", "learnWindowMs", "250",
+                "learnSeed", " -42 ")::get);
+        assertEquals(2.5, c.memoryWeight());
+        assertEquals(250, c.learnWindowMillis());
+        assertEquals(-42, c.learnSeed());
+        assertEquals(c, c.toBuilder().build());
+        HakMemConfig bounds = HakMemConfig.builder().memoryWeight(0).learnWindowMillis(10).build();
+        assertEquals(0, bounds.memoryWeight());
+        assertEquals(10, bounds.learnWindowMillis());
+        bounds = HakMemConfig.builder().memoryWeight(10).learnWindowMillis(600_000).build();
+        assertEquals(10, bounds.memoryWeight());
+        assertEquals(600_000, bounds.learnWindowMillis());
+        for (double w : new double[]{-0.1, 10.01, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertEquals("memoryWeight must be in [0, 10.0]: " + w, assertThrows(IllegalArgumentException.class,
+                    () -> HakMemConfig.builder().memoryWeight(w)).getMessage());
+        }
+        for (long ms : new long[]{9, 600_001, -1}) {
+            assertEquals("learnWindowMillis must be in [10, 600000]: " + ms, assertThrows(IllegalArgumentException.class,
+                    () -> HakMemConfig.builder().learnWindowMillis(ms)).getMessage());
+        }
+        assertEquals("hakmem.learnSeed: not an integer: 1.5", assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("learnSeed", "1.5")::get)).getMessage());
+        assertEquals("hakmem.memoryWeight: not a number: heavy", assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("memoryWeight", "heavy")::get)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> HakMemConfig.fromLookup(Map.of("learnWindowMs", "5")::get));
+    }
+
+    @Test
+    void theSeedIsDrawnForEachConfigUnlessSetAndKeptByToBuilder() {
+        HakMemConfig.Builder b = HakMemConfig.builder();
+        Set<Long> seeds = Set.copyOf(IntStream.range(0, 8).mapToObj(i -> b.build().learnSeed()).toList());
+        assertTrue(seeds.size() > 1, "eight draws of a long are not all equal: " + seeds);
+        HakMemConfig c = b.build();
+        assertEquals(c.learnSeed(), c.toBuilder().build().learnSeed());
+        assertEquals(7, b.learnSeed(7).build().learnSeed());
     }
 
     @Test
