@@ -12,7 +12,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
@@ -42,7 +41,7 @@ import java.util.function.Function;
  * <tr><td>learner: length of a measured window, [10, 600000] ms</td>
  *     <td>hakmem.learnWindowMs / HAKMEM_LEARN_WINDOW_MS</td><td>1000</td></tr>
  * <tr><td>learner: seed of its random choices (a run replays with the same seed)</td>
- *     <td>hakmem.learnSeed / HAKMEM_LEARN_SEED</td><td>drawn when the config is built</td></tr>
+ *     <td>hakmem.learnSeed / HAKMEM_LEARN_SEED</td><td>{@value #DEFAULT_LEARN_SEED}</td></tr>
  * <tr><td>heaps shared by virtual threads</td><td>hakmem.sharedHeaps / HAKMEM_SHARED_HEAPS</td><td>2 x CPUs</td></tr>
  * <tr><td>limit on mapped bytes</td><td>hakmem.mappedLimit / HAKMEM_MAPPED_LIMIT</td><td>none</td></tr>
  * </table>
@@ -77,6 +76,9 @@ public final class HakMemConfig {
     public static final double MAX_MEMORY_WEIGHT = 10;
     public static final long MIN_LEARN_WINDOW_MILLIS = 10;
     public static final long MAX_LEARN_WINDOW_MILLIS = 600_000;
+
+    /** The learner's seed unless one is set: fixed, so that defaults() equals defaults() and runs replay. */
+    public static final long DEFAULT_LEARN_SEED = 0x4841_4B4D_454DL;
 
     private final GuardOptions guard;
     private final Mode mode;
@@ -117,7 +119,7 @@ public final class HakMemConfig {
         this.startsFrozen = b.policy != null;
         this.memoryWeight = b.memoryWeight;
         this.learnWindowMillis = b.learnWindowMillis;
-        this.learnSeed = b.learnSeed != null ? b.learnSeed : ThreadLocalRandom.current().nextLong();
+        this.learnSeed = b.learnSeed;
         this.sharedHeaps = b.sharedHeaps;
         this.mappedLimit = b.mappedLimit;
         this.pageSource = b.pageSource;
@@ -400,8 +402,7 @@ public final class HakMemConfig {
         private Long purgeDelayMillis;
         private double memoryWeight = 0.5;
         private long learnWindowMillis = 1000;
-        /** Null: drawn when the config is built. */
-        private Long learnSeed;
+        private long learnSeed = DEFAULT_LEARN_SEED;
         private int sharedHeaps = 2 * Runtime.getRuntime().availableProcessors();
         private long mappedLimit = Long.MAX_VALUE;
         private PageSource pageSource;
@@ -475,7 +476,7 @@ public final class HakMemConfig {
             return this;
         }
 
-        /** The learner's seed; unless set, one is drawn at build() ({@link HakMemConfig#learnSeed()} tells which). */
+        /** The learner's seed; a fixed default, so that two runs of a program make the same choices from the same measurements. */
         public Builder learnSeed(long seed) {
             this.learnSeed = seed;
             return this;

@@ -62,10 +62,13 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
      * @param purges             ranges given back to the OS with madvise
      * @param invalidFrees       frees refused as invalid (double frees included)
      * @param doubleFrees        frees refused as double frees
+     * @param policyChanges      policies put in force by the learner after the first
+     * @param learningTransitions changes of {@link LearningState} (LEARN, FROZEN, CANARY)
      */
     public record Events(long remoteFrees, long heapsCreated, long heapsAbandoned, long adoptions,
                          long superSlabsMapped, long superSlabsReleased, long bigCacheHits, long bigCacheMisses,
-                         long purges, long invalidFrees, long doubleFrees) {
+                         long purges, long invalidFrees, long doubleFrees, long policyChanges,
+                         long learningTransitions) {
     }
 
     public TierStats tier(Tier t) {

@@ -74,7 +74,7 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
-        publish(startingPolicy(config));
+        publish(config.policy());
         Maintenance.register(this);
     }
 
@@ -396,12 +396,6 @@ public final class Allocator {
         pool.setPurgeDelayMillis(policy.purgeDelayMillis());
         big.setPurgeDelayMillis(policy.purgeDelayMillis());
         active = compiled;
-    }
-
-    private static Policy startingPolicy(HakMemConfig config) {
-        return Policy.builder().wMax(config.wMax())
-                .retainBytes(Math.min(config.retainBytes(), Policy.MAX_RETAIN_BYTES))
-                .purgeDelayMillis(Math.min(config.purgeDelayMillis(), Policy.MAX_PURGE_DELAY_MILLIS)).build();
     }
 
     // ------------------------------------------------------------------ stats and check

@@ -16,10 +16,13 @@ public final class Events {
     public final LongAdder purges = new LongAdder();
     public final LongAdder invalidFrees = new LongAdder();
     public final LongAdder doubleFrees = new LongAdder();
+    public final LongAdder policyChanges = new LongAdder();
+    public final LongAdder learningTransitions = new LongAdder();
 
     public HakMemStats.Events snapshot(long remoteFrees) {
         return new HakMemStats.Events(remoteFrees, heapsCreated.sum(), heapsAbandoned.sum(), adoptions.sum(),
                 superSlabsMapped.sum(), superSlabsReleased.sum(), bigCacheHits.sum(), bigCacheMisses.sum(),
-                purges.sum(), invalidFrees.sum(), doubleFrees.sum());
+                purges.sum(), invalidFrees.sum(), doubleFrees.sum(), policyChanges.sum(),
+                learningTransitions.sum());
     }
 }
