@@ -89,10 +89,6 @@ public enum Axis {
         return candidates.length;
     }
 
-    public double candidate(int i) {
-        return candidates[i];
-    }
-
     /** The candidate equal to the knob's value in {@code p}, or -1 when its value is between candidates. */
     public int indexOf(Policy p) {
         double v = value(p);

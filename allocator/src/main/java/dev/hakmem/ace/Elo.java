@@ -44,10 +44,6 @@ public final class Elo {
         Arrays.fill(rating, INITIAL);
     }
 
-    public int strategies() {
-        return rating.length;
-    }
-
     public double rating(int i) {
         return rating[i];
     }

@@ -244,10 +244,6 @@ public final class Learner {
         return List.copyOf(events);
     }
 
-    public LearnerOptions options() {
-        return options;
-    }
-
     private void learn(Window w, Policy ran, double cost) {
         decayInto(recentSizes, w);
         if (ran.equals(incumbent)) {
@@ -326,6 +322,7 @@ public final class Learner {
             int o = c.axis().ordinal();
             if (ratings[o] != null) {
                 int held = c.axis().indexOf(incumbent);
+                // An incumbent value off the ladder (a loaded policy) has no rating to play for.
                 if (held >= 0) {
                     ratings[o].record(c.arm(), held, won ? 1 : lost ? 0 : 0.5);
                 }

@@ -47,10 +47,6 @@ public final class P2Quantile {
         this.increment = new double[] {0, p / 2, p, (1 + p) / 2, 1};
     }
 
-    public double quantile() {
-        return p;
-    }
-
     public long count() {
         return count;
     }
