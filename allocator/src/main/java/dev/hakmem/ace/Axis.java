@@ -2,6 +2,8 @@ package dev.hakmem.ace;
 
 import dev.hakmem.Policy;
 
+import java.util.function.ToDoubleFunction;
+
 /**
  * A knob the learner tunes over a short ladder of candidate values, ascending. A step moves a knob to the next
  * candidate below or above its value; a value between two candidates (a policy loaded from a file or configured by
@@ -13,67 +15,39 @@ import dev.hakmem.Policy;
  */
 public enum Axis {
     /** Internal waste against slab reuse (finer classes spread blocks over more partly used slabs). */
-    W_MAX("wMax", false, 1.0625, 1.125, 1.25, 1.5, 2.0) {
-        @Override
-        double value(Policy p) {
-            return p.wMax();
-        }
-
-        @Override
-        Policy.Builder set(Policy.Builder b, double v) {
-            return b.wMax(v);
-        }
-    },
+    W_MAX("wMax", false, Policy::wMax, Policy.Builder::wMax, 1.0625, 1.125, 1.25, 1.5, 2.0),
     /** Pool slabs against a mapping per block; the seed's thresholds (64 KiB .. 1 MiB, the pool's top). */
-    BIG_THRESHOLD("bigThreshold", true, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20) {
-        @Override
-        double value(Policy p) {
-            return p.bigThreshold();
-        }
-
-        @Override
-        Policy.Builder set(Policy.Builder b, double v) {
-            return b.bigThreshold((long) v);
-        }
-    },
+    BIG_THRESHOLD("bigThreshold", true, Policy::bigThreshold, (b, v) -> b.bigThreshold((long) v),
+            64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20),
     /** Mapping calls against address space and RSS held for reuse. */
-    RETAIN("retainBytes", false, 0, 16 << 20, 64 << 20, 256 << 20) {
-        @Override
-        double value(Policy p) {
-            return p.retainBytes();
-        }
-
-        @Override
-        Policy.Builder set(Policy.Builder b, double v) {
-            return b.retainBytes((long) v);
-        }
-    },
+    RETAIN("retainBytes", false, Policy::retainBytes, (b, v) -> b.retainBytes((long) v),
+            0, 16 << 20, 64 << 20, 256 << 20),
     /** Page faults (memory given back too early, touched again) against RSS (kept too long). */
-    PURGE_DELAY("purgeDelayMillis", false, 0, 50, 250, 1000, 5000) {
-        @Override
-        double value(Policy p) {
-            return p.purgeDelayMillis();
-        }
+    PURGE_DELAY("purgeDelayMillis", false, Policy::purgeDelayMillis, (b, v) -> b.purgeDelayMillis((long) v),
+            0, 50, 250, 1000, 5000);
 
-        @Override
-        Policy.Builder set(Policy.Builder b, double v) {
-            return b.purgeDelayMillis((long) v);
-        }
-    };
+    /** Sets a knob on a builder. */
+    private interface Setter {
+        Policy.Builder set(Policy.Builder b, double v);
+    }
 
     private final String knob;
     private final boolean rated;
+    private final ToDoubleFunction<Policy> getter;
+    private final Setter setter;
     private final double[] candidates;
 
-    Axis(String knob, boolean rated, double... candidates) {
+    Axis(String knob, boolean rated, ToDoubleFunction<Policy> getter, Setter setter, double... candidates) {
         this.knob = knob;
         this.rated = rated;
+        this.getter = getter;
+        this.setter = setter;
         this.candidates = candidates;
     }
 
-    abstract double value(Policy p);
-
-    abstract Policy.Builder set(Policy.Builder b, double v);
+    double value(Policy p) {
+        return getter.applyAsDouble(p);
+    }
 
     /** The knob's name in {@link Policy} and its JSON. */
     public String knob() {
@@ -117,7 +91,7 @@ public enum Axis {
 
     /** {@code p} with this knob set to candidate {@code i}, every other knob unchanged. */
     public Policy with(Policy p, int i) {
-        return set(p.toBuilder(), candidates[i]).build();
+        return setter.set(p.toBuilder(), candidates[i]).build();
     }
 
     /** The knob's value in {@code p} as it is written: W_MAX as a decimal, the others as integers. */

@@ -246,17 +246,7 @@ public final class Learner {
 
     private void learn(Window w, Policy ran, double cost) {
         decayInto(recentSizes, w);
-        if (ran.equals(incumbent)) {
-            if (!Double.isNaN(cost)) {
-                reference = cost;
-                p99.add(cost);
-            }
-        } else {
-            if (!Double.isNaN(cost) && !Double.isNaN(reference)) {
-                compare(cost, w.index());
-            }
-            reference = Double.NaN;
-        }
+        score(ran, cost, w.index(), p99);
         if (state == LearningState.LEARN) {
             maybeFreeze(w.index());
         }
@@ -276,19 +266,9 @@ public final class Learner {
         for (int b = 0; b < canarySizes.length; b++) {
             canarySizes[b] += w.sizeCount(b);
         }
-        if (ran.equals(incumbent)) {
-            if (!Double.isNaN(cost)) {
-                reference = cost;
-                canaryP99.add(cost);
-            }
-        } else {
-            if (!Double.isNaN(cost) && !Double.isNaN(reference)) {
-                compare(cost, w.index());
-            }
-            reference = Double.NaN;
-            if (state != LearningState.CANARY) {
-                return;
-            }
+        score(ran, cost, w.index(), canaryP99);
+        if (state != LearningState.CANARY) {
+            return;
         }
         Signature sizes = Signature.of(canarySizes);
         double distance = frozenSignature != null && sizes.samples() >= Signature.MIN_SAMPLES
@@ -309,6 +289,24 @@ public final class Learner {
             }
             transition(w.index(), LearningState.FROZEN, String.format(
                     "no shift in %d windows: signature distance %.3f, p99 %.2fx", periodWindows, distance, drift));
+        }
+    }
+
+    /**
+     * A scored incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is compared
+     * with the reference, if it and the reference were scored, and uses it up.
+     */
+    private void score(Policy ran, double cost, long index, P2Quantile costs) {
+        if (ran.equals(incumbent)) {
+            if (!Double.isNaN(cost)) {
+                reference = cost;
+                costs.add(cost);
+            }
+        } else {
+            if (!Double.isNaN(cost) && !Double.isNaN(reference)) {
+                compare(cost, index);
+            }
+            reference = Double.NaN;
         }
     }
 
