@@ -1,0 +1,557 @@
+package dev.hakmem.ace;
+
+import dev.hakmem.LearningState;
+import dev.hakmem.Policy;
+import dev.hakmem.stats.SizeGrid;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * ACE's learner: from the measurements of each window, the policy for the next (hakmem's "lightweight online learner
+ * tunes the allocator to the workload, then freezes at zero cost"; docs/ADAPTIVE.md). It is pure: no clock, no
+ * thread, no allocator state. Its decisions are a function of the seed and the sequence of windows, so a recorded
+ * run replays exactly. Not thread-safe: the maintenance thread owns it and publishes what it returns.
+ *
+ * <p><b>The cost</b> ({@link #cost}) is one number per window, lower is better: the time per operation, with page
+ * faults and system calls priced in, scaled up by the memory the heap holds beyond what is live.
+ *
+ * <p><b>The lifecycle</b> ({@link LearningState}):
+ * <pre>
+ *          no change for freezeAfter windows,                   frozenWindows
+ *          p99 of the incumbent's cost stable      +--------+  -------------&gt;  +--------+
+ *   LEARN  --------------------------------------&gt; | FROZEN |                  | CANARY |
+ *     ^                                            +--------+  &lt;-------------  +--------+
+ *     |                                                         canaryWindows,      |
+ *     +-------------------------------------------------------- no shift ---------+
+ *        sizes shifted (L1 &gt; shiftDistance), p99 drifted (x p99Drift), or the runner-up won by the rails
+ * </pre>
+ *
+ * <p><b>LEARN</b> alternates windows of the incumbent ({@link #best()}) and of a candidate one step away on one
+ * knob, so that each candidate window is compared with the incumbent window just before it, under the same load:
+ * <pre>
+ *   window    I     C     I     C     I     C           C: cost &lt;= (1 - minImprovement) x the I before it?
+ *   streak          1     .     2     .     3  -&gt; the candidate replaces the incumbent (if out of cooldown)
+ * </pre>
+ * The candidate comes from each knob in turn: W_MAX, the big threshold, the retain budget, the purge delay, the
+ * bridge classes. A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
+ * the incumbent's value to try; the bridges come from peaks of the size distribution ({@link Bridges}). A comparison
+ * feeds the knob's bandit (reward {@code I / (I + C)}, one half for a tie) or a game of ratings (a win, a loss or a
+ * draw at minImprovement), then the rails decide:
+ * <ul>
+ *   <li>one step: a candidate differs from the incumbent by one step on one knob ({@link #step});
+ *   <li>hysteresis: it replaces the incumbent only after {@code hysteresis} consecutive scored comparisons won by
+ *       at least {@code minImprovement} (a comparison not won ends the candidate's turn);
+ *   <li>cooldown: after a change, no other change for {@code cooldown} windows (the candidate may keep winning
+ *       meanwhile; it is accepted at its first win after the cooldown).
+ * </ul>
+ * The bandits' statistics outlive a change (the knobs are close to separable: what a W_MAX step gains hardly depends
+ * on the purge delay) and are dropped when the workload shifts.
+ *
+ * <p><b>FROZEN</b> returns the incumbent and ignores the windows. <b>CANARY</b> runs the runner-up (the
+ * incumbent's neighbour with the best record) in a share {@code canaryShare} of its windows, spread evenly, and
+ * watches the signature of the sampled sizes ({@link Signature}) and the p99 of the incumbent's cost (a
+ * {@link P2Quantile} per period) against those at freeze time.
+ *
+ * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one
+ * step from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN;
+ * no two changes in the event history are within {@code cooldown} windows, the last one is the last change, and the
+ * history's states chain up to {@link #state()} and its last incumbent is {@link #best()}; the bandits, ratings and
+ * estimators hold their own invariants.
+ */
+public final class Learner {
+    /** A minor page fault: the trap, a zeroed 4 KiB page, the page table update (order of magnitude on x86-64). */
+    public static final double FAULT_NANOS = 500;
+    /** A mapping or a purge (mmap or madvise of a SuperSlab-sized range, with its TLB shootdown). */
+    public static final double SYSCALL_NANOS = 5_000;
+    /** The events kept by {@link #events()}: the newest. */
+    public static final int MAX_EVENTS = 256;
+    /**
+     * Older windows' sizes weigh 15/16 more each window in the recent histogram: it spans about 16 windows, enough
+     * samples for a signature and short enough to follow a phase.
+     */
+    private static final double DECAY = 15.0 / 16;
+    private static final long NEVER = Long.MIN_VALUE;
+    private static final Axis[] AXES = Axis.values();
+    /** Whose turn it is to propose a candidate: each axis, then the bridges. */
+    private static final int TURNS = AXES.length + 1;
+
+    /** A policy one step from the incumbent: on {@code axis}'s candidate {@code arm}, or (axis null) bridges. */
+    private record Candidate(Axis axis, int arm, Policy policy, String step) {
+    }
+
+    private final LearnerOptions options;
+    private final SplittableRandom random;
+    /** By axis: the UCB1 bandit of an axis that is not rated, else null. */
+    private final Ucb1[] bandits = new Ucb1[AXES.length];
+    /** By axis: the Elo ratings of a rated axis, else null. */
+    private final Elo[] ratings = new Elo[AXES.length];
+    private final ArrayDeque<LearnerEvent> events = new ArrayDeque<>();
+    /** Sampled sizes of the recent windows (LEARN and CANARY), decayed by {@link #DECAY} a window. */
+    private final double[] recentSizes = new double[SizeGrid.BUCKETS];
+    /** Sampled sizes of the current CANARY period. */
+    private final double[] canarySizes = new double[SizeGrid.BUCKETS];
+
+    private LearningState state;
+    private Policy incumbent;
+    /** What {@link #onWindow} returned last: the policy in force during the next window. */
+    private Policy running;
+    /** LEARN: the candidate under test, null between turns. FROZEN and CANARY: the runner-up. One step away. */
+    private Candidate candidate;
+    /** Consecutive scored comparisons the candidate won; 0 when there is no candidate. */
+    private int streak;
+    /** The next turn in {@link #TURNS}. */
+    private int turn;
+    /** The cost of the last scored incumbent window since the last candidate window; NaN when there is none. */
+    private double reference = Double.NaN;
+    private long lastIndex = -1;
+    /** The window at whose end the incumbent last changed, or {@link #NEVER}. */
+    private long lastChange = NEVER;
+
+    /** LEARN: the p99 of the incumbent's cost since it became the incumbent (or since LEARN began). */
+    private P2Quantile p99 = new P2Quantile(0.99);
+    /** LEARN: the window since which no change was made. */
+    private long quietSince = -1;
+    /** LEARN: the p99 estimate at window {@link #markIndex}, to tell whether it is stable; NaN for none. */
+    private double markP99 = Double.NaN;
+    private long markIndex = -1;
+
+    /** At freeze time (or, for a heap that started frozen, at its first CANARY period): null or NaN until then. */
+    private Signature frozenSignature;
+    private double frozenP99 = Double.NaN;
+    /** FROZEN, CANARY: windows of the current period so far. */
+    private int periodWindows;
+    /** CANARY: the p99 of the incumbent's cost in the current period. */
+    private P2Quantile canaryP99 = new P2Quantile(0.99);
+
+    /**
+     * @param options    the settings
+     * @param start      the first incumbent
+     * @param startState LEARN to learn from {@code start}; FROZEN (or CANARY) to run it, watching for a shift
+     * @param seed       the seed of the only random choice (the softmax over Elo ratings)
+     */
+    public Learner(LearnerOptions options, Policy start, LearningState startState, long seed) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.incumbent = Objects.requireNonNull(start, "start");
+        this.state = Objects.requireNonNull(startState, "startState");
+        this.running = start;
+        this.random = new SplittableRandom(seed);
+        resetStatistics();
+        if (state != LearningState.LEARN) {
+            candidate = runnerUp();
+        }
+    }
+
+    /**
+     * The one cost every decision uses, lower is better, or NaN for a window with no operation or no timed malloc:
+     * <pre>
+     *   per op = sampledNanos / sampledOps + (FAULT_NANOS * pageFaults + SYSCALL_NANOS * (mapCalls + purgeCalls)) / ops
+     *   waste  = (committedBytes - liveBytes) / committedBytes, clamped to [0, 1] (0 when nothing is committed)
+     *   cost   = per op * (1 + memoryWeight * waste)
+     * </pre>
+     * Unknown page faults (-1) count as none, in every window alike. Map calls are mostly made on malloc slow paths
+     * that sampling rarely times, so they are priced explicitly; purges run in the maintenance thread, never timed.
+     */
+    public static double cost(Window w, double memoryWeight) {
+        if (w.ops() == 0 || w.sampledOps() == 0) {
+            return Double.NaN;
+        }
+        double perOp = (double) w.sampledNanos() / w.sampledOps()
+                + (FAULT_NANOS * Math.max(0, w.pageFaults()) + SYSCALL_NANOS * (w.mapCalls() + w.purgeCalls()))
+                / w.ops();
+        double waste = w.committedBytes() == 0 ? 0
+                : Math.clamp((double) (w.committedBytes() - w.liveBytes()) / w.committedBytes(), 0.0, 1.0);
+        return perOp * (1 + memoryWeight * waste);
+    }
+
+    /**
+     * Whether {@code to} is one step from {@code from}: the same but for one knob moved to the nearest candidate
+     * below or above its value ({@link Axis#neighbours}), or one bridge class added or removed. Returns the step as
+     * people read it ("wMax 1.25 -&gt; 1.125", "bridge +38912"), or null when it is not one step.
+     */
+    public static String step(Policy from, Policy to) {
+        if (!from.sites().equals(to.sites())) {
+            return null;
+        }
+        String step = null;
+        int moved = 0;
+        for (Axis axis : AXES) {
+            if (axis.value(from) != axis.value(to)) {
+                int i = axis.indexOf(to);
+                if (i < 0 || (axis.neighbours(from) & 1L << i) == 0) {
+                    return null;
+                }
+                step = axis.knob() + " " + axis.format(from) + " -> " + axis.format(to);
+                moved++;
+            }
+        }
+        int[] a = from.bridgeClasses();
+        int[] b = to.bridgeClasses();
+        if (!Arrays.equals(a, b)) {
+            int[] longer = a.length > b.length ? a : b;
+            int[] shorter = longer == a ? b : a;
+            if (longer.length != shorter.length + 1) {
+                return null;
+            }
+            int i = Arrays.mismatch(longer, shorter);
+            if (!Arrays.equals(longer, i + 1, longer.length, shorter, i, shorter.length)) {
+                return null;
+            }
+            step = "bridge " + (longer == b ? "+" : "-") + longer[i];
+            moved++;
+        }
+        return moved == 1 ? step : null;
+    }
+
+    /** Feeds the window just ended (run under the policy returned last); returns the policy for the next window. */
+    public Policy onWindow(Window w) {
+        Objects.requireNonNull(w, "w");
+        if (w.index() <= lastIndex) {
+            throw new IllegalArgumentException("learner: window " + w.index() + " after window " + lastIndex
+                    + ": indexes must increase");
+        }
+        lastIndex = w.index();
+        Policy ran = running;
+        double cost = options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
+        switch (state) {
+            case LEARN -> learn(w, ran, cost);
+            case FROZEN -> frozen(w.index());
+            case CANARY -> canary(w, ran, cost);
+        }
+        running = next();
+        return running;
+    }
+
+    public LearningState state() {
+        return state;
+    }
+
+    /** The incumbent: what FROZEN runs. */
+    public Policy best() {
+        return incumbent;
+    }
+
+    /** What the policy returned last runs: "best", or its step from the incumbent. */
+    public String choice() {
+        return running.equals(incumbent) ? "best" : step(incumbent, running);
+    }
+
+    /** The newest {@value #MAX_EVENTS} changes and transitions, oldest first. */
+    public List<LearnerEvent> events() {
+        return List.copyOf(events);
+    }
+
+    private void learn(Window w, Policy ran, double cost) {
+        decayInto(recentSizes, w);
+        score(ran, cost, w.index(), p99);
+        if (state == LearningState.LEARN) {
+            maybeFreeze(w.index());
+        }
+    }
+
+    private void frozen(long index) {
+        if (++periodWindows >= options.frozenWindows()) {
+            transition(index, LearningState.CANARY, "frozen for " + periodWindows + " windows");
+            Arrays.fill(canarySizes, 0);
+            canaryP99 = new P2Quantile(0.99);
+        }
+    }
+
+    private void canary(Window w, Policy ran, double cost) {
+        periodWindows++;
+        decayInto(recentSizes, w);
+        for (int b = 0; b < canarySizes.length; b++) {
+            canarySizes[b] += w.sizeCount(b);
+        }
+        score(ran, cost, w.index(), canaryP99);
+        if (state != LearningState.CANARY) {
+            return;
+        }
+        Signature sizes = Signature.of(canarySizes);
+        double distance = frozenSignature != null && sizes.samples() >= Signature.MIN_SAMPLES
+                ? sizes.distance(frozenSignature) : 0;
+        double drift = canaryP99.warm() && frozenP99 > 0 ? canaryP99.estimate() / frozenP99 : 1;
+        if (distance > options.shiftDistance()) {
+            relearn(w.index(), String.format("sizes shifted: signature distance %.3f > %.3f", distance,
+                    options.shiftDistance()));
+        } else if (drift > options.p99Drift() || drift < 1 / options.p99Drift()) {
+            relearn(w.index(), String.format("cost drifted: p99 %.1f is %.2fx the %.1f at freeze time",
+                    canaryP99.estimate(), drift, frozenP99));
+        } else if (periodWindows >= options.canaryWindows()) {
+            if (frozenSignature == null && sizes.samples() >= Signature.MIN_SAMPLES) {
+                frozenSignature = sizes;
+            }
+            if (Double.isNaN(frozenP99) && canaryP99.warm()) {
+                frozenP99 = canaryP99.estimate();
+            }
+            transition(w.index(), LearningState.FROZEN, String.format(
+                    "no shift in %d windows: signature distance %.3f, p99 %.2fx", periodWindows, distance, drift));
+        }
+    }
+
+    /**
+     * A scored incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is compared
+     * with the reference, if it and the reference were scored, and uses it up.
+     */
+    private void score(Policy ran, double cost, long index, P2Quantile costs) {
+        if (ran.equals(incumbent)) {
+            if (!Double.isNaN(cost)) {
+                reference = cost;
+                costs.add(cost);
+            }
+        } else {
+            if (!Double.isNaN(cost) && !Double.isNaN(reference)) {
+                compare(cost, index);
+            }
+            reference = Double.NaN;
+        }
+    }
+
+    /** A scored candidate window against the incumbent window before it: the bandit's update, then the rails. */
+    private void compare(double cost, long index) {
+        Candidate c = candidate;
+        double m = options.minImprovement();
+        boolean won = cost <= (1 - m) * reference;
+        boolean lost = reference <= (1 - m) * cost;
+        if (c.axis() != null) {
+            int o = c.axis().ordinal();
+            if (ratings[o] != null) {
+                int held = c.axis().indexOf(incumbent);
+                // An incumbent value off the ladder (a loaded policy) has no rating to play for.
+                if (held >= 0) {
+                    ratings[o].record(c.arm(), held, won ? 1 : lost ? 0 : 0.5);
+                }
+            } else {
+                bandits[o].update(c.arm(), reference + cost > 0 ? reference / (reference + cost) : 0.5);
+            }
+        }
+        if (!won) {
+            streak = 0;
+            if (state == LearningState.LEARN) {
+                candidate = null;
+            }
+            return;
+        }
+        streak++;
+        if (streak >= options.hysteresis() && mayChange(index)) {
+            String evidence = String.format("%s: won %d comparisons in a row by at least %.0f%% (last: %.1f vs %.1f)",
+                    c.step(), streak, 100 * m, cost, reference);
+            incumbent = c.policy();
+            lastChange = index;
+            candidate = null;
+            streak = 0;
+            restartConvergence(index);
+            record(new LearnerEvent(index, LearnerEvent.Kind.CHANGE, state, state, incumbent, evidence));
+            if (state == LearningState.CANARY) {
+                relearn(index, "the runner-up won: " + c.step());
+            }
+        }
+    }
+
+    private boolean mayChange(long index) {
+        return lastChange == NEVER || index - lastChange > options.cooldown();
+    }
+
+    /**
+     * Every {@code freezeAfter / 2} windows the p99 is compared with the last mark: LEARN freezes when it moved by
+     * less than {@code minImprovement} (what counts as a real difference), nothing changed for {@code freezeAfter}
+     * windows and no candidate is half-way through its wins.
+     */
+    private void maybeFreeze(long index) {
+        if (index - markIndex < options.freezeAfter() / 2) {
+            return;
+        }
+        double now = p99.estimate();
+        boolean stable = p99.warm() && Math.abs(now - markP99) <= options.minImprovement() * markP99;
+        if (stable && streak == 0 && index - quietSince >= options.freezeAfter()) {
+            frozenSignature = Signature.of(recentSizes);
+            if (frozenSignature.samples() < Signature.MIN_SAMPLES) {
+                frozenSignature = null;
+            }
+            frozenP99 = now;
+            candidate = runnerUp();
+            transition(index, LearningState.FROZEN, String.format(
+                    "converged: no change for %d windows, p99 of the cost %.1f (was %.1f); runner-up: %s",
+                    index - quietSince, now, markP99, candidate == null ? "none" : candidate.step()));
+        } else {
+            markIndex = index;
+            markP99 = now;
+        }
+    }
+
+    private void relearn(long index, String reason) {
+        resetStatistics();
+        candidate = null;
+        streak = 0;
+        frozenSignature = null;
+        frozenP99 = Double.NaN;
+        restartConvergence(index);
+        transition(index, LearningState.LEARN, reason);
+    }
+
+    /** Moves the lifecycle. The runner-up's streak survives FROZEN: its comparisons are consecutive across periods. */
+    private void transition(long index, LearningState to, String reason) {
+        LearningState from = state;
+        state = to;
+        periodWindows = 0;
+        reference = Double.NaN;
+        record(new LearnerEvent(index, LearnerEvent.Kind.TRANSITION, from, to, incumbent, reason));
+    }
+
+    private void restartConvergence(long index) {
+        p99 = new P2Quantile(0.99);
+        quietSince = index;
+        markIndex = index;
+        markP99 = Double.NaN;
+    }
+
+    private void resetStatistics() {
+        for (Axis axis : AXES) {
+            if (axis.rated()) {
+                ratings[axis.ordinal()] = new Elo(axis.candidates());
+            } else {
+                bandits[axis.ordinal()] = new Ucb1(axis.candidates());
+            }
+        }
+    }
+
+    private void record(LearnerEvent e) {
+        if (events.size() == MAX_EVENTS) {
+            events.removeFirst();
+        }
+        events.addLast(e);
+    }
+
+    private static void decayInto(double[] sizes, Window w) {
+        for (int b = 0; b < sizes.length; b++) {
+            sizes[b] = sizes[b] * DECAY + w.sizeCount(b);
+        }
+    }
+
+    /** The policy for the next window. */
+    private Policy next() {
+        return switch (state) {
+            case LEARN -> {
+                if (Double.isNaN(reference)) {
+                    yield incumbent;
+                }
+                if (candidate == null) {
+                    candidate = propose();
+                }
+                yield candidate == null ? incumbent : candidate.policy();
+            }
+            case FROZEN -> incumbent;
+            case CANARY -> {
+                // Windows k of the period with floor((k + 1) share) > floor(k share): a share of them, evenly spread.
+                int k = periodWindows;
+                boolean slot = Math.floor((k + 1) * options.canaryShare()) > Math.floor(k * options.canaryShare());
+                yield slot && candidate != null && !Double.isNaN(reference) ? candidate.policy() : incumbent;
+            }
+        };
+    }
+
+    /** The next turn's candidate, or null if no knob can move. */
+    private Candidate propose() {
+        for (int tries = 0; tries < TURNS; tries++) {
+            int t = turn;
+            turn = (turn + 1) % TURNS;
+            Candidate c = t < AXES.length ? onAxis(AXES[t]) : bridge();
+            if (c != null) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private Candidate onAxis(Axis axis) {
+        long allowed = axis.neighbours(incumbent);
+        if (allowed == 0) {
+            return null;
+        }
+        int o = axis.ordinal();
+        int arm = ratings[o] != null ? ratings[o].select(allowed, Elo.TEMPERATURE, random.nextDouble())
+                : bandits[o].select(allowed);
+        return candidate(axis, arm, axis.with(incumbent, arm));
+    }
+
+    private Candidate bridge() {
+        int[] bridges = Bridges.propose(recentSizes, incumbent);
+        return bridges == null ? null : candidate(null, -1, incumbent.toBuilder().bridgeClasses(bridges).build());
+    }
+
+    private Candidate candidate(Axis axis, int arm, Policy p) {
+        return new Candidate(axis, arm, p, step(incumbent, p));
+    }
+
+    /** The incumbent's neighbour with the best record: the highest mean reward or expected score; ties: axis order. */
+    private Candidate runnerUp() {
+        Candidate best = null;
+        double bestScore = -1;
+        for (Axis axis : AXES) {
+            int o = axis.ordinal();
+            int held = axis.indexOf(incumbent);
+            for (long rest = axis.neighbours(incumbent); rest != 0; rest &= rest - 1) {
+                int arm = Long.numberOfTrailingZeros(rest);
+                double score;
+                if (ratings[o] != null) {
+                    score = held >= 0 && ratings[o].games() > 0 ? ratings[o].expected(arm, held) : 0;
+                } else {
+                    score = bandits[o].mean(arm);
+                }
+                if (score > bestScore) {
+                    best = candidate(axis, arm, axis.with(incumbent, arm));
+                    bestScore = score;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** The invariants of the class javadoc; null or the problem. */
+    public String check() {
+        if (candidate != null && !Objects.equals(candidate.step(), step(incumbent, candidate.policy()))) {
+            return "learner: the candidate " + candidate.policy() + " is not one step from " + incumbent;
+        }
+        if (candidate == null && streak != 0) {
+            return "learner: a streak of " + streak + " without a candidate";
+        }
+        if (!running.equals(incumbent) && (candidate == null || !running.equals(candidate.policy()))) {
+            return "learner: running " + running + ", neither the incumbent nor the candidate";
+        }
+        if (state == LearningState.FROZEN && !running.equals(incumbent)) {
+            return "learner: FROZEN runs " + running + ", not the incumbent";
+        }
+        long previousChange = NEVER;
+        LearnerEvent previous = null;
+        for (LearnerEvent e : events) {
+            if (previous != null && previous.to() != e.from()) {
+                return "learner: event " + e + " does not follow " + previous;
+            }
+            if (e.kind() == LearnerEvent.Kind.CHANGE) {
+                if (previousChange != NEVER && e.window() - previousChange <= options.cooldown()) {
+                    return "learner: changes at windows " + previousChange + " and " + e.window()
+                            + ", within the cooldown of " + options.cooldown();
+                }
+                previousChange = e.window();
+            }
+            previous = e;
+        }
+        if (previousChange != NEVER && previousChange != lastChange) {
+            return "learner: the last change in the history is at window " + previousChange + ", not " + lastChange;
+        }
+        if (previous != null && (previous.to() != state || !previous.best().equals(incumbent))) {
+            return "learner: the last event " + previous + " does not leave " + state + " and " + incumbent;
+        }
+        for (int o = 0; o < AXES.length; o++) {
+            String problem = ratings[o] != null ? ratings[o].check() : bandits[o].check();
+            if (problem != null) {
+                return AXES[o].knob() + ": " + problem;
+            }
+        }
+        String problem = p99.check();
+        return problem != null ? problem : canaryP99.check();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.hakmem.ace;
+
+/**
+ * The learner's settings. Every duration counts windows (virtual time: one window is {@code hakmem.learnWindowMs},
+ * 1 s by default). docs/ADAPTIVE.md explains each default.
+ *
+ * @param memoryWeight   how much a committed but unused byte costs against time: the cost is scaled by
+ *                       {@code 1 + memoryWeight * waste} ({@link Learner#cost}); [0, 10], default 0.5
+ * @param minOps         a window with fewer mallocs + frees is not scored; default 1000
+ * @param minSampledOps  a window with fewer timed mallocs is not scored; default 32
+ * @param minImprovement a candidate beats the incumbent when its cost is at most {@code 1 - minImprovement} times
+ *                       the incumbent's; (0, 1), default 0.08 (the seed's 8%)
+ * @param hysteresis     consecutive scored comparisons a candidate must win to replace the incumbent; default 3
+ * @param cooldown       windows after a change during which no other change is made; default 10
+ * @param freezeAfter    LEARN freezes once no change was made for this many windows and the p99 of the incumbent's
+ *                       cost is stable; default 40
+ * @param frozenWindows  windows of a FROZEN period, before the next CANARY period; default 60
+ * @param canaryWindows  windows of a CANARY period; default 60
+ * @param canaryShare    the share of CANARY windows that run the runner-up; (0, 0.5], default 0.05 (the seed's 5%)
+ * @param shiftDistance  CANARY goes back to LEARN when the size signature moved by more than this L1 distance from
+ *                       the one at freeze time; (0, 2], default 0.5 (a quarter of the mallocs changed sizes)
+ * @param p99Drift       ... or when the p99 of the incumbent's cost moved by more than this factor, either way;
+ *                       above 1, default 2
+ */
+public record LearnerOptions(double memoryWeight, long minOps, long minSampledOps, double minImprovement,
+                             int hysteresis, int cooldown, int freezeAfter, int frozenWindows, int canaryWindows,
+                             double canaryShare, double shiftDistance, double p99Drift) {
+
+    private static final LearnerOptions DEFAULTS = new LearnerOptions(0.5, 1000, 32, 0.08, 3, 10, 40, 60, 60, 0.05,
+            0.5, 2);
+
+    public LearnerOptions {
+        if (!(memoryWeight >= 0 && memoryWeight <= 10)) {
+            throw new IllegalArgumentException("learner.memoryWeight must be in [0, 10]: " + memoryWeight);
+        }
+        atLeast("minOps", minOps, 1);
+        atLeast("minSampledOps", minSampledOps, 1);
+        if (!(minImprovement > 0 && minImprovement < 1)) {
+            throw new IllegalArgumentException("learner.minImprovement must be in (0, 1): " + minImprovement);
+        }
+        atLeast("hysteresis", hysteresis, 1);
+        atLeast("cooldown", cooldown, 0);
+        atLeast("freezeAfter", freezeAfter, 2);
+        atLeast("frozenWindows", frozenWindows, 1);
+        atLeast("canaryWindows", canaryWindows, 2);
+        // At most every other window: a runner-up window is then always preceded by an incumbent window to compare with.
+        if (!(canaryShare > 0 && canaryShare <= 0.5)) {
+            throw new IllegalArgumentException("learner.canaryShare must be in (0, 0.5]: " + canaryShare);
+        }
+        if (!(shiftDistance > 0 && shiftDistance <= 2)) {
+            throw new IllegalArgumentException("learner.shiftDistance must be in (0, 2]: " + shiftDistance);
+        }
+        if (!(p99Drift > 1 && p99Drift < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("learner.p99Drift must be above 1 and finite: " + p99Drift);
+        }
+    }
+
+    private static void atLeast(String field, long value, long min) {
+        if (value < min) {
+            throw new IllegalArgumentException("learner." + field + " must be at least " + min + ": " + value);
+        }
+    }
+
+    /** 0.5, 1000, 32, 0.08, 3, 10, 40, 60, 60, 0.05, 0.5, 2: see the components. */
+    public static LearnerOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** Whether a window has enough operations and samples to be scored; the others are ignored. */
+    public boolean scores(Window w) {
+        return w.ops() >= minOps && w.sampledOps() >= minSampledOps;
+    }
+
+    public LearnerOptions withMemoryWeight(double w) {
+        return new LearnerOptions(w, minOps, minSampledOps, minImprovement, hysteresis, cooldown, freezeAfter,
+                frozenWindows, canaryWindows, canaryShare, shiftDistance, p99Drift);
+    }
+
+    /** The rails: {@code minImprovement}, {@code hysteresis} and {@code cooldown}. */
+    public LearnerOptions withRails(double minImprovement, int hysteresis, int cooldown) {
+        return new LearnerOptions(memoryWeight, minOps, minSampledOps, minImprovement, hysteresis, cooldown,
+                freezeAfter, frozenWindows, canaryWindows, canaryShare, shiftDistance, p99Drift);
+    }
+
+    /** The lifecycle's durations: {@code freezeAfter}, {@code frozenWindows} and {@code canaryWindows}. */
+    public LearnerOptions withLifecycle(int freezeAfter, int frozenWindows, int canaryWindows) {
+        return new LearnerOptions(memoryWeight, minOps, minSampledOps, minImprovement, hysteresis, cooldown,
+                freezeAfter, frozenWindows, canaryWindows, canaryShare, shiftDistance, p99Drift);
+    }
+}
