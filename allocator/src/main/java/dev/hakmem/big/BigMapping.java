@@ -1,6 +1,7 @@
 package dev.hakmem.big;
 
 import dev.hakmem.registry.Region;
+import dev.hakmem.site.SampleHolder;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -9,16 +10,18 @@ import java.lang.invoke.VarHandle;
  * One Big block: a direct mapping of whole 2 MiB chunks, registered for every chunk it covers so that any address
  * inside it resolves to it (and an interior pointer is recognised as one).
  */
-public final class BigMapping extends Region {
+public final class BigMapping extends Region implements SampleHolder {
     static final int ALLOCATED = 0;
     static final int CACHED = 1;
     static final int RELEASED = 2;
 
     private static final VarHandle STATE;
+    private static final VarHandle SAMPLED;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(BigMapping.class, "state", int.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(BigMapping.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -26,6 +29,13 @@ public final class BigMapping extends Region {
 
     @SuppressWarnings("unused")
     private volatile int state;
+    /**
+     * 1 while the block is a sampled block the profiler remembers, else 0: the counterpart of a slab's count (see
+     * {@code Slab.sampled}, whose ordering argument applies unchanged). Quiescent, checked by the allocator's
+     * {@code check()}: 1 exactly when the profiler remembers the allocated block.
+     */
+    @SuppressWarnings("unused")
+    private volatile int sampled;
 
     // Guarded by the BigTier's lock, but for the free's write of zero = false: that comes before the mapping is
     // published to a cache (under the lock, or by a lock-free slot's CAS), which the malloc that takes it reads after.
@@ -36,6 +46,18 @@ public final class BigMapping extends Region {
 
     BigMapping(int heapId, long base, long span) {
         super(heapId, base, span);
+    }
+
+    /** Whether the block is remembered as sampled: 0 on every free of a block that is not. */
+    @Override
+    public int sampledOpaque() {
+        return (int) SAMPLED.getOpaque(this);
+    }
+
+    /** Volatile atomic add: the block remembered (+1) or forgotten (-1). */
+    @Override
+    public void addSampled(int delta) {
+        SAMPLED.getAndAdd(this, delta);
     }
 
     int stateVolatile() {

@@ -10,6 +10,8 @@ import dev.hakmem.HakMemStats.Tier;
 import dev.hakmem.HakMemStats.TierStats;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
+import dev.hakmem.Policy;
+import dev.hakmem.SiteProfile;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.HeapSet;
@@ -17,6 +19,10 @@ import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.os.Mem;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
+import dev.hakmem.site.Profiler;
+import dev.hakmem.site.SampleHolder;
+import dev.hakmem.site.SampledBlock;
+import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
@@ -27,16 +33,21 @@ import dev.hakmem.stats.MemoryAccount;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The engine behind {@link dev.hakmem.HakMem}: routes each request to its tier, validates every address against the
  * registry before acting on it, and turns wrong input into the documented exceptions.
  *
- * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read and a pop from the current slab;
- * {@link #free} by the owning thread is a registry lookup (two loads), a slab lookup, a reciprocal multiply and a
- * push, with no atomic instruction. Everything else is on slow paths.
+ * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read, the sampling countdown's
+ * decrement and branch, and a pop from the current slab; {@link #free} by the owning thread is a registry lookup (two
+ * loads), a slab lookup, a reciprocal multiply, a load of the slab's count of sampled blocks and a push, with no
+ * atomic instruction. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold
+ * sampled blocks among them (see {@link Profiler}).
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -53,11 +64,24 @@ public final class Allocator {
     private final BigTier big;
     private final HeapSet heaps;
     private final SlabCache slabCache = new SlabCache();
+    private final Profiler profiler;
+    /**
+     * The policy in force: site allocations read it once per call for their site's rule; {@link #setPolicy} replaces
+     * it whole (a volatile store of an immutable snapshot, so a reader never sees half of one). It starts as the
+     * defaults until the configuration carries a starting policy.
+     */
+    private volatile Policy policy = Policy.defaults();
     /** Serialises maintenance with close. */
     private final Object maintenanceLock = new Object();
     private volatile boolean closed;
 
+    /** An allocator that samples as BALANCED mode does. */
     public Allocator(HakMemConfig config, String kind) {
+        this(config, kind, Profiler.periodFor(HakMemConfig.Mode.BALANCED));
+    }
+
+    /** An allocator sampling one byte in {@code samplePeriod} (0: none; 1: every allocation, for exact profiles). */
+    public Allocator(HakMemConfig config, String kind, long samplePeriod) {
         this.id = IDS.incrementAndGet();
         this.name = kind + "-" + id;
         this.config = config;
@@ -68,6 +92,7 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
         Maintenance.register(this);
     }
 
@@ -83,72 +108,197 @@ public final class Allocator {
         return closed;
     }
 
-    // ------------------------------------------------------------------ allocate
+    // ------------------------------------------------------------------ policy and sites
 
-    public long malloc(long size) {
-        if (Long.compareUnsigned(size, classes.maxSize()) > 0) {
-            return mallocBig(size, Registry.CHUNK, false);
-        }
-        return mallocClass(classes.classOf(size), size, false);
+    /** The policy in force. */
+    public Policy policy() {
+        return policy;
     }
 
+    /** Puts {@code p} in force: allocations that read the policy after this store follow it. */
+    public void setPolicy(Policy p) {
+        policy = Objects.requireNonNull(p, "policy");
+    }
+
+    public Profiler profiler() {
+        return profiler;
+    }
+
+    /** The allocation site named {@code name} (the same state for the same name). */
+    public SiteState site(String name) {
+        return profiler.site(name);
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    /** The anonymous site's malloc. */
+    public long malloc(long size) {
+        if (Long.compareUnsigned(size, classes.maxSize()) > 0) {
+            return mallocBig(size, Registry.CHUNK, false, null);
+        }
+        return mallocClass(heaps.current(), classes.classOf(size), size, false, null);
+    }
+
+    /** The anonymous site's calloc. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
         if (total > classes.maxSize()) {
-            return mallocBig(total, Registry.CHUNK, true);
+            return mallocBig(total, Registry.CHUNK, true, null);
         }
-        return mallocClass(classes.classOf(total), total, true);
+        return mallocClass(heaps.current(), classes.classOf(total), total, true, null);
     }
 
+    /** The anonymous site's aligned malloc. */
     public long mallocAligned(long size, long alignment) {
+        return mallocAligned(null, size, alignment);
+    }
+
+    /** A malloc by {@code site} (null: the anonymous site), which follows the site's rule in the policy in force. */
+    public long malloc(SiteState site, long size) {
+        return allocateFor(site, size, false);
+    }
+
+    /** A calloc by {@code site} (null: the anonymous site). */
+    public long calloc(SiteState site, long count, long size) {
+        return allocateFor(site, Requests.callocTotal(count, size), true);
+    }
+
+    /** An aligned malloc by {@code site} (null: the anonymous site). */
+    public long mallocAligned(SiteState site, long size, long alignment) {
         Requests.checkAlignment(alignment);
         if (alignment <= 16) {
-            return malloc(size);
+            return allocateFor(site, size, false);
         }
         Requests.checkSize(size);
-        if (size <= classes.maxSize()) {
+        Policy.SiteRule rule = ruleOf(site);
+        if (size <= classes.maxSize() && !isDirect(rule, size)) {
             int cls = classes.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
-                return mallocClass(cls, size, false);
+                return mallocClass(heapFor(rule), cls, size, false, site);
             }
         }
-        return mallocBig(Math.max(size, 1), alignment, false);
+        return mallocBig(Math.max(size, 1), alignment, false, site);
     }
 
-    private long mallocClass(int cls, long size, boolean zeroed) {
-        ThreadHeap h = heaps.current();
+    private long allocateFor(SiteState site, long size, boolean zeroed) {
+        Policy.SiteRule rule = ruleOf(site);
+        if (Long.compareUnsigned(size, classes.maxSize()) > 0 || isDirect(rule, size)) {
+            return mallocBig(size, Registry.CHUNK, zeroed, site);
+        }
+        return mallocClass(heapFor(rule), classes.classOf(size), size, zeroed, site);
+    }
+
+    private Policy.SiteRule ruleOf(SiteState site) {
+        return site == null ? null : site.rule(policy);
+    }
+
+    /** A {@code direct} site's blocks above 64 KiB get a mapping of their own (see {@code SiteRules}). */
+    private static boolean isDirect(Policy.SiteRule rule, long size) {
+        return rule != null && rule.direct() && size > Policy.MIN_BIG_THRESHOLD;
+    }
+
+    /** A {@code longLived} site allocates from the calling thread's long-lived heap (see {@link HeapSet}). */
+    private ThreadHeap heapFor(Policy.SiteRule rule) {
+        return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
+    }
+
+    private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
         try {
-            return allocateIn(h, cls, zeroed);
+            return allocateIn(h, cls, size, zeroed, site);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return allocateIn(h, cls, zeroed);
+                return allocateIn(h, cls, size, zeroed, site);
             } catch (HakMemOutOfMemoryError again) {
                 throw new HakMemOutOfMemoryError(size, again.getMessage(), again);
             }
         }
     }
 
-    private static long allocateIn(ThreadHeap h, int cls, boolean zeroed) {
+    private long allocateIn(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
         if (h.lock == null) {
-            return zeroed ? h.calloc(cls) : h.malloc(cls);
+            return allocateOwned(h, cls, size, zeroed, site);
         }
         h.lock.lock();
         try {
-            return zeroed ? h.calloc(cls) : h.malloc(cls);
+            return allocateOwned(h, cls, size, zeroed, site);
         } finally {
             h.lock.unlock();
         }
     }
 
-    private long mallocBig(long size, long alignment, boolean zeroed) {
+    /**
+     * The caller owns {@code h} (or holds its lock). The profiler's whole cost here is the countdown's decrement and
+     * branch: only a malloc that takes it below zero goes to the heap's slow path, which says whether it is sampled.
+     */
+    private long allocateOwned(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
+        if ((h.sampleCountdown -= size) < 0 && h.sampleDue(size, profiler)) {
+            long start = System.nanoTime();
+            long address = take(h, cls, zeroed);
+            remember(site, address, size, start);
+            return address;
+        }
+        return take(h, cls, zeroed);
+    }
+
+    private static long take(ThreadHeap h, int cls, boolean zeroed) {
+        return zeroed ? h.calloc(cls) : h.malloc(cls);
+    }
+
+    private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
         Requests.checkSize(size);
         pool.checkOpen();
+        if (profiler.sampleBig(size)) {
+            long start = System.nanoTime();
+            long address = mapBig(size, alignment, zeroed);
+            remember(site, address, size, start);
+            return address;
+        }
+        return mapBig(size, alignment, zeroed);
+    }
+
+    private long mapBig(long size, long alignment, boolean zeroed) {
         try {
             return big.malloc(size, alignment, zeroed);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             return big.malloc(size, alignment, zeroed);
+        }
+    }
+
+    /**
+     * Slow path: records a sampled malloc that started at {@code start} and, if the profiler remembers the block,
+     * counts it in its slab or mapping before the block is handed out (see {@link SampleHolder}).
+     */
+    private void remember(SiteState site, long address, long size, long start) {
+        long end = System.nanoTime();
+        if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
+            holderOf(Registry.lookup(address), address).addSampled(1);
+        }
+    }
+
+    /** The slab or big mapping of block {@code address}, found in region {@code r}. */
+    private static SampleHolder holderOf(Region r, long address) {
+        return r instanceof BigMapping m ? m : ((SuperSlab) r).slabAt(address);
+    }
+
+    /**
+     * Slow path: the block at {@code address} of {@code holder}, which counts sampled blocks, is about to be freed.
+     * If the profiler remembers it, it is forgotten now, before it goes back and another thread may allocate and
+     * sample the same address; the caller reports the free with {@link #freed} once it succeeded.
+     */
+    private SampledBlock forget(SampleHolder holder, long address) {
+        SampledBlock b = profiler.forget(address);
+        if (b != null) {
+            holder.addSampled(-1);
+        }
+        return b;
+    }
+
+    /** The free of a forgotten sampled block (or of none, if null) succeeded: its lifetime is over. */
+    private void freed(SampledBlock b) {
+        if (b != null) {
+            profiler.freed(b, System.nanoTime(), Thread.currentThread().threadId());
         }
     }
 
@@ -190,11 +340,27 @@ public final class Allocator {
         freeSlow(address, r);
     }
 
+    /** The caller owns {@code s}; one load of the slab's count of sampled blocks keeps the profiler off this path. */
     private void freeOwned(ThreadHeap h, Slab s, int b, long address) {
+        if (s.sampledOpaque() != 0) {
+            freeOwnedSampled(h, s, b, address);
+            return;
+        }
+        freeLocal(h, s, b, address);
+    }
+
+    private void freeLocal(ThreadHeap h, Slab s, int b, long address) {
         int outcome = h.freeLocal(s, b);
         if (outcome != Slab.FREED) {
             throw counted(refused(address, s, outcome));
         }
+    }
+
+    /** Slow path of {@link #freeOwned}: the slab holds sampled blocks, and this may be one of them. */
+    private void freeOwnedSampled(ThreadHeap h, Slab s, int b, long address) {
+        SampledBlock sampled = forget(s, address);
+        freeLocal(h, s, b, address);
+        freed(sampled);
     }
 
     private void freeSlow(long address, Region r) {
@@ -203,11 +369,14 @@ public final class Allocator {
         }
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
+                SampledBlock sampled = m.sampledOpaque() == 0 ? null : forget(m, address);
                 big.free(m, address);
+                freed(sampled);
                 return;
             }
             Slab s = slabOf(address, r);
             int b = s.indexOf(address);
+            SampledBlock sampled = s.sampledOpaque() == 0 ? null : forget(s, address);
             SuperSlab ss = s.superSlab;
             ThreadHeap owner = ss.ownerOpaque();
             int outcome;
@@ -227,6 +396,7 @@ public final class Allocator {
             if (outcome != Slab.FREED) {
                 throw refused(address, s, outcome);
             }
+            freed(sampled);
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
@@ -435,7 +605,7 @@ public final class Allocator {
         EnumMap<Tier, TierStats> tiers = new EnumMap<>(Tier.class);
         perTier.forEach((t, v) -> tiers.put(t, new TierStats(v[0], v[1], v[2], v[3])));
         return new HakMemStats(liveBytes, liveBlocks, account.mappedBytes(), account.committedBytes(), tiers,
-                perClass, events.snapshot(remote));
+                perClass, events.snapshot(remote), profiler.profiles(System.nanoTime()));
     }
 
     private void forEachSlab(java.util.function.Consumer<Slab> visitor) {
@@ -476,7 +646,54 @@ public final class Allocator {
                 throw new HeapCorruptionException(s.base, s + ": " + problem);
             }
         });
+        String problem = checkSampled();
+        if (problem != null) {
+            throw new HeapCorruptionException(0, problem);
+        }
         checkCounters();
+    }
+
+    /**
+     * The profiler's remembered blocks against their holders' counts: every remembered block is a live block of this
+     * heap, and every slab and allocated big mapping counts exactly the remembered blocks it holds (a count that
+     * drops early loses a lifetime and leaves a stale entry that a later sample at the address would collide with;
+     * one that stays up sends every free of the slab down the slow path). Then the profiler's own identities
+     * ({@link Profiler#check}). Returns null or the problem.
+     */
+    private String checkSampled() {
+        List<SampleHolder> holders = new ArrayList<>();
+        forEachSlab(holders::add);
+        big.forEachLive(base -> holders.add((BigMapping) Registry.lookup(base)));
+        Map<SampleHolder, int[]> held = new IdentityHashMap<>();
+        for (SampleHolder h : holders) {
+            held.put(h, new int[1]);
+        }
+        for (long address : profiler.sampledAddresses()) {
+            Region r = Registry.lookup(address);
+            int[] count = r == null || r.heapId != id ? null : held.get(holderOf(r, address));
+            if (count == null || !isLiveBlock(r, address)) {
+                return "the profiler remembers sampled block 0x" + Long.toHexString(address)
+                        + ", which is not a live block of this heap";
+            }
+            count[0]++;
+        }
+        for (SampleHolder h : holders) {
+            if (h.sampledOpaque() != held.get(h)[0]) {
+                return h + " counts " + h.sampledOpaque() + " sampled blocks, but the profiler remembers "
+                        + held.get(h)[0] + " in it";
+            }
+        }
+        return profiler.check();
+    }
+
+    /** Whether a live block starts at {@code address} in region {@code r} (a region of this heap). */
+    private static boolean isLiveBlock(Region r, long address) {
+        if (r instanceof BigMapping m) {
+            return m.base == address;
+        }
+        Slab s = ((SuperSlab) r).slabAt(address);
+        int b = s == null ? -1 : s.indexOf(address);
+        return b >= 0 && s.isLive(b);
     }
 
     /**
@@ -537,6 +754,7 @@ public final class Allocator {
             }
             closed = true;
             heaps.forgetAll();
+            profiler.clear();
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
             failures.addAll(big.releaseAll());

@@ -1,5 +1,7 @@
 package dev.hakmem.slab;
 
+import dev.hakmem.site.SampleHolder;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -34,7 +36,7 @@ import java.lang.invoke.VarHandle;
  * in user code may put one block on both lists at once, and with separate links neither list is spliced into the
  * other (the drain then notices the block is already free, see {@link #drain}).
  */
-public final class Slab {
+public final class Slab implements SampleHolder {
     /** "No block": end of a list. Above any index, since capacity <= 4096. */
     public static final int NIL = 0xFFFF;
 
@@ -51,11 +53,13 @@ public final class Slab {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle REMOTE_HEAD;
     private static final VarHandle ALLOCATIONS;
+    private static final VarHandle SAMPLED;
 
     static {
         try {
             REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
             ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -104,6 +108,18 @@ public final class Slab {
     private boolean retired;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
     private volatile boolean rebuildRequested;
+
+    /**
+     * Blocks of this slab the profiler remembers as sampled ({@code dev.hakmem.site.Profiler}): non-zero exactly
+     * while it holds one, so the free of any other block pays one opaque load here and nothing more. Quiescent,
+     * checked by the allocator's {@code check()}: equal to the profiler's entries in this slab, each a live block.
+     * Changed only by volatile atomic adds: +1 by a sampling malloc before the block is handed out, -1 by a free
+     * that forgot the block's entry, before the block goes back. A free of sampled block b happens-after b's +1
+     * (the program passed b on), and every add reads the one before it in their total order, so that free reads at
+     * least 1: it cannot miss its own sample.
+     */
+    @SuppressWarnings("unused")
+    private volatile int sampled;
 
     /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
     @SuppressWarnings("unused")
@@ -356,6 +372,18 @@ public final class Slab {
         listIndex = i;
     }
 
+    /** Sampled blocks the profiler remembers in this slab: 0 on every free of a slab that holds none. */
+    @Override
+    public int sampledOpaque() {
+        return (int) SAMPLED.getOpaque(this);
+    }
+
+    /** Volatile atomic add: a sampled block remembered (+1) or forgotten (-1), from any thread. */
+    @Override
+    public void addSampled(int delta) {
+        SAMPLED.getAndAdd(this, delta);
+    }
+
     /** Double frees noticed only while draining. */
     public int lateDoubleFrees() {
         return lateDoubleFrees;
@@ -415,6 +443,10 @@ public final class Slab {
         }
         if (allocated != used) {
             return "used " + used + " but " + allocated + " allocated bits";
+        }
+        int sampledBlocks = sampledOpaque();
+        if (sampledBlocks < 0 || sampledBlocks > liveCount()) {
+            return "counts " + sampledBlocks + " sampled blocks, but only " + liveCount() + " are live";
         }
         boolean[] seen = new boolean[capacity];
         int free = 0;
