@@ -261,7 +261,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * {@link #check()}, throws IllegalStateException without touching the unmapped memory; {@code free(0)} and a
      * second {@code close()} do nothing; {@link #stats()} and {@link #leakReport()} report nothing mapped, committed
      * or live. An arena from {@link #newArena()} refuses to allocate, and its close makes its segments inaccessible
-     * and then throws IllegalStateException; a segment from {@link #allocate} must not be accessed.
+     * and then throws IllegalStateException; a segment from {@link #allocate} must not be accessed. {@link #site}
+     * still names a site: its allocations throw IllegalStateException, its profile shows no live block.
      */
     @Override
     public void close() {

@@ -229,30 +229,43 @@ class SiteTest {
     }
 
     /**
-     * The general check can fail: a slab whose count of sampled blocks dropped while the profiler still remembers
-     * them (so the next free of one skips the profiler and its entry goes stale) is found, and so is one that counts
-     * more sampled blocks than it has live blocks.
+     * The general check can fail: a sampled block whose mark was cleared while the profiler still remembers it (its
+     * free would skip the profiler, and the entry go stale), a mark the profiler does not know of, and a mark on a
+     * block that is not live are each found.
      */
     @Test
-    void checkFindsASlabWhoseCountOfSampledBlocksDrifted() {
+    void checkFindsMarksThatDisagreeWithTheProfiler() {
         try (HakMem h = exact()) {
             Site s = h.site("s");
             long a = s.malloc(100);
             long b = s.malloc(100);
             var slab = ((SuperSlab) Registry.lookup(a)).slabAt(a);
             assertSame(slab, ((SuperSlab) Registry.lookup(b)).slabAt(b));
-            slab.addSampled(-1);
+            int ia = slab.indexOf(a);
+            assertTrue(slab.unmarkSampled(ia));
             HeapCorruptionException e = assertThrows(HeapCorruptionException.class, h::check);
-            assertTrue(e.getMessage().contains("counts 1 sampled blocks, but the profiler remembers 2"),
-                    e.getMessage());
-            slab.addSampled(2);
+            assertTrue(e.getMessage().contains("remembers sampled block 0x" + Long.toHexString(a)), e.getMessage());
+            slab.markSampled(ia);
+            h.check();
+            long c = h.malloc(100);
+            assertTrue(slab.isSampled(slab.indexOf(c)), "the exact heap samples the anonymous block too");
+            h.free(c);
+            slab.markSampled(slab.indexOf(c));
             e = assertThrows(HeapCorruptionException.class, h::check);
-            assertTrue(e.getMessage().contains("counts 3 sampled blocks, but only 2 are live"), e.getMessage());
-            slab.addSampled(-1);
+            assertTrue(e.getMessage().contains("is marked sampled but is not live"), e.getMessage());
+            assertTrue(slab.unmarkSampled(slab.indexOf(c)));
+            h.check();
+            long big = s.malloc(3 * MIB);
+            var mapping = (dev.hakmem.big.BigMapping) Registry.lookup(big);
+            assertTrue(mapping.unmarkSampled());
+            assertThrows(HeapCorruptionException.class, h::check);
+            mapping.markSampled();
             h.check();
             h.free(a);
             h.free(b);
+            h.free(big);
             h.check();
         }
     }
+
 }

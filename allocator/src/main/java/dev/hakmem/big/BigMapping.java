@@ -1,7 +1,6 @@
 package dev.hakmem.big;
 
 import dev.hakmem.registry.Region;
-import dev.hakmem.site.SampleHolder;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -10,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * One Big block: a direct mapping of whole 2 MiB chunks, registered for every chunk it covers so that any address
  * inside it resolves to it (and an interior pointer is recognised as one).
  */
-public final class BigMapping extends Region implements SampleHolder {
+public final class BigMapping extends Region {
     static final int ALLOCATED = 0;
     static final int CACHED = 1;
     static final int RELEASED = 2;
@@ -30,7 +29,7 @@ public final class BigMapping extends Region implements SampleHolder {
     @SuppressWarnings("unused")
     private volatile int state;
     /**
-     * 1 while the block is a sampled block the profiler remembers, else 0: the counterpart of a slab's count (see
+     * 1 while the block is marked sampled (the profiler remembers it), else 0: a slab's count and mark in one (see
      * {@code Slab.sampled}, whose ordering argument applies unchanged). Quiescent, checked by the allocator's
      * {@code check()}: 1 exactly when the profiler remembers the allocated block.
      */
@@ -48,16 +47,19 @@ public final class BigMapping extends Region implements SampleHolder {
         super(heapId, base, span);
     }
 
-    /** Whether the block is remembered as sampled: 0 on every free of a block that is not. */
-    @Override
+    /** 1 while the block is marked sampled: 0 on every free of a block that is not. */
     public int sampledOpaque() {
         return (int) SAMPLED.getOpaque(this);
     }
 
-    /** Volatile atomic add: the block remembered (+1) or forgotten (-1). */
-    @Override
-    public void addSampled(int delta) {
-        SAMPLED.getAndAdd(this, delta);
+    /** The allocating thread, before it hands the block out: marks it sampled (a volatile store). */
+    public void markSampled() {
+        SAMPLED.setVolatile(this, 1);
+    }
+
+    /** Any thread about to free the block: clears its mark and returns whether it was set (one of racing frees). */
+    public boolean unmarkSampled() {
+        return sampledOpaque() != 0 && (int) SAMPLED.getAndSet(this, 0) != 0;
     }
 
     int stateVolatile() {

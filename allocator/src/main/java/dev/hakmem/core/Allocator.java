@@ -20,7 +20,6 @@ import dev.hakmem.os.Mem;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.site.Profiler;
-import dev.hakmem.site.SampleHolder;
 import dev.hakmem.site.SampledBlock;
 import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
@@ -32,11 +31,12 @@ import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -268,31 +268,29 @@ public final class Allocator {
 
     /**
      * Slow path: records a sampled malloc that started at {@code start} and, if the profiler remembers the block,
-     * counts it in its slab or mapping before the block is handed out (see {@link SampleHolder}).
+     * marks it sampled in its slab or mapping before the block is handed out.
      */
     private void remember(SiteState site, long address, long size, long start) {
         long end = System.nanoTime();
         if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
-            holderOf(Registry.lookup(address), address).addSampled(1);
+            Region r = Registry.lookup(address);
+            if (r instanceof BigMapping m) {
+                m.markSampled();
+            } else {
+                Slab s = ((SuperSlab) r).slabAt(address);
+                s.markSampled(s.indexOf(address));
+            }
         }
-    }
-
-    /** The slab or big mapping of block {@code address}, found in region {@code r}. */
-    private static SampleHolder holderOf(Region r, long address) {
-        return r instanceof BigMapping m ? m : ((SuperSlab) r).slabAt(address);
     }
 
     /**
-     * Slow path: the block at {@code address} of {@code holder}, which counts sampled blocks, is about to be freed.
-     * If the profiler remembers it, it is forgotten now, before it goes back and another thread may allocate and
-     * sample the same address; the caller reports the free with {@link #freed} once it succeeded.
+     * Slow path: block {@code b} at {@code address} of slab {@code s}, which holds sampled blocks, is about to be
+     * freed. If it is marked, the mark and the profiler's entry go now, before the block goes back and another
+     * thread may allocate and sample the same address; the caller reports the free with {@link #freed} once it
+     * succeeded.
      */
-    private SampledBlock forget(SampleHolder holder, long address) {
-        SampledBlock b = profiler.forget(address);
-        if (b != null) {
-            holder.addSampled(-1);
-        }
-        return b;
+    private SampledBlock forget(Slab s, int b, long address) {
+        return s.unmarkSampled(b) ? profiler.forget(address) : null;
     }
 
     /** The free of a forgotten sampled block (or of none, if null) succeeded: its lifetime is over. */
@@ -358,7 +356,7 @@ public final class Allocator {
 
     /** Slow path of {@link #freeOwned}: the slab holds sampled blocks, and this may be one of them. */
     private void freeOwnedSampled(ThreadHeap h, Slab s, int b, long address) {
-        SampledBlock sampled = forget(s, address);
+        SampledBlock sampled = forget(s, b, address);
         freeLocal(h, s, b, address);
         freed(sampled);
     }
@@ -369,14 +367,14 @@ public final class Allocator {
         }
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
-                SampledBlock sampled = m.sampledOpaque() == 0 ? null : forget(m, address);
+                SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
                 big.free(m, address);
                 freed(sampled);
                 return;
             }
             Slab s = slabOf(address, r);
             int b = s.indexOf(address);
-            SampledBlock sampled = s.sampledOpaque() == 0 ? null : forget(s, address);
+            SampledBlock sampled = s.sampledOpaque() == 0 ? null : forget(s, b, address);
             SuperSlab ss = s.superSlab;
             ThreadHeap owner = ss.ownerOpaque();
             int outcome;
@@ -654,46 +652,48 @@ public final class Allocator {
     }
 
     /**
-     * The profiler's remembered blocks against their holders' counts: every remembered block is a live block of this
-     * heap, and every slab and allocated big mapping counts exactly the remembered blocks it holds (a count that
-     * drops early loses a lifetime and leaves a stale entry that a later sample at the address would collide with;
-     * one that stays up sends every free of the slab down the slow path). Then the profiler's own identities
-     * ({@link Profiler#check}). Returns null or the problem.
+     * The profiler's remembered blocks against the marks (each slab's own check has already matched its count with
+     * its marks, each on a live block): every remembered block is a marked live block of this heap, and there are
+     * as many marks as remembered blocks, so each mark is remembered. A mark without an entry sends its block's free
+     * to a lookup that finds nothing, and its lifetime is lost; an entry without a mark goes stale, and a later sample
+     * at its address collides with it. Then the profiler's own identities ({@link Profiler#check}). Returns null or
+     * the problem.
      */
     private String checkSampled() {
-        List<SampleHolder> holders = new ArrayList<>();
-        forEachSlab(holders::add);
-        big.forEachLive(base -> holders.add((BigMapping) Registry.lookup(base)));
-        Map<SampleHolder, int[]> held = new IdentityHashMap<>();
-        for (SampleHolder h : holders) {
-            held.put(h, new int[1]);
-        }
+        long[] marks = new long[1];
+        forEachSlab(s -> marks[0] += s.sampledOpaque());
+        Set<BigMapping> allocated = Collections.newSetFromMap(new IdentityHashMap<>());
+        big.forEachLive(base -> {
+            BigMapping m = (BigMapping) Registry.lookup(base);
+            allocated.add(m);
+            marks[0] += m.sampledOpaque();
+        });
+        long remembered = 0;
         for (long address : profiler.sampledAddresses()) {
-            Region r = Registry.lookup(address);
-            int[] count = r == null || r.heapId != id ? null : held.get(holderOf(r, address));
-            if (count == null || !isLiveBlock(r, address)) {
+            if (!isMarkedLiveBlock(Registry.lookup(address), address, allocated)) {
                 return "the profiler remembers sampled block 0x" + Long.toHexString(address)
-                        + ", which is not a live block of this heap";
+                        + ", which is not a live block of this heap marked sampled";
             }
-            count[0]++;
+            remembered++;
         }
-        for (SampleHolder h : holders) {
-            if (h.sampledOpaque() != held.get(h)[0]) {
-                return h + " counts " + h.sampledOpaque() + " sampled blocks, but the profiler remembers "
-                        + held.get(h)[0] + " in it";
-            }
+        if (remembered != marks[0]) {
+            return "slabs and big mappings mark " + marks[0] + " blocks sampled, but the profiler remembers "
+                    + remembered;
         }
         return profiler.check();
     }
 
-    /** Whether a live block starts at {@code address} in region {@code r} (a region of this heap). */
-    private static boolean isLiveBlock(Region r, long address) {
+    /** Whether a live block of this heap, marked sampled, starts at {@code address} of region {@code r}. */
+    private boolean isMarkedLiveBlock(Region r, long address, Set<BigMapping> allocated) {
+        if (r == null || r.heapId != id) {
+            return false;
+        }
         if (r instanceof BigMapping m) {
-            return m.base == address;
+            return m.base == address && allocated.contains(m) && m.sampledOpaque() == 1;
         }
         Slab s = ((SuperSlab) r).slabAt(address);
         int b = s == null ? -1 : s.indexOf(address);
-        return b >= 0 && s.isLive(b);
+        return b >= 0 && s.isLive(b) && s.isSampled(b);
     }
 
     /**

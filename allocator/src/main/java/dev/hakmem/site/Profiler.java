@@ -39,11 +39,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * probability {@code p(s)}, which gives the same estimator.
  *
  * <h2>Lifetimes</h2>
- * A sampled block is remembered in a map from its address, up to a bound; its slab (or big mapping) counts the
- * sampled blocks it holds, so a free learns with one load whether the block may be in the map. A free of a counted
- * holder's block forgets the block (removes its entry, lowers the count) <em>before</em> the block goes back: once
- * it is back, another thread may allocate and sample the same address. A free that is then refused (a racing double
- * free in user code) loses that one lifetime, and nothing else: the entry and the count went together.
+ * A sampled block is remembered in a map from its address, up to a bound, and marked in its slab (a bit per block,
+ * and a count of the marks) or its big mapping, so a free learns with one load (the count) whether its slab holds
+ * any, and with one bit whether its block is one; only a marked block's free looks the map up. That free clears the
+ * mark and forgets the entry <em>before</em> the block goes back: once it is back, another thread may allocate and
+ * sample the same address. Of racing frees of one block (a double free in user code) the one that clears the mark
+ * forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
  *
  * <h2>Threads</h2>
  * The map is concurrent; a site records under its own lock, the window under its own. Nothing takes a heap's lock
@@ -189,16 +190,14 @@ public final class Profiler {
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
      * {@code address} after {@code nanos}, at {@code now}, on thread {@code thread}. Returns whether the block is
-     * remembered for its lifetime (false when the map is full): the caller then counts it in its slab or mapping,
+     * remembered for its lifetime (false when the map is full): the caller then marks it in its slab or mapping,
      * before the block is handed out.
      */
     public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
         SiteState s = site == null ? anonymous : site;
-        boolean remember = remembered.incrementAndGet() <= capacity;
+        boolean remember = reserve();
         if (remember) {
             blocks.put(address, new SampledBlock(s, size, now, thread));
-        } else {
-            remembered.decrementAndGet();
         }
         s.sampled(size, weight(size), remember);
         synchronized (window) {
@@ -209,9 +208,21 @@ public final class Profiler {
         return remember;
     }
 
+    /** Reserves room for one more remembered block, unless the map is full (a CAS loop: the bound is exact). */
+    private boolean reserve() {
+        int n;
+        do {
+            n = remembered.get();
+            if (n >= capacity) {
+                return false;
+            }
+        } while (!remembered.compareAndSet(n, n + 1));
+        return true;
+    }
+
     /**
-     * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller lowers its
-     * holder's count, frees the block, and then reports the free with {@link #freed}.
+     * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
+     * cleared its mark, frees the block, and then reports the free with {@link #freed}.
      */
     public SampledBlock forget(long address) {
         SampledBlock b = blocks.remove(address);
