@@ -177,7 +177,7 @@ public final class Allocator {
                 return mallocClass(heapFor(rule), cls, size, false, site);
             }
         }
-        return mallocBig(Math.max(size, 1), alignment, false, site);
+        return mallocBig(size, alignment, false, site);
     }
 
     private long allocateFor(SiteState site, long size, boolean zeroed) {
@@ -257,12 +257,14 @@ public final class Allocator {
         return mapBig(size, alignment, zeroed);
     }
 
+    /** A big block; a request of 0 bytes (an aligned one no class fits) gets a mapping of one chunk too. */
     private long mapBig(long size, long alignment, boolean zeroed) {
+        long bytes = Math.max(size, 1);
         try {
-            return big.malloc(size, alignment, zeroed);
+            return big.malloc(bytes, alignment, zeroed);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
-            return big.malloc(size, alignment, zeroed);
+            return big.malloc(bytes, alignment, zeroed);
         }
     }
 

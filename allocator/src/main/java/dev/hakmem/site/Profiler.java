@@ -175,9 +175,13 @@ public final class Profiler {
         return z ^ (z >>> 31);
     }
 
-    /** Whether a big allocation of {@code size} bytes is sampled: its own draw, with probability p(size). */
+    /**
+     * Whether a big allocation of {@code size} bytes is sampled: its own draw, with probability p(size) (0 for a
+     * request of 0 bytes, which holds no byte).
+     */
     public boolean sampleBig(long size) {
-        return period != 0 && (period == 1 || ThreadLocalRandom.current().nextDouble() * weight(size) < 1);
+        return period != 0 && size > 0
+                && (period == 1 || ThreadLocalRandom.current().nextDouble() * weight(size) < 1);
     }
 
     /** How many allocations of {@code size} bytes one sample stands for: {@code 1 / p(size)}. */
