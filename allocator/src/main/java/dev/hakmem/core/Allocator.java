@@ -11,7 +11,6 @@ import dev.hakmem.HakMemStats.TierStats;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
 import dev.hakmem.Policy;
-import dev.hakmem.SiteProfile;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.HeapSet;

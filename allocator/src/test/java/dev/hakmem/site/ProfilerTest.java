@@ -45,6 +45,7 @@ class ProfilerTest {
         assertEquals(1.0, p.weight(1));
         assertEquals(1.0, p.weight(1 << 20));
         assertTrue(p.sampleBig(3 << 20));
+        assertFalse(p.sampleBig(0), "a request of 0 bytes holds no byte to sample");
     }
 
     /** The countdowns are geometric: their mean is period - 1 and P(gap >= k) = (1 - 1/period)^k. */
@@ -236,7 +237,7 @@ class ProfilerTest {
         assertEquals(1 << 20, p.profile(p.site("large"), T0).largeBytes());
     }
 
-    /** check() is not a check that cannot fail: each identity breaks when its bookkeeping does. */
+    /** check() can fail: a second sample at an address never forgotten (its free skipped the profiler) is found. */
     @Test
     void checkFindsAMapThatDisagreesWithTheSites() {
         Profiler p = new Profiler(1, 8, 1);
