@@ -513,14 +513,15 @@ public final class Slab {
 
     /** The count of sampled blocks equals the marks, and each mark is on a live block. */
     private String checkSampledMarks() {
+        long[] marks = (long[]) SAMPLED_MARKS.getAcquire(this);
         int marked = 0;
-        for (int b = 0; b < capacity; b++) {
-            if (isSampled(b)) {
-                if (!isLive(b)) {
-                    return "block " + b + " is marked sampled but is not live";
-                }
-                marked++;
+        for (int w = 0; marks != null && w < marks.length; w++) {
+            long m = (long) BITS.getOpaque(marks, w);
+            long notLive = m & ~(allocatedOpaque(w) & ~claimedOpaque(w));
+            if (notLive != 0) {
+                return "block " + (64 * w + Long.numberOfTrailingZeros(notLive)) + " is marked sampled but is not live";
             }
+            marked += Long.bitCount(m);
         }
         return marked == sampledOpaque() ? null : "counts " + sampledOpaque() + " sampled blocks but " + marked
                 + " are marked";
