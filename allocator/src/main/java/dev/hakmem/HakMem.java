@@ -3,11 +3,13 @@ package dev.hakmem;
 import dev.hakmem.core.Allocator;
 import dev.hakmem.core.BlockArena;
 import dev.hakmem.guard.Guard;
+import dev.hakmem.site.SiteState;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An off-heap memory allocator: Tiny slabs in 2 MiB SuperSlabs up to 1 KiB, Mid and Large pools up to 1 MiB, Big
@@ -19,6 +21,10 @@ import java.nio.file.Path;
  *
  * <p>Thread-safe: any thread may allocate and free any block; a block freed by a thread that does not own its slab
  * goes back through that slab's lock-free remote-free stack.
+ *
+ * <p>Allocation sites: {@link #site(String)} names where blocks come from; a {@link Site} allocates like this heap
+ * and is profiled by sampling ({@link SiteProfile}), and the policy in force may give it a rule of its own. The
+ * methods here are the anonymous site's.
  */
 public final class HakMem implements SegmentAllocator, AutoCloseable {
 
@@ -34,15 +40,33 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         }
     }
 
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
     private final Allocator allocator;
     /** Guard mode's layer, or null: every method takes one well-predicted branch on it. */
     private final Guard guard;
     private final boolean global;
+    /** The sites handed out, by name, so that a name always gives the same Site. */
+    private final ConcurrentHashMap<String, Site> sites = new ConcurrentHashMap<>();
 
     private HakMem(HakMemConfig config, boolean global) {
-        this.allocator = new Allocator(config, global ? "global" : "heap");
-        this.guard = config.guard().enabled() ? new Guard(allocator, config.guard()) : null;
+        this(new Allocator(config, global ? "global" : "heap"), global);
+    }
+
+    private HakMem(Allocator allocator, boolean global) {
+        this.allocator = allocator;
+        this.guard = allocator.config().guard().enabled() ? new Guard(allocator, allocator.config().guard()) : null;
         this.global = global;
+    }
+
+    /** A heap sampling one byte in {@code samplePeriod} (1: every allocation, so profiles are exact); for tests. */
+    static HakMem create(HakMemConfig config, long samplePeriod) {
+        return new HakMem(new Allocator(config, "heap", samplePeriod), false);
+    }
+
+    /** The engine behind this heap; for white-box tests (e.g. to put a policy with site rules in force). */
+    Allocator allocator() {
+        return allocator;
     }
 
     /** The process-wide heap, configured from {@code hakmem.*} properties and {@code HAKMEM_*} variables. */
@@ -62,17 +86,70 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /** Allocates {@code size} bytes, 16-byte aligned; size 0 gives a unique minimal block. */
     public long malloc(long size) {
-        return guard == null ? allocator.malloc(size) : guard.malloc(size);
+        return guard == null ? allocator.malloc(size) : guard.malloc(null, size);
     }
 
     /** Allocates {@code count * size} zeroed bytes; an overflowing product is an IllegalArgumentException. */
     public long calloc(long count, long size) {
-        return guard == null ? allocator.calloc(count, size) : guard.calloc(count, size);
+        return guard == null ? allocator.calloc(count, size) : guard.calloc(null, count, size);
     }
 
     /** Allocates {@code size} bytes aligned to {@code alignment}, a power of two. */
     public long mallocAligned(long size, long alignment) {
-        return guard == null ? allocator.mallocAligned(size, alignment) : guard.mallocAligned(size, alignment);
+        return guard == null ? allocator.mallocAligned(size, alignment) : guard.mallocAligned(null, size, alignment);
+    }
+
+    // Site's allocations: through guard mode's checks when it is on, like the anonymous site's.
+
+    long malloc(SiteState site, long size) {
+        return guard == null ? allocator.malloc(site, size) : guard.malloc(site, size);
+    }
+
+    long calloc(SiteState site, long count, long size) {
+        return guard == null ? allocator.calloc(site, count, size) : guard.calloc(site, count, size);
+    }
+
+    long mallocAligned(SiteState site, long size, long alignment) {
+        return guard == null ? allocator.mallocAligned(site, size, alignment)
+                : guard.mallocAligned(site, size, alignment);
+    }
+
+    SiteProfile profile(SiteState site) {
+        return allocator.profiler().profile(site, System.nanoTime());
+    }
+
+    /** A segment over {@code byteSize} bytes at {@code address}. */
+    static MemorySegment segment(long address, long byteSize) {
+        return MemorySegment.ofAddress(address).reinterpret(byteSize);
+    }
+
+    /**
+     * The allocation site named {@code name}, of 1 to 512 characters: the same name gives the same Site. A map
+     * lookup: cheap enough to call once per class, not per allocation. {@code "(anonymous)"} names the site of the
+     * methods of this class.
+     *
+     * @throws IllegalStateException when the heap already has {@value dev.hakmem.site.Profiler#MAX_SITES} sites
+     */
+    public Site site(String name) {
+        Site s = sites.get(name);
+        if (s != null) {
+            return s;
+        }
+        // The one check of a site's name, Policy's: a Site can always be named in a policy.
+        new Policy.SiteRule(name, false, false);
+        return sites.computeIfAbsent(name, n -> new Site(this, allocator.site(n)));
+    }
+
+    /**
+     * The allocation site of the caller, named {@code Class.method:line} after the frame that called this method.
+     * One stack walk per call: call it once (into a static field, say), not per allocation.
+     */
+    public Site site() {
+        StackWalker.StackFrame caller = WALKER.walk(frames -> frames
+                .dropWhile(f -> f.getClassName().equals(HakMem.class.getName()))
+                .findFirst())
+                .orElseThrow(() -> new IllegalStateException("HakMem.site() has no caller frame"));
+        return site(caller.getClassName() + "." + caller.getMethodName() + ":" + caller.getLineNumber());
     }
 
     /**
@@ -100,7 +177,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /** A block as a segment bounded to {@code byteSize}, alive until it is freed with {@link #free(MemorySegment)}. */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        return MemorySegment.ofAddress(mallocAligned(byteSize, byteAlignment)).reinterpret(byteSize);
+        return segment(mallocAligned(byteSize, byteAlignment), byteSize);
     }
 
     /** Frees a segment obtained from {@link #allocate}. */
@@ -192,7 +269,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * {@link #check()}, throws IllegalStateException without touching the unmapped memory; {@code free(0)} and a
      * second {@code close()} do nothing; {@link #stats()} and {@link #leakReport()} report nothing mapped, committed
      * or live. An arena from {@link #newArena()} refuses to allocate, and its close makes its segments inaccessible
-     * and then throws IllegalStateException; a segment from {@link #allocate} must not be accessed.
+     * and then throws IllegalStateException; a segment from {@link #allocate} must not be accessed. {@link #site}
+     * still names a site: its allocations throw IllegalStateException, its profile shows no live block.
      */
     @Override
     public void close() {

@@ -16,13 +16,17 @@ import java.util.Map;
  * @param tiers          counters per tier
  * @param classes        counters per size class of the slab tiers (Tiny, Mid, Large), smallest class first
  * @param events         counters of the allocator's own events
+ * @param sites          the profiles of the allocation sites, most bytes first: every named site (see
+ *                       {@link HakMem#site(String)}), and the anonymous site of {@link HakMem#malloc} once sampled
  */
 public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, long committedBytes,
-                          Map<Tier, TierStats> tiers, List<ClassStats> classes, Events events) {
+                          Map<Tier, TierStats> tiers, List<ClassStats> classes, Events events,
+                          List<SiteProfile> sites) {
 
     public HakMemStats {
         tiers = Map.copyOf(new EnumMap<>(tiers));
         classes = List.copyOf(classes);
+        sites = List.copyOf(sites);
     }
 
     /** The size tiers. */

@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * IllegalStateException without touching the unmapped memory (a touch would crash the JVM, failing the test run);
  * {@code free(0)} stays a no-op; {@code close()} again is a no-op; {@code check()} throws IllegalStateException (there
  * is no heap to walk); the queries ({@code stats()}, {@code leakReport()}, {@code violations()}, {@code config()},
- * guard mode's {@code dumpTrace}) still answer, and report nothing mapped and nothing committed.
+ * guard mode's {@code dumpTrace}) still answer, and report nothing mapped and nothing committed; {@code site(...)}
+ * still names a site, whose allocations throw IllegalStateException and whose profile holds no live block.
  *
  * <p>The methods are found by reflection: a public method added to HakMem later fails this test until it is given a
  * recipe below, saying what it must do after close.
@@ -63,9 +64,12 @@ class UseAfterCloseTest {
     private record Warmed(long[] live, Arena arena, MemorySegment arenaSegment, MemorySegment segment) {
     }
 
-    /** Allocates and frees in every tier so every cache holds something, and keeps one live block per tier. */
+    /**
+     * Allocates and frees in every tier so every cache holds something, and keeps one live block per tier and one
+     * from a site.
+     */
     private static Warmed warm(HakMem heap) {
-        long[] live = new long[SIZES.length];
+        long[] live = new long[SIZES.length + 1];
         for (int t = 0; t < SIZES.length; t++) {
             long[] burst = new long[40];
             for (int i = 0; i < burst.length; i++) {
@@ -78,6 +82,9 @@ class UseAfterCloseTest {
             live[t] = burst[0];
             heap.free(heap.realloc(heap.calloc(2, SIZES[t]), SIZES[t] / 2 + 1));
         }
+        Site site = heap.site("warm");
+        live[SIZES.length] = site.malloc(100);
+        heap.free(site.calloc(3, 1000));
         Arena arena = heap.newArena();
         MemorySegment arenaSegment = arena.allocate(100, 64);
         MemorySegment segment = heap.allocate(200, 32);
@@ -163,6 +170,17 @@ class UseAfterCloseTest {
         assertEquals(0, s.liveBlocks(), brief);
         assertEquals(0, s.liveBytes(), brief);
         s.tiers().forEach((tier, t) -> assertEquals(0, t.liveBlocks(), tier + ": " + brief));
+        s.sites().forEach(p -> assertEquals(0, p.liveSamples(), p + ": " + brief));
+    }
+
+    /** A site of a closed heap: its allocations throw, its profile answers with nothing live. */
+    private static void assertClosed(Site site) {
+        for (long size : SIZES) {
+            assertThrows(IllegalStateException.class, () -> site.malloc(size), "Site.malloc after close");
+            assertThrows(IllegalStateException.class, () -> site.calloc(2, size), "Site.calloc after close");
+            assertThrows(IllegalStateException.class, () -> site.allocate(size, 64), "Site.allocate after close");
+        }
+        assertEquals(0, site.profile().liveSamples(), "a closed heap's site holds live blocks");
     }
 
     /** Public instance methods of HakMem, those it inherits from SegmentAllocator's defaults aside. */
@@ -217,12 +235,16 @@ class UseAfterCloseTest {
                     }
                 })}}),
                 Map.entry("check()", m -> new Object[][]{{ise}}),
+                Map.entry("site(String)", m -> new Object[][]{{"warm", Outcome.returns(r -> assertClosed((Site) r))},
+                        {"new after close", Outcome.returns(r -> assertClosed((Site) r))}}),
+                Map.entry("site()", m -> new Object[][]{{Outcome.returns(r -> assertClosed((Site) r))}}),
                 Map.entry("stats()", m -> new Object[][]{{Outcome.returns(r -> assertNothingLeft((HakMemStats) r))}}),
                 Map.entry("leakReport()", m -> new Object[][]{{Outcome.returns(r -> assertNotNull(r))}}),
                 Map.entry("dumpTrace(Path)", m -> new Object[][]{{dir.resolve("trace-" + Thread.currentThread()
                         .threadId()), heap.config().guard().enabled() ? Outcome.returns(r -> { }) : ise}}),
                 Map.entry("violations()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(0L, r))}}),
                 Map.entry("config()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(heap.config(), r))}}),
+                Map.entry("policy()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(heap.config().policy(), r))}}),
                 Map.entry("close()", m -> new Object[][]{{nothing}, {nothing}}),
                 Map.entry("toString()", m -> new Object[][]{{Outcome.returns(r -> assertNotNull(r))}}));
     }

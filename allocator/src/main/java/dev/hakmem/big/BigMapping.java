@@ -15,10 +15,12 @@ public final class BigMapping extends Region {
     static final int RELEASED = 2;
 
     private static final VarHandle STATE;
+    private static final VarHandle SAMPLED;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(BigMapping.class, "state", int.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(BigMapping.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -26,6 +28,13 @@ public final class BigMapping extends Region {
 
     @SuppressWarnings("unused")
     private volatile int state;
+    /**
+     * 1 while the block is marked sampled (the profiler remembers it), else 0: a slab's count and mark in one (see
+     * {@code Slab.sampled}, whose ordering argument applies unchanged). Quiescent, checked by the allocator's
+     * {@code check()}: 1 exactly when the profiler remembers the allocated block.
+     */
+    @SuppressWarnings("unused")
+    private volatile int sampled;
 
     // Guarded by the BigTier's lock, but for the free's write of zero = false: that comes before the mapping is
     // published to a cache (under the lock, or by a lock-free slot's CAS), which the malloc that takes it reads after.
@@ -36,6 +45,21 @@ public final class BigMapping extends Region {
 
     BigMapping(int heapId, long base, long span) {
         super(heapId, base, span);
+    }
+
+    /** 1 while the block is marked sampled: 0 on every free of a block that is not. */
+    public int sampledOpaque() {
+        return (int) SAMPLED.getOpaque(this);
+    }
+
+    /** The allocating thread, before it hands the block out: marks it sampled (a volatile store). */
+    public void markSampled() {
+        SAMPLED.setVolatile(this, 1);
+    }
+
+    /** Any thread about to free the block: clears its mark and returns whether it was set (one of racing frees). */
+    public boolean unmarkSampled() {
+        return sampledOpaque() != 0 && (int) SAMPLED.getAndSet(this, 0) != 0;
     }
 
     int stateVolatile() {

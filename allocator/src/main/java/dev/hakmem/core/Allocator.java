@@ -18,6 +18,9 @@ import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.os.Mem;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
+import dev.hakmem.site.Profiler;
+import dev.hakmem.site.SampledBlock;
+import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
@@ -27,17 +30,22 @@ import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The engine behind {@link dev.hakmem.HakMem}: routes each request to its tier, validates every address against the
  * registry before acting on it, and turns wrong input into the documented exceptions.
  *
- * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read and a pop from the current slab;
- * {@link #free} by the owning thread is a registry lookup (two loads), a slab lookup, a reciprocal multiply and a
- * push, with no atomic instruction. Everything else is on slow paths.
+ * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read, the sampling countdown's
+ * decrement and branch, and a pop from the current slab; {@link #free} by the owning thread is a registry lookup (two
+ * loads), a slab lookup, a reciprocal multiply, a load of the slab's count of sampled blocks and a push, with no
+ * atomic instruction. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold
+ * sampled blocks among them (see {@link Profiler}).
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -54,16 +62,24 @@ public final class Allocator {
     private final BigTier big;
     private final HeapSet heaps;
     private final SlabCache slabCache = new SlabCache();
+    private final Profiler profiler;
     /**
      * The policy in force, compiled. Written only by {@link #publish} (one volatile store of an immutable object, so
-     * a reader sees a whole policy or the previous one); every allocation reads it once.
+     * a reader sees a whole policy or the previous one); every allocation reads it once, site allocations for their
+     * site's rule as well.
      */
     private volatile ActivePolicy active;
     /** Serialises maintenance with close. */
     private final Object maintenanceLock = new Object();
     private volatile boolean closed;
 
+    /** An allocator that samples as its configuration's mode says. */
     public Allocator(HakMemConfig config, String kind) {
+        this(config, kind, Profiler.periodFor(config.mode()));
+    }
+
+    /** An allocator sampling one byte in {@code samplePeriod} (0: none; 1: every allocation, for exact profiles). */
+    public Allocator(HakMemConfig config, String kind, long samplePeriod) {
         this.id = IDS.incrementAndGet();
         this.name = kind + "-" + id;
         this.config = config;
@@ -74,6 +90,7 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
         publish(config.policy());
         Maintenance.register(this);
     }
@@ -90,75 +107,208 @@ public final class Allocator {
         return closed;
     }
 
+    // ------------------------------------------------------------------ policy and sites
+
+    /** The policy in force. */
+    public Policy policy() {
+        return active.policy;
+    }
+
+    /**
+     * Puts {@code policy} in force: later allocations use its classes and threshold, and the next maintenance tick its
+     * purge delay and retain budget. Blocks already allocated stay where they are.
+     */
+    public void publish(Policy policy) {
+        ActivePolicy compiled = new ActivePolicy(classes, policy);
+        account.setRetainBudget(policy.retainBytes());
+        pool.setPurgeDelayMillis(policy.purgeDelayMillis());
+        big.setPurgeDelayMillis(policy.purgeDelayMillis());
+        active = compiled;
+    }
+
+    public Profiler profiler() {
+        return profiler;
+    }
+
+    /** The allocation site named {@code name} (the same state for the same name). */
+    public SiteState site(String name) {
+        return profiler.site(name);
+    }
+
     // ------------------------------------------------------------------ allocate
 
+    /** The anonymous site's malloc. */
     public long malloc(long size) {
         ActivePolicy p = active;
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
-            return mallocBig(size, Registry.CHUNK, false);
+            return mallocBig(size, Registry.CHUNK, false, null);
         }
-        return mallocClass(p.classOf(size), size, false);
+        return mallocClass(heaps.current(), p.classOf(size), size, false, null);
     }
 
+    /** The anonymous site's calloc. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
         ActivePolicy p = active;
         if (total > p.bigThreshold) {
-            return mallocBig(total, Registry.CHUNK, true);
+            return mallocBig(total, Registry.CHUNK, true, null);
         }
-        return mallocClass(p.classOf(total), total, true);
+        return mallocClass(heaps.current(), p.classOf(total), total, true, null);
     }
 
+    /** The anonymous site's aligned malloc. */
     public long mallocAligned(long size, long alignment) {
+        return mallocAligned(null, size, alignment);
+    }
+
+    /** A malloc by {@code site} (null: the anonymous site), which follows the site's rule in the policy in force. */
+    public long malloc(SiteState site, long size) {
+        return allocateFor(site, size, false);
+    }
+
+    /** A calloc by {@code site} (null: the anonymous site). */
+    public long calloc(SiteState site, long count, long size) {
+        return allocateFor(site, Requests.callocTotal(count, size), true);
+    }
+
+    /** An aligned malloc by {@code site} (null: the anonymous site). */
+    public long mallocAligned(SiteState site, long size, long alignment) {
         Requests.checkAlignment(alignment);
         if (alignment <= 16) {
-            return malloc(size);
+            return allocateFor(site, size, false);
         }
         Requests.checkSize(size);
         ActivePolicy p = active;
-        if (size <= p.bigThreshold) {
+        Policy.SiteRule rule = ruleOf(p, site);
+        if (size <= p.bigThreshold && !isDirect(rule, size)) {
             int cls = p.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
-                return mallocClass(cls, size, false);
+                return mallocClass(heapFor(rule), cls, size, false, site);
             }
         }
-        return mallocBig(Math.max(size, 1), alignment, false);
+        return mallocBig(size, alignment, false, site);
     }
 
-    private long mallocClass(int cls, long size, boolean zeroed) {
-        ThreadHeap h = heaps.current();
+    private long allocateFor(SiteState site, long size, boolean zeroed) {
+        ActivePolicy p = active;
+        Policy.SiteRule rule = ruleOf(p, site);
+        if (Long.compareUnsigned(size, p.bigThreshold) > 0 || isDirect(rule, size)) {
+            return mallocBig(size, Registry.CHUNK, zeroed, site);
+        }
+        return mallocClass(heapFor(rule), p.classOf(size), size, zeroed, site);
+    }
+
+    private static Policy.SiteRule ruleOf(ActivePolicy p, SiteState site) {
+        return site == null ? null : site.rule(p.policy);
+    }
+
+    /** A {@code direct} site's blocks above 64 KiB get a mapping of their own (see {@code SiteRules}). */
+    private static boolean isDirect(Policy.SiteRule rule, long size) {
+        return rule != null && rule.direct() && size > Policy.MIN_BIG_THRESHOLD;
+    }
+
+    /** A {@code longLived} site allocates from the calling thread's long-lived heap (see {@link HeapSet}). */
+    private ThreadHeap heapFor(Policy.SiteRule rule) {
+        return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
+    }
+
+    private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
         try {
-            return allocateIn(h, cls, zeroed);
+            return allocateIn(h, cls, size, zeroed, site);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return allocateIn(h, cls, zeroed);
+                return allocateIn(h, cls, size, zeroed, site);
             } catch (HakMemOutOfMemoryError again) {
                 throw new HakMemOutOfMemoryError(size, again.getMessage(), again);
             }
         }
     }
 
-    private static long allocateIn(ThreadHeap h, int cls, boolean zeroed) {
+    private long allocateIn(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
         if (h.lock == null) {
-            return zeroed ? h.calloc(cls) : h.malloc(cls);
+            return allocateOwned(h, cls, size, zeroed, site);
         }
         h.lock.lock();
         try {
-            return zeroed ? h.calloc(cls) : h.malloc(cls);
+            return allocateOwned(h, cls, size, zeroed, site);
         } finally {
             h.lock.unlock();
         }
     }
 
-    private long mallocBig(long size, long alignment, boolean zeroed) {
+    /**
+     * The caller owns {@code h} (or holds its lock). The profiler's whole cost here is the countdown's decrement and
+     * branch: only a malloc that takes it below zero goes to the heap's slow path, which says whether it is sampled.
+     */
+    private long allocateOwned(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
+        if ((h.sampleCountdown -= size) < 0 && h.sampleDue(size, profiler)) {
+            long start = System.nanoTime();
+            long address = take(h, cls, zeroed);
+            remember(site, address, size, start);
+            return address;
+        }
+        return take(h, cls, zeroed);
+    }
+
+    private static long take(ThreadHeap h, int cls, boolean zeroed) {
+        return zeroed ? h.calloc(cls) : h.malloc(cls);
+    }
+
+    private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
         Requests.checkSize(size);
         pool.checkOpen();
+        if (profiler.sampleBig(size)) {
+            long start = System.nanoTime();
+            long address = mapBig(size, alignment, zeroed);
+            remember(site, address, size, start);
+            return address;
+        }
+        return mapBig(size, alignment, zeroed);
+    }
+
+    /** A big block; a request of 0 bytes (an aligned one no class fits) gets a mapping of one chunk too. */
+    private long mapBig(long size, long alignment, boolean zeroed) {
+        long bytes = Math.max(size, 1);
         try {
-            return big.malloc(size, alignment, zeroed);
+            return big.malloc(bytes, alignment, zeroed);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
-            return big.malloc(size, alignment, zeroed);
+            return big.malloc(bytes, alignment, zeroed);
+        }
+    }
+
+    /**
+     * Slow path: records a sampled malloc that started at {@code start} and, if the profiler remembers the block,
+     * marks it sampled in its slab or mapping before the block is handed out.
+     */
+    private void remember(SiteState site, long address, long size, long start) {
+        long end = System.nanoTime();
+        if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
+            Region r = Registry.lookup(address);
+            if (r instanceof BigMapping m) {
+                m.markSampled();
+            } else {
+                Slab s = ((SuperSlab) r).slabAt(address);
+                s.markSampled(s.indexOf(address));
+            }
+        }
+    }
+
+    /**
+     * Slow path: block {@code b} at {@code address} of slab {@code s}, which holds sampled blocks, is about to be
+     * freed. If it is marked, the mark and the profiler's entry go now, before the block goes back and another
+     * thread may allocate and sample the same address; the caller reports the free with {@link #freed} once it
+     * succeeded.
+     */
+    private SampledBlock forget(Slab s, int b, long address) {
+        return s.unmarkSampled(b) ? profiler.forget(address) : null;
+    }
+
+    /** The free of a forgotten sampled block (or of none, if null) succeeded: its lifetime is over. */
+    private void freed(SampledBlock b) {
+        if (b != null) {
+            profiler.freed(b, System.nanoTime(), Thread.currentThread().threadId());
         }
     }
 
@@ -200,11 +350,27 @@ public final class Allocator {
         freeSlow(address, r);
     }
 
+    /** The caller owns {@code s}; one load of the slab's count of sampled blocks keeps the profiler off this path. */
     private void freeOwned(ThreadHeap h, Slab s, int b, long address) {
+        if (s.sampledOpaque() != 0) {
+            freeOwnedSampled(h, s, b, address);
+            return;
+        }
+        freeLocal(h, s, b, address);
+    }
+
+    private void freeLocal(ThreadHeap h, Slab s, int b, long address) {
         int outcome = h.freeLocal(s, b);
         if (outcome != Slab.FREED) {
             throw counted(refused(address, s, outcome));
         }
+    }
+
+    /** Slow path of {@link #freeOwned}: the slab holds sampled blocks, and this may be one of them. */
+    private void freeOwnedSampled(ThreadHeap h, Slab s, int b, long address) {
+        SampledBlock sampled = forget(s, b, address);
+        freeLocal(h, s, b, address);
+        freed(sampled);
     }
 
     private void freeSlow(long address, Region r) {
@@ -213,11 +379,14 @@ public final class Allocator {
         }
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
+                SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
                 big.free(m, address);
+                freed(sampled);
                 return;
             }
             Slab s = slabOf(address, r);
             int b = s.indexOf(address);
+            SampledBlock sampled = s.sampledOpaque() == 0 ? null : forget(s, b, address);
             SuperSlab ss = s.superSlab;
             ThreadHeap owner = ss.ownerOpaque();
             int outcome;
@@ -237,6 +406,7 @@ public final class Allocator {
             if (outcome != Slab.FREED) {
                 throw refused(address, s, outcome);
             }
+            freed(sampled);
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
@@ -379,25 +549,6 @@ public final class Allocator {
         return newSize > p.bigThreshold && newSize <= usable && newSize > usable / 2;
     }
 
-    // ------------------------------------------------------------------ policy
-
-    /** The policy in force. */
-    public Policy policy() {
-        return active.policy;
-    }
-
-    /**
-     * Puts {@code policy} in force: later allocations use its classes and threshold, and the next maintenance tick its
-     * purge delay and retain budget. Blocks already allocated stay where they are.
-     */
-    public void publish(Policy policy) {
-        ActivePolicy compiled = new ActivePolicy(classes, policy);
-        account.setRetainBudget(policy.retainBytes());
-        pool.setPurgeDelayMillis(policy.purgeDelayMillis());
-        big.setPurgeDelayMillis(policy.purgeDelayMillis());
-        active = compiled;
-    }
-
     // ------------------------------------------------------------------ stats and check
 
     public HakMemStats stats() {
@@ -468,7 +619,7 @@ public final class Allocator {
         EnumMap<Tier, TierStats> tiers = new EnumMap<>(Tier.class);
         perTier.forEach((t, v) -> tiers.put(t, new TierStats(v[0], v[1], v[2], v[3])));
         return new HakMemStats(liveBytes, liveBlocks, account.mappedBytes(), account.committedBytes(), tiers,
-                perClass, events.snapshot(remote));
+                perClass, events.snapshot(remote), profiler.profiles(System.nanoTime()));
     }
 
     private void forEachSlab(java.util.function.Consumer<Slab> visitor) {
@@ -509,7 +660,56 @@ public final class Allocator {
                 throw new HeapCorruptionException(s.base, s + ": " + problem);
             }
         });
+        String problem = checkSampled();
+        if (problem != null) {
+            throw new HeapCorruptionException(0, problem);
+        }
         checkCounters();
+    }
+
+    /**
+     * The profiler's remembered blocks against the marks (each slab's own check has already matched its count with
+     * its marks, each on a live block): every remembered block is a marked live block of this heap, and there are
+     * as many marks as remembered blocks, so each mark is remembered. A mark without an entry sends its block's free
+     * to a lookup that finds nothing, and its lifetime is lost; an entry without a mark goes stale, and a later sample
+     * at its address collides with it. Then the profiler's own identities ({@link Profiler#check}). Returns null or
+     * the problem.
+     */
+    private String checkSampled() {
+        long[] marks = new long[1];
+        forEachSlab(s -> marks[0] += s.sampledOpaque());
+        Set<BigMapping> allocated = Collections.newSetFromMap(new IdentityHashMap<>());
+        big.forEachLive(base -> {
+            BigMapping m = (BigMapping) Registry.lookup(base);
+            allocated.add(m);
+            marks[0] += m.sampledOpaque();
+        });
+        long remembered = 0;
+        for (long address : profiler.sampledAddresses()) {
+            if (!isMarkedLiveBlock(Registry.lookup(address), address, allocated)) {
+                return "the profiler remembers sampled block 0x" + Long.toHexString(address)
+                        + ", which is not a live block of this heap marked sampled";
+            }
+            remembered++;
+        }
+        if (remembered != marks[0]) {
+            return "slabs and big mappings mark " + marks[0] + " blocks sampled, but the profiler remembers "
+                    + remembered;
+        }
+        return profiler.check();
+    }
+
+    /** Whether a live block of this heap, marked sampled, starts at {@code address} of region {@code r}. */
+    private boolean isMarkedLiveBlock(Region r, long address, Set<BigMapping> allocated) {
+        if (r == null || r.heapId != id) {
+            return false;
+        }
+        if (r instanceof BigMapping m) {
+            return m.base == address && allocated.contains(m) && m.sampledOpaque() == 1;
+        }
+        Slab s = ((SuperSlab) r).slabAt(address);
+        int b = s == null ? -1 : s.indexOf(address);
+        return b >= 0 && s.isLive(b) && s.isSampled(b);
     }
 
     /**
@@ -570,6 +770,7 @@ public final class Allocator {
             }
             closed = true;
             heaps.forgetAll();
+            profiler.clear();
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
             failures.addAll(big.releaseAll());

@@ -11,6 +11,7 @@ import dev.hakmem.LeakReport;
 import dev.hakmem.core.Allocator;
 import dev.hakmem.core.Requests;
 import dev.hakmem.os.Mem;
+import dev.hakmem.site.SiteState;
 
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -115,24 +116,28 @@ public final class Guard {
 
     // ------------------------------------------------------------------ allocate
 
-    public long malloc(long size) {
+    /**
+     * A guarded block for {@code site} (null: the anonymous site). The allocator profiles and places the inner
+     * block, header and canary included, by the site's rule.
+     */
+    public long malloc(SiteState site, long size) {
         Requests.checkSize(size);
-        return place(core.malloc(withOverhead(size, HEADER)), HEADER, size, Tracer.Kind.ALLOC);
+        return place(core.malloc(site, withOverhead(size, HEADER)), HEADER, size, Tracer.Kind.ALLOC);
     }
 
-    public long calloc(long count, long size) {
+    public long calloc(SiteState site, long count, long size) {
         long total = Requests.callocTotal(count, size);
-        return place(core.calloc(1, withOverhead(total, HEADER)), HEADER, total, Tracer.Kind.ALLOC);
+        return place(core.calloc(site, 1, withOverhead(total, HEADER)), HEADER, total, Tracer.Kind.ALLOC);
     }
 
-    public long mallocAligned(long size, long alignment) {
+    public long mallocAligned(SiteState site, long size, long alignment) {
         Requests.checkAlignment(alignment);
         if (alignment <= 16) {
-            return malloc(size);
+            return malloc(site, size);
         }
         Requests.checkSize(size);
         long pad = Math.max(HEADER, alignment);
-        return place(core.mallocAligned(withOverhead(size, pad), alignment), pad, size, Tracer.Kind.ALLOC);
+        return place(core.mallocAligned(site, withOverhead(size, pad), alignment), pad, size, Tracer.Kind.ALLOC);
     }
 
     private static long withOverhead(long size, long pad) {
@@ -244,7 +249,7 @@ public final class Guard {
 
     public long realloc(long user, long newSize) {
         if (user == 0) {
-            return malloc(newSize);
+            return malloc(null, newSize);
         }
         Requests.checkSize(newSize);
         Block b = open(user);
@@ -500,6 +505,6 @@ public final class Guard {
     public HakMemStats stats() {
         HakMemStats s = core.stats();
         return new HakMemStats(liveBytes.sum(), liveBlocks.sum(), s.mappedBytes(), s.committedBytes(), s.tiers(),
-                s.classes(), s.events());
+                s.classes(), s.events(), s.sites());
     }
 }

@@ -49,7 +49,7 @@ final class Sites {
     }
 
     private static boolean isAllocatorFrame(String cls) {
-        return cls.equals("dev.hakmem.HakMem") || cls.startsWith("dev.hakmem.guard.")
+        return cls.equals("dev.hakmem.HakMem") || cls.equals("dev.hakmem.Site") || cls.startsWith("dev.hakmem.guard.")
                 || cls.startsWith("dev.hakmem.core.");
     }
 

@@ -8,7 +8,10 @@ import dev.hakmem.stats.Events;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * All heaps of one allocator: one per platform thread (created on first use, found through a ThreadLocal), and a
@@ -22,6 +25,17 @@ import java.util.List;
  * <p>Thread death: Java has no hook for it. Each platform heap holds its thread weakly; {@link #reapDead} (run by
  * the maintenance thread, and before a heap maps new memory) finds heaps whose thread is gone and abandons their
  * SuperSlabs to the pool's queue, where other heaps adopt them and the maintenance thread reclaims empty ones.
+ *
+ * <p>Lifetime segregation (LLAMA, Maas et al., ASPLOS 2020): every heap, platform or shared, may have a twin for
+ * long-lived blocks, created on first use ({@link #currentLongLived}). The twin is an ordinary heap of the same
+ * thread (or shared under a lock of its own) with SuperSlabs of its own, so the few survivors of a long-lived site
+ * never pin a SuperSlab that short-lived blocks would otherwise empty and give back:
+ * <pre>
+ *   thread T:  heap ----- SuperSlabs of short-lived blocks: emptied and pooled as the blocks die
+ *               \-- twin -- SuperSlabs of long-lived blocks
+ * </pre>
+ * Everything else treats a twin as a heap: a SuperSlab names it as owner, so the owner's frees, remote frees and
+ * adoption work unchanged; it is reaped with its thread, counted in {@code heapsCreated} and checked.
  */
 public final class HeapSet {
     private static final long REAP_INTERVAL_NANOS = 10_000_000L;
@@ -47,8 +61,8 @@ public final class HeapSet {
     private final ThreadHeap[] cache = new ThreadHeap[CACHE_SIZE];
     private final ThreadHeap[] shared;
     /**
-     * Live platform heaps. Guarded by this. Quiescent, checked by {@link #check}: heapsCreated == the shared heaps +
-     * these + heapsAbandoned.
+     * Live platform heaps (their twins hang off them). Guarded by this. Quiescent, checked by {@link #check}:
+     * heapsCreated == the shared heaps + these + their twins + heapsAbandoned.
      */
     private final ArrayList<ThreadHeap> platform = new ArrayList<>();
     private volatile long lastReap;
@@ -110,6 +124,27 @@ public final class HeapSet {
     }
 
     /**
+     * The calling thread's heap for long-lived blocks: its heap's twin, created on first use. For a shared heap's
+     * twin the caller must hold the twin's lock while using it.
+     */
+    public ThreadHeap currentLongLived() {
+        ThreadHeap h = current();
+        ThreadHeap twin = h.longLivedAcquire();
+        return twin != null ? twin : newTwin(h);
+    }
+
+    /** Under this set's lock: a shared heap's twin may be wanted by several virtual threads at once. */
+    private synchronized ThreadHeap newTwin(ThreadHeap h) {
+        ThreadHeap twin = h.longLivedAcquire();
+        if (twin == null) {
+            twin = new ThreadHeap(this, classes, pool, h.owner, h.isShared());
+            h.setLongLived(twin);
+            events.heapsCreated.increment();
+        }
+        return twin;
+    }
+
+    /**
      * A freer found {@code ss} abandoned after pushing a block onto one of its slabs: the caller's heap adopts it,
      * so a block freed after its owner died is reclaimed by a live thread rather than waiting for anyone.
      */
@@ -138,7 +173,7 @@ public final class HeapSet {
         }
     }
 
-    /** Abandons the heaps whose thread died; returns how many. */
+    /** Abandons the heaps whose thread died, and their twins; returns how many heaps. */
     public int reapDead() {
         List<ThreadHeap> dead = new ArrayList<>();
         synchronized (this) {
@@ -148,6 +183,11 @@ public final class HeapSet {
                 if (gone) {
                     retired.add(h.counters);
                     dead.add(h);
+                    ThreadHeap twin = h.longLivedAcquire();
+                    if (twin != null) {
+                        retired.add(twin.counters);
+                        dead.add(twin);
+                    }
                     // No reference to a dead thread's heap may stay, or it would keep the Thread alive.
                     int i = (int) h.owner.threadId() & (CACHE_SIZE - 1);
                     if (cache[i] == h) {
@@ -164,51 +204,69 @@ public final class HeapSet {
         return dead.size();
     }
 
+    /** Every live heap: the shared ones, then the platform ones, each followed by its twin if it has one. */
+    private synchronized List<ThreadHeap> live() {
+        List<ThreadHeap> all = new ArrayList<>(2 * (shared.length + platform.size()));
+        for (List<ThreadHeap> heaps : List.of(List.of(shared), platform)) {
+            for (ThreadHeap h : heaps) {
+                all.add(h);
+                ThreadHeap twin = h.longLivedAcquire();
+                if (twin != null) {
+                    all.add(twin);
+                }
+            }
+        }
+        return all;
+    }
+
     /** Adds the counts of every heap, live or gone, into {@code into} (racy reads; exact when quiescent). */
     public synchronized void sumCounters(ClassCounters into) {
         into.add(retired);
-        for (ThreadHeap h : shared) {
-            into.add(h.counters);
-        }
-        for (ThreadHeap h : platform) {
+        for (ThreadHeap h : live()) {
             into.add(h.counters);
         }
     }
 
     /**
-     * For {@code check()} on a quiescent heap set: every heap's bookkeeping ({@link ThreadHeap#check}), shared ones
-     * first, then that every heap created is live or was abandoned. Returns null or the problem.
+     * For {@code check()} on a quiescent heap set: every heap's bookkeeping ({@link ThreadHeap#check}); that every
+     * OWNED SuperSlab of the pool is listed by exactly one live heap (the heap check, that each is the owner of
+     * those it lists, makes this a bijection: no SuperSlab is owned by a heap that is gone); and that every heap
+     * created is live or was abandoned. Returns null or the problem.
      */
     public String check() {
-        for (int i = 0; i < shared.length; i++) {
-            String problem = shared[i].check();
+        List<ThreadHeap> heaps = live();
+        Set<SuperSlab> listed = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (ThreadHeap h : heaps) {
+            String problem = h.check(listed);
             if (problem != null) {
-                return "shared heap " + i + " of " + shared.length + ": " + problem;
+                return describe(h) + ": " + problem;
             }
         }
-        synchronized (this) {
-            for (ThreadHeap h : platform) {
-                String problem = h.check();
-                if (problem != null) {
-                    return "the heap of " + h.owner + ": " + problem;
-                }
+        for (SuperSlab ss : pool.all()) {
+            if (ss.stateVolatile() == SuperSlab.OWNED && !listed.contains(ss)) {
+                return ss + " is OWNED, but no live heap lists it (its owner is " + ss.ownerOpaque() + ")";
             }
-            long created = events.heapsCreated.sum();
-            long abandoned = events.heapsAbandoned.sum();
-            return created == shared.length + platform.size() + abandoned ? null : "events count " + created
-                    + " heaps created and " + abandoned + " abandoned, but " + shared.length + " shared and "
-                    + platform.size() + " platform heaps live";
         }
+        long created = events.heapsCreated.sum();
+        long abandoned = events.heapsAbandoned.sum();
+        return created == heaps.size() + abandoned ? null : "events count " + created + " heaps created and "
+                + abandoned + " abandoned, but " + heaps.size() + " heaps are live (" + shared.length
+                + " shared, their twins, the platform heaps and theirs)";
+    }
+
+    private String describe(ThreadHeap h) {
+        for (int i = 0; i < shared.length; i++) {
+            if (shared[i] == h || shared[i].longLivedAcquire() == h) {
+                return (shared[i] == h ? "shared heap " : "the long-lived twin of shared heap ") + i + " of "
+                        + shared.length;
+            }
+        }
+        return "a heap of " + h.owner;
     }
 
     /** Close: every heap drops its slabs, so later use refills and finds the pool closed. */
     public void forgetAll() {
-        synchronized (this) {
-            for (ThreadHeap h : platform) {
-                h.forgetAll();
-            }
-        }
-        for (ThreadHeap h : shared) {
+        for (ThreadHeap h : live()) {
             h.forgetAll();
         }
         local.remove();

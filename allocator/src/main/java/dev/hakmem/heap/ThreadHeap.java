@@ -1,12 +1,15 @@
 package dev.hakmem.heap;
 
 import dev.hakmem.os.Mem;
+import dev.hakmem.site.Profiler;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
 import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -27,6 +30,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code isAlive()} returning false).
  */
 public final class ThreadHeap {
+    private static final VarHandle LONG_LIVED;
+
+    static {
+        try {
+            LONG_LIVED = MethodHandles.lookup().findVarHandle(ThreadHeap.class, "longLived", ThreadHeap.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final HeapSet set;
     private final SizeClasses classes;
     private final SuperSlabPool pool;
@@ -47,6 +60,25 @@ public final class ThreadHeap {
     private final ArrayList<SuperSlab> superSlabs = new ArrayList<>();
     final ClassCounters counters;
 
+    /**
+     * Bytes this heap hands out before its next sampled byte (see {@link Profiler}): each malloc subtracts its size,
+     * and one that takes it below zero is the sampling slow path's ({@link #sampleDue}). 0 until the heap's first
+     * malloc starts its stream. Owner only (for a shared heap: the holder of {@link #lock}), plain.
+     */
+    public long sampleCountdown;
+    /** Whether the stream of sampled bytes has started, and the state of its generator. Owner only, plain. */
+    private boolean sampling;
+    private long sampleRandom;
+
+    /**
+     * This heap's twin for long-lived blocks (a site whose rule says so allocates there, so that its survivors stay
+     * out of the SuperSlabs short-lived blocks empty), or null until first used; never set on a twin. Written once,
+     * under the heap set's lock, with a release store; read with an acquire load, since a shared heap's twin is
+     * read by virtual threads that did not create it.
+     */
+    @SuppressWarnings("unused")
+    private ThreadHeap longLived;
+
     @SuppressWarnings("unchecked")
     ThreadHeap(HeapSet set, SizeClasses classes, SuperSlabPool pool, Thread owner, boolean shared) {
         this.set = set;
@@ -66,6 +98,41 @@ public final class ThreadHeap {
 
     public boolean isShared() {
         return lock != null;
+    }
+
+    /** The twin for long-lived blocks, or null (acquire: pairs with the release in {@link #setLongLived}). */
+    ThreadHeap longLivedAcquire() {
+        return (ThreadHeap) LONG_LIVED.getAcquire(this);
+    }
+
+    void setLongLived(ThreadHeap twin) {
+        LONG_LIVED.setRelease(this, twin);
+    }
+
+    // ------------------------------------------------------------------ sampling
+
+    /**
+     * Slow path: a malloc of {@code size} bytes took {@link #sampleCountdown} below zero. Returns whether it is
+     * sampled, and restarts the countdown from a fresh gap counted from the end of this malloc (the gaps are
+     * memoryless, see {@link Profiler}). The heap's first malloc starts its stream instead: the generator is seeded
+     * and the countdown drawn afresh, and the malloc is sampled only if that countdown falls inside it.
+     */
+    public boolean sampleDue(long size, Profiler profiler) {
+        if (!sampling) {
+            sampling = true;
+            sampleRandom = profiler.seed();
+            sampleCountdown = nextGap(profiler) - size;
+            if (sampleCountdown >= 0) {
+                return false;
+            }
+        }
+        sampleCountdown = nextGap(profiler);
+        return true;
+    }
+
+    private long nextGap(Profiler profiler) {
+        sampleRandom = Profiler.advance(sampleRandom);
+        return profiler.gap(sampleRandom);
     }
 
     // ------------------------------------------------------------------ allocate
@@ -298,9 +365,10 @@ public final class ThreadHeap {
      * This heap's own bookkeeping, for a quiescent heap: every exception path must leave it whole. The lock of a
      * shared heap is free (a holder that failed without unlocking would block every later virtual thread); every
      * current or listed slab is live, of its class, filed once, in a SuperSlab this heap owns and lists; every
-     * listed SuperSlab is OWNED by this heap. Returns null or the problem.
+     * listed SuperSlab is OWNED by this heap, and listed by no other heap: each is added to {@code listed}, which
+     * holds the SuperSlabs the heaps checked before listed. Returns null or the problem.
      */
-    String check() {
+    String check(Set<SuperSlab> listed) {
         if (lock != null && lock.isLocked()) {
             return "the lock is held with no operation running (held by the current thread: "
                     + lock.isHeldByCurrentThread() + ")";
@@ -312,6 +380,9 @@ public final class ThreadHeap {
             }
             if (!mine.add(ss)) {
                 return "lists " + ss + " twice";
+            }
+            if (!listed.add(ss)) {
+                return "lists " + ss + ", which another heap lists too";
             }
         }
         for (int c = 0; c < current.length; c++) {

@@ -51,11 +51,15 @@ public final class Slab {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle REMOTE_HEAD;
     private static final VarHandle ALLOCATIONS;
+    private static final VarHandle SAMPLED;
+    private static final VarHandle SAMPLED_MARKS;
 
     static {
         try {
             REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
             ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
+            SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -104,6 +108,25 @@ public final class Slab {
     private boolean retired;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
     private volatile boolean rebuildRequested;
+
+    /**
+     * Blocks of this slab marked sampled: the profiler ({@code dev.hakmem.site.Profiler}) remembers them. The free
+     * of a block of a slab where this is 0 pays one opaque load here and nothing more; otherwise it tests the
+     * block's mark. Changed only by volatile atomic adds, +1 before a mark is set and -1 after one is cleared, so it
+     * never falls below the number of marks. Quiescent, checked by {@link #checkInvariants}: equal to the number of
+     * marks, each on a live block; and by the allocator's {@code check()}: a mark for each block the profiler
+     * remembers. A free of sampled block b happens-after b's +1 (the program passed b on), and every add reads the
+     * one before it in their total order, so that free reads at least 1: it cannot miss its own mark.
+     */
+    @SuppressWarnings("unused")
+    private volatile int sampled;
+    /**
+     * One bit per block, set while the block is marked sampled; null until the first mark. Created by the owner
+     * (the only thread that marks: its sampling malloc) and published with a release store; read with an acquire
+     * load. A freer that reads null cannot be freeing a marked block: that block's mark happened-before the free.
+     */
+    @SuppressWarnings("unused")
+    private long[] sampledMarks;
 
     /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
     @SuppressWarnings("unused")
@@ -356,6 +379,43 @@ public final class Slab {
         listIndex = i;
     }
 
+    /** Blocks marked sampled, an upper bound at all times: 0 on every free of a slab that holds none. */
+    public int sampledOpaque() {
+        return (int) SAMPLED.getOpaque(this);
+    }
+
+    /** Owner, on block {@code b} before it hands it out: marks it sampled. */
+    public void markSampled(int b) {
+        long[] marks = (long[]) SAMPLED_MARKS.getAcquire(this);
+        if (marks == null) {
+            marks = new long[(capacity + 63) >>> 6];
+            SAMPLED_MARKS.setRelease(this, marks);
+        }
+        SAMPLED.getAndAdd(this, 1);
+        BITS.getAndBitwiseOr(marks, b >>> 6, 1L << b);
+    }
+
+    /**
+     * Any thread, on block {@code b} it is about to free: clears the block's mark and returns whether it was set.
+     * Of racing frees of one block (a double free in user code), exactly one gets true: the clear is atomic.
+     */
+    public boolean unmarkSampled(int b) {
+        long[] marks = (long[]) SAMPLED_MARKS.getAcquire(this);
+        long bit = 1L << b;
+        if (marks == null || ((long) BITS.getOpaque(marks, b >>> 6) & bit) == 0
+                || ((long) BITS.getAndBitwiseAnd(marks, b >>> 6, ~bit) & bit) == 0) {
+            return false;
+        }
+        SAMPLED.getAndAdd(this, -1);
+        return true;
+    }
+
+    /** Whether block {@code b} is marked sampled (racy; exact when quiescent). */
+    public boolean isSampled(int b) {
+        long[] marks = (long[]) SAMPLED_MARKS.getAcquire(this);
+        return marks != null && ((long) BITS.getOpaque(marks, b >>> 6) & (1L << b)) != 0;
+    }
+
     /** Double frees noticed only while draining. */
     public int lateDoubleFrees() {
         return lateDoubleFrees;
@@ -416,6 +476,10 @@ public final class Slab {
         if (allocated != used) {
             return "used " + used + " but " + allocated + " allocated bits";
         }
+        String marks = checkSampledMarks();
+        if (marks != null) {
+            return marks;
+        }
         boolean[] seen = new boolean[capacity];
         int free = 0;
         for (int b = freeHead; b != NIL; b = next[b]) {
@@ -445,6 +509,22 @@ public final class Slab {
         }
         return pendingCount() == remote ? null : "remote stack has " + remote + " blocks, " + pendingCount()
                 + " claimed";
+    }
+
+    /** The count of sampled blocks equals the marks, and each mark is on a live block. */
+    private String checkSampledMarks() {
+        long[] marks = (long[]) SAMPLED_MARKS.getAcquire(this);
+        int marked = 0;
+        for (int w = 0; marks != null && w < marks.length; w++) {
+            long m = (long) BITS.getOpaque(marks, w);
+            long notLive = m & ~(allocatedOpaque(w) & ~claimedOpaque(w));
+            if (notLive != 0) {
+                return "block " + (64 * w + Long.numberOfTrailingZeros(notLive)) + " is marked sampled but is not live";
+            }
+            marked += Long.bitCount(m);
+        }
+        return marked == sampledOpaque() ? null : "counts " + sampledOpaque() + " sampled blocks but " + marked
+                + " are marked";
     }
 
     private boolean isFreeState(int b) {

@@ -85,6 +85,29 @@ class SlabCheckTest {
         assertEquals("block 130 claimed but not allocated", s.checkInvariants());
     }
 
+    /** Sampled marks: one per block, cleared once, each on a live block, and counted exactly. */
+    @Test
+    void sampledMarksAreCountedAndMustBeOnLiveBlocks() {
+        Slab s = slab(130);
+        assertFalse(s.unmarkSampled(5), "no mark yet: nothing to clear");
+        s.markSampled(5);
+        s.markSampled(129);
+        assertEquals(2, s.sampledOpaque());
+        assertTrue(s.isSampled(129));
+        assertNull(s.checkInvariants());
+        assertTrue(s.unmarkSampled(129));
+        assertFalse(s.unmarkSampled(129), "a second clear (a racing double free's) finds nothing");
+        assertEquals(1, s.sampledOpaque());
+        assertNull(s.checkInvariants());
+        s.freeLocal(5);
+        assertEquals("block 5 is marked sampled but is not live", s.checkInvariants());
+        s.unmarkSampled(5);
+        assertNull(s.checkInvariants());
+        VarHandle sampled = field("sampled", int.class);
+        sampled.set(s, 1);
+        assertEquals("counts 1 sampled blocks but 0 are marked", s.checkInvariants());
+    }
+
     @Test
     void aUsedCountOffTheBitmapIsReported() {
         Slab s = slab(3);

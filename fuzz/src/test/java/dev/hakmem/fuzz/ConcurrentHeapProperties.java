@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
 @AddLifecycleHook(FuzzScale.class)
 class ConcurrentHeapProperties {
 
-    enum Kind { MALLOC, CALLOC, ALIGNED, REALLOC, FREE, GIVE, TAKE_AND_FREE, TAKE_AND_KEEP, TAKE_AND_REALLOC }
+    enum Kind {
+        MALLOC, SITE_MALLOC, CALLOC, ALIGNED, REALLOC, FREE, GIVE, TAKE_AND_FREE, TAKE_AND_KEEP, TAKE_AND_REALLOC
+    }
 
     /** One step of a thread's script; {@code pick} chooses among the thread's own blocks, modulo their count. */
     record Op(Kind kind, long size, int pick) {
@@ -112,6 +114,7 @@ class ConcurrentHeapProperties {
         for (Op op : script) {
             switch (op.kind()) {
                 case MALLOC -> steps.malloc(op.size());
+                case SITE_MALLOC -> steps.siteMalloc(op.pick(), op.size());
                 case CALLOC -> steps.calloc(op.size());
                 case ALIGNED -> steps.mallocAligned(op.size(), 1L << (4 + op.pick() % 19));
                 case REALLOC -> steps.realloc(op.pick(), op.size());
@@ -159,7 +162,8 @@ class ConcurrentHeapProperties {
     @Provide
     Arbitrary<List<List<Op>>> scripts() {
         Arbitrary<Kind> kinds = Arbitraries.frequency(
-                Tuple.of(30, Kind.MALLOC), Tuple.of(4, Kind.CALLOC), Tuple.of(4, Kind.ALIGNED),
+                Tuple.of(24, Kind.MALLOC), Tuple.of(6, Kind.SITE_MALLOC), Tuple.of(4, Kind.CALLOC),
+                Tuple.of(4, Kind.ALIGNED),
                 Tuple.of(10, Kind.REALLOC), Tuple.of(18, Kind.FREE), Tuple.of(12, Kind.GIVE),
                 Tuple.of(12, Kind.TAKE_AND_FREE), Tuple.of(6, Kind.TAKE_AND_KEEP),
                 Tuple.of(8, Kind.TAKE_AND_REALLOC));

@@ -1,6 +1,7 @@
 package dev.hakmem.fuzz;
 
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.site.Profiler;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -29,6 +30,21 @@ final class Gen {
                 Tuple.of(1, Arbitraries.longs().between(MIB, 8 * MIB)),
                 Tuple.of(5, Arbitraries.of(KIB, 64 * KIB, MIB, 2 * MIB)
                         .flatMap(bound -> Arbitraries.longs().between(bound - 16, bound + 16))));
+    }
+
+    /** An allocation site of {@link TestHeap#SITES}, or -1 for the anonymous site (half the draws). */
+    static Arbitrary<Integer> site() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(1, Arbitraries.just(-1)),
+                Tuple.of(1, Arbitraries.integers().between(0, TestHeap.SITES.length - 1)));
+    }
+
+    /**
+     * Sampling periods: every allocation (so the sites' profiles are exact and reconciled), a small period (some
+     * allocations sampled, most frees of a sampled slab's other blocks on the slow path), and the default.
+     */
+    static Arbitrary<Long> samplePeriod() {
+        return Arbitraries.of(1L, 4096L, Profiler.DEFAULT_PERIOD);
     }
 
     /** Power-of-two alignments from 16 B to 4 MiB. */

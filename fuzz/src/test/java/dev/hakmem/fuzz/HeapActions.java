@@ -35,18 +35,21 @@ final class HeapActions {
 
     // ---- valid operations ----
 
+    /** malloc through the heap (the anonymous site) or one of the test heap's sites. */
     static Action<ChainState> malloc() {
-        return action(Gen.size().map(size -> step("malloc(" + size + ")",
-                s -> s.added(s.test.shadow.malloc(size), "malloc(" + size + ")"))));
+        return action(Combinators.combine(Gen.site(), Gen.size()).as((site, size) -> {
+            String op = TestHeap.siteName(site) + "malloc(" + size + ")";
+            return step(op, s -> s.added(s.test.shadow.malloc(s.test.site(site), size), op));
+        }));
     }
 
     /** calloc with a count of 0..16 and the element size chosen so the product falls in the tiers too. */
     static Action<ChainState> calloc() {
-        return action(Combinators.combine(Arbitraries.longs().between(0, 16), Gen.size())
-                .as((count, total) -> {
+        return action(Combinators.combine(Gen.site(), Arbitraries.longs().between(0, 16), Gen.size())
+                .as((site, count, total) -> {
                     long elem = count == 0 ? total : total / count;
-                    String op = "calloc(" + count + ", " + elem + ")";
-                    return step(op, s -> s.added(s.test.shadow.calloc(count, elem), op));
+                    String op = TestHeap.siteName(site) + "calloc(" + count + ", " + elem + ")";
+                    return step(op, s -> s.added(s.test.shadow.calloc(s.test.site(site), count, elem), op));
                 }));
     }
 
@@ -58,9 +61,9 @@ final class HeapActions {
     }
 
     static Action<ChainState> allocateSegment() {
-        return action(Combinators.combine(Gen.size(), Gen.alignment()).as((size, align) -> {
-            String op = "allocate(" + size + ", " + align + ")";
-            return step(op, s -> s.addedSegment(s.test.shadow.allocateSegment(size, align), op));
+        return action(Combinators.combine(Gen.site(), Gen.size(), Gen.alignment()).as((site, size, align) -> {
+            String op = TestHeap.siteName(site) + "allocate(" + size + ", " + align + ")";
+            return step(op, s -> s.addedSegment(s.test.shadow.allocateSegment(s.test.site(site), size, align), op));
         }));
     }
 

@@ -29,18 +29,24 @@ class HeapChainProperties {
     /** The state of the chain being run, so the heap can be closed however the chain ends. */
     private ChainState state;
 
+    /**
+     * With a sampling period of one byte, every step also reconciles each allocation site's profile with the
+     * shadow's ledger of the site's blocks.
+     */
     @Property(tries = 100)
     void validSequencesMatchTheShadow(@ForAll("configs") HakMemConfig config,
+                                      @ForAll("samplePeriods") long samplePeriod,
                                       @ForAll("validChains") ActionChain<ChainState> chain)
             throws InterruptedException {
-        run(() -> new TestHeap(config), chain);
+        run(() -> new TestHeap(config, samplePeriod), chain);
     }
 
     @Property(tries = 100)
     void badInputsAreRefusedAndLeaveTheHeapIntact(@ForAll("configs") HakMemConfig config,
+                                                  @ForAll("samplePeriods") long samplePeriod,
                                                   @ForAll("mixedChains") ActionChain<ChainState> chain)
             throws InterruptedException {
-        run(() -> new TestHeap(config), chain);
+        run(() -> new TestHeap(config, samplePeriod), chain);
     }
 
     /**
@@ -59,6 +65,11 @@ class HeapChainProperties {
     @Provide
     Arbitrary<HakMemConfig> configs() {
         return Gen.config();
+    }
+
+    @Provide
+    Arbitrary<Long> samplePeriods() {
+        return Gen.samplePeriod();
     }
 
     @Provide

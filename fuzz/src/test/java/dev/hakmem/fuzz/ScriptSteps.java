@@ -34,6 +34,11 @@ final class ScriptSteps {
         allocate(() -> mine.add(shadow().malloc(size)));
     }
 
+    /** A malloc through site {@code pick} of {@link TestHeap#SITES} (modulo their count): some have rules. */
+    void siteMalloc(int pick, long size) {
+        allocate(() -> mine.add(shadow().malloc(test.site(pick % TestHeap.SITES.length), size)));
+    }
+
     void calloc(long size) {
         allocate(() -> mine.add(shadow().calloc(2, size / 2)));
     }

@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
 @AddLifecycleHook(FuzzScale.class)
 class SharedHeapProperties {
 
-    enum Kind { MALLOC, CALLOC, REALLOC, FREE, GIVE, TAKE_AND_FREE, INTERIOR_FREE, WILD_FREE, ARRAY_FREE, TOO_LARGE }
+    enum Kind {
+        MALLOC, SITE_MALLOC, CALLOC, REALLOC, FREE, GIVE, TAKE_AND_FREE, INTERIOR_FREE, WILD_FREE, ARRAY_FREE,
+        TOO_LARGE
+    }
 
     /** One step of a virtual thread's script; {@code pick} chooses among its own blocks, modulo their count. */
     record Op(Kind kind, long size, int pick) {
@@ -116,6 +119,7 @@ class SharedHeapProperties {
         for (Op op : script) {
             switch (op.kind()) {
                 case MALLOC -> steps.malloc(op.size());
+                case SITE_MALLOC -> steps.siteMalloc(op.pick(), op.size());
                 case CALLOC -> steps.calloc(op.size());
                 case REALLOC -> steps.realloc(op.pick(), op.size());
                 case FREE -> steps.free(op.pick());
@@ -177,7 +181,8 @@ class SharedHeapProperties {
     @Provide
     Arbitrary<List<List<Op>>> scripts() {
         Arbitrary<Kind> kinds = Arbitraries.frequency(
-                Tuple.of(30, Kind.MALLOC), Tuple.of(4, Kind.CALLOC), Tuple.of(10, Kind.REALLOC),
+                Tuple.of(24, Kind.MALLOC), Tuple.of(6, Kind.SITE_MALLOC), Tuple.of(4, Kind.CALLOC),
+                Tuple.of(10, Kind.REALLOC),
                 Tuple.of(16, Kind.FREE), Tuple.of(8, Kind.GIVE), Tuple.of(8, Kind.TAKE_AND_FREE),
                 Tuple.of(3, Kind.INTERIOR_FREE), Tuple.of(2, Kind.WILD_FREE), Tuple.of(2, Kind.ARRAY_FREE),
                 Tuple.of(2, Kind.TOO_LARGE));

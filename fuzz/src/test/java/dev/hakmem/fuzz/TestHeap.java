@@ -1,9 +1,13 @@
 package dev.hakmem.fuzz;
 
+import dev.hakmem.FuzzHeaps;
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
+import dev.hakmem.Policy;
+import dev.hakmem.Site;
+import dev.hakmem.site.Profiler;
 import dev.hakmem.verify.ShadowHeap;
 
 import java.util.ArrayList;
@@ -13,8 +17,17 @@ import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** A heap under test with its shadow, built over a {@link TrackingPageSource} so closing it can be checked too. */
+/**
+ * A heap under test with its shadow, built over a {@link TrackingPageSource} so closing it can be checked too. Its
+ * policy gives rules to two of its {@link #SITES}: a long-lived one and a direct one.
+ */
 final class TestHeap implements AutoCloseable {
+    /** The sites the actions allocate through: no rule, long-lived, long-lived and direct. */
+    static final String[] SITES = {"plain", "long-lived", "direct"};
+    private static final Policy SITE_RULES = Policy.defaults().toBuilder()
+            .site(new Policy.SiteRule(SITES[1], true, false))
+            .site(new Policy.SiteRule(SITES[2], true, true))
+            .build();
 
     /** Three ticks of the maintenance thread (20 ms each); one reaps and reclaims. */
     private static final long SETTLE_MILLIS = 60;
@@ -26,23 +39,42 @@ final class TestHeap implements AutoCloseable {
     /** One request per tier (Tiny, Mid, Large, Big) for the close-then-use checks. */
     private static final long[] CLOSE_SIZES = {24, 3000, 200_000, 3 * Gen.MIB};
 
+    /** Whether every allocation is sampled (and guard mode is off), so the sites' profiles must match the shadow's. */
+    private final boolean exactProfiles;
+
     /** A second heap, for blocks that are not this one's; created on first use. */
     private HakMem other;
 
     TestHeap(HakMemConfig config) {
-        this(config, new TrackingPageSource());
+        this(config, Profiler.DEFAULT_PERIOD);
+    }
+
+    /** A heap sampling one byte in {@code samplePeriod}. */
+    TestHeap(HakMemConfig config, long samplePeriod) {
+        this(config, new TrackingPageSource(), samplePeriod);
     }
 
     /** A heap whose page source fails each call with probability {@code failureRate}. */
     TestHeap(HakMemConfig config, long faultSeed, double failureRate) {
-        this(config, new TrackingPageSource(faultSeed, failureRate));
+        this(config, new TrackingPageSource(faultSeed, failureRate), Profiler.DEFAULT_PERIOD);
     }
 
-    private TestHeap(HakMemConfig config, TrackingPageSource pages) {
+    private TestHeap(HakMemConfig config, TrackingPageSource pages, long samplePeriod) {
         this.pages = pages;
         this.limited = config.mappedLimit() != Long.MAX_VALUE;
-        this.heap = HakMem.create(config.toBuilder().pageSource(pages).build());
+        this.heap = FuzzHeaps.create(config.toBuilder().pageSource(pages).build(), samplePeriod, SITE_RULES);
         this.shadow = new ShadowHeap(heap);
+        this.exactProfiles = samplePeriod == 1 && !config.guard().enabled();
+    }
+
+    /** Site {@code k} of {@link #SITES}, or null (the anonymous site) for a negative {@code k}. */
+    Site site(int k) {
+        return k < 0 ? null : heap.site(SITES[k]);
+    }
+
+    /** How a step names the site it allocates through. */
+    static String siteName(int k) {
+        return k < 0 ? "" : "site(" + SITES[k] + ").";
     }
 
     /** Whether a valid allocation may fail with HakMemOutOfMemoryError: faults are injected or mapping is capped. */
@@ -59,10 +91,14 @@ final class TestHeap implements AutoCloseable {
 
     /**
      * On the quiescent heap: the stats against the shadow's ledger (live blocks and bytes, and per tier and class the
-     * mallocs and frees), and mapped and committed bytes against the page source's ledger.
+     * mallocs and frees; when every allocation is sampled, per site the allocations, bytes, lifetimes and live
+     * blocks), and mapped and committed bytes against the page source's ledger.
      */
     void reconcileStats() throws InterruptedException {
         shadow.assertStatsAgree();
+        if (exactProfiles) {
+            shadow.assertSitesAgree();
+        }
         assertPagesAgree();
     }
 

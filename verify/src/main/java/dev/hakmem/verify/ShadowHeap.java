@@ -2,12 +2,15 @@ package dev.hakmem.verify;
 
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemStats;
+import dev.hakmem.Site;
+import dev.hakmem.SiteProfile;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,14 +24,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * filled over its whole usable size with a {@link Pattern} of its own seed; the pattern is checked again before the
  * block is freed or reallocated, and by {@link #verifyAll()}.
  *
+ * <p>It also keeps a ledger per allocation site ({@link Site}; {@code HakMem}'s own methods are the anonymous site) of
+ * the blocks of at least one byte handed out and freed, which a heap that samples every byte must report exactly
+ * ({@link #assertSitesAgree()}).
+ *
  * <p>Thread-safe, as long as each block is used by one thread at a time (as the heap requires anyway).
  * {@link #verifyAll()} and {@link #assertStatsAgree()} need a quiescent heap: a block that another thread is filling
  * or freeing at that moment would be reported.
  */
 public final class ShadowHeap {
 
-    /** A live block as the shadow knows it; the pattern covers {@code [address, address + usable)}. */
-    public record Block(long address, long requested, long usable, long seed) {
+    /**
+     * A live block as the shadow knows it; the pattern covers {@code [address, address + usable)}. {@code site} is
+     * the name of the site that allocated it, or null when the request was of 0 bytes (no byte to sample).
+     */
+    public record Block(long address, long requested, long usable, long seed, String site) {
         public long end() {
             return address + usable;
         }
@@ -44,6 +54,8 @@ public final class ShadowHeap {
     private static final long TINY_MAX = 1L << 10;
     private static final long MID_MAX = 64L << 10;
     private static final long LARGE_MAX = 1L << 20;
+    /** The anonymous site's name, {@code HakMem}'s methods'. */
+    private static final String ANONYMOUS = "(anonymous)";
 
     private final HakMem heap;
     private final AtomicLong nextSeed;
@@ -56,6 +68,11 @@ public final class ShadowHeap {
      * Guarded by {@link #lock}.
      */
     private final TreeMap<Long, long[]> ledger = new TreeMap<>();
+    /**
+     * Per site name, of the blocks of at least one byte handed out through the shadow: {mallocs, bytes requested,
+     * frees}. Guarded by {@link #lock}.
+     */
+    private final Map<String, long[]> siteLedger = new HashMap<>();
     /** The heap's counters when the shadow began: the ledger accounts for what came after. */
     private final HakMemStats baseline;
 
@@ -76,12 +93,23 @@ public final class ShadowHeap {
     }
 
     public long malloc(long size) {
-        return fill(register(heap.malloc(size), size, MIN_ALIGNMENT, "malloc(" + size + ")", true));
+        return malloc(null, size);
+    }
+
+    /** A malloc through {@code site} (null: the heap's own, the anonymous site). */
+    public long malloc(Site site, long size) {
+        long address = site == null ? heap.malloc(size) : site.malloc(size);
+        return fill(register(address, size, MIN_ALIGNMENT, nameOf(site), "malloc(" + size + ")", true));
     }
 
     /** Also checks that the block reads as zero over {@code count * size} bytes. */
     public long calloc(long count, long size) {
-        long address = heap.calloc(count, size);
+        return calloc(null, count, size);
+    }
+
+    /** A calloc through {@code site} (null: the anonymous site), checked as {@link #calloc(long, long)}. */
+    public long calloc(Site site, long count, long size) {
+        long address = site == null ? heap.calloc(count, size) : site.calloc(count, size);
         String op = "calloc(" + count + ", " + size + ")";
         long requested;
         try {
@@ -89,7 +117,7 @@ public final class ShadowHeap {
         } catch (ArithmeticException e) {
             throw new AssertionError(op + " overflows but returned 0x" + Long.toHexString(address));
         }
-        Block b = register(address, requested, MIN_ALIGNMENT, op, true);
+        Block b = register(address, requested, MIN_ALIGNMENT, nameOf(site), op, true);
         long nonZero = firstNonZero(address, requested);
         if (nonZero >= 0) {
             throw new AssertionError(op + " returned " + b + " that is not zeroed: byte at offset " + nonZero
@@ -100,7 +128,7 @@ public final class ShadowHeap {
 
     public long mallocAligned(long size, long alignment) {
         long address = heap.mallocAligned(size, alignment);
-        return fill(register(address, size, Math.max(MIN_ALIGNMENT, alignment),
+        return fill(register(address, size, Math.max(MIN_ALIGNMENT, alignment), ANONYMOUS,
                 "mallocAligned(" + size + ", " + alignment + ")", true));
     }
 
@@ -112,7 +140,7 @@ public final class ShadowHeap {
     public long realloc(long address, long newSize) {
         String op = "realloc(0x" + Long.toHexString(address) + ", " + newSize + ")";
         if (address == 0) {
-            return fill(register(heap.realloc(0, newSize), newSize, MIN_ALIGNMENT, op, true));
+            return fill(register(heap.realloc(0, newSize), newSize, MIN_ALIGNMENT, ANONYMOUS, op, true));
         }
         Block old = take(address, op);
         verify(old, "before " + op);
@@ -123,9 +151,12 @@ public final class ShadowHeap {
             putBack(old);
             throw e;
         }
-        Block b = register(moved, newSize, MIN_ALIGNMENT, op, moved != address);
+        // In place the block stays its site's; moved, the new one is the anonymous site's (realloc mallocs it).
+        Block b = moved == address
+                ? register(moved, newSize, MIN_ALIGNMENT, old.site(), op, false)
+                : register(moved, newSize, MIN_ALIGNMENT, ANONYMOUS, op, true);
         if (moved != address) {
-            countFree(old.usable());
+            countFree(old);
         }
         long kept = Math.min(old.requested(), newSize);
         long bad = Pattern.check(moved, kept, old.seed(), old.address());
@@ -147,18 +178,27 @@ public final class ShadowHeap {
         } catch (RuntimeException e) {
             throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
         }
-        countFree(b.usable());
+        countFree(b);
     }
 
     /** Allocates through {@link HakMem#allocate(long, long)}, checking the segment's size as well. */
     public MemorySegment allocateSegment(long size, long alignment) {
-        MemorySegment segment = heap.allocate(size, alignment);
+        return allocateSegment(null, size, alignment);
+    }
+
+    /** Allocates through {@code site}'s {@link Site#allocate} (null: the anonymous site's), checked likewise. */
+    public MemorySegment allocateSegment(Site site, long size, long alignment) {
+        MemorySegment segment = site == null ? heap.allocate(size, alignment) : site.allocate(size, alignment);
         String op = "allocate(" + size + ", " + alignment + ")";
         if (segment.byteSize() != size || !segment.isNative()) {
             throw new AssertionError(op + " returned " + segment);
         }
-        fill(register(segment.address(), size, Math.max(MIN_ALIGNMENT, alignment), op, true));
+        fill(register(segment.address(), size, Math.max(MIN_ALIGNMENT, alignment), nameOf(site), op, true));
         return segment;
+    }
+
+    private static String nameOf(Site site) {
+        return site == null ? ANONYMOUS : site.name();
     }
 
     /** Checks the segment's block, then frees it through {@link HakMem#free(MemorySegment)}. */
@@ -171,7 +211,7 @@ public final class ShadowHeap {
         } catch (RuntimeException e) {
             throw new AssertionError("the heap refused to free live " + b + ": " + e, e);
         }
-        countFree(b.usable());
+        countFree(b);
     }
 
     /** Checks the contents of every live block. Quiescent heap only. */
@@ -264,6 +304,43 @@ public final class ShadowHeap {
         });
     }
 
+    /**
+     * For a heap that samples every byte (so its profiles are exact): each site's profile must count, since the
+     * shadow began, exactly the blocks of at least one byte the shadow saw it hand out (allocations, bytes
+     * requested), those freed (lifetimes), and those live. Not for guard mode, whose blocks the allocator sees with
+     * their headers, and frees late from the quarantine.
+     */
+    public void assertSitesAgree() {
+        Map<String, long[]> expected = new HashMap<>();
+        synchronized (lock) {
+            siteLedger.forEach((site, l) -> expected.put(site, new long[]{l[0], l[1], l[2], 0}));
+            for (Block b : live.values()) {
+                if (b.site() != null) {
+                    expected.get(b.site())[3]++;
+                }
+            }
+        }
+        Map<String, SiteProfile> before = new HashMap<>();
+        baseline.sites().forEach(p -> before.put(p.name(), p));
+        for (SiteProfile p : heap.stats().sites()) {
+            long[] e = expected.getOrDefault(p.name(), new long[4]);
+            SiteProfile b = before.get(p.name());
+            long[] counted = {p.allocations() - (b == null ? 0 : b.allocations()),
+                    p.bytes() - (b == null ? 0 : b.bytes()), p.lifetimes() - (b == null ? 0 : b.lifetimes()),
+                    p.liveSamples()};
+            if (!Arrays.equals(e, counted)) {
+                throw new AssertionError("the profile of site " + p.name() + " disagrees with the shadow: it counts "
+                        + counted[0] + " allocations of " + counted[1] + " bytes, " + counted[2] + " freed and "
+                        + counted[3] + " live since the shadow began; the shadow saw " + e[0] + " of " + e[1]
+                        + " bytes, " + e[2] + " freed, " + e[3] + " live");
+            }
+            expected.remove(p.name());
+        }
+        if (!expected.isEmpty()) {
+            throw new AssertionError("the heap reports no profile for sites " + expected.keySet());
+        }
+    }
+
     /** The tier that hands out blocks of this usable size, by the bounds documented on {@link HakMemStats.Tier}. */
     public static HakMemStats.Tier tierOf(long usable) {
         if (usable <= TINY_MAX) {
@@ -331,7 +408,8 @@ public final class ShadowHeap {
      * Checks a block the heap just returned and records it ({@code handedOut}: in the ledger too, as the heap counts
      * it); the caller fills it.
      */
-    private Block register(long address, long requested, long alignment, String op, boolean handedOut) {
+    private Block register(long address, long requested, long alignment, String site, String op,
+                           boolean handedOut) {
         if (address == 0) {
             throw new AssertionError(op + " returned 0");
         }
@@ -344,7 +422,8 @@ public final class ShadowHeap {
                     + " < requested " + requested);
         }
         // A zero-size block is still unique: give it one byte of extent so that a duplicate address overlaps.
-        Block b = new Block(address, requested, usable, nextSeed.getAndIncrement());
+        String profiled = handedOut ? (requested > 0 ? site : null) : site;
+        Block b = new Block(address, requested, usable, nextSeed.getAndIncrement(), profiled);
         long end = address + Math.max(usable, 1);
         synchronized (lock) {
             Map.Entry<Long, Block> below = live.floorEntry(address);
@@ -358,15 +437,23 @@ public final class ShadowHeap {
             live.put(address, b);
             if (handedOut) {
                 ledger.computeIfAbsent(usable, k -> new long[2])[0]++;
+                if (profiled != null) {
+                    long[] l = siteLedger.computeIfAbsent(profiled, k -> new long[3]);
+                    l[0]++;
+                    l[1] += requested;
+                }
             }
         }
         return b;
     }
 
-    /** Counts in the ledger a free of a block of {@code usable} bytes, once the heap took it back. */
-    private void countFree(long usable) {
+    /** Counts in the ledgers the free of block {@code b}, once the heap took it back. */
+    private void countFree(Block b) {
         synchronized (lock) {
-            ledger.computeIfAbsent(usable, k -> new long[2])[1]++;
+            ledger.computeIfAbsent(b.usable(), k -> new long[2])[1]++;
+            if (b.site() != null) {
+                siteLedger.get(b.site())[2]++;
+            }
         }
     }
 

@@ -1,0 +1,364 @@
+package dev.hakmem.site;
+
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.SiteProfile;
+import dev.hakmem.stats.SizeGrid;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The sampling profiler of one allocator: its allocation sites, the sampled blocks it remembers, and the samples of
+ * the current learning window. Nothing here runs on the fast paths; they pay a countdown (see below), and a slab's
+ * count of sampled blocks on free.
+ *
+ * <h2>Which allocations are sampled</h2>
+ * Every byte a heap hands out is sampled with probability {@code q = 1/period}, independently (a Bernoulli
+ * process over the heap's stream of bytes, as tcmalloc's heap profiler samples); an allocation is sampled when it
+ * holds a sampled byte. Each heap keeps a countdown of the bytes left before its next sampled byte, and each malloc
+ * subtracts its size: one decrement and one branch on the fast path.
+ * <pre>
+ *   bytes:     |--- malloc 1 ---|-- 2 --|------ malloc 3 ------|- 4 -|
+ *   sampled:            ^                        ^      ^
+ *   countdown:  c0 ....... 0     c1 ..................... 0        (c ~ geometric(q): P(c = k) = (1-q)^k q)
+ *   malloc 3 is sampled once, whatever number of sampled bytes it holds; the next countdown starts at its end.
+ * </pre>
+ * The gaps are geometric, so the process has no memory: restarting the countdown afresh at the end of a sampled
+ * allocation (rather than carrying over the sampled bytes it swallowed) samples the next bytes exactly as the
+ * process would. An allocation of {@code s} bytes is sampled with probability {@code p(s) = 1 - (1 - q)^s}, and
+ * {@link #weight} is {@code 1 / p(s)}: the Horvitz-Thompson estimator, unbiased (see {@link SiteProfile}). A period
+ * of one byte samples every request of at least one byte with weight 1: the profiles are then exact. Big
+ * allocations (a slow path anyway) are not counted down: each is sampled by its own draw with the same
+ * probability {@code p(s)}, which gives the same estimator.
+ *
+ * <h2>Lifetimes</h2>
+ * A sampled block is remembered in a map from its address, up to a bound, and marked in its slab (a bit per block,
+ * and a count of the marks) or its big mapping, so a free learns with one load (the count) whether its slab holds
+ * any, and with one bit whether its block is one; only a marked block's free looks the map up. That free clears the
+ * mark and forgets the entry <em>before</em> the block goes back: once it is back, another thread may allocate and
+ * sample the same address. Of racing frees of one block (a double free in user code) the one that clears the mark
+ * forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
+ *
+ * <h2>Threads</h2>
+ * The map is concurrent; a site records under its own lock, the window under its own. Nothing takes a heap's lock
+ * while holding either, so the sampling malloc of a heap shared by virtual threads may record under the heap's lock.
+ */
+public final class Profiler {
+    /** The default sampling period: one sampled allocation per 512 KiB allocated, tcmalloc's default. */
+    public static final long DEFAULT_PERIOD = 512L << 10;
+    /** The default bound on the sampled blocks remembered at once (a few MiB of Java heap when full). */
+    public static final int DEFAULT_CAPACITY = 1 << 16;
+    /** At most this many named sites per heap; a policy names at most 1024. */
+    public static final int MAX_SITES = 4096;
+    /** The name of the anonymous site, {@code HakMem.malloc}'s. */
+    public static final String ANONYMOUS = "(anonymous)";
+    private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
+
+    /** Bytes per sampled byte on average; 0: nothing is sampled. */
+    private final long period;
+    /** ln(1 - q): the log of the chance that a byte is not sampled. */
+    private final double logKeep;
+    private final int capacity;
+    private final AtomicLong seeds;
+    private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
+    private final SiteState anonymous = new SiteState(ANONYMOUS);
+    /** Sampled blocks by address. Quiescent, checked by {@link #check}: its size == {@link #remembered}. */
+    private final ConcurrentHashMap<Long, SampledBlock> blocks = new ConcurrentHashMap<>();
+    /** Entries of {@link #blocks}, reserved before the put, so the bound holds under concurrent puts. */
+    private final AtomicInteger remembered = new AtomicInteger();
+    private final Window window = new Window();
+
+    /** The samples of the current window and the count of those drained before. */
+    private static final class Window {
+        // Guarded by this. Always: drained + mallocs == every site's samples summed.
+        long drained;
+        long mallocs;
+        long nanos;
+        long[] histogram = new long[SizeGrid.BUCKETS];
+    }
+
+    /**
+     * @param period   bytes per sampled byte on average: 0 samples nothing, 1 every allocation of a byte or more
+     * @param capacity the most sampled blocks remembered at once
+     * @param seed     the seed of the heaps' countdown generators, so a single-threaded run can be replayed
+     */
+    public Profiler(long period, int capacity, long seed) {
+        if (period < 0 || capacity < 0) {
+            throw new IllegalArgumentException("sampling period and capacity must be >= 0: " + period + ", "
+                    + capacity);
+        }
+        this.period = period;
+        this.logKeep = period <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / period);
+        this.capacity = capacity;
+        this.seeds = new AtomicLong(seed);
+        sites.put(ANONYMOUS, anonymous);
+    }
+
+    /** The sampling period of a mode: MINIMAL and FAST sample nothing, the others {@link #DEFAULT_PERIOD}. */
+    public static long periodFor(HakMemConfig.Mode mode) {
+        return switch (mode) {
+            case MINIMAL, FAST -> 0;
+            case BALANCED, LEARNING, RESEARCH -> DEFAULT_PERIOD;
+        };
+    }
+
+    public long period() {
+        return period;
+    }
+
+    // ------------------------------------------------------------------ sites
+
+    /** The site named {@code name}, created on first use; {@link #ANONYMOUS} is the anonymous site. */
+    public SiteState site(String name) {
+        SiteState s = sites.get(name);
+        if (s != null) {
+            return s;
+        }
+        synchronized (sites) {
+            s = sites.get(name);
+            if (s == null) {
+                if (sites.size() > MAX_SITES) {
+                    throw new IllegalStateException("too many allocation sites: at most " + MAX_SITES
+                            + " per heap, and \"" + name + "\" would be one more");
+                }
+                s = new SiteState(name);
+                sites.put(name, s);
+            }
+            return s;
+        }
+    }
+
+    /** The anonymous site: allocations made without one. */
+    public SiteState anonymous() {
+        return anonymous;
+    }
+
+    // ------------------------------------------------------------------ which allocations are sampled
+
+    /** A fresh state for a heap's countdown generator (splitmix64). */
+    public long seed() {
+        return seeds.getAndAdd(GOLDEN);
+    }
+
+    /** The generator's next state: the heap keeps it, and draws each countdown with {@link #gap} from it. */
+    public static long advance(long state) {
+        return state + GOLDEN;
+    }
+
+    /**
+     * A countdown drawn from a generator state: the bytes before the next sampled byte, geometric with success
+     * probability {@code q} (by inversion, from the 53 high bits of the state's splitmix64 output); 0 with a period
+     * of 1; {@link Long#MAX_VALUE} when nothing is sampled, which no countdown ever spends.
+     */
+    public long gap(long state) {
+        if (period == 0) {
+            return Long.MAX_VALUE;
+        }
+        if (period == 1) {
+            return 0;
+        }
+        double u = ((mix(state) >>> 11) + 1) * 0x1.0p-53;
+        return (long) (Math.log(u) / logKeep);
+    }
+
+    /** splitmix64's output function: every input bit affects every output bit. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Whether a big allocation of {@code size} bytes is sampled: its own draw, with probability p(size) (0 for a
+     * request of 0 bytes, which holds no byte).
+     */
+    public boolean sampleBig(long size) {
+        return period != 0 && size > 0
+                && (period == 1 || ThreadLocalRandom.current().nextDouble() * weight(size) < 1);
+    }
+
+    /** How many allocations of {@code size} bytes one sample stands for: {@code 1 / p(size)}. */
+    public double weight(long size) {
+        return period == 1 ? 1 : -1 / Math.expm1(size * logKeep);
+    }
+
+    // ------------------------------------------------------------------ recording
+
+    /**
+     * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
+     * {@code address} after {@code nanos}, at {@code now}, on thread {@code thread}. Returns whether the block is
+     * remembered for its lifetime (false when the map is full): the caller then marks it in its slab or mapping,
+     * before the block is handed out.
+     */
+    public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
+        SiteState s = site == null ? anonymous : site;
+        boolean remember = reserve();
+        if (remember) {
+            blocks.put(address, new SampledBlock(s, size, now, thread));
+        }
+        s.sampled(size, weight(size), remember);
+        synchronized (window) {
+            window.mallocs++;
+            window.nanos += nanos;
+            window.histogram[SizeGrid.bucketOf(size)]++;
+        }
+        return remember;
+    }
+
+    /** Reserves room for one more remembered block, unless the map is full (a CAS loop: the bound is exact). */
+    private boolean reserve() {
+        int n;
+        do {
+            n = remembered.get();
+            if (n >= capacity) {
+                return false;
+            }
+        } while (!remembered.compareAndSet(n, n + 1));
+        return true;
+    }
+
+    /**
+     * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
+     * cleared its mark, frees the block, and then reports the free with {@link #freed}.
+     */
+    public SampledBlock forget(long address) {
+        SampledBlock b = blocks.remove(address);
+        if (b != null) {
+            remembered.decrementAndGet();
+            b.site().forgot();
+        }
+        return b;
+    }
+
+    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}. */
+    public void freed(SampledBlock b, long now, long thread) {
+        b.site().freed(Math.max(0, now - b.bornNanos()), thread != b.thread());
+    }
+
+    /** The heap closed: every remembered block goes with it. */
+    public void clear() {
+        for (Long address : List.copyOf(blocks.keySet())) {
+            forget(address);
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * The samples since the previous drain, and a fresh window. Safe while threads allocate: each sample is in
+     * exactly one window.
+     */
+    public WindowSample drainWindow() {
+        synchronized (window) {
+            WindowSample w = new WindowSample(window.mallocs, window.nanos, window.histogram);
+            window.drained += window.mallocs;
+            window.mallocs = 0;
+            window.nanos = 0;
+            window.histogram = new long[SizeGrid.BUCKETS];
+            return w;
+        }
+    }
+
+    /** A snapshot of {@code site}'s profile at {@code now}. */
+    public SiteProfile profile(SiteState site, long now) {
+        return profiles(List.of(site), now).getFirst();
+    }
+
+    /**
+     * The profiles of the sites that have a name or a sample (the anonymous site only once sampled), most bytes
+     * first. One walk over the remembered blocks counts every site's live ones.
+     */
+    public List<SiteProfile> profiles(long now) {
+        List<SiteState> shown = new ArrayList<>();
+        for (SiteState s : sites.values()) {
+            if (s != anonymous || s.samples() > 0) {
+                shown.add(s);
+            }
+        }
+        List<SiteProfile> list = profiles(shown, now);
+        list.sort(Comparator.comparingLong(SiteProfile::bytes).reversed().thenComparing(SiteProfile::name));
+        return list;
+    }
+
+    private List<SiteProfile> profiles(List<SiteState> of, long now) {
+        Map<SiteState, LiveAges> live = new HashMap<>();
+        for (SiteState s : of) {
+            live.put(s, new LiveAges());
+        }
+        for (SampledBlock b : blocks.values()) {
+            LiveAges ages = live.get(b.site());
+            if (ages != null) {
+                ages.add(Math.max(0, now - b.bornNanos()));
+            }
+        }
+        List<SiteProfile> out = new ArrayList<>(of.size());
+        for (SiteState s : of) {
+            LiveAges ages = live.get(s);
+            out.add(s.snapshot(ages.count, ages.kept()));
+        }
+        return out;
+    }
+
+    /** The live sampled blocks of one site counted, and the ages of the first {@link SiteProfile#RECENT} kept. */
+    private static final class LiveAges {
+        long count;
+        long[] ages = new long[0];
+
+        void add(long age) {
+            if (count < SiteProfile.RECENT) {
+                if (count == ages.length) {
+                    ages = java.util.Arrays.copyOf(ages, (int) Math.min(SiteProfile.RECENT, 2 * count + 8));
+                }
+                ages[(int) count] = age;
+            }
+            count++;
+        }
+
+        long[] kept() {
+            return java.util.Arrays.copyOf(ages, (int) Math.min(count, SiteProfile.RECENT));
+        }
+    }
+
+    /** The addresses of the remembered sampled blocks (racy; exact when quiescent). */
+    public Iterable<Long> sampledAddresses() {
+        return blocks.keySet();
+    }
+
+    /**
+     * For {@code check()} on a quiescent heap: the map's size equals its reservations; every site's remembered
+     * blocks not yet forgotten are exactly its entries in the map; the samples drained and in the current window
+     * are exactly every site's samples. Returns null or the problem.
+     */
+    public String check() {
+        if (blocks.size() != remembered.get()) {
+            return "the profiler remembers " + blocks.size() + " sampled blocks but counts " + remembered.get();
+        }
+        Map<SiteState, long[]> entries = new HashMap<>();
+        for (SampledBlock b : blocks.values()) {
+            if (sites.get(b.site().name()) != b.site()) {
+                return "sampled block of " + b.site() + ", which is not a site of this heap";
+            }
+            entries.computeIfAbsent(b.site(), k -> new long[1])[0]++;
+        }
+        long samples = 0;
+        for (SiteState s : sites.values()) {
+            long inMap = entries.getOrDefault(s, new long[1])[0];
+            if (s.remembered() != inMap) {
+                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the map holds "
+                        + inMap;
+            }
+            samples += s.samples();
+        }
+        synchronized (window) {
+            return window.drained + window.mallocs == samples ? null : "windows drained " + window.drained
+                    + " samples and hold " + window.mallocs + ", but the sites count " + samples;
+        }
+    }
+}

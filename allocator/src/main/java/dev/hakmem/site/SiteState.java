@@ -1,0 +1,117 @@
+package dev.hakmem.site;
+
+import dev.hakmem.Policy;
+import dev.hakmem.SiteProfile;
+import dev.hakmem.stats.SizeGrid;
+
+/**
+ * One allocation site of a heap: the samples of its allocations, the lifetimes of its sampled blocks, and the rule
+ * the policy in force gives it. {@link dev.hakmem.Site} is its public face; the anonymous site behind
+ * {@code HakMem.malloc} is one too.
+ *
+ * <h2>Threads</h2>
+ * Samples are recorded, and snapshots taken, under this object's lock: a sample is rare (one per sampling period of
+ * bytes a thread allocates), and a snapshot taken under the lock is consistent (never more lifetimes than blocks
+ * forgotten). The rule is a racy cache of an immutable pair, read and written whole through a volatile field.
+ */
+public final class SiteState {
+    private final String name;
+    /** The policy last asked and this site's rule in it; replaced whole when the policy in force changes. */
+    private volatile RuleCache rule = new RuleCache(null, null);
+
+    // Guarded by this. Quiescent, checked by Profiler.check: remembered - forgotten == this site's entries in the
+    // profiler's map of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
+    // lifetimes.
+    private long samples;
+    private double allocations;
+    private double bytes;
+    private double largeBytes;
+    /** Samples per SizeGrid bucket; null until the first sample, so a site that is never sampled costs no array. */
+    private long[] sizeHistogram;
+    private long remembered;
+    private long forgotten;
+    private long lifetimes;
+    private double lifetimeNanos;
+    private long remoteFrees;
+    /** The last {@link SiteProfile#RECENT} lifetimes, a ring written at {@code lifetimes % RECENT}; null until one. */
+    private long[] recent;
+
+    private record RuleCache(Policy policy, Policy.SiteRule rule) {
+    }
+
+    SiteState(String name) {
+        this.name = name;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * The rule {@code policy} gives this site, or null: a map lookup the first time a policy is asked, then one
+     * compare per call while that policy stays in force.
+     */
+    public Policy.SiteRule rule(Policy policy) {
+        RuleCache c = rule;
+        if (c.policy != policy) {
+            c = new RuleCache(policy, policy.site(name));
+            rule = c;
+        }
+        return c.rule;
+    }
+
+    /** A sampled allocation of {@code size} bytes, standing for {@code weight} allocations. */
+    synchronized void sampled(long size, double weight, boolean remember) {
+        samples++;
+        allocations += weight;
+        bytes += size * weight;
+        if (size > Policy.MIN_BIG_THRESHOLD) {
+            largeBytes += size * weight;
+        }
+        if (sizeHistogram == null) {
+            sizeHistogram = new long[SizeGrid.BUCKETS];
+        }
+        sizeHistogram[SizeGrid.bucketOf(size)]++;
+        remembered += remember ? 1 : 0;
+    }
+
+    /** One of this site's sampled blocks left the profiler's map (freed, or its heap closed). */
+    synchronized void forgot() {
+        forgotten++;
+    }
+
+    /** One of this site's sampled blocks was freed after {@code nanos}, by another thread if {@code remote}. */
+    synchronized void freed(long nanos, boolean remote) {
+        if (recent == null) {
+            recent = new long[SiteProfile.RECENT];
+        }
+        recent[(int) (lifetimes % SiteProfile.RECENT)] = nanos;
+        lifetimes++;
+        lifetimeNanos += nanos;
+        remoteFrees += remote ? 1 : 0;
+    }
+
+    /** Sampled blocks remembered and not yet forgotten: this site's entries in the profiler's map, when quiescent. */
+    synchronized long remembered() {
+        return remembered - forgotten;
+    }
+
+    /** Samples taken. */
+    synchronized long samples() {
+        return samples;
+    }
+
+    /** A snapshot, with the live sampled blocks the caller counted in the profiler's map and some of their ages. */
+    synchronized SiteProfile snapshot(long live, long[] liveAges) {
+        int kept = (int) Math.min(lifetimes, SiteProfile.RECENT);
+        long[] lived = recent == null ? new long[0] : java.util.Arrays.copyOf(recent, kept);
+        return new SiteProfile(name, samples, Math.round(allocations), Math.round(bytes), Math.round(largeBytes),
+                sizeHistogram == null ? new long[SizeGrid.BUCKETS] : sizeHistogram, lifetimes,
+                lifetimes == 0 ? 0 : Math.round(lifetimeNanos / lifetimes), lived, live, liveAges, remoteFrees);
+    }
+
+    @Override
+    public String toString() {
+        return "site " + name;
+    }
+}

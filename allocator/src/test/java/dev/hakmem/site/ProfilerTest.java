@@ -1,0 +1,255 @@
+package dev.hakmem.site;
+
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.SiteProfile;
+import dev.hakmem.stats.SizeGrid;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The profiler on its own, with the clock and the threads passed in: which allocations are sampled and what they
+ * stand for, the lifetimes and remote frees recorded, the window accumulator, and its own identities.
+ */
+class ProfilerTest {
+    private static final long T0 = 1_000_000_000L;
+
+    @Test
+    void modesWithoutProfilingNeverSample() {
+        assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.MINIMAL));
+        assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.FAST));
+        for (HakMemConfig.Mode m : List.of(HakMemConfig.Mode.BALANCED, HakMemConfig.Mode.LEARNING,
+                HakMemConfig.Mode.RESEARCH)) {
+            assertEquals(Profiler.DEFAULT_PERIOD, Profiler.periodFor(m), m.name());
+        }
+        Profiler off = new Profiler(0, 16, 1);
+        assertEquals(Long.MAX_VALUE, off.gap(12345));
+        assertFalse(off.sampleBig(64L << 20));
+        assertThrows(IllegalArgumentException.class, () -> new Profiler(-1, 16, 1));
+    }
+
+    @Test
+    void aPeriodOfOneSamplesEveryByteWithWeightOne() {
+        Profiler p = new Profiler(1, 16, 1);
+        assertEquals(0, p.gap(42));
+        assertEquals(1.0, p.weight(1));
+        assertEquals(1.0, p.weight(1 << 20));
+        assertTrue(p.sampleBig(3 << 20));
+        assertFalse(p.sampleBig(0), "a request of 0 bytes holds no byte to sample");
+    }
+
+    /** The countdowns are geometric: their mean is period - 1 and P(gap >= k) = (1 - 1/period)^k. */
+    @Test
+    void gapsAreGeometricWithTheMeanOfThePeriod() {
+        long period = 1000;
+        Profiler p = new Profiler(period, 16, 7);
+        long state = p.seed();
+        int n = 200_000;
+        double sum = 0;
+        int atLeast2000 = 0;
+        for (int i = 0; i < n; i++) {
+            state = Profiler.advance(state);
+            long g = p.gap(state);
+            assertTrue(g >= 0);
+            sum += g;
+            atLeast2000 += g >= 2000 ? 1 : 0;
+        }
+        // Standard deviations: of the mean, ~1000 / sqrt(n) = 2.2; of the tail count, ~sqrt(n * 0.135) = 164.
+        assertEquals(period - 1, sum / n, 15, "mean gap");
+        assertEquals(n * Math.pow(1 - 1.0 / period, 2000), atLeast2000, 1000, "gaps of 2000 bytes or more");
+    }
+
+    @Test
+    void theWeightIsTheInverseOfTheChanceOfHoldingASampledByte() {
+        Profiler p = new Profiler(Profiler.DEFAULT_PERIOD, 16, 1);
+        for (long size : new long[]{1, 16, 4096, 64 << 10, 1 << 20, 8 << 20}) {
+            double chance = 1 - Math.pow(1 - 1.0 / Profiler.DEFAULT_PERIOD, size);
+            assertEquals(1 / chance, p.weight(size), 1e-9 / chance, "size " + size);
+        }
+    }
+
+    /** Big allocations draw their own sample with the same chance: the share sampled matches it. */
+    @Test
+    void bigAllocationsAreSampledWithTheSameChance() {
+        Profiler p = new Profiler(1 << 20, 16, 1);
+        long size = 2L << 20;
+        int n = 20_000;
+        int sampled = 0;
+        for (int i = 0; i < n; i++) {
+            sampled += p.sampleBig(size) ? 1 : 0;
+        }
+        double chance = 1 / p.weight(size);
+        assertEquals(n * chance, sampled, 5 * Math.sqrt(n * chance * (1 - chance)));
+    }
+
+    @Test
+    void aSiteProfileCountsItsSamplesSizesLifetimesAndRemoteFrees() {
+        Profiler p = new Profiler(1, 64, 1);
+        SiteState s = p.site("parser");
+        long thread = 7;
+        for (int i = 0; i < 10; i++) {
+            assertTrue(p.recordMalloc(s, 0x1000 + 16L * i, 100 + i, 50, T0 + i, thread));
+        }
+        // Lifetimes 1000, 2000, ..., 6000 ns; the odd ones freed by another thread.
+        for (int i = 0; i < 6; i++) {
+            SampledBlock b = p.forget(0x1000 + 16L * i);
+            assertNotNull(b);
+            assertSame(s, b.site());
+            p.freed(b, T0 + i + 1000L * (i + 1), i % 2 == 1 ? 8 : thread);
+        }
+        SiteProfile prof = p.profile(s, T0 + 20_000);
+        assertEquals("parser", prof.name());
+        assertEquals(10, prof.samples());
+        assertEquals(10, prof.allocations());
+        assertEquals(100 + 101 + 102 + 103 + 104 + 105 + 106 + 107 + 108 + 109, prof.bytes());
+        assertEquals(0, prof.largeBytes());
+        long[] h = prof.sizeHistogram();
+        assertEquals(SizeGrid.BUCKETS, h.length);
+        assertEquals(10, java.util.Arrays.stream(h).sum());
+        assertEquals(4, h[SizeGrid.bucketOf(100)], "100 to 103 share a bucket");
+        assertEquals(6, prof.lifetimes());
+        assertEquals(3500, prof.meanLifetimeNanos());
+        assertEquals(3000, prof.medianLifetimeNanos());
+        assertEquals(6000, prof.p90LifetimeNanos());
+        assertEquals(3, prof.remoteFrees());
+        assertEquals(0.5, prof.remoteFreeShare());
+        assertEquals(4, prof.liveSamples());
+        assertEquals(List.of(20_000L - 9, 20_000L - 8, 20_000L - 7, 20_000L - 6), boxed(prof.liveAges()));
+        assertEquals(0.8, prof.survivalShare(3000), 1e-12, "3000..6000 of the freed and all 4 live, of 10");
+        assertNull(p.check());
+    }
+
+    @Test
+    void onlyTheMostRecentLifetimesMakeTheQuantilesButTheMeanHasThemAll() {
+        Profiler p = new Profiler(1, 4, 1);
+        SiteState s = p.site("churn");
+        int n = SiteProfile.RECENT + 500;
+        for (int i = 0; i < n; i++) {
+            p.recordMalloc(s, 0x40, 16, 1, T0, 1);
+            // The first 500 live 1 ns, the rest 100 ns.
+            p.freed(p.forget(0x40), T0 + (i < 500 ? 1 : 100), 1);
+        }
+        SiteProfile prof = p.profile(s, T0);
+        assertEquals(n, prof.lifetimes());
+        assertEquals(SiteProfile.RECENT, prof.recentLifetimes().length);
+        assertEquals(100, prof.medianLifetimeNanos());
+        assertEquals(Math.round((500 * 1.0 + SiteProfile.RECENT * 100.0) / n), prof.meanLifetimeNanos());
+    }
+
+    @Test
+    void theMapIsBoundedAndAForgottenAddressIsForgottenOnce() {
+        Profiler p = new Profiler(1, 2, 1);
+        SiteState s = p.site("s");
+        assertTrue(p.recordMalloc(s, 0x10, 8, 1, T0, 1));
+        assertTrue(p.recordMalloc(s, 0x20, 8, 1, T0, 1));
+        assertFalse(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "a third is sampled but not remembered");
+        assertNull(p.forget(0x30));
+        SiteProfile prof = p.profile(s, T0);
+        assertEquals(3, prof.samples());
+        assertEquals(2, prof.liveSamples());
+        assertNotNull(p.forget(0x10));
+        assertNull(p.forget(0x10));
+        assertTrue(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "room again");
+        assertNull(p.check());
+        p.clear();
+        assertEquals(0, p.profile(s, T0).liveSamples());
+        assertNull(p.check());
+    }
+
+    @Test
+    void everySampleLandsInExactlyOneWindow() {
+        Profiler p = new Profiler(1, 0, 1);
+        SiteState a = p.site("a");
+        p.recordMalloc(a, 0x10, 100, 30, T0, 1);
+        p.recordMalloc(null, 0x20, 5000, 70, T0, 1);
+        WindowSample w = p.drainWindow();
+        assertEquals(2, w.sampledMallocs());
+        assertEquals(100, w.sampledNanos());
+        assertEquals(1, w.sizeHistogram()[SizeGrid.bucketOf(100)]);
+        assertEquals(1, w.sizeHistogram()[SizeGrid.bucketOf(5000)]);
+        assertEquals(new WindowSample(0, 0, new long[SizeGrid.BUCKETS]), p.drainWindow());
+        p.recordMalloc(a, 0x30, 100, 5, T0, 1);
+        assertNull(p.check(), "drained + current window == the sites' samples");
+        assertEquals(1, p.drainWindow().sampledMallocs());
+        assertEquals(1, p.profile(p.anonymous(), T0).samples(), "a null site is the anonymous one");
+    }
+
+    @Test
+    void aWindowDrainedWhileThreadsSampleLosesAndDoublesNothing() throws InterruptedException {
+        Profiler p = new Profiler(1, 0, 1);
+        SiteState s = p.site("s");
+        int threads = 2;
+        int perThread = 50_000;
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    p.recordMalloc(s, 0, 1 + ThreadLocalRandom.current().nextInt(4096), 1, T0, 1);
+                }
+            }));
+        }
+        long drained = 0;
+        while (workers.stream().anyMatch(Thread::isAlive)) {
+            WindowSample w = p.drainWindow();
+            assertEquals(w.sampledMallocs(), java.util.Arrays.stream(w.sizeHistogram()).sum());
+            assertEquals(w.sampledMallocs(), w.sampledNanos());
+            drained += w.sampledMallocs();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        drained += p.drainWindow().sampledMallocs();
+        assertEquals((long) threads * perThread, drained);
+        assertNull(p.check());
+    }
+
+    @Test
+    void sitesAreOnePerNameAndBounded() {
+        Profiler p = new Profiler(1, 0, 1);
+        assertSame(p.site("x"), p.site("x"));
+        assertSame(p.anonymous(), p.site(Profiler.ANONYMOUS));
+        for (int i = 1; i < Profiler.MAX_SITES; i++) {
+            p.site("site " + i);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.site("one too many"));
+        assertTrue(e.getMessage().contains("one too many"), e.getMessage());
+        assertEquals(Profiler.MAX_SITES, p.profiles(T0).size(), "every named site, not the silent anonymous one");
+    }
+
+    @Test
+    void profilesAreSortedByBytes() {
+        Profiler p = new Profiler(1, 0, 1);
+        p.recordMalloc(p.site("small"), 0, 10, 1, T0, 1);
+        p.recordMalloc(p.site("large"), 0, 1 << 20, 1, T0, 1);
+        p.recordMalloc(null, 0, 1000, 1, T0, 1);
+        assertEquals(List.of("large", Profiler.ANONYMOUS, "small"),
+                p.profiles(T0).stream().map(SiteProfile::name).toList());
+        assertEquals(1 << 20, p.profile(p.site("large"), T0).largeBytes());
+    }
+
+    /** check() can fail: a second sample at an address never forgotten (its free skipped the profiler) is found. */
+    @Test
+    void checkFindsAMapThatDisagreesWithTheSites() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState s = p.site("s");
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        String problem = p.check();
+        assertNotNull(problem, "a second sample at an address never freed overwrote the first");
+        assertTrue(problem.contains("remembers 1 sampled blocks but counts 2"), problem);
+    }
+
+    private static List<Long> boxed(long[] values) {
+        return java.util.Arrays.stream(values).boxed().toList();
+    }
+}
