@@ -258,6 +258,19 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         return allocator.policy();
     }
 
+    /** Where this heap's learner is: LEARN, FROZEN or CANARY; always FROZEN for a heap that does not learn. */
+    public LearningState learningState() {
+        return allocator.learningState();
+    }
+
+    /**
+     * A learning heap's last windows (256 of them, 65536 in RESEARCH mode), oldest first: the policy each ran, what
+     * it tried and what it cost. Empty for a heap that does not learn.
+     */
+    public java.util.List<LearningWindow> learningHistory() {
+        return allocator.learningHistory();
+    }
+
     /** The configuration this heap was built with. */
     public HakMemConfig config() {
         return allocator.config();

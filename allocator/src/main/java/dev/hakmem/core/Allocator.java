@@ -10,16 +10,22 @@ import dev.hakmem.HakMemStats.Tier;
 import dev.hakmem.HakMemStats.TierStats;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
+import dev.hakmem.LearningState;
+import dev.hakmem.LearningWindow;
 import dev.hakmem.Policy;
+import dev.hakmem.SiteProfile;
+import dev.hakmem.ace.LearnerOptions;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.os.Mem;
+import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.site.Profiler;
 import dev.hakmem.site.SampledBlock;
+import dev.hakmem.site.SiteRules;
 import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
@@ -33,7 +39,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -49,6 +57,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
+    /** Windows a learning heap remembers for {@link #learningHistory()}: RESEARCH keeps about 18 hours of 1 s windows. */
+    private static final int LEARNING_HISTORY = 256;
+    private static final int RESEARCH_HISTORY = 1 << 16;
 
     private final int id;
     private final String name;
@@ -69,6 +80,8 @@ public final class Allocator {
      * site's rule as well.
      */
     private volatile ActivePolicy active;
+    /** The learner at work (LEARNING and RESEARCH modes), or null: the policy in force then never changes. */
+    private final Learning learning;
     /** Serialises maintenance with close. */
     private final Object maintenanceLock = new Object();
     private volatile boolean closed;
@@ -92,6 +105,11 @@ public final class Allocator {
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
         this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
         publish(config.policy());
+        this.learning = learns(config.mode()) ? new Learning(
+                LearnerOptions.defaults().withMemoryWeight(config.memoryWeight()), config.policy(),
+                config.startsFrozen() ? LearningState.FROZEN : LearningState.LEARN, config.learnSeed(),
+                config.learnWindowMillis() * 1_000_000L, config.mode() == HakMemConfig.Mode.RESEARCH
+                ? RESEARCH_HISTORY : LEARNING_HISTORY, System.nanoTime(), counts()) : null;
         Maintenance.register(this);
     }
 
@@ -124,6 +142,66 @@ public final class Allocator {
         pool.setPurgeDelayMillis(policy.purgeDelayMillis());
         big.setPurgeDelayMillis(policy.purgeDelayMillis());
         active = compiled;
+    }
+
+    private static boolean learns(HakMemConfig.Mode mode) {
+        return mode == HakMemConfig.Mode.LEARNING || mode == HakMemConfig.Mode.RESEARCH;
+    }
+
+    /** Where the learner is in its lifecycle; FROZEN for a heap that does not learn. */
+    public LearningState learningState() {
+        return learning == null ? LearningState.FROZEN : learning.state();
+    }
+
+    /** The learner's last windows, oldest first; empty for a heap that does not learn. */
+    public List<LearningWindow> learningHistory() {
+        return learning == null ? List.of() : learning.history();
+    }
+
+    /**
+     * Maintenance, once a learning window has lasted its length: measures it, asks the learner for the next policy,
+     * sets each profiled site's rule, and publishes the result if it differs from the policy in force.
+     */
+    private void learn(long now) {
+        Policy inForce = active.policy;
+        LearningState before = learning.state();
+        Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), inForce);
+        Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
+        for (SiteProfile p : profiler.profiles(now)) {
+            if (p.recentLifetimes().length + p.liveAges().length < SiteRules.MIN_OBSERVED) {
+                continue;
+            }
+            Policy.SiteRule rule = SiteRules.decide(p, config.learnWindowMillis() * 1_000_000L);
+            if (rule.longLived() || rule.direct()) {
+                rules.put(rule.site(), rule);
+            } else {
+                rules.remove(rule.site());
+            }
+        }
+        Policy next = Learning.withSites(knobs, rules.values());
+        if (!next.equals(inForce)) {
+            publish(next);
+            events.policyChanges.increment();
+        }
+        if (learning.state() != before) {
+            events.learningTransitions.increment();
+        }
+    }
+
+    /** The cumulative counts a learning window is measured by (walks every slab, as stats() does). */
+    private Learning.Counts counts() {
+        ClassTally t = tallyClasses();
+        long mallocs = big.mallocs();
+        long frees = big.frees();
+        long live = big.liveBytes();
+        for (int c = 0; c < classes.count(); c++) {
+            mallocs += t.mallocs[c];
+            frees += t.mallocs[c] - t.live[c];
+            live += t.live[c] * classes.blockSize(c);
+        }
+        return new Learning.Counts(mallocs + frees, PageFaults.sinceStart(),
+                events.superSlabsMapped.sum() + events.bigCacheMisses.sum(), events.purges.sum(),
+                account.committedBytes(), live);
     }
 
     public Profiler profiler() {
@@ -759,6 +837,9 @@ public final class Allocator {
             long now = System.nanoTime();
             pool.purge(now);
             big.purge(now);
+            if (learning != null && learning.windowEnded(now)) {
+                learn(now);
+            }
         }
     }
 

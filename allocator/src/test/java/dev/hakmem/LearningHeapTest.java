@@ -1,0 +1,110 @@
+package dev.hakmem;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayDeque;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A learning heap end to end, on the real maintenance thread and clock: windows close, the learner's policies are put
+ * in force, the profiles set the site rules, and the heap stays whole throughout. The learner's decisions themselves
+ * are tested deterministically in {@code dev.hakmem.ace}.
+ */
+class LearningHeapTest {
+
+    private static HakMemConfig learning(long windowMillis) {
+        return HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnWindowMillis(windowMillis).build();
+    }
+
+    /** Runs a small churn with a long-lived site until {@code windows} windows have closed (or 20 s pass). */
+    private static void churnUntil(HakMem h, int windows) {
+        Site cache = h.site("cache");
+        ArrayDeque<Long> kept = new ArrayDeque<>();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        int i = 0;
+        while (h.learningHistory().size() < windows && System.nanoTime() < deadline) {
+            long a = h.malloc(16 + (i * 37) % 4000);
+            h.free(a);
+            if (i++ % 64 == 0) {
+                kept.addLast(cache.malloc(200));
+                if (kept.size() > 4096) {
+                    h.free(kept.removeFirst());
+                }
+            }
+        }
+        kept.forEach(h::free);
+    }
+
+    @Test
+    void aLearningHeapClosesWindowsPutsItsPoliciesInForceAndStaysWhole() {
+        try (HakMem h = HakMem.create(learning(10), 1024)) {
+            assertEquals(LearningState.LEARN, h.learningState());
+            churnUntil(h, 30);
+            List<LearningWindow> history = h.learningHistory();
+            assertTrue(history.size() >= 30, "windows closed: " + history.size());
+            for (int i = 1; i < history.size(); i++) {
+                assertEquals(history.get(i - 1).index() + 1, history.get(i).index(), "consecutive windows");
+            }
+            long changes = 0;
+            for (int i = 1; i < history.size(); i++) {
+                changes += history.get(i).policy().equals(history.get(i - 1).policy()) ? 0 : 1;
+            }
+            HakMemStats s = h.stats();
+            assertTrue(s.events().policyChanges() >= changes, s.events() + " for " + changes + " changes seen");
+            assertTrue(history.stream().anyMatch(w -> !Double.isNaN(w.cost())), "some window was scored");
+            assertTrue(history.stream().anyMatch(w -> !w.trial().isEmpty()), "the learner tried a step");
+            h.check();
+        }
+    }
+
+    @Test
+    void aSiteWhoseBlocksOutliveWindowsGetsTheLongLivedRule() {
+        try (HakMem h = HakMem.create(learning(10), 1)) {
+            Site cache = h.site("cache");
+            long[] kept = new long[64];
+            for (int i = 0; i < kept.length; i++) {
+                kept[i] = cache.malloc(300);
+            }
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            Policy.SiteRule rule = null;
+            while ((rule == null || !rule.longLived()) && System.nanoTime() < deadline) {
+                h.free(h.malloc(64));
+                rule = h.policy().site("cache");
+            }
+            assertNotNull(rule, "a rule for the cache site");
+            assertTrue(rule.longLived(), rule.toString());
+            assertFalse(rule.direct(), "small blocks are not mapped directly");
+            for (long a : kept) {
+                h.free(a);
+            }
+            h.check();
+        }
+    }
+
+    @Test
+    void aHeapThatDoesNotLearnStaysFrozenOnItsStartingPolicy() throws InterruptedException {
+        Policy start = Policy.builder().wMax(1.5).build();
+        try (HakMem h = HakMem.create(HakMemConfig.builder().policy(start).learnWindowMillis(10).build())) {
+            h.free(h.malloc(100));
+            Thread.sleep(100);
+            assertEquals(LearningState.FROZEN, h.learningState());
+            assertEquals(List.of(), h.learningHistory());
+            assertEquals(start, h.policy());
+            assertEquals(0, h.stats().events().policyChanges());
+        }
+    }
+
+    @Test
+    void aLearningHeapStartedFromASavedPolicyStartsFrozenOnIt() {
+        Policy start = Policy.builder().wMax(1.125).purgeDelayMillis(1000).build();
+        try (HakMem h = HakMem.create(learning(1000).toBuilder().policy(start).build())) {
+            assertEquals(LearningState.FROZEN, h.learningState());
+            assertEquals(start, h.policy());
+        }
+    }
+}
