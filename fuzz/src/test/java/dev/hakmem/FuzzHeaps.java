@@ -11,7 +11,12 @@ public final class FuzzHeaps {
     /** A heap sampling one byte in {@code samplePeriod} (1: every allocation: exact profiles), under {@code policy}. */
     public static HakMem create(HakMemConfig config, long samplePeriod, Policy policy) {
         HakMem heap = HakMem.create(config, samplePeriod);
-        heap.allocator().publish(policy);
+        publish(heap, policy);
         return heap;
+    }
+
+    /** Puts {@code policy} in force in {@code heap}, as its learner would. */
+    public static void publish(HakMem heap, Policy policy) {
+        heap.allocator().publish(policy);
     }
 }

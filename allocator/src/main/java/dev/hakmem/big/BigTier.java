@@ -311,6 +311,10 @@ public final class BigTier {
         purgeDelayNanos = millis * 1_000_000L;
     }
 
+    public long purgeDelayMillis() {
+        return purgeDelayNanos / 1_000_000L;
+    }
+
     /** Maintenance: one batch of madvise over the mappings cached longer than the purge delay; then trims. */
     public synchronized void purge(long now) {
         drainRecent();

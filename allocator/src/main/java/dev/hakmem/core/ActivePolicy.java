@@ -25,17 +25,22 @@ import java.util.stream.IntStream;
  */
 final class ActivePolicy {
     final Policy policy;
-    /** Requests above this go to the Big tier. */
+    /** Requests above this go to the Big tier. Invariant: == policy.bigThreshold(). */
     final long bigThreshold;
     private final SizeClasses grid;
-    /** Entry i: the grid class of the smallest active pool size of at least {@code i * GRANULE} bytes. */
+    /** The active pool sizes, ascending: W_MAX's classes and the bridge classes. */
+    private final int[] active;
+    /**
+     * Entry i: the grid class of the smallest active pool size of at least {@code i * GRANULE} bytes. Invariant: for
+     * every i, that class's block size is in {@link #active} and no smaller active size holds {@code i * GRANULE}.
+     */
     private final short[] poolIndex;
 
     ActivePolicy(SizeClasses grid, Policy policy) {
         this.policy = policy;
         this.grid = grid;
         this.bigThreshold = policy.bigThreshold();
-        int[] active = IntStream.concat(Arrays.stream(PoolClasses.sizes(policy.wMax())),
+        this.active = IntStream.concat(Arrays.stream(PoolClasses.sizes(policy.wMax())),
                 Arrays.stream(policy.bridgeClasses())).sorted().distinct().toArray();
         poolIndex = new short[PoolClasses.MAX / PoolClasses.GRANULE + 1];
         int a = 0;
@@ -53,6 +58,22 @@ final class ActivePolicy {
         return size <= TinyClasses.MAX
                 ? grid.tinyClassOf(size)
                 : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
+    }
+
+    /** The first broken invariant (see the fields), or null. */
+    String check() {
+        if (bigThreshold != policy.bigThreshold()) {
+            return "the compiled big threshold " + bigThreshold + " is not the policy's " + policy.bigThreshold();
+        }
+        for (int i = TinyClasses.MAX / PoolClasses.GRANULE + 1; i < poolIndex.length; i++) {
+            long size = (long) i * PoolClasses.GRANULE;
+            int at = Arrays.binarySearch(active, grid.blockSize(poolIndex[i]));
+            if (at < 0 || active[at] < size || (at > 0 && active[at - 1] >= size)) {
+                return "requests of " + size + " bytes go to the " + grid.blockSize(poolIndex[i]) + "-byte class, not "
+                        + "the smallest active class holding them (active: " + Arrays.toString(active) + ")";
+            }
+        }
+        return null;
     }
 
     /** The smallest class at least as large as the active class of {@code size} whose blocks are all aligned to 2^log, or -1. */

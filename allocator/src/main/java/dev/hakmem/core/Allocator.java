@@ -739,10 +739,27 @@ public final class Allocator {
             }
         });
         String problem = checkSampled();
+        if (problem == null) {
+            problem = checkPolicy();
+        }
         if (problem != null) {
             throw new HeapCorruptionException(0, problem);
         }
         checkCounters();
+    }
+
+    /** The policy in force is compiled whole, and every part of the heap follows it (see {@link #publish}). */
+    private String checkPolicy() {
+        ActivePolicy p = active;
+        String problem = p.check();
+        if (problem == null && (account.retainBudget() != p.policy.retainBytes()
+                || pool.purgeDelayMillis() != p.policy.purgeDelayMillis()
+                || big.purgeDelayMillis() != p.policy.purgeDelayMillis())) {
+            problem = "the retain budget (" + account.retainBudget() + ") and purge delays (pool "
+                    + pool.purgeDelayMillis() + " ms, big " + big.purgeDelayMillis() + " ms) are not the policy's: "
+                    + p.policy;
+        }
+        return problem;
     }
 
     /**

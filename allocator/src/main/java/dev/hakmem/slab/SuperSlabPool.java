@@ -205,6 +205,10 @@ public final class SuperSlabPool {
         purgeDelayNanos = millis * 1_000_000L;
     }
 
+    public long purgeDelayMillis() {
+        return purgeDelayNanos / 1_000_000L;
+    }
+
     /** Maintenance: gives back the pages of SuperSlabs pooled longer than the purge delay; trims to the budget. */
     public synchronized void purge(long now) {
         for (SuperSlab ss : pooled) {

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A policy compiled for the hot path routes every size to the smallest class its policy makes active. */
@@ -45,6 +46,7 @@ class ActivePolicyTest {
     void everySizeGoesToTheSmallestActiveClassHoldingIt() {
         for (Policy p : policies()) {
             ActivePolicy a = new ActivePolicy(GRID, p);
+            assertNull(a.check(), p.toString());
             TreeSet<Integer> active = new TreeSet<>();
             Arrays.stream(TinyClasses.sizes()).forEach(active::add);
             Arrays.stream(PoolClasses.sizes(p.wMax())).forEach(active::add);

@@ -1,6 +1,7 @@
 package dev.hakmem.fuzz;
 
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.Policy;
 import dev.hakmem.site.Profiler;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -74,12 +75,35 @@ final class Gen {
                         Arbitraries.of(false, true),
                         Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.5, HakMemConfig.MAX_W_MAX),
                         Arbitraries.of(64 * MIB, 0L),
-                        Arbitraries.of(250L, 0L))
-                .as((guard, wMax, retain, purgeDelay) -> HakMemConfig.builder()
+                        Arbitraries.of(250L, 0L),
+                        Arbitraries.of(HakMemConfig.Mode.BALANCED, HakMemConfig.Mode.LEARNING))
+                .as((guard, wMax, retain, purgeDelay, mode) -> HakMemConfig.builder()
                         .guard(guard)
                         .wMax(wMax)
                         .retainBytes(retain)
                         .purgeDelayMillis(purgeDelay)
+                        .mode(mode)
+                        .learnWindowMillis(10)
                         .build());
+    }
+
+    /**
+     * Policies as a learner may put in force: every knob over its range's edges and the learner's candidates, and
+     * up to the most bridge classes. Shrinks towards the defaults.
+     */
+    static Arbitrary<Policy> policy() {
+        Arbitrary<Integer> gridSize = Combinators.combine(Arbitraries.integers().between(10, 19),
+                        Arbitraries.integers().between(0, 15))
+                .as((k, j) -> (1 << k) + (j << (k - 4)))
+                .filter(Policy::isPoolGridSize);
+        return Combinators.combine(
+                        Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.125, 1.3, 1.5, HakMemConfig.MAX_W_MAX),
+                        Arbitraries.of(Policy.MAX_BIG_THRESHOLD, Policy.MIN_BIG_THRESHOLD, 128 * KIB, 512 * KIB),
+                        Arbitraries.of(64 * MIB, 0L, 16 * MIB),
+                        Arbitraries.of(250L, 0L, 50L),
+                        gridSize.set().ofMaxSize(Policy.MAX_BRIDGE_CLASSES))
+                .as((wMax, threshold, retain, purge, bridges) -> Policy.builder().wMax(wMax).bigThreshold(threshold)
+                        .retainBytes(retain).purgeDelayMillis(purge)
+                        .bridgeClasses(bridges.stream().mapToInt(Integer::intValue).toArray()).build());
     }
 }

@@ -67,6 +67,11 @@ final class HeapActions {
         }));
     }
 
+    /** A new policy in force, as the learner publishes one: blocks already allocated stay valid under it. */
+    static Action<ChainState> publishPolicy() {
+        return action(Gen.policy().map(p -> step("publish(" + p + ")", s -> s.test.publish(p))));
+    }
+
     /** Grows, shrinks or keeps a block's size; a new size of 0 comes up as an edge case of the tiny range. */
     static Action<ChainState> realloc() {
         return action(Combinators.combine(Gen.pick(), Gen.size()).as((pick, size) ->
@@ -124,11 +129,13 @@ final class HeapActions {
         return action(Gen.size().map(size -> step("doubleFree(" + size + ")", s -> {
             long a = s.test.shadow.malloc(size);
             s.log("malloc(" + size + ") -> 0x" + Long.toHexString(a));
+            // Slab blocks hold at most 1 MiB, big mappings 2 MiB or more: the policy in force decided which.
+            boolean slab = s.test.heap.usableSize(a) <= Gen.MIB;
             s.test.shadow.free(a);
             s.rememberFreed(a);
             s.log("free(0x" + Long.toHexString(a) + ") twice");
             Class<? extends InvalidFreeException> expected =
-                    size <= Gen.MIB ? DoubleFreeException.class : InvalidFreeException.class;
+                    slab ? DoubleFreeException.class : InvalidFreeException.class;
             refusedFree(s, expected, "second free(0x" + Long.toHexString(a) + ") of a " + size + "-byte block",
                     () -> s.test.heap.free(a));
         })));

@@ -109,7 +109,8 @@ class HeapChainProperties {
                 .withAction(2, HeapActions.reallocFromNull())
                 .withAction(16, HeapActions.free())
                 .withAction(1, HeapActions.freeNull())
-                .withAction(1, HeapActions.pause());
+                .withAction(1, HeapActions.pause())
+                .withAction(2, HeapActions.publishPolicy());
     }
 
     private ChainState newState() {

@@ -24,10 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 final class TestHeap implements AutoCloseable {
     /** The sites the actions allocate through: no rule, long-lived, long-lived and direct. */
     static final String[] SITES = {"plain", "long-lived", "direct"};
-    private static final Policy SITE_RULES = Policy.defaults().toBuilder()
-            .site(new Policy.SiteRule(SITES[1], true, false))
-            .site(new Policy.SiteRule(SITES[2], true, true))
-            .build();
+
+    /** {@code knobs} with the rules of {@link #SITES}: the second long-lived, the third long-lived and direct. */
+    private static Policy withSiteRules(Policy knobs) {
+        return knobs.toBuilder().clearSites()
+                .site(new Policy.SiteRule(SITES[1], true, false))
+                .site(new Policy.SiteRule(SITES[2], true, true))
+                .build();
+    }
 
     /** Three ticks of the maintenance thread (20 ms each); one reaps and reclaims. */
     private static final long SETTLE_MILLIS = 60;
@@ -62,9 +66,15 @@ final class TestHeap implements AutoCloseable {
     private TestHeap(HakMemConfig config, TrackingPageSource pages, long samplePeriod) {
         this.pages = pages;
         this.limited = config.mappedLimit() != Long.MAX_VALUE;
-        this.heap = FuzzHeaps.create(config.toBuilder().pageSource(pages).build(), samplePeriod, SITE_RULES);
+        this.heap = FuzzHeaps.create(config.toBuilder().pageSource(pages).build(), samplePeriod,
+                withSiteRules(config.policy()));
         this.shadow = new ShadowHeap(heap);
         this.exactProfiles = samplePeriod == 1 && !config.guard().enabled();
+    }
+
+    /** Puts {@code knobs} in force (with the sites' rules), as a learner would, under the actions' feet. */
+    void publish(Policy knobs) {
+        FuzzHeaps.publish(heap, withSiteRules(knobs));
     }
 
     /** Site {@code k} of {@link #SITES}, or null (the anonymous site) for a negative {@code k}. */
