@@ -132,6 +132,11 @@ public final class Allocator {
         return active.policy;
     }
 
+    /** The compiled policy in force, for this package's concurrency tests (one volatile load, as every call does). */
+    ActivePolicy active() {
+        return active;
+    }
+
     /**
      * Puts {@code policy} in force: later allocations use its classes and threshold, and the next maintenance tick its
      * purge delay and retain budget. Blocks already allocated stay where they are.

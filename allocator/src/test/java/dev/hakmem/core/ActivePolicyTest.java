@@ -36,6 +36,7 @@ class ActivePolicyTest {
                 }
                 long threshold = Policy.MIN_BIG_THRESHOLD << r.nextInt(5);
                 out.add(Policy.builder().wMax(w).bigThreshold(threshold)
+                        .retainBytes(r.nextLong(0, 128L << 20)).purgeDelayMillis(r.nextLong(0, 2000))
                         .bridgeClasses(b.stream().mapToInt(Integer::intValue).toArray()).build());
             }
         }
