@@ -77,7 +77,8 @@ final class CompareReport {
                         Integer.toString(i), Boolean.toString(i >= run.firstCounted()), m.state().name(),
                         Long.toString(w.nanos()), Long.toString(w.ops()), Long.toString(w.pageFaults()),
                         Long.toString(w.mapCalls()), Long.toString(w.purges()), Long.toString(w.committedBytes()),
-                        Long.toString(w.liveBytes()), ResultCsv.number(w.nanosPerOp()), ResultCsv.number(w.waste()), ResultCsv.number(m.cost())))
+                        Long.toString(w.liveBytes()), ResultCsv.number(w.nanosPerOp()), ResultCsv.number(w.waste()),
+                        ResultCsv.number(m.cost())))
                         .append("\r\n");
             }
         }
@@ -88,8 +89,8 @@ final class CompareReport {
     static String markdown(List<PhaseResult> results, HakMemConfig learning, long phaseNanos) {
         StringBuilder md = new StringBuilder("# hakmem learn --compare\n\n");
         md.append(String.format(Locale.ROOT, "Each configuration ran each phase alone for %.0f s on a fresh heap,"
-                        + " measured in windows of %d ms from outside the heap: cost = (wall-clock ns per op + %.0f ns x"
-                        + " page faults per op + %.0f ns x (mappings + purges) per op) x (1 + %s x waste), waste ="
+                        + " measured in windows of %d ms from outside the heap: cost = (wall-clock ns per op + %.0f ns"
+                        + " x page faults per op + %.0f ns x (mappings + purges) per op) x (1 + %s x waste), waste ="
                         + " (committed - live) / committed; a run's cost is the median of its counted windows."
                         + " Learning: mode LEARNING, seed %d.%n", phaseNanos / 1e9, learning.learnWindowMillis(),
                 ExternalWindow.FAULT_NANOS, ExternalWindow.SYSCALL_NANOS, learning.memoryWeight(),

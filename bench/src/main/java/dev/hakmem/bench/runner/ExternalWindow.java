@@ -1,9 +1,10 @@
 package dev.hakmem.bench.runner;
 
 /**
- * One window of a workload measured from outside the heap, and its cost: the learner's formula (docs/ADAPTIVE-learner.md,
- * "The cost"; {@code dev.hakmem.ace.Learner.cost}) with the wall clock in place of the sampled malloc times, so that
- * every configuration, static or learning, is judged by the same number, computed the same way, from public data:
+ * One window of a workload measured from outside the heap, and its cost: the learner's formula
+ * (docs/ADAPTIVE-learner.md, "The cost"; {@code dev.hakmem.ace.Learner.cost}) with the wall clock in place of the
+ * sampled malloc times, so that every configuration, static or learning, is judged by the same number, computed the
+ * same way, from public data:
  * <pre>
  *   per op = nanos / ops + (FAULT_NANOS * pageFaults + SYSCALL_NANOS * (mapCalls + purges)) / ops
  *   waste  = (committedBytes - liveBytes) / committedBytes, clamped to [0, 1] (0 when nothing is committed)

@@ -63,7 +63,8 @@ public final class LearnCommand implements Callable<Integer> {
     int cycles;
 
     @Option(names = "--phase-seconds", paramLabel = "S", defaultValue = "20",
-            description = "Length of each phase; with --compare, of each configuration's run (default: ${DEFAULT-VALUE}).")
+            description = {"Length of each phase; with --compare, of each configuration's run",
+                    "(default: ${DEFAULT-VALUE})."})
     double phaseSeconds;
 
     @Option(names = "--window-ms", paramLabel = "MS", defaultValue = "250",
@@ -75,7 +76,8 @@ public final class LearnCommand implements Callable<Integer> {
     double memoryWeight;
 
     @Option(names = "--seed", paramLabel = "X", defaultValue = "" + HakMemConfig.DEFAULT_LEARN_SEED,
-            description = "The learner's seed; the same seed and measurements make the same choices (default: ${DEFAULT-VALUE}).")
+            description = {"The learner's seed; the same seed and measurements make the same choices",
+                    "(default: ${DEFAULT-VALUE})."})
     long seed;
 
     @Option(names = "--threads", paramLabel = "T", defaultValue = "1",
@@ -162,7 +164,7 @@ public final class LearnCommand implements Callable<Integer> {
                 ended = run.ended(POLL_MILLIS);
                 read(heap, log, windows, stdout);
                 for (; announced < log.begun(); announced++) {
-                    progress(announced, log, start, phases * phaseMillis, windows, heap, stdout);
+                    progress(announced, start, phases * phaseMillis, windows, heap, stdout);
                 }
             } while (!ended);
             Throwable failure = run.join();
@@ -204,13 +206,14 @@ public final class LearnCommand implements Callable<Integer> {
     }
 
     /** The progress line at the start of phase {@code index} (from 0). */
-    private void progress(int index, PhaseLog log, long start, long totalMillis, List<LearnedWindow> windows,
-                          HakMem heap, PrintWriter stdout) {
+    private void progress(int index, long start, long totalMillis, List<LearnedWindow> windows, HakMem heap,
+                          PrintWriter stdout) {
         int perCycle = Workloads.PHASES.size();
         stdout.printf("-- phase %d of %d: %s (cycle %d of %d) at %.1f s of %.0f s; %d windows so far, state %s,"
-                        + " in force: %s%n", index + 1, cycles * perCycle, Workloads.PHASES.get(index % perCycle).name(),
-                index / perCycle + 1, cycles, (System.nanoTime() - start) / 1e9, totalMillis / 1e3, windows.size(),
-                heap.learningState(), PolicyText.describe(heap.policy()));
+                        + " in force: %s%n", index + 1, cycles * perCycle,
+                Workloads.PHASES.get(index % perCycle).name(), index / perCycle + 1, cycles,
+                (System.nanoTime() - start) / 1e9, totalMillis / 1e3, windows.size(), heap.learningState(),
+                PolicyText.describe(heap.policy()));
         stdout.flush();
     }
 

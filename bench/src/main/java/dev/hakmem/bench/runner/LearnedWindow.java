@@ -34,9 +34,9 @@ record LearnedWindow(LearningWindow window, String phase) {
         String bridges = Arrays.stream(p.bridgeClasses()).mapToObj(Integer::toString).collect(Collectors.joining(";"));
         String sites = p.sites().isEmpty() ? "" : PolicyText.sites(p);
         return String.join(",", Long.toString(window.index()), ResultCsv.field(phase), window.state().name(),
-                ResultCsv.field(window.trial()), ResultCsv.number(window.cost()), Long.toString(window.ops()), Double.toString(p.wMax()),
-                Long.toString(p.bigThreshold()), Long.toString(p.retainBytes()), Long.toString(p.purgeDelayMillis()),
-                bridges, ResultCsv.field(sites));
+                ResultCsv.field(window.trial()), ResultCsv.number(window.cost()), Long.toString(window.ops()),
+                Double.toString(p.wMax()), Long.toString(p.bigThreshold()), Long.toString(p.retainBytes()),
+                Long.toString(p.purgeDelayMillis()), bridges, ResultCsv.field(sites));
     }
 
     /** windows.csv (RFC 4180). */

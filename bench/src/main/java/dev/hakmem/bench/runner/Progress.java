@@ -28,7 +28,7 @@ final class Progress implements Budget {
     @Override
     public boolean more(long done) {
         // NOTE: Opaque on both sides: the reader needs each worker's latest count eventually and nothing ordered
-        // with it; a count read late moves at most a stride of operations into the next window.
+        // with it; a count read late only moves the operations of one question into the next window.
         slot.get().setOpaque(done);
         return budget.more(done);
     }

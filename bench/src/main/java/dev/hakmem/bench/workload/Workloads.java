@@ -42,7 +42,7 @@ public final class Workloads {
             Sizes.weighted(new int[] {64 * KiB, 256 * KiB, 2 * MiB}, new int[] {1000, 100, 10}), 1);
     private static final Workload LIFETIME_MIX_RUN = new LifetimeMix(LIFETIME_MIX);
 
-    /** The phases of {@link #PHASE_SHIFT}, in their order: the seed's json, mir, vm and mixed, then the lifetime mix. */
+    /** The phases of {@link #PHASE_SHIFT} in their order: the seed's json, mir, vm and mixed, then the lifetime mix. */
     public static final List<Workload> PHASES = List.of(JSON_RUN, MIR_RUN, VM_RUN, MIXED_RUN, LIFETIME_MIX_RUN);
 
     public static final List<Workload> ALL = List.of(

@@ -119,7 +119,8 @@ class CompareTest {
         assertTrue(r.matchesBest());
         assertTrue(r.beatsDefault());
         assertEquals(List.of("learning / best static (wMax=1.5): 0.99, target <= 1.02: MET",
-                "best static / default: 0.80, the default is wrong here; learning / default: 0.79, target <= 0.80: MET"),
+                "best static / default: 0.80, the default is wrong here; learning / default: 0.79, target <= 0.80:"
+                        + " MET"),
                 r.verdicts());
 
         Compare.PhaseResult missed = result(100, 85, 87);
