@@ -4,7 +4,6 @@ import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.HakMemStats;
 import dev.hakmem.LearningState;
-import dev.hakmem.LearningWindow;
 import dev.hakmem.Policy;
 import dev.hakmem.bench.peer.HakMemPeer;
 import dev.hakmem.bench.workload.Budget;
@@ -36,8 +35,8 @@ import java.util.stream.Collectors;
  * {@code --compare} it runs the hand search of issue 10 instead ({@link Compare}).
  *
  * <p>The command's thread polls {@link HakMem#learningHistory()} every {@value #POLL_MILLIS} ms, the maintenance
- * tick at which windows close, so it reads each window long before it leaves the history (256 windows). A window's
- * phases are those that ran between its estimated start and end: it closed at most a poll before it was read.
+ * tick at which windows close, so it reads each window long before it leaves the history (256 windows); a
+ * {@link WindowReader} labels each with the phases that ran during it.
  */
 @Command(name = "learn",
         description = {
@@ -157,12 +156,17 @@ public final class LearnCommand implements Callable<Integer> {
         try (HakMemPeer peer = HakMemPeer.sited(HakMemPeer.LEARNING, config)) {
             HakMem heap = peer.heap();
             long start = System.nanoTime();
+            WindowReader reader = new WindowReader(heap::learningHistory, log, windowMillis * 1_000_000L, start);
             Background run = Background.start("learn-workload", () -> workload.run(peer, threads, budget));
             int announced = 0;
             boolean ended;
             do {
                 ended = run.ended(POLL_MILLIS);
-                read(heap, log, windows, stdout);
+                for (LearnedWindow w : reader.read(System.nanoTime())) {
+                    windows.add(w);
+                    stdout.println(w.line());
+                }
+                stdout.flush();
                 for (; announced < log.begun(); announced++) {
                     progress(announced, start, phases * phaseMillis, windows, heap, stdout);
                 }
@@ -171,6 +175,9 @@ public final class LearnCommand implements Callable<Integer> {
             HakMemStats stats = heap.stats();
             Policy best = LearnedWindow.best(windows, heap.policy());
             summary(windows, stats, heap.learningState(), best, (System.nanoTime() - start) / 1e9, stdout);
+            if (reader.lost() > 0) {
+                stdout.printf("%d windows left the heap's history before they were read%n", reader.lost());
+            }
             write(windows, best, stdout);
             if (failure != null) {
                 stdout.println("FAILED: the workload failed: " + failure);
@@ -179,30 +186,6 @@ public final class LearnCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Reads the windows closed since the last read, labels each with its phases, prints and keeps it. */
-    private void read(HakMem heap, PhaseLog log, List<LearnedWindow> windows, PrintWriter stdout) {
-        long now = System.nanoTime();
-        long last = windows.isEmpty() ? -1 : windows.getLast().window().index();
-        List<LearningWindow> fresh = heap.learningHistory().stream().filter(w -> w.index() > last).toList();
-        if (fresh.isEmpty()) {
-            return;
-        }
-        if (fresh.getFirst().index() > last + 1) {
-            stdout.printf("(windows %d to %d left the heap's history before they were read)%n", last + 1,
-                    fresh.getFirst().index() - 1);
-        }
-        long windowNanos = windowMillis * 1_000_000L;
-        long newest = fresh.getLast().index();
-        for (LearningWindow w : fresh) {
-            // The newest closed at most a poll ago; each before it a window earlier.
-            long end = now - (newest - w.index()) * windowNanos;
-            LearnedWindow learned = new LearnedWindow(w, log.during(end - windowNanos, end));
-            windows.add(learned);
-            stdout.println(learned.line());
-        }
-        stdout.flush();
     }
 
     /** The progress line at the start of phase {@code index} (from 0). */

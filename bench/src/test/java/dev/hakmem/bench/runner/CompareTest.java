@@ -4,6 +4,8 @@ import dev.hakmem.HakMemConfig;
 import dev.hakmem.LearningState;
 import dev.hakmem.Policy;
 import dev.hakmem.ace.Axis;
+import dev.hakmem.bench.peer.HakMemPeer;
+import dev.hakmem.bench.peer.SiteHint;
 import dev.hakmem.bench.workload.Workloads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +51,22 @@ class CompareTest {
 
         assertEquals(List.of(Policy.builder().site(other).build(),
                 Policy.builder().site(other).site(new Policy.SiteRule("cache", true, false)).build()), candidates);
+    }
+
+    @Test
+    void theWarmUpsPeerTellsWhichSitesTheWorkloadAllocatesFromInTheHintsOrder() {
+        try (HakMemPeer peer = HakMemPeer.fast()) {
+            HintsSeen seen = new HintsSeen(peer);
+            peer.free(seen.malloc(64));
+            assertEquals(List.of(), seen.sites(), "plain mallocs name no site");
+            long cache = seen.malloc(64, SiteHint.CACHE);
+            long parse = seen.malloc(64, SiteHint.PARSE);
+            assertEquals(2, peer.heap().stats().liveBlocks(), "the blocks come from the peer");
+            seen.free(cache);
+            seen.free(parse);
+            assertEquals(0, peer.heap().stats().liveBlocks(), "and go back to it");
+            assertEquals(List.of(SiteHint.PARSE.siteName(), SiteHint.CACHE.siteName()), seen.sites());
+        }
     }
 
     /** A static run whose counted windows all cost {@code cost}; its first window, never counted, costs 10x. */
