@@ -40,7 +40,8 @@ final class LearnChart {
         cost.getStyler().setYAxisLogarithmic(true);
         panels.add(cost);
         XYChart state = panel("learner's state", "", windows, "state", w -> w.window().state().ordinal());
-        state.getStyler().setYAxisMin(-0.5).setYAxisMax(STATES.length - 0.5);
+        // The axis ends on states (XChart sizes it by the labels at its ends); ticks close enough for one per state.
+        state.getStyler().setYAxisMin(0.0).setYAxisMax(STATES.length - 1.0).setYAxisTickMarkSpacingHint(30);
         state.getStyler().setyAxisTickLabelsFormattingFunction(LearnChart::stateName);
         panels.add(state);
         panels.add(panel("W_MAX", "wMax", windows, "wMax", w -> w.window().policy().wMax()));
