@@ -34,9 +34,9 @@ import java.util.stream.DoubleStream;
  *       knows which site keeps its blocks would set it;</li>
  *   <li>a learning heap (mode LEARNING from the default policy, the command's window, weight and seed).</li>
  * </ol>
- * Every run is measured the same way, from outside the heap and from public data only: the command's thread cuts
- * it into windows of {@code --window-ms} and computes each window's {@link ExternalWindow#cost}; a run's cost is
- * the median over its counted windows. A static run counts every window but the first (the thread's start and
+ * Every run is measured the same way, from outside the heap and from public data only ({@link HeapProbe}): the
+ * command's thread cuts it into windows of {@code --window-ms} and computes each window's
+ * {@link ExternalWindow#cost}; a run's cost is the median over its counted windows. A static run counts every window but the first (the thread's start and
  * the first mappings); the learning run counts the windows from the first one that began with the learner FROZEN
  * or CANARY, or, if it never left LEARN, the last half (the table says which).
  *
@@ -114,8 +114,8 @@ final class Compare {
      */
     boolean run(List<Workload> phases) throws IOException, InterruptedException {
         int perPhase = 2 + LADDERS.stream().mapToInt(k -> k.settings().size() - 1).sum();
-        stdout.printf("hakmem learn --compare: %d phases, %d runs of %.0f s each (more on phases with sites), about"
-                        + " %.0f min; windows of %d ms, memory weight %s, learning seed %d%n", phases.size(), perPhase,
+        stdout.printf("hakmem learn --compare: %d phases, %d runs of %.1f s each (more on phases with sites), about"
+                        + " %.1f min; windows of %d ms, memory weight %s, learning seed %d%n", phases.size(), perPhase,
                 phaseNanos / 1e9, phases.size() * perPhase * phaseNanos / 60e9, windowNanos / 1_000_000,
                 learning.memoryWeight(), learning.learnSeed());
         stdout.flush();
@@ -208,15 +208,15 @@ final class Compare {
         try (HakMemPeer peer = HakMemPeer.sited(learns ? HakMemPeer.LEARNING : HakMemPeer.FROZEN, heapConfig)) {
             HakMem heap = peer.heap();
             long deadline = System.nanoTime() + phaseNanos;
-            Progress progress = new Progress(Budget.until(deadline));
-            HeapProbe last = HeapProbe.read(heap, 0);
+            HeapProbe last = HeapProbe.read(heap);
             LearningState state = heap.learningState();
-            Background run = Background.start("compare-workload", () -> phase.run(peer, threads, progress));
+            Background run = Background.start("compare-workload",
+                    () -> phase.run(peer, threads, Budget.until(deadline)));
             boolean ended = false;
             for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0; edge += windowNanos) {
                 ended = sleepUntil(edge, run);
                 if (!ended) {
-                    HeapProbe now = HeapProbe.read(heap, progress.operations());
+                    HeapProbe now = HeapProbe.read(heap);
                     ExternalWindow w = now.since(last);
                     windows.add(new ConfigRun.Measured(w, state, w.cost(weight)));
                     state = heap.learningState();

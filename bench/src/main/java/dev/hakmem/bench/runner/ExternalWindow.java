@@ -10,14 +10,14 @@ package dev.hakmem.bench.runner;
  *   waste  = (committedBytes - liveBytes) / committedBytes, clamped to [0, 1] (0 when nothing is committed)
  *   cost   = per op * (1 + memoryWeight * waste)
  * </pre>
- * An operation is the workload's: an allocation, the use of its first and last byte, and its free; {@code nanos / ops}
- * is the inverse of the throughput, over all threads. The wall clock already holds the faults and system calls
+ * An operation is the workload's: an allocation, the use of its first and last byte, and its free, counted by the
+ * heap's mallocs; {@code nanos / ops} is the inverse of the throughput, over all threads. The wall clock already holds the faults and system calls
  * paid on the workload's threads; they are priced again, as the learner prices them, so that the cost is the
  * learner's and a configuration that buys speed with page faults (memory given back and touched again) or system
  * calls pays for them on this busy machine too.
  *
  * @param nanos          the window's length
- * @param ops            the workload's operations in it
+ * @param ops            the workload's operations in it (the heap's mallocs)
  * @param pageFaults     the process's page faults in it, -1 if unknown (counted as none, in every window alike)
  * @param mapCalls       mappings made in it
  * @param purges         ranges purged in it

@@ -5,11 +5,13 @@ import dev.hakmem.HakMemStats;
 
 /**
  * What {@code hakmem learn --compare} reads of a heap and the process at a window's edge, from public data only:
- * the clock, the workload's operations, the process's page faults, and the heap's {@link HakMem#stats()}. The
- * counters are cumulative; a window is the difference of two probes ({@link #since}).
+ * the clock, the process's page faults, and the heap's {@link HakMem#stats()}. The counters are cumulative; a window
+ * is the difference of two probes ({@link #since}). The workload's operations are the heap's mallocs: each of its
+ * operations is one allocation, its use and its free, and the heap counts every malloc where the workload could only
+ * report its progress in strides.
  *
  * @param nanos          {@link System#nanoTime()}
- * @param ops            the workload's operations so far (an allocation and its free each)
+ * @param ops            the heap's mallocs so far, over all tiers
  * @param pageFaults     the process's page faults so far, -1 if unknown
  * @param mapCalls       mappings made so far: SuperSlabs mapped and big allocations the big cache missed
  * @param purges         ranges given back with madvise so far
@@ -19,11 +21,12 @@ import dev.hakmem.HakMemStats;
 record HeapProbe(long nanos, long ops, long pageFaults, long mapCalls, long purges, long committedBytes,
                  long liveBytes) {
 
-    /** Probes {@code heap} now; {@code ops} is the workload's count so far. */
-    static HeapProbe read(HakMem heap, long ops) {
+    /** Probes {@code heap} now. */
+    static HeapProbe read(HakMem heap) {
         HakMemStats stats = heap.stats();
         HakMemStats.Events events = stats.events();
-        return new HeapProbe(System.nanoTime(), ops, ProcessFaults.sinceStart(),
+        long mallocs = stats.tiers().values().stream().mapToLong(HakMemStats.TierStats::mallocs).sum();
+        return new HeapProbe(System.nanoTime(), mallocs, ProcessFaults.sinceStart(),
                 events.superSlabsMapped() + events.bigCacheMisses(), events.purges(), stats.committedBytes(),
                 stats.liveBytes());
     }
