@@ -1,6 +1,8 @@
 package dev.hakmem.cli;
 
 import dev.hakmem.bench.runner.BenchCommand;
+import dev.hakmem.bench.runner.LearnCommand;
+import dev.hakmem.bench.runner.SitesCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,6 +21,8 @@ import picocli.CommandLine.Spec;
                 CommandLine.HelpCommand.class,
                 StressCommand.class,
                 BenchCommand.class,
+                LearnCommand.class,
+                SitesCommand.class,
         })
 public final class HakMemCli implements Runnable {
 

@@ -3,39 +3,140 @@ package dev.hakmem.bench.peer;
 import dev.hakmem.GuardOptions;
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.Policy;
+import dev.hakmem.Site;
 
-/** hakmem through its public API, on a heap of its own so that every trial starts from an empty heap. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * hakmem through its public API, on a heap of its own so that every trial starts from an empty heap.
+ *
+ * <p>Plain {@value #NAME} ignores the workloads' {@link SiteHint}s: it is the baseline, "plain hakmem". The adaptive
+ * peers give each hint its own {@link Site} ({@code heap.site(hint.siteName())}), so that the site's profile can
+ * earn it a rule (long-lived blocks in slabs of their own):
+ * <ul>
+ *   <li>{@value #LEARNING} starts from the default policy in mode LEARNING and learns during the run;</li>
+ *   <li>{@value #FROZEN} starts FROZEN, in mode BALANCED, from a policy learned in an earlier run: the JSON file
+ *       named by the system property {@value #FROZEN_POLICY_PROPERTY}, by default {@code bench/frozen-policy.json}
+ *       in the working directory, which {@code ./hakmem learn --policy-out bench/frozen-policy.json} writes.</li>
+ * </ul>
+ */
 public final class HakMemPeer implements Reallocating {
     public static final String NAME = "hakmem";
     /** Guard mode with its defaults: every allocation records its site. */
     public static final String GUARD = "hakmem-guard";
     /** Guard mode recording the site of one allocation in 64. */
     public static final String GUARD_SAMPLED = "hakmem-guard-sampled";
+    public static final String LEARNING = "hakmem-learning";
+    public static final String FROZEN = "hakmem-frozen";
+    /** The system property naming {@value #FROZEN}'s policy file. */
+    public static final String FROZEN_POLICY_PROPERTY = "hakmem.bench.frozenPolicy";
+    /** {@value #FROZEN}'s policy file when the property is not set, relative to the working directory. */
+    public static final String DEFAULT_FROZEN_POLICY = "bench/frozen-policy.json";
+    /**
+     * {@value #LEARNING}'s learning window: 20 ms, the maintenance thread's tick at which windows close, the shortest
+     * there is. The runner gives a trial 0.5 s of warm-up and 1 s windows (3 by default), 3.5 s in all: about 175
+     * learning windows, enough for the learner's 40 to freeze and for CANARY periods after, where the default 1 s
+     * window would give it 3. Short windows also let the lifetime mix's cache earn its rule: a site is long-lived
+     * when the median lifetime of its blocks is at least 2 windows ({@code SiteRules}), and the cache's blocks live
+     * about 55 ms here ({@code ./hakmem sites}), which 50 ms windows would call short-lived. The price is noisier
+     * windows, which the learner's rails absorb (a change must win 3 comparisons in a row by 8%).
+     */
+    public static final long LEARN_WINDOW_MILLIS = 20;
 
     private final String name;
     private final HakMem heap;
+    /** Each hint's site, by ordinal; null for the peers that ignore hints. */
+    private final Site[] sites;
 
-    private HakMemPeer(String name, HakMemConfig config) {
+    private HakMemPeer(String name, HakMemConfig config, boolean sited) {
         this.name = name;
         this.heap = HakMem.create(config);
+        if (sited) {
+            SiteHint[] hints = SiteHint.values();
+            this.sites = new Site[hints.length];
+            for (SiteHint hint : hints) {
+                sites[hint.ordinal()] = heap.site(hint.siteName());
+            }
+        } else {
+            this.sites = null;
+        }
     }
 
     public static HakMemPeer fast() {
-        return new HakMemPeer(NAME, HakMemConfig.defaults());
+        return new HakMemPeer(NAME, HakMemConfig.defaults(), false);
     }
 
     public static HakMemPeer guard() {
-        return new HakMemPeer(GUARD, HakMemConfig.builder().guard(true).build());
+        return new HakMemPeer(GUARD, HakMemConfig.builder().guard(true).build(), false);
     }
 
     public static HakMemPeer guardSampled() {
         GuardOptions sampled = GuardOptions.on().withSites(GuardOptions.on().siteDepth(), 64);
-        return new HakMemPeer(GUARD_SAMPLED, HakMemConfig.builder().guard(sampled).build());
+        return new HakMemPeer(GUARD_SAMPLED, HakMemConfig.builder().guard(sampled).build(), false);
+    }
+
+    /** Mode LEARNING from the default policy, with a learning window of {@value #LEARN_WINDOW_MILLIS} ms. */
+    public static HakMemPeer learning() {
+        return sited(LEARNING, HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING)
+                .learnWindowMillis(LEARN_WINDOW_MILLIS).build());
+    }
+
+    /**
+     * Mode BALANCED, FROZEN from the policy in {@link #frozenPolicyFile()}.
+     *
+     * @throws PeerUnavailableException when the file does not exist, naming it and the command that writes it
+     * @throws IllegalArgumentException when it is not a policy, naming the file and the field
+     * @throws UncheckedIOException     when it exists but cannot be read
+     */
+    public static HakMemPeer frozen() {
+        Path file = frozenPolicyFile();
+        String json;
+        try {
+            json = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new PeerUnavailableException(FROZEN + " needs a learned policy and " + file.toAbsolutePath()
+                    + " does not exist: write one with './hakmem learn --policy-out " + file + "' (or name another"
+                    + " file with -D" + FROZEN_POLICY_PROPERTY + "=FILE)");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + FROZEN + "'s policy " + file.toAbsolutePath(), e);
+        }
+        Policy policy;
+        try {
+            policy = Policy.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+        return sited(FROZEN, HakMemConfig.builder().mode(HakMemConfig.Mode.BALANCED).policy(policy).build());
+    }
+
+    /** The file {@value #FROZEN} starts from: the property {@value #FROZEN_POLICY_PROPERTY}, or the default. */
+    public static Path frozenPolicyFile() {
+        return Path.of(System.getProperty(FROZEN_POLICY_PROPERTY, DEFAULT_FROZEN_POLICY));
+    }
+
+    /** A peer named {@code name} on a new heap of {@code config} that gives each {@link SiteHint} its own site. */
+    public static HakMemPeer sited(String name, HakMemConfig config) {
+        return new HakMemPeer(name, config, true);
+    }
+
+    /** The peer's heap: its stats, policy and learning history. */
+    public HakMem heap() {
+        return heap;
     }
 
     @Override
     public long malloc(long size) {
         return heap.malloc(size);
+    }
+
+    @Override
+    public long malloc(long size, SiteHint site) {
+        return sites == null ? heap.malloc(size) : sites[site.ordinal()].malloc(size);
     }
 
     @Override

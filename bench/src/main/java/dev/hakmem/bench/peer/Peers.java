@@ -6,7 +6,8 @@ import java.util.List;
 public final class Peers {
 
     /** Every peer name, hakmem first. */
-    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.GUARD, HakMemPeer.GUARD_SAMPLED,
+    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.LEARNING, HakMemPeer.FROZEN,
+            HakMemPeer.GUARD, HakMemPeer.GUARD_SAMPLED,
             CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC, CMallocPeer.GLIBC,
             NettyPeer.POOLED, NettyPeer.POOLED_NO_CACHE, NettyPeer.ADAPTIVE,
             ArenaPeer.CONFINED, ArenaPeer.SHARED);
@@ -23,6 +24,8 @@ public final class Peers {
     public static NativeAllocator create(String name) {
         return switch (name) {
             case HakMemPeer.NAME -> HakMemPeer.fast();
+            case HakMemPeer.LEARNING -> HakMemPeer.learning();
+            case HakMemPeer.FROZEN -> HakMemPeer.frozen();
             case HakMemPeer.GUARD -> HakMemPeer.guard();
             case HakMemPeer.GUARD_SAMPLED -> HakMemPeer.guardSampled();
             case CMallocPeer.MIMALLOC -> CMallocPeer.mimalloc();

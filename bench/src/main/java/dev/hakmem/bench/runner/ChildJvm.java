@@ -5,6 +5,7 @@ import dev.hakmem.bench.peer.NativeLibraries;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -12,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 final class ChildJvm {
     /** Diagnostics kept from a failed child's output. */
     private static final int TAIL_LINES = 6;
+    /** The prefix of the system properties that configure peers ({@code hakmem.bench.mimalloc}, ...). */
+    private static final String PEER_PROPERTIES = "hakmem.bench.";
 
     private final String java;
     private final String classPath;
@@ -30,17 +33,21 @@ final class ChildJvm {
     }
 
     List<String> command(Trial trial) {
-        return List.of(java,
+        List<String> command = new ArrayList<>(List.of(java,
                 // A fixed heap, resident from the start, keeps the Java heap out of the RSS figures.
                 "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
                 // Netty counts its direct memory against this, which defaults to the small heap's size.
                 "-XX:MaxDirectMemorySize=8g",
                 "--enable-native-access=ALL-UNNAMED",
                 // Netty exposes direct buffers' addresses on JDK 25 only with this.
-                "--sun-misc-unsafe-memory-access=allow",
-                "-cp", classPath, TrialMain.class.getName(),
+                "--sun-misc-unsafe-memory-access=allow"));
+        // The peers' settings given to the runner (a library's path, hakmem-frozen's policy) hold for its children.
+        System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith(PEER_PROPERTIES)).sorted()
+                .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
+        command.addAll(List.of("-cp", classPath, TrialMain.class.getName(),
                 trial.workload(), trial.allocator(), Integer.toString(trial.threads()),
-                Double.toString(warmupSeconds), Double.toString(seconds), Integer.toString(reps));
+                Double.toString(warmupSeconds), Double.toString(seconds), Integer.toString(reps)));
+        return command;
     }
 
     TrialResult run(Trial trial) {

@@ -40,7 +40,7 @@ final class ResultCsv {
         return '"' + value.replace("\"", "\"\"") + '"';
     }
 
-    private static String number(double value) {
+    static String number(double value) {
         return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.4f", value);
     }
 

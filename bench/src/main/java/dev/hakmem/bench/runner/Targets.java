@@ -1,5 +1,8 @@
 package dev.hakmem.bench.runner;
 
+import dev.hakmem.bench.peer.HakMemPeer;
+import dev.hakmem.bench.workload.Workloads;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -10,10 +13,13 @@ import java.util.Set;
 /**
  * The project's targets for one workload at one thread count, checked against a run's results: hakmem at least as
  * fast as the best native allocator called through FFM and at least 5x Netty's pooled allocator; its peak RSS
- * growth at most 1.25x mimalloc's; its RSS, once every block is freed, within 10% of where it started.
+ * growth at most 1.25x mimalloc's; its RSS, once every block is freed, within 10% of where it started. The adaptive
+ * layer's (issue 10): FROZEN costs nothing, {@code hakmem-frozen} within 2% of plain hakmem's throughput on the hot
+ * paths (tiny_hot, random_mixed); sites pay, on the lifetime mix the peers with sites at least as fast as plain
+ * hakmem with a peak RSS growth at least 30% below its.
  */
 final class Targets {
-    static final String HAKMEM = "hakmem";
+    static final String HAKMEM = HakMemPeer.NAME;
     /** Native allocators reached through FFM downcalls, by peer name (some are added as their peers are). */
     static final Set<String> NATIVE = Set.of("mimalloc", "glibc", "jemalloc", "tcmalloc");
     static final String NETTY = "netty-pooled";
@@ -24,6 +30,15 @@ final class Targets {
     static final double GROWTH_VS_MIMALLOC = 1.25;
     static final double AFTER_FREE_VS_START = 1.10;
     static final long RSS_NOISE = 1 << 20;
+    /** The workloads on which a frozen policy must cost nothing: the hot paths every call takes. */
+    static final Set<String> FROZEN_COSTS_NOTHING = Set.of(Workloads.TINY_HOT, Workloads.RANDOM_MIXED_256,
+            Workloads.RANDOM_MIXED_8192);
+    /** "Within noise (2%)". */
+    static final double FROZEN_VS_HAKMEM = 0.98;
+    /** The peers whose site hints go to sites, whose rules must pay on the lifetime mix. */
+    static final List<String> SITED = List.of(HakMemPeer.LEARNING, HakMemPeer.FROZEN);
+    static final double SITED_THROUGHPUT_VS_HAKMEM = 1.0;
+    static final double SITED_GROWTH_VS_HAKMEM = 0.70;
     private static final double MiB = 1 << 20;
 
     private Targets() {
@@ -51,7 +66,31 @@ final class Targets {
         if (!Double.isNaN(h.afterFreeRatio())) {
             lines.add(line("hakmem RSS after free / start", h.afterFreeRatio(), false, AFTER_FREE_VS_START));
         }
+        String workload = h.trial().workload();
+        if (FROZEN_COSTS_NOTHING.contains(workload)) {
+            find(sameWorkloadAndThreads, HakMemPeer.FROZEN).ifPresent(f -> lines.add(line(HakMemPeer.FROZEN
+                    + " / hakmem Mops/s", f.medianMops() / h.medianMops(), true, FROZEN_VS_HAKMEM)));
+        }
+        if (workload.equals(Workloads.LIFETIME_MIX)) {
+            for (String sited : SITED) {
+                find(sameWorkloadAndThreads, sited).ifPresent(s -> {
+                    lines.add(line(sited + " / hakmem Mops/s", s.medianMops() / h.medianMops(), true,
+                            SITED_THROUGHPUT_VS_HAKMEM));
+                    if (s.peakGrowth() >= 0 && h.peakGrowth() >= 0) {
+                        lines.add(sitedGrowthLine(sited, s.peakGrowth(), h.peakGrowth()));
+                    }
+                });
+            }
+        }
         return lines;
+    }
+
+    /** As {@link #growthLine}: a hakmem growth within {@link #RSS_NOISE} leaves nothing to be 30% below. */
+    private static String sitedGrowthLine(String sited, long growth, long hakmem) {
+        String what = String.format(Locale.ROOT, "%s / hakmem peak RSS growth (%.1f / %.1f MiB)", sited,
+                growth / MiB, hakmem / MiB);
+        return hakmem <= RSS_NOISE ? what + " not compared: hakmem's is within the JVM's noise of "
+                + RSS_NOISE / (1 << 20) + " MiB" : line(what, (double) growth / hakmem, false, SITED_GROWTH_VS_HAKMEM);
     }
 
     /** An allocator's median Mops/s over hakmem's on the same workload and threads; NaN where either has none. */

@@ -1,11 +1,11 @@
 package dev.hakmem.bench.workload;
 
 /** Sizes as people write them: 64 B, 8 KiB, 2 MiB. */
-final class Bytes {
+public final class Bytes {
     private Bytes() {
     }
 
-    static String format(long bytes) {
+    public static String format(long bytes) {
         if (bytes >= 1 << 20 && bytes % (1 << 20) == 0) {
             return bytes / (1 << 20) + " MiB";
         }

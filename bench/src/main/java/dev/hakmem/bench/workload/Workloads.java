@@ -2,6 +2,7 @@ package dev.hakmem.bench.workload;
 
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Consumer;
 
 /** Every workload, by name, in the order the runner reports them. */
 public final class Workloads {
@@ -41,6 +42,9 @@ public final class Workloads {
             Sizes.weighted(new int[] {64 * KiB, 256 * KiB, 2 * MiB}, new int[] {1000, 100, 10}), 1);
     private static final Workload LIFETIME_MIX_RUN = new LifetimeMix(LIFETIME_MIX);
 
+    /** The phases of {@link #PHASE_SHIFT} in their order: the seed's json, mir, vm and mixed, then the lifetime mix. */
+    public static final List<Workload> PHASES = List.of(JSON_RUN, MIR_RUN, VM_RUN, MIXED_RUN, LIFETIME_MIX_RUN);
+
     public static final List<Workload> ALL = List.of(
             new LocalChurn(TINY_HOT, "hot small blocks", Sizes.fixed(64), 100),
             new LocalChurn(RANDOM_MIXED_256, "random mixed, cache-resident working set",
@@ -65,8 +69,12 @@ public final class Workloads {
 
     /** The phase-shift workload with phases of {@code phaseMillis} (the learn command runs longer ones). */
     public static Workload phaseShift(long phaseMillis) {
-        return new PhaseShift(PHASE_SHIFT, List.of(JSON_RUN, MIR_RUN, VM_RUN, MIXED_RUN, LIFETIME_MIX_RUN),
-                phaseMillis);
+        return phaseShift(phaseMillis, phase -> { });
+    }
+
+    /** As {@link #phaseShift(long)}, telling {@code onPhase} of each phase as it begins, on the workload's thread. */
+    public static Workload phaseShift(long phaseMillis, Consumer<Workload> onPhase) {
+        return new PhaseShift(PHASE_SHIFT, PHASES, phaseMillis, onPhase);
     }
 
     /** @throws NoSuchElementException naming the known workloads */

@@ -1,14 +1,26 @@
 package dev.hakmem.bench.peer;
 
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.LearningState;
+import dev.hakmem.Policy;
+import dev.hakmem.SiteProfile;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +38,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PeersTest {
     static final List<String> NAMES = Peers.NAMES;
     static final List<String> C_PEERS = List.of(CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC);
+    /** What hakmem-frozen starts from in these tests: every knob off its default, and a site rule. */
+    private static final Policy SAVED = Policy.builder().wMax(1.5).bigThreshold(256 << 10).retainBytes(16 << 20)
+            .purgeDelayMillis(1000).bridgeClasses(40960).site(new Policy.SiteRule(SiteHint.CACHE.siteName(), true,
+                    false)).build();
+
+    @TempDir
+    static Path directory;
+
+    /** hakmem-frozen runs in every test of every peer, from a policy saved as `hakmem learn` saves it. */
+    @BeforeAll
+    static void savePolicy() throws IOException {
+        Path file = directory.resolve("frozen-policy.json");
+        Files.writeString(file, SAVED.toJson());
+        System.setProperty(HakMemPeer.FROZEN_POLICY_PROPERTY, file.toString());
+    }
+
+    @AfterAll
+    static void forgetPolicy() {
+        System.clearProperty(HakMemPeer.FROZEN_POLICY_PROPERTY);
+    }
 
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     /** 1 byte to 1 MiB: every tier of hakmem and of the peers, and sizes off the powers of two. */
@@ -165,6 +197,82 @@ class PeersTest {
     void createsThePeerItIsAskedFor(String name) {
         try (NativeAllocator peer = createOrSkip(name)) {
             assertEquals(name, peer.name());
+        }
+    }
+
+    @Test
+    void frozenStartsFrozenFromTheSavedPolicyInBalancedMode() {
+        try (HakMemPeer peer = HakMemPeer.frozen()) {
+            assertEquals(SAVED, peer.heap().policy());
+            assertEquals(LearningState.FROZEN, peer.heap().learningState());
+            assertEquals(HakMemConfig.Mode.BALANCED, peer.heap().config().mode());
+            assertTrue(peer.heap().config().startsFrozen());
+        }
+    }
+
+    @Test
+    void aMissingPolicyMakesFrozenUnavailableNamingTheFileAndTheCommandThatWritesIt() {
+        String saved = System.getProperty(HakMemPeer.FROZEN_POLICY_PROPERTY);
+        try {
+            System.clearProperty(HakMemPeer.FROZEN_POLICY_PROPERTY);
+            PeerUnavailableException e = assertThrows(PeerUnavailableException.class, () -> Peers.create(
+                    HakMemPeer.FROZEN));
+            assertTrue(e.getMessage().contains(Path.of(HakMemPeer.DEFAULT_FROZEN_POLICY).toAbsolutePath()
+                    + " does not exist"), e.getMessage());
+            assertTrue(e.getMessage().contains("./hakmem learn --policy-out " + HakMemPeer.DEFAULT_FROZEN_POLICY),
+                    e.getMessage());
+        } finally {
+            System.setProperty(HakMemPeer.FROZEN_POLICY_PROPERTY, saved);
+        }
+    }
+
+    @Test
+    void aPolicyFileThatIsNoPolicyIsAnErrorNamingTheFileAndTheField() throws IOException {
+        Path bad = directory.resolve("bad-policy.json");
+        Files.writeString(bad, SAVED.toJson().replace("\"wMax\": 1.5", "\"wMax\": 3"));
+        String saved = System.getProperty(HakMemPeer.FROZEN_POLICY_PROPERTY);
+        try {
+            System.setProperty(HakMemPeer.FROZEN_POLICY_PROPERTY, bad.toString());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, HakMemPeer::frozen);
+            assertTrue(e.getMessage().startsWith(bad.toAbsolutePath() + ": policy.wMax: "), e.getMessage());
+        } finally {
+            System.setProperty(HakMemPeer.FROZEN_POLICY_PROPERTY, saved);
+        }
+    }
+
+    @Test
+    void learningLearnsFromTheDefaultPolicyWithItsShortWindow() {
+        try (HakMemPeer peer = HakMemPeer.learning()) {
+            assertEquals(HakMemConfig.Mode.LEARNING, peer.heap().config().mode());
+            assertEquals(HakMemPeer.LEARN_WINDOW_MILLIS, peer.heap().config().learnWindowMillis());
+            assertEquals(Policy.defaults(), peer.heap().policy());
+            assertEquals(LearningState.LEARN, peer.heap().learningState());
+        }
+    }
+
+    /**
+     * The adaptive peers allocate each hint's blocks from its site, whose profile then sees them; plain hakmem, the
+     * baseline, ignores the hints and has no such site. 16 MiB in 64 KiB blocks: about 32 sampled at the default
+     * sampling period of 512 KiB, none with a probability of e^-32.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {HakMemPeer.NAME, HakMemPeer.LEARNING, HakMemPeer.FROZEN})
+    void siteHintsGoToSitesOnTheAdaptivePeersOnly(String name) {
+        try (HakMemPeer peer = (HakMemPeer) Peers.create(name)) {
+            long[] blocks = new long[256];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = peer.malloc(64 << 10, SiteHint.CACHE);
+            }
+            Optional<SiteProfile> cache = peer.heap().stats().sites().stream()
+                    .filter(p -> p.name().equals(SiteHint.CACHE.siteName())).findFirst();
+            if (name.equals(HakMemPeer.NAME)) {
+                assertTrue(cache.isEmpty(), cache.toString());
+            } else {
+                assertTrue(cache.orElseThrow().samples() > 0, cache.toString());
+            }
+            for (long block : blocks) {
+                peer.free(block);
+            }
         }
     }
 

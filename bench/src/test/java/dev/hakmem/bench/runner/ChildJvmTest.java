@@ -34,6 +34,21 @@ class ChildJvmTest {
     }
 
     @Test
+    void thePeersSettingsGivenToTheRunnerHoldForItsChildren() {
+        System.setProperty("hakmem.bench.frozenPolicy", "/tmp/learned policy.json");
+        try {
+            List<String> command = new ChildJvm(0.05, 0.1, 1).command(new Trial(Workloads.TINY_HOT, "hakmem", 1));
+
+            assertTrue(command.contains("-Dhakmem.bench.frozenPolicy=/tmp/learned policy.json"), command.toString());
+            assertTrue(command.indexOf("-Dhakmem.bench.frozenPolicy=/tmp/learned policy.json")
+                    < command.indexOf(TrialMain.class.getName()), "a JVM option, before the main class");
+            assertTrue(command.stream().noneMatch(arg -> arg.startsWith("-Djava.")), command.toString());
+        } finally {
+            System.clearProperty("hakmem.bench.frozenPolicy");
+        }
+    }
+
+    @Test
     void theChartsHaveAPngPerWorkloadEvenWithMissingBars(@TempDir Path directory) throws IOException {
         List<TrialResult> results = List.of(Results.ok("json", "hakmem", 1, 3, 5.0),
                 TrialResult.skipped(new Trial("json", "mimalloc", 1), "not installed"));

@@ -55,6 +55,35 @@ class ResultTableTest {
     }
 
     @Test
+    void aFrozenPolicyMustCostNothingOnTheHotPaths() {
+        List<String> targets = Targets.check(List.of(Results.ok("tiny_hot", "hakmem", 1, 1, 100.0),
+                Results.ok("tiny_hot", "hakmem-frozen", 1, 1, 97.0)));
+
+        assertTrue(targets.contains("hakmem-frozen / hakmem Mops/s 0.97 (target >= 0.98: MISSED)"), targets.toString());
+        assertTrue(Targets.check(List.of(Results.ok("json", "hakmem", 1, 1, 100.0),
+                Results.ok("json", "hakmem-frozen", 1, 1, 97.0))).stream().noneMatch(t -> t.contains("frozen")),
+                "only tiny_hot and random_mixed are hot paths");
+    }
+
+    @Test
+    void onTheLifetimeMixSitesMustCutThePeakGrowthBy30PercentAtNoLossOfThroughput() {
+        List<String> targets = Targets.check(List.of(Results.ok("lifetime_mix", "hakmem", 1, 100, 10.0),
+                Results.ok("lifetime_mix", "hakmem-learning", 1, 60, 10.5),
+                Results.ok("lifetime_mix", "hakmem-frozen", 1, 80, 9.0)));
+
+        assertTrue(targets.containsAll(List.of(
+                "hakmem-learning / hakmem Mops/s 1.05 (target >= 1.00: met)",
+                "hakmem-learning / hakmem peak RSS growth (60.0 / 100.0 MiB) 0.60 (target <= 0.70: met)",
+                "hakmem-frozen / hakmem Mops/s 0.90 (target >= 1.00: MISSED)",
+                "hakmem-frozen / hakmem peak RSS growth (80.0 / 100.0 MiB) 0.80 (target <= 0.70: MISSED)")),
+                targets.toString());
+        assertTrue(Targets.check(List.of(Results.ok("lifetime_mix", "hakmem", 1, 1, 10.0),
+                Results.ok("lifetime_mix", "hakmem-learning", 1, 0, 10.0))).contains(
+                "hakmem-learning / hakmem peak RSS growth (0.0 / 1.0 MiB) not compared: hakmem's is within the JVM's"
+                        + " noise of 1 MiB"));
+    }
+
+    @Test
     void withoutHakmemThereIsNothingToCheck() {
         assertEquals(List.of(), Targets.check(results.subList(1, 3)));
     }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,9 +61,15 @@ class WorkloadsTest {
     @Test
     void thePhaseShiftRunsEveryPhaseInTurn() {
         try (Counting allocator = new Counting()) {
-            long operations = Workloads.phaseShift(5).run(allocator, 1, Budget.until(System.nanoTime() + 300_000_000));
+            List<String> begun = new CopyOnWriteArrayList<>();
+            long operations = Workloads.phaseShift(5, phase -> begun.add(phase.name())).run(allocator, 1,
+                    Budget.until(System.nanoTime() + 300_000_000));
 
             assertTrue(operations > 0);
+            assertTrue(begun.size() > Workloads.PHASES.size(), "phases begun: " + begun);
+            for (int i = 0; i < begun.size(); i++) {
+                assertEquals(Workloads.PHASES.get(i % Workloads.PHASES.size()).name(), begun.get(i), "phase " + i);
+            }
             for (long size : new long[] {64 << 10, 256 << 10, 2 << 20}) {
                 assertTrue(allocator.sizes.contains(size), "phase of " + size + "-byte blocks ran");
             }
