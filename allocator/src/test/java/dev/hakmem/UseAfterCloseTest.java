@@ -245,6 +245,9 @@ class UseAfterCloseTest {
                 Map.entry("violations()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(0L, r))}}),
                 Map.entry("config()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(heap.config(), r))}}),
                 Map.entry("policy()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(heap.config().policy(), r))}}),
+                Map.entry("learningState()", m -> new Object[][]{{Outcome.returns(r ->
+                        assertEquals(LearningState.FROZEN, r))}}),
+                Map.entry("learningHistory()", m -> new Object[][]{{Outcome.returns(r -> assertEquals(List.of(), r))}}),
                 Map.entry("close()", m -> new Object[][]{{nothing}, {nothing}}),
                 Map.entry("toString()", m -> new Object[][]{{Outcome.returns(r -> assertNotNull(r))}}));
     }

@@ -28,6 +28,11 @@ final class ActivePolicy {
     /** Requests above this go to the Big tier. Invariant: == policy.bigThreshold(). */
     final long bigThreshold;
     private final SizeClasses grid;
+    /**
+     * Entry i: the class of {@code i * 16} bytes, up to Tiny's largest. The grid's own table, copied so that the hot
+     * path reaches it in one load from the policy. Invariant: equals the grid's.
+     */
+    private final short[] tinyIndex;
     /** The active pool sizes, ascending: W_MAX's classes and the bridge classes. */
     private final int[] active;
     /**
@@ -42,6 +47,10 @@ final class ActivePolicy {
         this.bigThreshold = policy.bigThreshold();
         this.active = IntStream.concat(Arrays.stream(PoolClasses.sizes(policy.wMax())),
                 Arrays.stream(policy.bridgeClasses())).sorted().distinct().toArray();
+        tinyIndex = new short[TinyClasses.MAX / 16 + 1];
+        for (int i = 0; i < tinyIndex.length; i++) {
+            tinyIndex[i] = (short) grid.tinyClassOf(i * 16L);
+        }
         poolIndex = new short[PoolClasses.MAX / PoolClasses.GRANULE + 1];
         int a = 0;
         for (int i = 0; i < poolIndex.length; i++) {
@@ -56,7 +65,7 @@ final class ActivePolicy {
     /** The class of a size in [0, {@link #bigThreshold}]. */
     int classOf(long size) {
         return size <= TinyClasses.MAX
-                ? grid.tinyClassOf(size)
+                ? tinyIndex[(int) (size + 15) >>> 4]
                 : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
     }
 
@@ -64,6 +73,12 @@ final class ActivePolicy {
     String check() {
         if (bigThreshold != policy.bigThreshold()) {
             return "the compiled big threshold " + bigThreshold + " is not the policy's " + policy.bigThreshold();
+        }
+        for (int i = 0; i < tinyIndex.length; i++) {
+            if (tinyIndex[i] != grid.tinyClassOf(i * 16L)) {
+                return "requests of " + i * 16 + " bytes go to class " + tinyIndex[i] + ", not Tiny's class "
+                        + grid.tinyClassOf(i * 16L);
+            }
         }
         for (int i = TinyClasses.MAX / PoolClasses.GRANULE + 1; i < poolIndex.length; i++) {
             long size = (long) i * PoolClasses.GRANULE;

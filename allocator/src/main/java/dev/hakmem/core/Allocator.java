@@ -35,6 +35,8 @@ import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -57,6 +59,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
+    private static final VarHandle ACTIVE;
+
+    static {
+        try {
+            ACTIVE = MethodHandles.lookup().findVarHandle(Allocator.class, "active", ActivePolicy.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** Windows a learning heap remembers for {@link #learningHistory()}: RESEARCH keeps about 18 hours of 1 s windows. */
     private static final int LEARNING_HISTORY = 256;
     private static final int RESEARCH_HISTORY = 1 << 16;
@@ -75,11 +86,14 @@ public final class Allocator {
     private final SlabCache slabCache = new SlabCache();
     private final Profiler profiler;
     /**
-     * The policy in force, compiled. Written only by {@link #publish} (one volatile store of an immutable object, so
-     * a reader sees a whole policy or the previous one); every allocation reads it once, site allocations for their
-     * site's rule as well.
+     * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
+     * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
+     * NOTE: an opaque read has no ordering, and needs none: an ActivePolicy's fields are final, so a reader that sees
+     * the reference sees the whole object (JLS 17.5), the new one or the previous one. Opaque, not plain, so that the
+     * JIT cannot hoist the read out of a caller's loop and miss a new policy for good; not volatile, so that the
+     * allocation's other loads stay free to be reordered around it.
      */
-    private volatile ActivePolicy active;
+    private ActivePolicy active;
     /** The learner at work (LEARNING and RESEARCH modes), or null: the policy in force then never changes. */
     private final Learning learning;
     /** Serialises maintenance with close. */
@@ -127,14 +141,18 @@ public final class Allocator {
 
     // ------------------------------------------------------------------ policy and sites
 
+    private ActivePolicy activeOpaque() {
+        return (ActivePolicy) ACTIVE.getOpaque(this);
+    }
+
     /** The policy in force. */
     public Policy policy() {
-        return active.policy;
+        return activeOpaque().policy;
     }
 
     /** The compiled policy in force, for this package's concurrency tests (one volatile load, as every call does). */
     ActivePolicy active() {
-        return active;
+        return activeOpaque();
     }
 
     /**
@@ -146,7 +164,7 @@ public final class Allocator {
         account.setRetainBudget(policy.retainBytes());
         pool.setPurgeDelayMillis(policy.purgeDelayMillis());
         big.setPurgeDelayMillis(policy.purgeDelayMillis());
-        active = compiled;
+        ACTIVE.setRelease(this, compiled);
     }
 
     private static boolean learns(HakMemConfig.Mode mode) {
@@ -168,7 +186,7 @@ public final class Allocator {
      * sets each profiled site's rule, and publishes the result if it differs from the policy in force.
      */
     private void learn(long now) {
-        Policy inForce = active.policy;
+        Policy inForce = activeOpaque().policy;
         LearningState before = learning.state();
         Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), inForce);
         Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
@@ -222,7 +240,7 @@ public final class Allocator {
 
     /** The anonymous site's malloc. */
     public long malloc(long size) {
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false, null);
         }
@@ -232,7 +250,7 @@ public final class Allocator {
     /** The anonymous site's calloc. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true, null);
         }
@@ -261,7 +279,7 @@ public final class Allocator {
             return allocateFor(site, size, false);
         }
         Requests.checkSize(size);
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         Policy.SiteRule rule = ruleOf(p, site);
         if (size <= p.bigThreshold && !isDirect(rule, size)) {
             int cls = p.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
@@ -273,7 +291,7 @@ public final class Allocator {
     }
 
     private long allocateFor(SiteState site, long size, boolean zeroed) {
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         Policy.SiteRule rule = ruleOf(p, site);
         if (Long.compareUnsigned(size, p.bigThreshold) > 0 || isDirect(rule, size)) {
             return mallocBig(size, Registry.CHUNK, zeroed, site);
@@ -625,7 +643,7 @@ public final class Allocator {
      * size still goes to Big and uses over half of the block).
      */
     private boolean fitsInPlace(long usable, long newSize) {
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         if (usable <= classes.maxSize()) {
             return newSize <= p.bigThreshold && classes.blockSize(p.classOf(newSize)) == usable;
         }
@@ -755,7 +773,7 @@ public final class Allocator {
 
     /** The policy in force is compiled whole, and every part of the heap follows it (see {@link #publish}). */
     private String checkPolicy() {
-        ActivePolicy p = active;
+        ActivePolicy p = activeOpaque();
         String problem = p.check();
         if (problem == null && (account.retainBudget() != p.policy.retainBytes()
                 || pool.purgeDelayMillis() != p.policy.purgeDelayMillis()
