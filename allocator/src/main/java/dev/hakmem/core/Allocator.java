@@ -191,10 +191,10 @@ public final class Allocator {
         Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), inForce);
         Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
         for (SiteProfile p : profiler.profiles(now)) {
-            if (p.recentLifetimes().length + p.liveAges().length < SiteRules.MIN_OBSERVED) {
+            if (!SiteRules.decides(p)) {
                 continue;
             }
-            Policy.SiteRule rule = SiteRules.decide(p, config.learnWindowMillis() * 1_000_000L);
+            Policy.SiteRule rule = SiteRules.decide(p, learning.windowNanos());
             if (rule.longLived() || rule.direct()) {
                 rules.put(rule.site(), rule);
             } else {

@@ -56,6 +56,10 @@ final class Learning {
         this.atStart = counts;
     }
 
+    long windowNanos() {
+        return windowNanos;
+    }
+
     /** Whether the window that began at the last edge has lasted its length at {@code now}. */
     boolean windowEnded(long now) {
         return now - windowStart >= windowNanos;

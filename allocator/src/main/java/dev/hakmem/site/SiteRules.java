@@ -36,14 +36,18 @@ public final class SiteRules {
     private SiteRules() {
     }
 
+    /** Whether {@code profile} has observed enough blocks to decide anything ({@value #MIN_OBSERVED}). */
+    public static boolean decides(SiteProfile profile) {
+        return profile.recentLifetimes().length + profile.liveAges().length >= MIN_OBSERVED;
+    }
+
     /** The rule {@code profile} implies, with learning windows of {@code windowNanos}. */
     public static Policy.SiteRule decide(SiteProfile profile, long windowNanos) {
         if (windowNanos <= 0) {
             throw new IllegalArgumentException("windowNanos must be > 0: " + windowNanos);
         }
-        long observed = profile.recentLifetimes().length + profile.liveAges().length;
         long longWindows = Math.min(windowNanos, Long.MAX_VALUE / LONG_LIVED_WINDOWS) * LONG_LIVED_WINDOWS;
-        boolean longLived = observed >= MIN_OBSERVED && profile.observedMedianNanos() >= longWindows
+        boolean longLived = decides(profile) && profile.observedMedianNanos() >= longWindows
                 && profile.survivalShare(windowNanos) >= SURVIVAL_SHARE;
         boolean direct = longLived && profile.bytes() > 0
                 && (double) profile.largeBytes() / profile.bytes() > DIRECT_BYTES_SHARE;

@@ -16,6 +16,8 @@ class PageFaultsTest {
     void parsesMinorPlusMajorFaultsAfterACommandNameWithSpacesAndParentheses() {
         String line = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 1500 7 30 2 12 3 0 0 20 0 1 0 100 1000 50";
         assertEquals(1500 + 30, PageFaults.parse(line));
+        assertEquals(1234 + 56, PageFaults.parse(
+                "4242 (a (strange) name) S 1 4242 4242 0 -1 4194560 1234 0 56 0 10 20 0 0 20 0 1 0"));
     }
 
     @Test
@@ -23,6 +25,7 @@ class PageFaultsTest {
         assertEquals(-1, PageFaults.parse("no parenthesis 1 2 3"));
         assertEquals(-1, PageFaults.parse("1 (x) S 1 2"));
         assertEquals(-1, PageFaults.parse("1 (x) S 1 2 3 4 5 6 seven 8 9"));
+        assertEquals(-1, PageFaults.parse("1 (x) S 1 1 1 0 -1 0 many 0 56 0"));
     }
 
     @Test

@@ -60,7 +60,7 @@ final class Compare {
         }
     }
 
-    /** The learner's knobs and candidates, in its order (docs/ADAPTIVE-learner.md, "What is learned"). */
+    /** The learner's knobs and candidates, in its order (docs/ADAPTIVE.md, "What is learned"). */
     static final List<Knob> LADDERS = List.of(
             ladder("wMax", Policy.Builder::wMax, 1.0625, 1.125, 1.25, 1.5, 2),
             ladder("bigThreshold", (b, v) -> b.bigThreshold(v.longValue()), 64 << 10, 128 << 10, 256 << 10,

@@ -1,6 +1,7 @@
 package dev.hakmem.bench.runner;
 
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.ace.Learner;
 import dev.hakmem.bench.runner.Compare.PhaseResult;
 
 import java.util.ArrayList;
@@ -93,7 +94,7 @@ final class CompareReport {
                         + " x page faults per op + %.0f ns x (mappings + purges) per op) x (1 + %s x waste), waste ="
                         + " (committed - live) / committed; a run's cost is the median of its counted windows."
                         + " Learning: mode LEARNING, seed %d.%n", phaseNanos / 1e9, learning.learnWindowMillis(),
-                ExternalWindow.FAULT_NANOS, ExternalWindow.SYSCALL_NANOS, learning.memoryWeight(),
+                Learner.FAULT_NANOS, Learner.SYSCALL_NANOS, learning.memoryWeight(),
                 learning.learnSeed()));
         for (PhaseResult r : results) {
             md.append("\n## ").append(r.phase().name()).append("\n\n").append(r.phase().description()).append("\n\n");

@@ -1,12 +1,16 @@
 package dev.hakmem.bench.runner;
 
+import dev.hakmem.ace.Learner;
+import dev.hakmem.ace.Window;
+import dev.hakmem.stats.SizeGrid;
+
 /**
  * One window of a workload measured from outside the heap, and its cost: the learner's formula
- * (docs/ADAPTIVE-learner.md, "The cost"; {@code dev.hakmem.ace.Learner.cost}) with the wall clock in place of the
+ * (docs/ADAPTIVE.md, "The cost"; {@link Learner#cost}) with the wall clock in place of the
  * sampled malloc times, so that every configuration, static or learning, is judged by the same number, computed the
  * same way, from public data:
  * <pre>
- *   per op = nanos / ops + (FAULT_NANOS * pageFaults + SYSCALL_NANOS * (mapCalls + purges)) / ops
+ *   per op = nanos / ops + (Learner.FAULT_NANOS * pageFaults + Learner.SYSCALL_NANOS * (mapCalls + purges)) / ops
  *   waste  = (committedBytes - liveBytes) / committedBytes, clamped to [0, 1] (0 when nothing is committed)
  *   cost   = per op * (1 + memoryWeight * waste)
  * </pre>
@@ -26,11 +30,6 @@ package dev.hakmem.bench.runner;
  */
 record ExternalWindow(long nanos, long ops, long pageFaults, long mapCalls, long purges, long committedBytes,
                       long liveBytes) {
-    /** The learner's price of a page fault (Learner.FAULT_NANOS): the trap and a zeroed 4 KiB page. */
-    static final double FAULT_NANOS = 500;
-    /** The learner's price of a mapping or a purge (Learner.SYSCALL_NANOS), with its TLB shootdown. */
-    static final double SYSCALL_NANOS = 5_000;
-
     /** Nanoseconds of wall clock per operation; NaN without operations. */
     double nanosPerOp() {
         return ops == 0 ? Double.NaN : (double) nanos / ops;
@@ -46,10 +45,12 @@ record ExternalWindow(long nanos, long ops, long pageFaults, long mapCalls, long
         return committedBytes == 0 ? 0 : Math.clamp((double) (committedBytes - liveBytes) / committedBytes, 0.0, 1.0);
     }
 
-    /** The cost of the class comment, lower is better; NaN for a window without operations. */
+    /**
+     * The cost of the class comment, lower is better; NaN for a window without operations. It is the learner's own
+     * function, given the window with every operation "timed" by the wall clock.
+     */
     double cost(double memoryWeight) {
-        double perOp = nanosPerOp() + (FAULT_NANOS * Math.max(0, pageFaults) + SYSCALL_NANOS * (mapCalls + purges))
-                / ops;
-        return perOp * (1 + memoryWeight * waste());
+        return Learner.cost(new Window(0, ops, ops, nanos, pageFaults, mapCalls, purges, committedBytes, liveBytes,
+                new long[SizeGrid.BUCKETS]), memoryWeight);
     }
 }

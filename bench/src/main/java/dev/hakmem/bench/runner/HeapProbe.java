@@ -2,6 +2,7 @@ package dev.hakmem.bench.runner;
 
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemStats;
+import dev.hakmem.os.PageFaults;
 
 /**
  * What {@code hakmem learn --compare} reads of a heap and the process at a window's edge, from public data only:
@@ -26,7 +27,7 @@ record HeapProbe(long nanos, long ops, long pageFaults, long mapCalls, long purg
         HakMemStats stats = heap.stats();
         HakMemStats.Events events = stats.events();
         long mallocs = stats.tiers().values().stream().mapToLong(HakMemStats.TierStats::mallocs).sum();
-        return new HeapProbe(System.nanoTime(), mallocs, ProcessFaults.sinceStart(),
+        return new HeapProbe(System.nanoTime(), mallocs, PageFaults.sinceStart(),
                 events.superSlabsMapped() + events.bigCacheMisses(), events.purges(), stats.committedBytes(),
                 stats.liveBytes());
     }

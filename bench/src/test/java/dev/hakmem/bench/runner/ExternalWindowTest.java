@@ -3,11 +3,8 @@ package dev.hakmem.bench.runner;
 import dev.hakmem.ace.Learner;
 import dev.hakmem.ace.Window;
 import dev.hakmem.stats.SizeGrid;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,19 +58,5 @@ class ExternalWindowTest {
             assertEquals(expected, new ExternalWindow(nanos, ops, faults, maps, purges, committed, live).cost(weight),
                     Math.ulp(expected) * 8, "case " + i);
         }
-        assertEquals(Learner.FAULT_NANOS, ExternalWindow.FAULT_NANOS);
-        assertEquals(Learner.SYSCALL_NANOS, ExternalWindow.SYSCALL_NANOS);
-    }
-
-    @Test
-    void faultsAreReadFromTheStatLineCountingFieldsFromTheLastParenthesis() {
-        String stat = "4242 (a (strange) name) S 1 4242 4242 0 -1 4194560 1234 0 56 0 10 20 0 0 20 0 1 0";
-
-        assertEquals(1234 + 56, ProcessFaults.parse(stat));
-        assertEquals(-1, ProcessFaults.parse("no parenthesis here"));
-        assertEquals(-1, ProcessFaults.parse("1 (short) S 1 2"));
-        assertEquals(-1, ProcessFaults.parse("1 (x) S 1 1 1 0 -1 0 many 0 56 0"));
-        Assumptions.assumeTrue(Files.exists(Path.of("/proc/self/stat")), "no /proc here");
-        assertTrue(ProcessFaults.sinceStart() > 0, "this process has faulted in its pages");
     }
 }
