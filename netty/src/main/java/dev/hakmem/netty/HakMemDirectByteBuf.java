@@ -28,6 +28,9 @@ final class HakMemDirectByteBuf extends UnpooledDirectByteBuf {
     /**
      * The block in use, and after the release the one freed. Assigned by {@link #allocateDirectBuffer}, which
      * Netty's constructor calls first: it has no initialiser, which would overwrite the assignment afterwards.
+     * NOTE: Plain. Written only while the buffer is accessible (allocation, capacity changes), by the thread that
+     * owns the buffer then, as Netty requires; a second release on any thread reads it after reading the reference
+     * count (Volatile) that the first release wrote after the last of those writes, so it sees the freed block.
      */
     private Block block;
 
