@@ -1,6 +1,8 @@
 package dev.hakmem.netty;
 
 import dev.hakmem.HakMem;
+import dev.hakmem.HakMemConfig;
+import dev.hakmem.HakMemOutOfMemoryError;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.CompositeByteBuf;
@@ -18,7 +20,9 @@ import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -121,6 +125,42 @@ class HakMemByteBufAllocatorTest {
         assertThrows(IllegalArgumentException.class, () -> alloc.directBuffer(64, 32));
         assertEquals(32, buf.capacity());
         buf.release();
+    }
+
+    /** A growth the heap cannot serve fails with hakmem's error and leaves the buffer as it was. */
+    @Test
+    void aFailedGrowthLosesNothing() {
+        try (HakMem small = HakMem.create(HakMemConfig.builder().mappedLimit(4 << 20).build())) {
+            HakMemByteBufAllocator limited = new HakMemByteBufAllocator(small);
+            ByteBuf buf = limited.directBuffer(1000, 64 << 20);
+            byte[] data = bytes(1000, 4);
+            buf.writeBytes(data);
+            long address = buf.memoryAddress();
+            HakMemOutOfMemoryError e = assertThrows(HakMemOutOfMemoryError.class, () -> buf.capacity(32 << 20));
+            assertEquals(32 << 20, e.requestedBytes());
+            assertEquals(1000, buf.capacity());
+            assertEquals(address, buf.memoryAddress());
+            assertArrayEquals(data, readable(buf));
+            assertThrows(HakMemOutOfMemoryError.class, () -> limited.directBuffer(16 << 20));
+            assertEquals(1, small.stats().liveBlocks());
+            buf.release();
+            small.check();
+            assertEquals(0, small.stats().liveBlocks());
+        }
+    }
+
+    /** A buffer released on another thread, as when an event loop hands it on, goes back as a remote free. */
+    @Test
+    void buffersReleasedOnAnotherThreadGoBack() throws InterruptedException {
+        List<ByteBuf> bufs = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            bufs.add(alloc.directBuffer(64 + i).writeInt(i));
+        }
+        Thread releaser = new Thread(() -> bufs.forEach(ByteBuf::release));
+        releaser.start();
+        releaser.join();
+        bufs.forEach(b -> assertEquals(0, b.refCnt()));
+        assertTrue(heap.stats().events().remoteFrees() > 0);
     }
 
     @Test
