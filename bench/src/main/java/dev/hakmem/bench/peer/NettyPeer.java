@@ -55,10 +55,16 @@ public final class NettyPeer implements NativeAllocator {
 
     /** {@link AdaptiveByteBufAllocator}, Netty 4.2's default allocator, with magazines for every thread. */
     public static NettyPeer adaptive() {
-        return new NettyPeer(ADAPTIVE, new AdaptiveByteBufAllocator(true, true));
+        return new NettyPeer(ADAPTIVE, adaptiveAllocator());
     }
 
-    private static PooledByteBufAllocator pooledAllocator(boolean threadCaches) {
+    /** The allocator behind {@value #ADAPTIVE}. */
+    public static AdaptiveByteBufAllocator adaptiveAllocator() {
+        return new AdaptiveByteBufAllocator(true, true);
+    }
+
+    /** The allocator behind {@value #POOLED} (with thread caches) or {@value #POOLED_NO_CACHE}. */
+    public static PooledByteBufAllocator pooledAllocator(boolean threadCaches) {
         return new PooledByteBufAllocator(true,
                 PooledByteBufAllocator.defaultNumHeapArena(), PooledByteBufAllocator.defaultNumDirectArena(),
                 PooledByteBufAllocator.defaultPageSize(), PooledByteBufAllocator.defaultMaxOrder(),
