@@ -24,7 +24,10 @@ import dev.hakmem.stats.SizeGrid;
  *   <li><b>presize</b>: at least {@value #PRESIZE_SHARE} of its sampled requests fall in one bucket of
  *   {@link SizeGrid} in the pools' range: the rule names the grid size just above that bucket, so those requests
  *   are served from a class rounding them up by at most the grid's 1/16 instead of W_MAX's class above them (a
- *   bridge class of the site's own; see {@code core.ActivePolicy}). The other requests of the site are unaffected.</li>
+ *   bridge class of the site's own; see {@code core.ActivePolicy}). The other requests of the site are unaffected.
+ *   A bucket's requests may all sit at its smallest size, itself a grid size (256 KiB, say): the histogram cannot
+ *   tell, and the pre-sized class above them goes unused when that size is an active class (as 256 KiB always is).
+ *   The anonymous site pre-sizes nothing (see {@link #decide}).</li>
  * </ul>
  * Too few observations decide nothing: the rule is then none of these.
  *
@@ -61,7 +64,10 @@ public final class SiteRules {
         boolean longLived = decides(profile) && profile.survivalShare(LONG_LIVED_NANOS) >= SURVIVAL_SHARE;
         boolean direct = longLived && profile.bytes() > 0
                 && (double) profile.largeBytes() / profile.bytes() > DIRECT_BYTES_SHARE;
-        return new Policy.SiteRule(profile.name(), longLived, direct, decides(profile) ? presize(profile) : 0);
+        // The anonymous site's requests (HakMem.malloc) follow the heap-wide classes, whose peaks are the learner's
+        // bridge classes: a pre-sized class of its own would name a class none of them uses.
+        boolean presizes = decides(profile) && !profile.name().equals(Profiler.ANONYMOUS);
+        return new Policy.SiteRule(profile.name(), longLived, direct, presizes ? presize(profile) : 0);
     }
 
     /** The grid size above the bucket holding {@value #PRESIZE_SHARE} of the samples, if a pool size; else 0. */
