@@ -41,7 +41,7 @@ final class LifetimeMix implements Workload {
     /** At most this many entries fit the cache: all of the smallest size. */
     private static final int CACHE_SLOTS = (int) (CACHE_BYTES / 64) + 1;
     private static final long BURST_BYTES = 2L << 20;
-    /** The kinds' size bands, [low, low * 1.35): geometric from 64 B to about 63 KiB, each its own few classes. */
+    /** The kinds' size bands, [low, low * 1.35): geometric from 64 B, the last 62..84 KiB, each a few classes. */
     static final int[] BAND_LOW = bands();
     private static final long SEED = 0x11FE_3A7EL;
 
