@@ -66,13 +66,16 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
      * @param purges             ranges given back to the OS with madvise
      * @param invalidFrees       frees refused as invalid (double frees included)
      * @param doubleFrees        frees refused as double frees
-     * @param policyChanges      policies put in force by the learner after the first
+     * @param policyChanges      changes of the policy a learning heap keeps: a candidate the learner adopted (it
+     *                           won its comparisons by the rails), or a site's rule set, changed or dropped
+     * @param policyTrials       windows a learning heap ran under a candidate policy, on trial against the one it
+     *                           keeps (LEARN's candidate windows, CANARY's runner-up windows); not changes
      * @param learningTransitions changes of {@link LearningState} (LEARN, FROZEN, CANARY)
      */
     public record Events(long remoteFrees, long heapsCreated, long heapsAbandoned, long adoptions,
                          long superSlabsMapped, long superSlabsReleased, long bigCacheHits, long bigCacheMisses,
                          long purges, long invalidFrees, long doubleFrees, long policyChanges,
-                         long learningTransitions) {
+                         long policyTrials, long learningTransitions) {
     }
 
     public TierStats tier(Tier t) {

@@ -30,28 +30,33 @@ import java.util.stream.IntStream;
  * <tr><td>{@link #purgeDelayMillis()}</td><td>[0, 60000]</td><td>250</td><td>page faults against RSS</td></tr>
  * <tr><td>{@link #bridgeClasses()}</td><td>up to 8 pool sizes</td><td>none</td>
  *     <td>extra classes at peaks of the size distribution</td></tr>
- * <tr><td>{@link #sites()}</td><td>up to 1024 sites</td><td>none</td><td>per-site lifetime class and routing</td></tr>
+ * <tr><td>{@link #sites()}</td><td>up to 1024 sites</td><td>none</td>
+ *     <td>per-site lifetime class, routing and pre-sized class</td></tr>
  * </table>
  *
  * <p>A learned policy is saved with {@link #toJson()} and loaded at start with {@link #fromJson} (the
  * {@code hakmem.policy} setting of {@link HakMemConfig}):
  * <pre>
  * {
- *   "format": 1,
+ *   "format": 2,
  *   "wMax": 1.25,
  *   "bigThreshold": 1048576,
  *   "retainBytes": 67108864,
  *   "purgeDelayMillis": 250,
  *   "bridgeClasses": [40960],
  *   "sites": [
- *     {"site": "parser", "longLived": false, "direct": false}
+ *     {"site": "parser", "longLived": false, "direct": false, "presize": 34816}
  *   ]
  * }
  * </pre>
+ * Format 1 is format 2 without the site rules' {@code presize} (issue 10): {@link #fromJson} still reads it, each rule
+ * with no pre-sized class, and refuses a {@code presize} in it as a field format 1 does not have.
  */
 public final class Policy {
-    /** The version of {@link #toJson()}'s format; {@link #fromJson} refuses any other. */
-    public static final int FORMAT_VERSION = 1;
+    /** The version of {@link #toJson()}'s format; {@link #fromJson} reads it and format 1, and refuses any other. */
+    public static final int FORMAT_VERSION = 2;
+    /** The first format: site rules without {@code presize}. */
+    private static final int FORMAT_1 = 1;
     public static final long MIN_BIG_THRESHOLD = 64L << 10;
     public static final long MAX_BIG_THRESHOLD = 1L << 20;
     public static final long MAX_RETAIN_BYTES = 1L << 40;
@@ -61,10 +66,13 @@ public final class Policy {
     /** Pool sizes are multiples of 64 with at most 5 significant bits: the grid every W_MAX's classes lie on. */
     private static final int GRID_BITS = 5;
     private static final int POOL_MIN = 1 << 10;
+    /** What {@link #isPoolGridSize} accepts, for refusals. */
+    private static final String POOL_SIZES = "(above " + POOL_MIN + ", at most " + MAX_BIG_THRESHOLD
+            + ", a multiple of 64 with at most " + GRID_BITS + " significant bits)";
     /** The fields of {@link #toJson()}'s format, in its order, and of each site rule in it. */
     private static final List<String> FIELDS = List.of("format", "wMax", "bigThreshold", "retainBytes",
             "purgeDelayMillis", "bridgeClasses", "sites");
-    private static final List<String> SITE_FIELDS = List.of("site", "longLived", "direct");
+    private static final List<String> SITE_FIELDS = List.of("site", "longLived", "direct", "presize");
 
     private static final Policy DEFAULTS = builder().build();
 
@@ -119,6 +127,7 @@ public final class Policy {
             site.put("site", r.site());
             site.put("longLived", r.longLived());
             site.put("direct", r.direct());
+            site.put("presize", r.presize());
             return site;
         }).toList());
         return Json.write(json);
@@ -126,7 +135,8 @@ public final class Policy {
 
     /**
      * Reads a policy written by {@link #toJson()}. Every field is required except {@code bridgeClasses} and
-     * {@code sites} (absent: none); the format must be {@value #FORMAT_VERSION}. The text must be strict JSON
+     * {@code sites} (absent: none); the format must be {@value #FORMAT_VERSION}, or 1 (whose site rules have no
+     * {@code presize}: none is pre-sized). The text must be strict JSON
      * ({@link Json}: no duplicate names, at most 16 levels, at most 1 MiB), with no field unknown to this format, each
      * of its type (an integer where one is wanted, not a fraction), in the range {@link Builder} accepts, and no site
      * named twice.
@@ -138,9 +148,9 @@ public final class Policy {
         Map<String, Object> root = Json.object(Json.read(json, "policy"), "policy");
         // The format first: a text of another format is refused as such, not for the fields it names differently.
         long format = Json.integer(Json.required(root, "policy", "format"), "policy.format");
-        if (format != FORMAT_VERSION) {
+        if (format != FORMAT_VERSION && format != FORMAT_1) {
             throw new IllegalArgumentException("policy.format: format " + format + " is not supported (this build reads"
-                    + " format " + FORMAT_VERSION + ")");
+                    + " formats " + FORMAT_1 + " and " + FORMAT_VERSION + ")");
         }
         Json.refuseUnknown(root, "policy", FIELDS);
         Builder b = builder();
@@ -160,9 +170,7 @@ public final class Policy {
                 long size = Json.integer(sizes.get(i), path);
                 // Checked here as well as in the builder only to name the element; it also makes the cast exact.
                 if (!isPoolGridSize(size)) {
-                    throw new IllegalArgumentException(path + ": " + size + " is not a pool size (above " + POOL_MIN
-                            + ", at most " + MAX_BIG_THRESHOLD + ", a multiple of 64 with at most " + GRID_BITS
-                            + " significant bits)");
+                    throw new IllegalArgumentException(path + ": " + size + " is not a pool size " + POOL_SIZES);
                 }
                 classes[i] = (int) size;
             }
@@ -174,11 +182,22 @@ public final class Policy {
             for (int i = 0; i < rules.size(); i++) {
                 String path = "policy.sites[" + i + "]";
                 Map<String, Object> rule = Json.object(rules.get(i), path);
+                if (format == FORMAT_1 && rule.containsKey("presize")) {
+                    throw new IllegalArgumentException(path + ".presize: format 1 has no presize (format "
+                            + FORMAT_VERSION + " has)");
+                }
                 Json.refuseUnknown(rule, path, SITE_FIELDS);
                 String site = Json.string(Json.required(rule, path, "site"), path + ".site");
                 boolean longLived = Json.bool(Json.required(rule, path, "longLived"), path + ".longLived");
                 boolean direct = Json.bool(Json.required(rule, path, "direct"), path + ".direct");
-                SiteRule r = knob(path + ".site", name -> new SiteRule(name, longLived, direct), site);
+                long presize = format == FORMAT_1 ? 0
+                        : Json.integer(Json.required(rule, path, "presize"), path + ".presize");
+                // Range-checked here, not only by the rule, to name the field; it also makes the cast exact.
+                if (presize != 0 && !isPoolGridSize(presize)) {
+                    throw new IllegalArgumentException(path + ".presize: " + presize + " is neither 0 nor a pool size "
+                            + POOL_SIZES);
+                }
+                SiteRule r = knob(path + ".site", name -> new SiteRule(name, longLived, direct, (int) presize), site);
                 if (!seen.add(site)) {
                     throw new IllegalArgumentException(path + ".site: \"" + site + "\" has a rule already");
                 }
@@ -248,13 +267,26 @@ public final class Policy {
      * @param longLived its blocks live long: they get slabs apart from short-lived blocks, so that a few survivors do
      *                  not pin slabs the short-lived blocks would empty
      * @param direct    its blocks above 64 KiB are mapped directly instead of coming from the pools
+     * @param presize   0, or a pool size ({@link #isPoolGridSize}) that this site's requests of at most that many
+     *                  bytes are served from when the active classes would round them up further: a class of the
+     *                  site's own at the peak of its sizes, which the heap's grid already holds (a bridge class for
+     *                  one site)
      */
-    public record SiteRule(String site, boolean longLived, boolean direct) {
+    public record SiteRule(String site, boolean longLived, boolean direct, int presize) {
         public SiteRule {
             Objects.requireNonNull(site, "site");
             if (site.isEmpty() || site.length() > 512) {
                 throw new IllegalArgumentException("sites: a site name must have 1 to 512 characters: \"" + site + "\"");
             }
+            if (presize != 0 && !isPoolGridSize(presize)) {
+                throw new IllegalArgumentException("sites: presize must be 0 or a pool size " + POOL_SIZES + ": "
+                        + presize);
+            }
+        }
+
+        /** A rule with no pre-sized class. */
+        public SiteRule(String site, boolean longLived, boolean direct) {
+            this(site, longLived, direct, 0);
         }
     }
 
@@ -334,9 +366,8 @@ public final class Policy {
             }
             for (int i = 0; i < sorted.length; i++) {
                 if (!isPoolGridSize(sorted[i])) {
-                    throw new IllegalArgumentException("bridgeClasses: " + sorted[i] + " is not a pool size (above "
-                            + POOL_MIN + ", at most " + MAX_BIG_THRESHOLD + ", a multiple of 64 with at most "
-                            + GRID_BITS + " significant bits)");
+                    throw new IllegalArgumentException("bridgeClasses: " + sorted[i] + " is not a pool size "
+                            + POOL_SIZES);
                 }
                 if (i > 0 && sorted[i] == sorted[i - 1]) {
                     throw new IllegalArgumentException("bridgeClasses: " + sorted[i] + " appears twice");

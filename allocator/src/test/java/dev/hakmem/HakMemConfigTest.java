@@ -203,9 +203,9 @@ class HakMemConfigTest {
         Path bad = Files.writeString(dir.resolve("bad.json"), learned.toJson().replace("1.125", "3"));
         assertEquals("hakmem.policy: " + bad + ": policy.wMax: wMax must be in [1.0625, 2.0]: 3.0",
                 refusal(bad.toString()));
-        Path other = Files.writeString(dir.resolve("v2.json"), learned.toJson().replace("\"format\": 1", "\"format\": 2"));
-        assertEquals("hakmem.policy: " + other + ": policy.format: format 2 is not supported (this build reads format"
-                + " 1)", refusal(other.toString()));
+        Path other = Files.writeString(dir.resolve("v3.json"), learned.toJson().replace("\"format\": 2", "\"format\": 3"));
+        assertEquals("hakmem.policy: " + other + ": policy.format: format 3 is not supported (this build reads formats"
+                + " 1 and 2)", refusal(other.toString()));
         Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[]{'{', '"', (byte) 0xe9, '"', '}'});
         assertTrue(refusal(latin1.toString()).startsWith("hakmem.policy: " + latin1 + ": not UTF-8: "));
         Path huge = Files.writeString(dir.resolve("huge.json"), " ".repeat((1 << 20) + 1));

@@ -54,8 +54,13 @@ class LearningHeapTest {
             for (int i = 1; i < history.size(); i++) {
                 changes += history.get(i).policy().equals(history.get(i - 1).policy()) ? 0 : 1;
             }
+            long trials = history.stream().filter(w -> !w.trial().isEmpty()).count();
             HakMemStats s = h.stats();
-            assertTrue(s.events().policyChanges() >= changes, s.events() + " for " + changes + " changes seen");
+            // Read after the history, so the counters include at least its windows. Each trial puts a candidate in
+            // force and, unless adopted, the kept policy back; the other changes are the kept policy's own.
+            assertTrue(s.events().policyTrials() >= trials, s.events() + " for " + trials + " trial windows seen");
+            assertTrue(2 * s.events().policyTrials() + s.events().policyChanges() >= changes,
+                    s.events() + " for " + changes + " changes seen");
             assertTrue(history.stream().anyMatch(w -> !Double.isNaN(w.cost())), "some window was scored");
             assertTrue(history.stream().anyMatch(w -> !w.trial().isEmpty()), "the learner tried a step");
             h.check();
@@ -96,6 +101,7 @@ class LearningHeapTest {
             assertEquals(List.of(), h.learningHistory());
             assertEquals(start, h.policy());
             assertEquals(0, h.stats().events().policyChanges());
+            assertEquals(0, h.stats().events().policyTrials());
         }
     }
 

@@ -14,18 +14,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PolicyJsonTest {
     private static final Policy EXAMPLE = Policy.builder().bridgeClasses(40960)
-            .site(new Policy.SiteRule("parser", false, false)).build();
+            .site(new Policy.SiteRule("parser", false, false, 34816)).build();
     /** The format as docs and the contract show it. */
     private static final String EXAMPLE_JSON = """
             {
-              "format": 1,
+              "format": 2,
               "wMax": 1.25,
               "bigThreshold": 1048576,
               "retainBytes": 67108864,
               "purgeDelayMillis": 250,
               "bridgeClasses": [40960],
               "sites": [
-                {"site": "parser", "longLived": false, "direct": false}
+                {"site": "parser", "longLived": false, "direct": false, "presize": 34816}
               ]
             }""";
 
@@ -35,7 +35,7 @@ class PolicyJsonTest {
         assertEquals(EXAMPLE, Policy.fromJson(EXAMPLE_JSON));
         assertEquals("""
                 {
-                  "format": 1,
+                  "format": 2,
                   "wMax": 1.25,
                   "bigThreshold": 1048576,
                   "retainBytes": 67108864,
@@ -52,9 +52,9 @@ class PolicyJsonTest {
                 .bridgeClasses(1088, 2048, 3968, 40960, 63488, 126976, 507904, 1 << 20);
         for (int i = 0; i < Policy.MAX_SITES - 1; i++) {
             most.site(new Policy.SiteRule("site " + i + " \"q\" \\ \n \u00e9 \uD83D\uDE00 \uDC00", i % 2 == 0,
-                    i % 3 == 0));
+                    i % 3 == 0, i % 5 == 0 ? 1088 + 64 * (i % 15) : 0));
         }
-        most.site(new Policy.SiteRule("x".repeat(512), true, true));
+        most.site(new Policy.SiteRule("x".repeat(512), true, true, 1 << 20));
         Policy[] policies = {most.build(), Policy.builder().wMax(HakMemConfig.MIN_W_MAX).retainBytes(0)
                 .purgeDelayMillis(0).build(), Policy.builder().wMax(1.1).build(), Policy.builder().wMax(Math.nextUp(1.5))
                 .build(), Policy.builder().wMax(Math.nextDown(HakMemConfig.MAX_W_MAX)).build()};
@@ -63,6 +63,14 @@ class PolicyJsonTest {
             assertEquals(p.toJson(), Policy.fromJson(p.toJson()).toJson());
         }
         assertTrue(policies[0].toJson().length() < 300_000, "the largest policy is far below the reader's limit");
+    }
+
+    /** A policy saved before the site rules' presize (format 1) loads, each rule pre-sizing nothing. */
+    @Test
+    void readsFormatOneWithNoPreSizedClasses() {
+        String format1 = EXAMPLE_JSON.replace("\"format\": 2", "\"format\": 1").replace(", \"presize\": 34816", "");
+        assertEquals(EXAMPLE.toBuilder().site(new Policy.SiteRule("parser", false, false)).build(),
+                Policy.fromJson(format1));
     }
 
     @Test
@@ -74,7 +82,7 @@ class PolicyJsonTest {
         assertTrue(p.sites().isEmpty());
         assertEquals(Policy.builder().bridgeClasses(2048, 1088).build(), Policy.fromJson(EXAMPLE_JSON
                 .replace("[40960]", "[2048, 1088]").replace("{\"site\": \"parser\", \"longLived\": false, "
-                        + "\"direct\": false}", "")), "bridge classes sorted, empty sites");
+                        + "\"direct\": false, \"presize\": 34816}", "")), "bridge classes sorted, empty sites");
         assertEquals(EXAMPLE, Policy.fromJson(EXAMPLE_JSON.replace("250", "2.5e2").replace("1048576", "1048576.0")),
                 "an integer may be written with a fraction of zero or an exponent");
         assertEquals(EXAMPLE, Policy.fromJson(EXAMPLE_JSON.replace("1.25", "125e-2")));
@@ -84,11 +92,13 @@ class PolicyJsonTest {
     @ParameterizedTest(name = "{index}: {0} -> {1}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             // the format
-            "`\"format\": 1`| `\"format\": 2` | policy.format: format 2 is not supported (this build reads format 1)",
-            "`\"format\": 1`| `\"format\": 0.5`| policy.format: expected an integer, not 0.5",
-            "`\"format\": 1`| `\"format\": \"1\"`| policy.format: expected an integer, not a string",
-            "`\"format\": 1,`| ``             | policy.format: missing",
-            "`\"format\": 1,`| `\"format\": 2, \"w\": 1,` | policy.format: format 2 is not supported (this build reads format 1)",
+            "`\"format\": 2`| `\"format\": 3` | policy.format: format 3 is not supported (this build reads formats 1 and 2)",
+            "`\"format\": 2`| `\"format\": 0` | policy.format: format 0 is not supported (this build reads formats 1 and 2)",
+            "`\"format\": 2`| `\"format\": 1` | policy.sites[0].presize: format 1 has no presize (format 2 has)",
+            "`\"format\": 2`| `\"format\": 0.5`| policy.format: expected an integer, not 0.5",
+            "`\"format\": 2`| `\"format\": \"1\"`| policy.format: expected an integer, not a string",
+            "`\"format\": 2,`| ``             | policy.format: missing",
+            "`\"format\": 2,`| `\"format\": 3, \"w\": 1,` | policy.format: format 3 is not supported (this build reads formats 1 and 2)",
             // the shape
             "`\"wMax\": 1.25,`| `\"wMax\": 1.25, \"wMin\": 1,`| policy.wMin: unknown field (known: format, wMax, bigThreshold, retainBytes, purgeDelayMillis, bridgeClasses, sites)",
             "`\"wMax\": 1.25,`| `\"wMax\": 1.25, \"wMax\": 1.5,`| policy.wMax: duplicate name at line 3, column 17",
@@ -116,10 +126,13 @@ class PolicyJsonTest {
             "`false, \"direct\"` | `0, \"direct\"` | policy.sites[0].longLived: expected true or false, not the number 0",
             "`\"direct\": false` | `\"direct\": \"no\"` | policy.sites[0].direct: expected true or false, not a string",
             "`\"parser\"`   | `7`               | policy.sites[0].site: expected a string, not the number 7",
-            "`{\"site\": \"parser\", \"longLived\": false, \"direct\": false}` | `[]` | policy.sites[0]: expected an object, not an array",
+            "`{\"site\": \"parser\", \"longLived\": false, \"direct\": false, \"presize\": 34816}` | `[]` | policy.sites[0]: expected an object, not an array",
+            "`, \"presize\": 34816` | ``     | policy.sites[0].presize: missing",
+            "`34816`        | `34816.5`         | policy.sites[0].presize: expected an integer, not 34816.5",
+            "`34816`        | `true`            | policy.sites[0].presize: expected an integer, not true",
             "`, \"direct\": false` | ``       | policy.sites[0].direct: missing",
             "`\"site\": \"parser\", ` | ``    | policy.sites[0].site: missing",
-            "`\"direct\": false` | `\"direct\": false, \"ttl\": 5` | policy.sites[0].ttl: unknown field (known: site, longLived, direct)",
+            "`\"direct\": false` | `\"direct\": false, \"ttl\": 5` | policy.sites[0].ttl: unknown field (known: site, longLived, direct, presize)",
             "`\"direct\": false` | `\"direct\": false, \"direct\": true` | policy.sites[0].direct: duplicate name at line 9, column 61",
             // ranges: the builder's check, named by the JSON path
             "`1.25`         | `1.0`             | policy.wMax: wMax must be in [1.0625, 2.0]: 1.0",
@@ -136,7 +149,10 @@ class PolicyJsonTest {
             "`[40960]`      | `[40960, 40960]`  | policy.bridgeClasses: bridgeClasses: 40960 appears twice",
             "`[40960]`      | `[2048, 3072, 4096, 5120, 6144, 7168, 8192, 9216, 10240]` | policy.bridgeClasses: bridgeClasses: at most 8, not 9",
             "`\"parser\"`   | `\"\"`            | policy.sites[0].site: sites: a site name must have 1 to 512 characters: \"\"",
-            "`\"direct\": false}` | `\"direct\": false}, {\"site\": \"parser\", \"longLived\": true, \"direct\": true}` | policy.sites[1].site: \"parser\" has a rule already",
+            "`34816}`       | `34816}, {\"site\": \"parser\", \"longLived\": true, \"direct\": true, \"presize\": 0}` | policy.sites[1].site: \"parser\" has a rule already",
+            "`34816`        | `34000`           | policy.sites[0].presize: 34000 is neither 0 nor a pool size (above 1024, at most 1048576, a multiple of 64 with at most 5 significant bits)",
+            "`34816`        | `1024`            | policy.sites[0].presize: 1024 is neither 0 nor a pool size (above 1024, at most 1048576, a multiple of 64 with at most 5 significant bits)",
+            "`34816`        | `4294971392`      | policy.sites[0].presize: 4294971392 is neither 0 nor a pool size (above 1024, at most 1048576, a multiple of 64 with at most 5 significant bits)",
     })
     void refusesEachMistakeNamingTheField(String from, String to, String message) {
         String text = EXAMPLE_JSON.replace(from.replace("\\n", "\n"), to == null ? "" : to.replace("\\n", "\n"));
@@ -168,11 +184,13 @@ class PolicyJsonTest {
     @Test
     void refusesTheSiteBeyondTheLast() {
         String sites = IntStream.rangeClosed(0, Policy.MAX_SITES).mapToObj(i -> "{\"site\": \"s" + i
-                + "\", \"longLived\": false, \"direct\": false}").collect(Collectors.joining(", "));
-        String text = EXAMPLE_JSON.replace("{\"site\": \"parser\", \"longLived\": false, \"direct\": false}", sites);
+                + "\", \"longLived\": false, \"direct\": false, \"presize\": 0}").collect(Collectors.joining(", "));
+        String text = EXAMPLE_JSON.replace("{\"site\": \"parser\", \"longLived\": false, \"direct\": false, "
+                + "\"presize\": 34816}", sites);
         assertEquals("policy.sites: sites: at most 1024",
                 assertThrows(IllegalArgumentException.class, () -> Policy.fromJson(text)).getMessage());
-        String fits = text.replace(", {\"site\": \"s1024\", \"longLived\": false, \"direct\": false}", "");
+        String fits = text.replace(", {\"site\": \"s1024\", \"longLived\": false, \"direct\": false, "
+                + "\"presize\": 0}", "");
         assertEquals(Policy.MAX_SITES, Policy.fromJson(fits).sites().size());
     }
 }

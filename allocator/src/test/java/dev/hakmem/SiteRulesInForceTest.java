@@ -126,6 +126,65 @@ class SiteRulesInForceTest {
         }
     }
 
+    /**
+     * A site pre-sized at 34,816 B (the grid size above its 33,000 B requests) gets blocks of that class, where the
+     * defaults' W_MAX 1.25 rounds 33,000 B up to 40,960 B; the anonymous site and other sizes keep the active class.
+     */
+    @Test
+    void aPreSizedSitesBlocksLandInItsClassAndTheAnonymousSitesDoNot() {
+        try (HakMem h = heapWith(HakMemConfig.defaults(), new Policy.SiteRule("parser", false, false, 34816))) {
+            Site parser = h.site("parser");
+            long presized = parser.malloc(33_000);
+            long zeroed = parser.calloc(1, 34_816);
+            long anonymous = h.malloc(33_000);
+            long other = h.site("other").malloc(33_000);
+            long above = parser.malloc(34_817);
+            long below = parser.malloc(2000);
+            long aligned = parser.allocate(33_000, 4096).address();
+            assertEquals(34_816, h.usableSize(presized));
+            assertEquals(34_816, h.usableSize(zeroed));
+            assertEquals(40_960, h.usableSize(anonymous), "the anonymous site keeps W_MAX's class");
+            assertEquals(40_960, h.usableSize(other), "a site without the rule too");
+            assertEquals(40_960, h.usableSize(above), "above the pre-sized class: the active one");
+            assertEquals(2048, h.usableSize(below), "far below it: the active class, smaller");
+            assertEquals(36_864, h.usableSize(aligned), "the first 4 KiB-aligned class from the pre-sized one");
+            h.check();
+            for (long a : new long[]{presized, zeroed, anonymous, other, above, below, aligned}) {
+                h.free(a);
+            }
+            h.check();
+        }
+    }
+
+    /**
+     * What pre-sizing saves: 2048 blocks of 33,000 B from one site, committed bytes per requested byte with the
+     * site pre-sized and without (each heap alone, nothing retained). The classes give the bound: 34,816 / 33,000 =
+     * 1.055 against 40,960 / 33,000 = 1.241, plus the slabs' tails; measured 1.086 against 1.334 (19% less).
+     */
+    @Test
+    void preSizingSavesWhatTheActiveClassWouldRoundUp() {
+        HakMemConfig config = HakMemConfig.builder().retainBytes(0).build();
+        double presized = committedPerRequestedByte(heapWith(config, new Policy.SiteRule("s", false, false, 34816)));
+        double plain = committedPerRequestedByte(heapWith(config));
+        assertTrue(presized <= 0.9 * plain, "pre-sized: " + presized + ", plain: " + plain);
+    }
+
+    private static double committedPerRequestedByte(HakMem h) {
+        try (h) {
+            Site s = h.site("s");
+            long[] blocks = new long[2048];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = s.malloc(33_000);
+            }
+            double perByte = (double) h.stats().committedBytes() / (blocks.length * 33_000L);
+            for (long a : blocks) {
+                h.free(a);
+            }
+            h.check();
+            return perByte;
+        }
+    }
+
     /** A policy applies to the allocations after it; blocks from before are freed wherever they are. */
     @Test
     void aNewPolicyAppliesToLaterAllocations() {

@@ -21,7 +21,12 @@ import java.util.stream.IntStream;
  *   grid:    1088 1152 1216 1280 1344 1408 1472 1536 ...   (every class exists, most stay empty)
  *   W_MAX 1.25:              1280                1536 ...   (active: requests of 1025..1280 go to 1280)
  *   + bridge 1152:      1152 1280                1536 ...   (requests of 1025..1152 now go to 1152)
+ *   site presized 1472:                     1472 1536 ...   (that site's requests of 1281..1472 go to 1472)
  * </pre>
+ *
+ * A site's rule may pre-size one class ({@link Policy.SiteRule#presize()}): for that site's requests it is one more
+ * active class, a bridge of its own, so a site whose requests sit at one size is served from the grid class just
+ * above it rather than from W_MAX's class further up (issue 10). Other sites and the anonymous one never see it.
  */
 final class ActivePolicy {
     final Policy policy;
@@ -69,6 +74,16 @@ final class ActivePolicy {
                 : poolIndex[(int) (size + PoolClasses.GRANULE - 1) >>> 6];
     }
 
+    /**
+     * The class of a size in [0, {@link #bigThreshold}] for a site pre-sized at {@code presize} bytes (0: none, or a
+     * size of the grid): that class when it holds the size and is smaller than the active class, else the active
+     * class.
+     */
+    int classOf(long size, int presize) {
+        int cls = classOf(size);
+        return size <= presize && presize < grid.blockSize(cls) ? grid.classOf(presize) : cls;
+    }
+
     /** The first broken invariant (see the fields), or null. */
     String check() {
         if (bigThreshold != policy.bigThreshold()) {
@@ -88,11 +103,42 @@ final class ActivePolicy {
                         + "the smallest active class holding them (active: " + Arrays.toString(active) + ")";
             }
         }
+        int[] presizes = policy.sites().values().stream().mapToInt(Policy.SiteRule::presize).filter(s -> s != 0)
+                .distinct().toArray();
+        for (int presize : presizes) {
+            String problem = checkPresized(presize);
+            if (problem != null) {
+                return problem;
+            }
+        }
         return null;
     }
 
-    /** The smallest class at least as large as the active class of {@code size} whose blocks are all aligned to 2^log, or -1. */
-    int alignedClassOf(long size, int alignLog) {
-        return grid.alignedClassFrom(classOf(size), alignLog);
+    /**
+     * Every size's class for a site pre-sized at {@code presize}: the smallest of its active class (checked above)
+     * and the pre-sized one that holds the size; each pool granule is tested at its edge and halfway inside.
+     */
+    private String checkPresized(int presize) {
+        if (grid.blockSize(grid.classOf(presize)) != presize) {
+            return "the pre-sized " + presize + " bytes are not a class of the grid";
+        }
+        for (long size = 0; size <= PoolClasses.MAX; size += size <= TinyClasses.MAX ? 1 : PoolClasses.GRANULE / 2) {
+            int cls = classOf(size, presize);
+            int active = grid.blockSize(classOf(size));
+            long expected = presize >= size ? Math.min(presize, active) : active;
+            if (grid.blockSize(cls) != expected) {
+                return "a site pre-sized at " + presize + " bytes gets " + grid.blockSize(cls) + "-byte blocks for "
+                        + size + " bytes, not " + expected;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The smallest class at least as large as the class of {@code size} for a site pre-sized at {@code presize} (see
+     * {@link #classOf(long, int)}) whose blocks are all aligned to 2^log, or -1.
+     */
+    int alignedClassOf(long size, int presize, int alignLog) {
+        return grid.alignedClassFrom(classOf(size, presize), alignLog);
     }
 }

@@ -183,20 +183,26 @@ public final class Allocator {
 
     /**
      * Maintenance, once a learning window has lasted its length: measures it, asks the learner for the next policy,
-     * sets each profiled site's rule, and publishes the result if it differs from the policy in force.
+     * sets each profiled site's rule, and publishes the result if it differs from the policy in force. Counts a
+     * change when the policy kept changed (the learner adopted a candidate, or a site's rule changed), a trial when
+     * the next window runs a candidate.
      */
     private void learn(long now) {
         Policy inForce = activeOpaque().policy;
         LearningState before = learning.state();
+        Policy kept = learning.best();
         Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), inForce);
         Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
         for (SiteProfile p : profiler.profiles(now)) {
             if (!SiteRules.decides(p)) {
                 continue;
             }
-            Policy.SiteRule rule = SiteRules.decide(p, learning.windowNanos());
-            if (rule.longLived() || rule.direct()) {
-                rules.put(rule.site(), rule);
+            Policy.SiteRule rule = SiteRules.decide(p);
+            if (rule.longLived() || rule.direct() || rule.presize() != 0) {
+                // Past the policy's limit of rules, new sites get none; those with one keep it up to date.
+                if (rules.containsKey(rule.site()) || rules.size() < Policy.MAX_SITES) {
+                    rules.put(rule.site(), rule);
+                }
             } else {
                 rules.remove(rule.site());
             }
@@ -204,7 +210,12 @@ public final class Allocator {
         Policy next = Learning.withSites(knobs, rules.values());
         if (!next.equals(inForce)) {
             publish(next);
+        }
+        if (!learning.best().equals(kept) || !next.sites().equals(inForce.sites())) {
             events.policyChanges.increment();
+        }
+        if (!knobs.equals(learning.best())) {
+            events.policyTrials.increment();
         }
         if (learning.state() != before) {
             events.learningTransitions.increment();
@@ -282,7 +293,7 @@ public final class Allocator {
         ActivePolicy p = activeOpaque();
         Policy.SiteRule rule = ruleOf(p, site);
         if (size <= p.bigThreshold && !isDirect(rule, size)) {
-            int cls = p.alignedClassOf(size, Long.numberOfTrailingZeros(alignment));
+            int cls = p.alignedClassOf(size, presizeOf(rule), Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
                 return mallocClass(heapFor(rule), cls, size, false, site);
             }
@@ -296,11 +307,16 @@ public final class Allocator {
         if (Long.compareUnsigned(size, p.bigThreshold) > 0 || isDirect(rule, size)) {
             return mallocBig(size, Registry.CHUNK, zeroed, site);
         }
-        return mallocClass(heapFor(rule), p.classOf(size), size, zeroed, site);
+        return mallocClass(heapFor(rule), p.classOf(size, presizeOf(rule)), size, zeroed, site);
     }
 
     private static Policy.SiteRule ruleOf(ActivePolicy p, SiteState site) {
         return site == null ? null : site.rule(p.policy);
+    }
+
+    /** The size a site's rule pre-sizes (see {@code ActivePolicy.classOf(long, int)}), 0 for none. */
+    private static int presizeOf(Policy.SiteRule rule) {
+        return rule == null ? 0 : rule.presize();
     }
 
     /** A {@code direct} site's blocks above 64 KiB get a mapping of their own (see {@code SiteRules}). */

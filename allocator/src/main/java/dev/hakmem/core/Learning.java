@@ -56,8 +56,9 @@ final class Learning {
         this.atStart = counts;
     }
 
-    long windowNanos() {
-        return windowNanos;
+    /** The policy the learner keeps: its incumbent, which trial windows are compared with. */
+    Policy best() {
+        return learner.best();
     }
 
     /** Whether the window that began at the last edge has lasted its length at {@code now}. */

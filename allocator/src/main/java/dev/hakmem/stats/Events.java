@@ -16,13 +16,16 @@ public final class Events {
     public final LongAdder purges = new LongAdder();
     public final LongAdder invalidFrees = new LongAdder();
     public final LongAdder doubleFrees = new LongAdder();
+    /** Changes of the policy a heap keeps: a candidate the learner adopted, or a site's rule changed. */
     public final LongAdder policyChanges = new LongAdder();
+    /** Windows the learner ran a candidate policy in, to compare it with the one it keeps. */
+    public final LongAdder policyTrials = new LongAdder();
     public final LongAdder learningTransitions = new LongAdder();
 
     public HakMemStats.Events snapshot(long remoteFrees) {
         return new HakMemStats.Events(remoteFrees, heapsCreated.sum(), heapsAbandoned.sum(), adoptions.sum(),
                 superSlabsMapped.sum(), superSlabsReleased.sum(), bigCacheHits.sum(), bigCacheMisses.sum(),
                 purges.sum(), invalidFrees.sum(), doubleFrees.sum(), policyChanges.sum(),
-                learningTransitions.sum());
+                policyTrials.sum(), learningTransitions.sum());
     }
 }

@@ -63,13 +63,39 @@ class ActivePolicyTest {
         }
     }
 
+    /**
+     * A pre-sized site's request goes to the smallest of the active classes and its pre-sized one that holds it; the
+     * same size from the anonymous site to the smallest active class.
+     */
+    @Test
+    void aPreSizedSitesRequestGoesToItsClassWhenThatIsTheSmallestHoldingIt() {
+        SplittableRandom r = new SplittableRandom(13);
+        for (Policy p : policies()) {
+            int presize = GRID.blockSize(r.nextInt(TinyClasses.sizes().length, GRID.count()));
+            ActivePolicy a = new ActivePolicy(GRID, p.toBuilder().site(new Policy.SiteRule("s", false, false, presize))
+                    .build());
+            assertNull(a.check(), p.toString());
+            TreeSet<Integer> active = new TreeSet<>();
+            Arrays.stream(TinyClasses.sizes()).forEach(active::add);
+            Arrays.stream(PoolClasses.sizes(p.wMax())).forEach(active::add);
+            Arrays.stream(p.bridgeClasses()).forEach(active::add);
+            TreeSet<Integer> site = new TreeSet<>(active);
+            site.add(presize);
+            for (long size = 0; size <= a.bigThreshold; size += size < 4096 ? 1 : 61) {
+                int least = (int) Math.max(size, 1);
+                assertEquals(site.ceiling(least), GRID.blockSize(a.classOf(size, presize)), p + ", size " + size);
+                assertEquals(active.ceiling(least), GRID.blockSize(a.classOf(size)), p + ", size " + size);
+            }
+        }
+    }
+
     @Test
     void alignedRequestsGetAnAlignedClassNoSmallerThanTheActiveOne() {
         for (Policy p : policies()) {
             ActivePolicy a = new ActivePolicy(GRID, p);
             for (int log = 5; log <= SizeClasses.MAX_ALIGN_LOG; log += 3) {
                 for (long size = 1; size <= a.bigThreshold; size += 997) {
-                    int cls = a.alignedClassOf(size, log);
+                    int cls = a.alignedClassOf(size, 0, log);
                     if (cls >= 0) {
                         assertTrue(GRID.blockSize(cls) >= GRID.blockSize(a.classOf(size)));
                         assertEquals(0, GRID.blockSize(cls) % (1L << log));

@@ -4,12 +4,14 @@ import dev.hakmem.Policy;
 import dev.hakmem.SiteProfile;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import java.util.Arrays;
 
-/** The rules profiles imply, on profiles recorded with a controlled clock (windows of 1 ms). */
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The rules profiles imply, on profiles recorded with a controlled clock. */
 class SiteRulesTest {
-    private static final long WINDOW = 1_000_000;
+    /** The long-lived threshold: 10 ms. */
+    private static final long LONG = SiteRules.LONG_LIVED_NANOS;
     private static final long T0 = 1_000_000_000L;
 
     /**
@@ -32,22 +34,33 @@ class SiteRulesTest {
 
     @Test
     void shortLivedBlocksMakeNoRule() {
-        assertEquals(new Policy.SiteRule("site", false, false), SiteRules.decide(profile(100, 1000, 2, 0, 64), WINDOW));
+        assertEquals(new Policy.SiteRule("site", false, false), SiteRules.decide(profile(100, 1000, 2, 0, 64)));
     }
 
     @Test
-    void blocksOutlivingTwoWindowsMakeALongLivedSite() {
+    void blocksOutlivingTheThresholdMakeALongLivedSite() {
         assertEquals(new Policy.SiteRule("site", true, false),
-                SiteRules.decide(profile(20, 3 * WINDOW, 0, 0, 64), WINDOW));
+                SiteRules.decide(profile(20, LONG, 0, 0, 64)));
+        assertEquals(new Policy.SiteRule("site", false, false),
+                SiteRules.decide(profile(20, LONG - 1, 0, 0, 64)), "one nanosecond short of 10 ms");
+    }
+
+    /**
+     * The rule depends on lifetimes, never on how often a heap measures: the lifetime mix's cache entries (about
+     * 55 ms) are long-lived, as they are at any learning window; the threshold is the same 10 ms at every window.
+     */
+    @Test
+    void aCacheOfEntriesLivingFiftyFiveMillisecondsIsLongLived() {
+        assertEquals(true, SiteRules.decide(profile(40, 55_000_000L, 10, 30_000_000L, 300)).longLived());
     }
 
     /** A site whose blocks are never freed is judged by their ages, lower bounds of their lifetimes. */
     @Test
     void blocksNeverFreedCountByTheirAge() {
         assertEquals(new Policy.SiteRule("site", true, false),
-                SiteRules.decide(profile(0, 0, 20, 5 * WINDOW, 64), WINDOW));
+                SiteRules.decide(profile(0, 0, 20, 5 * LONG, 64)));
         assertEquals(new Policy.SiteRule("site", false, false),
-                SiteRules.decide(profile(0, 0, 20, WINDOW, 64), WINDOW), "not two windows old yet");
+                SiteRules.decide(profile(0, 0, 20, LONG - 1, 64)), "not 10 ms old yet");
     }
 
     /** Long-lived in the median, but a third die young: they would pin the long-lived heap's slabs in turn. */
@@ -62,34 +75,64 @@ class SiteRulesTest {
                 p.freed(p.forget(i), T0 + 100, 1);
             }
         }
-        SiteProfile split = p.profile(s, T0 + 10 * WINDOW);
-        assertEquals(2.0 / 3, split.survivalShare(WINDOW), 1e-12);
-        assertEquals(false, SiteRules.decide(split, WINDOW).longLived());
-        assertEquals(false, SiteRules.decide(mixed, WINDOW).longLived());
+        SiteProfile split = p.profile(s, T0 + 10 * LONG);
+        assertEquals(2.0 / 3, split.survivalShare(LONG), 1e-12);
+        assertEquals(false, SiteRules.decide(split).longLived());
+        assertEquals(false, SiteRules.decide(mixed).longLived());
     }
 
     @Test
     void tooFewObservationsDecideNothing() {
         assertEquals(new Policy.SiteRule("site", false, false),
-                SiteRules.decide(profile(0, 0, SiteRules.MIN_OBSERVED - 1, 100 * WINDOW, 64), WINDOW));
+                SiteRules.decide(profile(0, 0, SiteRules.MIN_OBSERVED - 1, 100 * LONG, 64)));
     }
 
     @Test
     void aLongLivedSiteOfLargeBlocksIsDirect() {
-        assertEquals(new Policy.SiteRule("site", true, true),
-                SiteRules.decide(profile(0, 0, 20, 5 * WINDOW, 256 << 10), WINDOW));
-        assertEquals(new Policy.SiteRule("site", false, false),
-                SiteRules.decide(profile(100, 1000, 0, 0, 256 << 10), WINDOW), "large but short-lived");
-        assertEquals(new Policy.SiteRule("site", true, false),
-                SiteRules.decide(profile(0, 0, 20, 5 * WINDOW, 64 << 10), WINDOW), "64 KiB is not above 64 KiB");
+        // The bucket of 256 KiB is 256..272 KiB: it pre-sizes 272 KiB, a class larger than the 256 KiB one, which the
+        // site's requests of 256 KiB keep using (ActivePolicyTest).
+        assertEquals(new Policy.SiteRule("site", true, true, 272 << 10),
+                SiteRules.decide(profile(0, 0, 20, 5 * LONG, 256 << 10)));
+        assertEquals(new Policy.SiteRule("site", false, false, 272 << 10),
+                SiteRules.decide(profile(100, 1000, 0, 0, 256 << 10)), "large but short-lived");
+        assertEquals(new Policy.SiteRule("site", true, false, 68 << 10),
+                SiteRules.decide(profile(0, 0, 20, 5 * LONG, 64 << 10)), "64 KiB is not above 64 KiB");
+    }
+
+    /** Sampled requests of the given sizes, each block freed at once. */
+    private static SiteProfile sizes(long... sizes) {
+        Profiler p = new Profiler(1, 1 << 12, 1);
+        SiteState s = p.site("site");
+        for (int i = 0; i < sizes.length; i++) {
+            p.recordMalloc(s, i, sizes[i], 1, T0, 1);
+            p.freed(p.forget(i), T0 + 1000, 1);
+        }
+        return p.profile(s, T0 + 1000);
+    }
+
+    /** Requests of 40,000 B fall in the bucket 38,912..40,959: the site pre-sizes the grid size above, 40,960. */
+    @Test
+    void aSiteWithMostRequestsInOneBucketPreSizesTheGridSizeAboveIt() {
+        long[] requests = new long[40];
+        Arrays.fill(requests, 0, 20, 40_000);
+        Arrays.fill(requests, 20, 40, 1000 + 37);
+        requests[39] = 38_912;
+        assertEquals(40_960, SiteRules.decide(sizes(requests)).presize(), "21 of 40 in one bucket");
+        requests[0] = 20_000;
+        requests[1] = 20_000;
+        assertEquals(0, SiteRules.decide(sizes(requests)).presize(), "19 of 40 in the largest bucket");
     }
 
     @Test
-    void aWindowMustBePositive() {
-        assertThrows(IllegalArgumentException.class, () -> SiteRules.decide(profile(0, 0, 1, 1, 1), 0));
-        SiteProfile ancient = profile(0, 0, 20, Long.MAX_VALUE - T0 - 1, 64);
-        assertEquals(1.0, ancient.survivalShare(1L << 62));
-        assertEquals(false, SiteRules.decide(ancient, 1L << 62).longLived(),
-                "two windows of 2^62 ns do not overflow into a negative bound");
+    void onlyPoolSizesArePreSized() {
+        long[] tiny = new long[20];
+        Arrays.fill(tiny, 1000);
+        assertEquals(0, SiteRules.decide(sizes(tiny)).presize(), "Tiny's classes are not the pools'");
+        long[] big = new long[20];
+        Arrays.fill(big, 3L << 20);
+        assertEquals(0, SiteRules.decide(sizes(big)).presize(), "above the pools");
+        long[] few = new long[SiteRules.MIN_OBSERVED - 1];
+        Arrays.fill(few, 40_000);
+        assertEquals(0, SiteRules.decide(sizes(few)).presize(), "too few observations");
     }
 }

@@ -88,22 +88,38 @@ final class Gen {
     }
 
     /**
-     * Policies as a learner may put in force: every knob over its range's edges and the learner's candidates, and
-     * up to the most bridge classes. Shrinks towards the defaults.
+     * Policies as a learner may put in force: every knob over its range's edges and the learner's candidates, up to
+     * the most bridge classes, and a pre-sized class (or none) for each of {@link TestHeap#SITES}, mostly where
+     * {@link #size()} draws often (1 to 64 KiB). Shrinks towards the defaults.
      */
     static Arbitrary<Policy> policy() {
-        Arbitrary<Integer> gridSize = Combinators.combine(Arbitraries.integers().between(10, 19),
-                        Arbitraries.integers().between(0, 15))
-                .as((k, j) -> (1 << k) + (j << (k - 4)))
-                .filter(Policy::isPoolGridSize);
-        return Combinators.combine(
+        Arbitrary<Integer> presize = Arbitraries.frequencyOf(
+                Tuple.of(2, Arbitraries.just(0)),
+                Tuple.of(2, gridSize(10, 15)),
+                Tuple.of(1, gridSize(16, 19)));
+        Arbitrary<Policy> knobs = Combinators.combine(
                         Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.125, 1.3, 1.5, HakMemConfig.MAX_W_MAX),
                         Arbitraries.of(Policy.MAX_BIG_THRESHOLD, Policy.MIN_BIG_THRESHOLD, 128 * KIB, 512 * KIB),
                         Arbitraries.of(64 * MIB, 0L, 16 * MIB),
                         Arbitraries.of(250L, 0L, 50L),
-                        gridSize.set().ofMaxSize(Policy.MAX_BRIDGE_CLASSES))
+                        gridSize(10, 19).set().ofMaxSize(Policy.MAX_BRIDGE_CLASSES))
                 .as((wMax, threshold, retain, purge, bridges) -> Policy.builder().wMax(wMax).bigThreshold(threshold)
                         .retainBytes(retain).purgeDelayMillis(purge)
                         .bridgeClasses(bridges.stream().mapToInt(Integer::intValue).toArray()).build());
+        return Combinators.combine(knobs, presize.list().ofSize(TestHeap.SITES.length)).as((p, sizes) -> {
+            Policy.Builder b = p.toBuilder();
+            for (int k = 0; k < sizes.size(); k++) {
+                b.site(new Policy.SiteRule(TestHeap.SITES[k], false, false, sizes.get(k)));
+            }
+            return b.build();
+        });
+    }
+
+    /** Pool sizes on the grid between 2^minLog and 2^(maxLog + 1). */
+    private static Arbitrary<Integer> gridSize(int minLog, int maxLog) {
+        return Combinators.combine(Arbitraries.integers().between(minLog, maxLog),
+                        Arbitraries.integers().between(0, 15))
+                .as((k, j) -> (1 << k) + (j << (k - 4)))
+                .filter(Policy::isPoolGridSize);
     }
 }

@@ -81,7 +81,7 @@ class PolicyJsonProperties {
     @Property(tries = 1000)
     void aFieldIsReadExactlyWhenItsValueIsWellTypedAndInRange(@ForAll("policies") Policy policy,
                                                              @ForAll Field field, @ForAll("values") String literal) {
-        Policy p = field == Field.LONG_LIVED && policy.sites().isEmpty()
+        Policy p = field.ofFirstSite && policy.sites().isEmpty()
                 ? policy.toBuilder().site(new Policy.SiteRule("s", false, false)).build() : policy;
         String text = field.set(p.toJson(), literal);
         Optional<Policy> expected = field.expected(p, literal);
@@ -93,8 +93,9 @@ class PolicyJsonProperties {
                 Policy read = Policy.fromJson(text);
                 fail(field.path + " = " + literal + " was read as " + read + "; the oracle refuses it");
             } catch (IllegalArgumentException e) {
-                assertTrue(e.getMessage().startsWith(field.path + ":")
-                        || e.getMessage().startsWith(field.path + "["), field.path + " = " + literal + ": " + e);
+                String path = field.refusedAt(p, literal);
+                assertTrue(e.getMessage().startsWith(path + ":") || e.getMessage().startsWith(path + "["),
+                        path + " = " + literal + ": " + e);
             }
         }
     }
@@ -128,12 +129,26 @@ class PolicyJsonProperties {
         /** A one-element bridgeClasses array. */
         BRIDGE_CLASS("policy.bridgeClasses"),
         /** The first site's longLived. */
-        LONG_LIVED("policy.sites[0].longLived");
+        LONG_LIVED("policy.sites[0].longLived"),
+        /** The first site's presize. */
+        PRESIZE("policy.sites[0].presize");
 
         final String path;
+        /** A field of the first site rule: the policy is given one if it has none. */
+        final boolean ofFirstSite;
 
         Field(String path) {
             this.path = path;
+            this.ofFirstSite = path.startsWith("policy.sites[0].");
+        }
+
+        /**
+         * The field a refusal must name: this one, except a format 1 text with site rules, refused at the first
+         * rule's presize, which format 1 does not have.
+         */
+        String refusedAt(Policy p, String literal) {
+            return this == FORMAT && integer(literal).filter(v -> v == 1).isPresent() && !p.sites().isEmpty()
+                    ? PRESIZE.path : path;
         }
 
         /** The text with this field's value replaced by {@code literal}. */
@@ -150,7 +165,9 @@ class PolicyJsonProperties {
         /** What reading the text must give: the policy with the field set, or empty for a refusal. */
         Optional<Policy> expected(Policy p, String literal) {
             return switch (this) {
-                case FORMAT -> integer(literal).filter(v -> v == Policy.FORMAT_VERSION).map(v -> p);
+                // Format 1 is format 2 without the site rules' presize: the same text reads as it only with no rule.
+                case FORMAT -> integer(literal).filter(v -> v == Policy.FORMAT_VERSION || v == 1 && p.sites().isEmpty())
+                        .map(v -> p);
                 case WMAX -> number(literal).flatMap(n -> built(b -> b.wMax(n.doubleValue()), p));
                 case BIG_THRESHOLD -> integer(literal).flatMap(v -> built(b -> b.bigThreshold(v), p));
                 case RETAIN_BYTES -> integer(literal).flatMap(v -> built(b -> b.retainBytes(v), p));
@@ -159,9 +176,16 @@ class PolicyJsonProperties {
                         .flatMap(v -> built(b -> b.bridgeClasses((int) (long) v), p));
                 case LONG_LIVED -> literal.equals("true") || literal.equals("false")
                         ? Optional.of(p.toBuilder().site(new Policy.SiteRule(p.sites().keySet().iterator().next(),
-                        Boolean.parseBoolean(literal), p.sites().values().iterator().next().direct())).build())
+                        Boolean.parseBoolean(literal), first(p).direct(), first(p).presize())).build())
                         : Optional.empty();
+                case PRESIZE -> integer(literal).filter(v -> v == 0 || Policy.isPoolGridSize(v))
+                        .map(v -> p.toBuilder().site(new Policy.SiteRule(first(p).site(), first(p).longLived(),
+                                first(p).direct(), (int) (long) v)).build());
             };
+        }
+
+        private static Policy.SiteRule first(Policy p) {
+            return p.sites().values().iterator().next();
         }
 
         private static Optional<BigDecimal> number(String literal) {
@@ -200,9 +224,11 @@ class PolicyJsonProperties {
         Arbitrary<Long> purge = Arbitraries.longs().between(0, Policy.MAX_PURGE_DELAY_MILLIS);
         Arbitrary<int[]> bridges = Arbitraries.of(GRID).set().ofMaxSize(Policy.MAX_BRIDGE_CLASSES)
                 .map(s -> s.stream().mapToInt(Integer::intValue).toArray());
+        Arbitrary<Integer> presize = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)),
+                Tuple.of(1, Arbitraries.of(GRID)));
         Arbitrary<List<Policy.SiteRule>> sites = Combinators.combine(
                         Arbitraries.strings().all().ofMinLength(1).ofMaxLength(40), Arbitraries.of(false, true),
-                        Arbitraries.of(false, true))
+                        Arbitraries.of(false, true), presize)
                 .as(Policy.SiteRule::new).list().ofMaxSize(12).uniqueElements(Policy.SiteRule::site);
         return Combinators.combine(wMax, bigThreshold, retain, purge, bridges, sites).as((w, big, r, d, bc, s) -> {
             Policy.Builder b = Policy.builder().wMax(w).bigThreshold(big).retainBytes(r).purgeDelayMillis(d)
@@ -239,9 +265,10 @@ class PolicyJsonProperties {
                 Tuple.of(6, Arbitraries.of("{", "}", "[", "]", ",", ":", "\"", "\\", "-", "0", "9", ".", "e", "E", "+",
                         " ", "\n", "\t", "\u0000", "\u001f", "\uFEFF", "\u00A0", "\uD800", "'", "/", "true", "null",
                         "\\u", "\\uD83D", "\\\"")),
-                Tuple.of(2, Arbitraries.of("\"wMax\": 1.5, ", "\"format\": 2, ", "\"sites\": [], ", "\"x\": {}, ",
+                Tuple.of(2, Arbitraries.of("\"wMax\": 1.5, ", "\"format\": 1, ", "\"format\": 3, ", "\"sites\": [], ",
+                        "\"x\": {}, ", "\"presize\": 1088, ", "\"presize\": 1000, ",
                         "1e400", "-0", "1.0", "18446744073709551866", "1" + "0".repeat(120), "[[[[[[[[[[[[[[[[[",
-                        "{\"site\": \"a\", \"longLived\": true, \"direct\": false}, ")),
+                        "{\"site\": \"a\", \"longLived\": true, \"direct\": false, \"presize\": 0}, ")),
                 Tuple.of(1, Arbitraries.strings().all().ofMaxLength(8)));
         return Combinators.combine(Arbitraries.of(Edit.Kind.class), Arbitraries.integers().between(0, 1000),
                         Arbitraries.integers().between(0, 40), tokens)

@@ -19,18 +19,28 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * A heap under test with its shadow, built over a {@link TrackingPageSource} so closing it can be checked too. Its
- * policy gives rules to two of its {@link #SITES}: a long-lived one and a direct one.
+ * policy gives rules to two of its {@link #SITES} (a long-lived one and a direct one) and pre-sizes each as the
+ * policy published says.
  */
 final class TestHeap implements AutoCloseable {
-    /** The sites the actions allocate through: no rule, long-lived, long-lived and direct. */
+    /** The sites the actions allocate through: neither long-lived nor direct, long-lived, long-lived and direct. */
     static final String[] SITES = {"plain", "long-lived", "direct"};
 
-    /** {@code knobs} with the rules of {@link #SITES}: the second long-lived, the third long-lived and direct. */
+    /**
+     * {@code knobs} with the rules of {@link #SITES}: the second long-lived, the third long-lived and direct, each
+     * with the pre-sized class {@code knobs} gives it, if any ({@link Gen#policy()} gives one to each).
+     */
     private static Policy withSiteRules(Policy knobs) {
         return knobs.toBuilder().clearSites()
-                .site(new Policy.SiteRule(SITES[1], true, false))
-                .site(new Policy.SiteRule(SITES[2], true, true))
+                .site(rule(knobs, 0, false, false))
+                .site(rule(knobs, 1, true, false))
+                .site(rule(knobs, 2, true, true))
                 .build();
+    }
+
+    private static Policy.SiteRule rule(Policy knobs, int k, boolean longLived, boolean direct) {
+        Policy.SiteRule given = knobs.site(SITES[k]);
+        return new Policy.SiteRule(SITES[k], longLived, direct, given == null ? 0 : given.presize());
     }
 
     /** Three ticks of the maintenance thread (20 ms each); one reaps and reclaims. */

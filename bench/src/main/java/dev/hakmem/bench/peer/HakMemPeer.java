@@ -41,10 +41,9 @@ public final class HakMemPeer implements Reallocating {
      * {@value #LEARNING}'s learning window: 20 ms, the maintenance thread's tick at which windows close, the shortest
      * there is. The runner gives a trial 0.5 s of warm-up and 1 s windows (3 by default), 3.5 s in all: about 175
      * learning windows, enough for the learner's 40 to freeze and for CANARY periods after, where the default 1 s
-     * window would give it 3. Short windows also let the lifetime mix's cache earn its rule: a site is long-lived
-     * when the median lifetime of its blocks is at least 2 windows ({@code SiteRules}), and the cache's blocks live
-     * about 55 ms here ({@code ./hakmem sites}), which 50 ms windows would call short-lived. The price is noisier
-     * windows, which the learner's rails absorb (a change must win 3 comparisons in a row by 8%).
+     * window would give it 3. (A site's rule no longer depends on the window: a site is long-lived when 75% of its
+     * blocks outlive 10 ms, {@code SiteRules}.) The price is noisier windows, which the learner's rails absorb (a
+     * change must win 3 comparisons in a row by 8%).
      */
     public static final long LEARN_WINDOW_MILLIS = 20;
 

@@ -205,10 +205,11 @@ public final class LearnCommand implements Callable<Integer> {
         Map<LearningState, Long> byState = new EnumMap<>(LearningState.class);
         windows.forEach(w -> byState.merge(w.window().state(), 1L, Long::sum));
         long scored = windows.stream().filter(w -> !Double.isNaN(w.window().cost())).count();
-        stdout.printf("%nlearned for %.1f s: %d windows (%s; %d scored), %d policy changes, %d state transitions;"
-                        + " state now %s%n", seconds, windows.size(), byState.entrySet().stream()
-                        .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")), scored,
-                stats.events().policyChanges(), stats.events().learningTransitions(), state);
+        stdout.printf("%nlearned for %.1f s: %d windows (%s; %d scored), %d policy changes adopted, %d trial"
+                        + " windows, %d state transitions; state now %s%n", seconds, windows.size(),
+                byState.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                        .collect(Collectors.joining(", ")), scored, stats.events().policyChanges(),
+                stats.events().policyTrials(), stats.events().learningTransitions(), state);
         stdout.println("best policy: " + PolicyText.describe(best));
     }
 

@@ -51,11 +51,24 @@ final class PolicyText {
                 : p.sites().values().stream().map(r -> r.site() + " " + rule(r)).collect(Collectors.joining(";"));
     }
 
-    /** What a rule decides: "long-lived", "direct", both joined by '+', or "-" for a rule that decides nothing. */
+    /**
+     * What a rule decides: "long-lived", "direct", "presize 40 KiB", those that apply joined by '+', or "-" for a rule
+     * that decides nothing.
+     */
     static String rule(Policy.SiteRule r) {
-        if (r == null || !r.longLived() && !r.direct()) {
+        if (r == null) {
             return "-";
         }
-        return r.longLived() && r.direct() ? "long-lived+direct" : r.longLived() ? "long-lived" : "direct";
+        List<String> parts = new ArrayList<>();
+        if (r.longLived()) {
+            parts.add("long-lived");
+        }
+        if (r.direct()) {
+            parts.add("direct");
+        }
+        if (r.presize() != 0) {
+            parts.add("presize " + Bytes.format(r.presize()));
+        }
+        return parts.isEmpty() ? "-" : String.join("+", parts);
     }
 }

@@ -78,21 +78,29 @@ class WorkloadsTest {
         }
     }
 
-    /** One cache allocation per 64 parse allocations, the cache's blocks freed oldest first when it is full. */
+    /**
+     * One cache allocation per 64 parse allocations, the cache's blocks freed oldest first when its bytes are full;
+     * every band's sizes requested.
+     */
     @Test
     void theLifetimeMixAllocatesMostlyShortLivedBlocksAndATrickleOfLongLivedOnes() {
         try (Counting allocator = new Counting()) {
-            long operations = Workloads.named(Workloads.LIFETIME_MIX).run(allocator, 1,
-                    Budget.perWorker(LifetimeMix.CACHE_BLOCKS * (long) LifetimeMix.CACHE_EVERY * 2));
+            long operations = Workloads.named(Workloads.LIFETIME_MIX).run(allocator, 1, Budget.perWorker(5_000_000));
 
             long parse = allocator.byHint.get(SiteHint.PARSE).get();
             long cache = allocator.byHint.get(SiteHint.CACHE).get();
             assertEquals(operations, parse + cache);
-            assertTrue(cache > LifetimeMix.CACHE_BLOCKS, "the cache filled and evicted: " + cache);
-            // One per full 64 of each burst: the bursts' remainders lose about 1%.
-            double share = (double) cache * LifetimeMix.CACHE_EVERY / parse;
-            assertTrue(share <= 1 && share > 0.98, "one in " + LifetimeMix.CACHE_EVERY + ": " + cache + " of " + parse);
-            assertTrue(allocator.maxLive.get() < LifetimeMix.CACHE_BLOCKS + 40_000, "live " + allocator.maxLive);
+            long cacheBytes = allocator.bytesByHint.get(SiteHint.CACHE).get();
+            assertTrue(cacheBytes > (long) LifetimeMix.CACHE_MIB << 20, "the cache filled and evicted: " + cacheBytes);
+            assertEquals(parse / LifetimeMix.CACHE_EVERY, cache, "one in " + LifetimeMix.CACHE_EVERY);
+            for (int b = 0; b < LifetimeMix.BANDS; b++) {
+                int band = b;
+                assertTrue(allocator.sizes.stream().anyMatch(s -> s >= LifetimeMix.BAND_LOW[band]
+                        && s <= LifetimeMix.bandHigh(band)), "band " + b + " requested");
+            }
+            // The cache's most entries (all of the smallest band) and one burst of the smallest band.
+            long most = (LifetimeMix.CACHE_MIB << 20) / 64 + (2L << 20) * 2 / (64 + LifetimeMix.bandHigh(0)) + 1;
+            assertTrue(allocator.maxLive.get() <= most, "live " + allocator.maxLive + ", at most " + most);
         }
     }
 
@@ -124,11 +132,14 @@ class WorkloadsTest {
         final Set<Long> sizes = ConcurrentHashMap.newKeySet();
         final Map<SiteHint, AtomicLong> byHint = new EnumMap<>(Map.of(SiteHint.PARSE, new AtomicLong(),
                 SiteHint.CACHE, new AtomicLong()));
+        final Map<SiteHint, AtomicLong> bytesByHint = new EnumMap<>(Map.of(SiteHint.PARSE, new AtomicLong(),
+                SiteHint.CACHE, new AtomicLong()));
         final AtomicLong maxLive = new AtomicLong();
 
         @Override
         public long malloc(long size, SiteHint site) {
             byHint.get(site).incrementAndGet();
+            bytesByHint.get(site).addAndGet(size);
             return malloc(size);
         }
 
