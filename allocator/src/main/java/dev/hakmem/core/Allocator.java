@@ -399,7 +399,7 @@ public final class Allocator {
         }
         Region r = Registry.lookup(address);
         // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
-        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == caller
+        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadPlain() == caller
                 && (s = ss.slabAt(address)) != null && (b = s.indexOf(address)) >= 0) {
             slabCache.fill(address, s);
             freed(free.freeLocal(s, b, address), address, s);

@@ -34,7 +34,7 @@ final class SlabCache {
     /** Hot path: the slab holding {@code address} if the cache has it and {@code caller} owns it, else null. */
     Slab ownedBy(long address, Thread caller) {
         Slab s = slabs[index(address)];
-        return s != null && s.covers(address) && !s.retiredPlain() && s.superSlab.ownerThreadOpaque() == caller
+        return s != null && s.covers(address) && !s.retiredPlain() && s.superSlab.ownerThreadPlain() == caller
                 ? s : null;
     }
 

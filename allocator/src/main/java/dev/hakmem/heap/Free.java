@@ -21,7 +21,7 @@ import dev.hakmem.slab.SuperSlab;
  *     else s.freeRemote(b)           claim (atomic OR), push (CAS)
  *          SuperSlab abandoned?  -->  the caller's heap adopts it          (slow path)
  * </pre>
- * Both first look at the slab's count of sampled blocks (one opaque load): a slab that holds none never reaches
+ * Both first look at the slab's count of sampled blocks (one plain load, see {@code Slab.sampledPlain}): a slab that holds none never reaches
  * the profiler. A sampled block's mark and the profiler's entry go before the block goes back (after that another
  * thread may allocate and sample the same address), and its lifetime is recorded once the free succeeded.
  */
@@ -36,12 +36,12 @@ public final class Free {
 
     /** Hot path: the caller's thread owns {@code s}'s SuperSlab. Returns a {@code Slab} outcome. */
     public int freeLocal(Slab s, int b, long address) {
-        return s.sampledOpaque() == 0 ? blockLocal(s, b) : freeSampled(s, b, address, true);
+        return s.sampledPlain() == 0 ? blockLocal(s, b) : freeSampled(s, b, address, true);
     }
 
     /** Any thread that does not own {@code s}'s SuperSlab. Returns a {@code Slab} outcome. */
     public int freeRemote(Slab s, int b, long address) {
-        return s.sampledOpaque() == 0 ? blockRemote(s, b) : freeSampled(s, b, address, false);
+        return s.sampledPlain() == 0 ? blockRemote(s, b) : freeSampled(s, b, address, false);
     }
 
     /** Slow path of both: the slab holds sampled blocks, and this may be one of them. */

@@ -26,8 +26,10 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Threads</h2>
  * The owner (the heap whose SuperSlab this is) alone touches {@code freeHead}, {@code carved}, {@code used} and the
- * allocated words, with plain reads and opaque writes (opaque so that other threads' racy reads of a word see a
- * whole value, never a compiler-cached one). Any thread may free a block remotely: it claims the block's bit with
+ * allocated words, all plain on its hot paths ({@link #popFree}, {@link #freeLocal}; the reasons are written at each
+ * access): opaque accesses there would stop the JIT from combining the bitmap word's read and write and from
+ * scheduling the other loads around them. Other threads read the allocated words opaque, never a compiler-cached
+ * value. Any thread may free a block remotely: it claims the block's bit with
  * one atomic OR (of racing frees of one block exactly one wins), then pushes the block onto the lock-free MPSC
  * stack headed by {@code remoteHead} with one CAS. The owner takes the whole stack with one atomic swap.
  * The local free list links through {@link #next}, the remote stack through {@link #remoteNext}: a racing double free
@@ -194,7 +196,7 @@ public final class Slab {
         }
         int w = b >>> 6;
         long bit = 1L << b;
-        if (b >= carved || ((bits[2 * w] | claimedOpaque(w)) & bit) != 0) {
+        if (b >= carved || ((bits[2 * w] | claimedPlain(w)) & bit) != 0) {
             rebuildFreeList();
             return popFree();
         }
@@ -219,7 +221,7 @@ public final class Slab {
     }
 
     private void markAllocated(int w, long bit) {
-        setAllocatedOpaque(w, bits[2 * w] | bit);
+        setAllocatedPlain(w, bits[2 * w] | bit);
         used++;
         allocations++;
     }
@@ -241,7 +243,7 @@ public final class Slab {
 
     // ------------------------------------------------------------------ owner: free
 
-    /** Owner: frees block {@code b} onto the local free list. No atomic instruction. */
+    /** Owner: frees block {@code b} onto the local free list. No atomic instruction, no ordered access. */
     public int freeLocal(int b) {
         int w = b >>> 6;
         long bit = 1L << b;
@@ -249,10 +251,10 @@ public final class Slab {
         if ((a & bit) == 0) {
             return NOT_ALLOCATED;
         }
-        if ((claimedOpaque(w) & bit) != 0) {
+        if ((claimedPlain(w) & bit) != 0) {
             return ALREADY_CLAIMED;
         }
-        setAllocatedOpaque(w, a & ~bit);
+        setAllocatedPlain(w, a & ~bit);
         used--;
         next[b] = (char) freeHead;
         freeHead = b;
@@ -382,6 +384,16 @@ public final class Slab {
     /** Blocks marked sampled, an upper bound at all times: 0 on every free of a slab that holds none. */
     public int sampledOpaque() {
         return (int) SAMPLED.getOpaque(this);
+    }
+
+    /**
+     * {@link #sampledOpaque}, read plain on the free paths. NOTE: plain is enough: the free of a marked block b
+     * happens-after b's +1 (the program passed b on), and every add, a volatile read-modify-write, reads the one
+     * before it; so no add before b's +1 can be the value read, and every later one leaves at least b's mark counted
+     * until b's own free takes it off.
+     */
+    public int sampledPlain() {
+        return (int) SAMPLED.get(this);
     }
 
     /** Owner, on block {@code b} before it hands it out: marks it sampled. */
@@ -542,8 +554,28 @@ public final class Slab {
         BITS.setOpaque(bits, 2 * w, value);
     }
 
+    /**
+     * The owner's hot paths' write of an allocated word. NOTE: plain is enough. Every thread that must see it has a
+     * happens-before edge to it: a remote freer got the block from the program after this malloc, and the claim's
+     * atomic operations order the drain's clear before the next claimer's re-read (see {@link #freeRemote}). Racy
+     * readers (stats, check) read opaque and see this value or an older whole one: a long store is never split on
+     * the 64-bit VMs this library runs on (JLS 17.7 leaves that to the VM).
+     */
+    private void setAllocatedPlain(int w, long value) {
+        bits[2 * w] = value;
+    }
+
     private long claimedOpaque(int w) {
         return (long) BITS.getOpaque(bits, 2 * w + 1);
+    }
+
+    /**
+     * The owner's hot paths' read of a claimed word. NOTE: plain is enough. A remote free that happened-before this
+     * access is seen; one that did not races a free or a malloc of the same block by the owner, a double free in
+     * user code, which the drain finds and repairs from the bitmaps either way (see {@link #drain}).
+     */
+    private long claimedPlain(int w) {
+        return bits[2 * w + 1];
     }
 
     /** Volatile atomic OR: the claim. */

@@ -190,6 +190,16 @@ public final class SuperSlab extends Region {
         return (Thread) OWNER_THREAD.getOpaque(this);
     }
 
+    /**
+     * The owner test of the free's fast path. NOTE: plain is enough: a thread reads itself here only if its own write
+     * of itself is the latest in its program order. Ownership leaves a thread by its own write (a give-back) or after
+     * its death, so a thread that is no longer the owner has written something else since, and reads that or a later
+     * write of another thread; never its own earlier write.
+     */
+    public Thread ownerThreadPlain() {
+        return (Thread) OWNER_THREAD.get(this);
+    }
+
     /** Opaque: the heap that owns this SuperSlab, or null (pooled, abandoned); see {@link #setOwnerOpaque}. */
     public SlabOwner ownerOpaque() {
         return (SlabOwner) OWNER.getOpaque(this);
