@@ -55,6 +55,7 @@ public final class Slab {
     private static final VarHandle ALLOCATIONS;
     private static final VarHandle SAMPLED;
     private static final VarHandle SAMPLED_MARKS;
+    private static final VarHandle OWNER_THREAD;
 
     static {
         try {
@@ -62,6 +63,7 @@ public final class Slab {
             ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
             SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
+            OWNER_THREAD = MethodHandles.lookup().findVarHandle(Slab.class, "ownerThread", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -108,6 +110,16 @@ public final class Slab {
      * of which synchronize.
      */
     private boolean retired;
+    /**
+     * A copy of the SuperSlab's owner thread, or null once the slab retired: what the owner's free tests, in the
+     * object it reads anyway, instead of two dependent loads (SuperSlab, then its owner) and the retired flag.
+     * Written by whoever changes the SuperSlab's owner ({@link SuperSlab#setOwnerOpaque}, for every slab in a slot)
+     * and by whoever retires the slab; set from the SuperSlab at carve. Quiescent, checked by
+     * {@link #checkInvariants}: equal to the SuperSlab's owner thread. A thread reads itself here only while it
+     * owns the slab (see {@link #ownerThreadPlain}).
+     */
+    @SuppressWarnings("unused")
+    private Thread ownerThread;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
     private volatile boolean rebuildRequested;
 
@@ -147,6 +159,7 @@ public final class Slab {
         this.remoteNext = new char[capacity];
         this.bits = new long[2 * ((capacity + 63) >>> 6)];
         this.zeroTail = zeroTail;
+        this.ownerThread = superSlab.ownerThreadOpaque();
         assert capacity >= 2 && capacity < NIL : capacity;
     }
 
@@ -370,6 +383,23 @@ public final class Slab {
 
     void markRetired() {
         retired = true;
+        setOwnerThreadOpaque(null);
+    }
+
+    /**
+     * The owner test of the free's fast path: whether {@code caller} reads itself here. NOTE: plain is enough: a
+     * thread reads itself only if its own write of itself (at carve or adoption) is the latest in its program order.
+     * Ownership leaves a thread by its own write (retiring the slab) or after its death (abandonment clears it), so a
+     * thread that no longer owns the slab has written something else since, or is dead; it never reads its own
+     * earlier write.
+     */
+    public Thread ownerThreadPlain() {
+        return (Thread) OWNER_THREAD.get(this);
+    }
+
+    /** Opaque: other threads' checks read whole references; ordering comes from the ownership transfer itself. */
+    void setOwnerThreadOpaque(Thread t) {
+        OWNER_THREAD.setOpaque(this, t);
     }
 
     /** Owner: position in the owner heap's list of slabs of this class, or -1. */
@@ -487,6 +517,10 @@ public final class Slab {
         }
         if (allocated != used) {
             return "used " + used + " but " + allocated + " allocated bits";
+        }
+        if (OWNER_THREAD.getOpaque(this) != superSlab.ownerThreadOpaque()) {
+            return "its owner thread " + OWNER_THREAD.getOpaque(this) + " is not its SuperSlab's, "
+                    + superSlab.ownerThreadOpaque();
         }
         String marks = checkSampledMarks();
         if (marks != null) {

@@ -205,10 +205,20 @@ public final class SuperSlab extends Region {
         return (SlabOwner) OWNER.getOpaque(this);
     }
 
-    /** Sets the owner; published to other threads by the state transition that follows or precedes it. */
+    /**
+     * Sets the owner, and the owner thread's copy in every slab in a slot (see {@code Slab.ownerThread}): before an
+     * abandoned SuperSlab is queued, so a dead thread stays referenced nowhere, and by the adopter before it files
+     * the slabs. Published to other threads by the state transition that follows or precedes it.
+     */
     public void setOwnerOpaque(SlabOwner heap, Thread thread) {
         OWNER.setOpaque(this, heap);
         OWNER_THREAD.setOpaque(this, thread);
+        for (int i = 0; i < slots; i++) {
+            Slab s = slabAcquire(i);
+            if (s != null) {
+                s.setOwnerThreadOpaque(thread);
+            }
+        }
     }
 
     @Override
