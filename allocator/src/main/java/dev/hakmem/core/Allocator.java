@@ -35,6 +35,7 @@ import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
+import dev.hakmem.tiny.TinyClasses;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,11 +53,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The engine behind {@link dev.hakmem.HakMem}: routes each request to its tier, validates every address against the
  * registry before acting on it, and turns wrong input into the documented exceptions.
  *
- * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read, the sampling countdown's
- * decrement and branch, and a pop from the current slab; {@link #free} by the owning thread is a registry lookup (two
- * loads), a slab lookup, a reciprocal multiply, a load of the slab's count of sampled blocks and a push, with no
- * atomic instruction. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold
- * sampled blocks among them (see {@link Profiler}).
+ * <p>Fast paths: {@link #malloc} of a Tiny size is a size-class table lookup (no policy read), the thread's heap
+ * from a cache by thread id, the sampling countdown's decrement and branch, and a pop from the current slab;
+ * {@link #free} by the owning thread is a slab-cache load, the slab's owner and slot tests, a reciprocal multiply, a
+ * load of the slab's count of sampled blocks and a push (see {@link Free}), with no atomic instruction and no
+ * ordered access. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold sampled
+ * blocks among them (see {@link Profiler}).
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -242,8 +244,16 @@ public final class Allocator {
 
     // ------------------------------------------------------------------ allocate
 
-    /** The anonymous site's malloc. */
+    /**
+     * The anonymous site's malloc. A Tiny request reads no policy: every policy maps Tiny sizes to the grid's own
+     * classes ({@link ActivePolicy#check} verifies it) and puts its big threshold above them, so the policy's load,
+     * whose opaque access also stops the JIT from scheduling the malloc's other loads around it, is off the head of
+     * the most frequent mallocs.
+     */
     public long malloc(long size) {
+        if (Long.compareUnsigned(size, TinyClasses.MAX) <= 0) {
+            return mallocClass(heaps.current(), classes.tinyClassOf(size), size, false, null);
+        }
         ActivePolicy p = activeOpaque();
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false, null);
@@ -251,9 +261,12 @@ public final class Allocator {
         return mallocClass(heaps.current(), p.classOf(size), size, false, null);
     }
 
-    /** The anonymous site's calloc. */
+    /** The anonymous site's calloc; a Tiny one reads no policy, as {@link #malloc(long)}. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
+        if (total <= TinyClasses.MAX) {
+            return mallocClass(heaps.current(), classes.tinyClassOf(total), total, true, null);
+        }
         ActivePolicy p = activeOpaque();
         if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true, null);
