@@ -402,14 +402,22 @@ public final class Allocator {
      * the block's SuperSlab, the cross-thread path otherwise; a refused outcome becomes the exception here.
      */
     public void free(long address) {
-        Thread caller = Thread.currentThread();
-        // Fastest path: the slab cache knows the block's slab and the caller owns it (see SlabCache).
-        Slab s = slabCache.ownedBy(address, caller);
+        // Fastest path: the slab cache knows the block's slab and the caller owns it (see SlabCache). Kept apart from
+        // the registry's path so that its compiled code stays small enough for the JIT to inline it into callers.
+        Slab s = slabCache.ownedBy(address, Thread.currentThread());
         int b;
         if (s != null && (b = s.indexOf(address)) >= 0) {
             freed(free.freeLocal(s, b, address), address, s);
             return;
         }
+        freeMissed(address);
+    }
+
+    /** The slab cache did not have the block, or its slab is not the caller's: the registry decides. */
+    private void freeMissed(long address) {
+        Thread caller = Thread.currentThread();
+        Slab s;
+        int b;
         Region r = Registry.lookup(address);
         // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
         if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadPlain() == caller

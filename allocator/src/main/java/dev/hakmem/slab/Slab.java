@@ -210,12 +210,17 @@ public final class Slab {
         int w = b >>> 6;
         long bit = 1L << b;
         if (b >= carved || ((bits[2 * w] | claimedPlain(w)) & bit) != 0) {
-            rebuildFreeList();
-            return popFree();
+            return popFreeRebuilt();
         }
         freeHead = next[b];
         markAllocated(w, bit);
         return b;
+    }
+
+    /** Slow path of {@link #popFree}, kept out of it so that the hot path compiles small and inlines. */
+    private int popFreeRebuilt() {
+        rebuildFreeList();
+        return popFree();
     }
 
     /** Owner: hands out the next never-used block, or -1 if the slab is fully carved. */
