@@ -50,9 +50,9 @@ class SiteRulesInForceTest {
             long anonymous = h.malloc(1000);
             long plain = h.site("parser").malloc(1000);
             long cached = h.site("cache").malloc(1000);
-            ThreadHeap shortLived = superSlabOf(anonymous).ownerOpaque();
+            ThreadHeap shortLived = (ThreadHeap) superSlabOf(anonymous).ownerOpaque();
             assertSame(shortLived, superSlabOf(plain).ownerOpaque(), "a site without a rule shares the heap");
-            ThreadHeap longLived = superSlabOf(cached).ownerOpaque();
+            ThreadHeap longLived = (ThreadHeap) superSlabOf(cached).ownerOpaque();
             assertNotSame(shortLived, longLived);
             assertNotSame(superSlabOf(anonymous), superSlabOf(cached));
             assertSame(Thread.currentThread(), superSlabOf(cached).ownerThreadOpaque(), "the same thread owns both");

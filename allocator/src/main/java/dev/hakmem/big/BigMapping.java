@@ -70,6 +70,11 @@ public final class BigMapping extends Region {
         STATE.setRelease(this, s);
     }
 
+    @Override
+    protected void markReleased() {
+        setStateRelease(RELEASED);
+    }
+
     /** Volatile CAS: of two racing frees exactly one moves the block out of ALLOCATED. */
     boolean casState(int expected, int next) {
         return STATE.compareAndSet(this, expected, next);

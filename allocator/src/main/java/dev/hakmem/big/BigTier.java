@@ -5,18 +5,16 @@ import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.InvalidFreeException;
 import dev.hakmem.PageSource;
 import dev.hakmem.os.Mem;
+import dev.hakmem.registry.Mappings;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -25,7 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * (or more, for larger alignments). Freed mappings wait in a cache keyed by size for reuse; after the purge delay
  * the maintenance thread gives their pages back with madvise in one batch, and beyond the retain budget the oldest
  * are unmapped. That cache is under a lock; in front of it a few lock-free slots hand recently freed mappings of up
- * to 4 MiB straight to the next malloc of the same span (see {@link #recent}).
+ * to 4 MiB straight to the next malloc of the same span (see {@link #recent}). Mapping, committing, purging and
+ * unmapping go through {@link Mappings}, the one bookkeeping the SuperSlab pool uses too.
  */
 public final class BigTier {
     /** Larger requests are refused outright: no 48-bit address space could map them. */
@@ -40,7 +39,6 @@ public final class BigTier {
     private static final long RECENT_MIN_BUDGET = 4 * RECENT_WAYS * CHUNK * RECENT_SPANS * (RECENT_SPANS + 1) / 2;
 
     private final int heapId;
-    private final PageSource pages;
     private final MemoryAccount account;
     private final Events events;
     /** Set by the policy in force; read by maintenance. */
@@ -50,8 +48,8 @@ public final class BigTier {
     private final TreeMap<Long, ArrayDeque<BigMapping>> cache = new TreeMap<>();
     /** The same mappings, oldest first, for eviction and purging. Guarded by this. */
     private final LinkedHashSet<BigMapping> cachedInOrder = new LinkedHashSet<>();
-    /** Every mapping, allocated or cached: for close. */
-    private final Set<BigMapping> all = ConcurrentHashMap.newKeySet();
+    /** Every mapping, allocated or cached, with their bookkeeping. */
+    private final Mappings<BigMapping> mappings;
     /**
      * Recently freed mappings, passed from a free to a malloc of the same span without the lock: slot
      * {@code ((chunks - 1) * RECENT_WAYS + way) * RECENT_STRIDE}; a thread starts at the way its id picks, so two
@@ -75,7 +73,7 @@ public final class BigTier {
 
     public BigTier(int heapId, PageSource pages, MemoryAccount account, Events events, long purgeDelayMillis) {
         this.heapId = heapId;
-        this.pages = pages;
+        this.mappings = new Mappings<>(pages, account, events);
         this.account = account;
         this.events = events;
         this.purgeDelayNanos = purgeDelayMillis * 1_000_000L;
@@ -127,13 +125,12 @@ public final class BigTier {
             account.retained(-m.span);
             if (m.decommitted) {
                 try {
-                    pages.commit(m.base, m.span);
-                } catch (RuntimeException | Error ex) {
+                    mappings.commit(m.base, m.span, m.span, "a cached big mapping");
+                } catch (HakMemOutOfMemoryError ex) {
                     putInCache(m);
                     return null;
                 }
                 m.decommitted = false;
-                account.committed(m.span);
             }
         }
         m.setStateRelease(BigMapping.ALLOCATED);
@@ -141,27 +138,8 @@ public final class BigTier {
     }
 
     private BigMapping map(long span, long alignment, long request) {
-        if (!account.tryMap(span)) {
-            throw new HakMemOutOfMemoryError(request, "the mapped limit of " + account.mappedLimit()
-                    + " bytes is reached (" + account.mappedBytes() + " mapped)");
-        }
-        long base;
-        try {
-            base = pages.reserve(span, alignment);
-        } catch (RuntimeException | Error e) {
-            account.unmapped(span);
-            throw new HakMemOutOfMemoryError(request, "the page source refused " + span + " bytes: " + e, e);
-        }
-        if (!Registry.covers(base, span)) {
-            pages.release(base, span);
-            account.unmapped(span);
-            throw new HakMemOutOfMemoryError(request, "the OS mapped beyond the 48-bit registry range");
-        }
-        BigMapping m = new BigMapping(heapId, base, span);
-        account.committed(span);
-        all.add(m);
-        Registry.register(m);
-        return m;
+        long base = mappings.reserve(span, alignment, request, span + " bytes");
+        return mappings.register(new BigMapping(heapId, base, span));
     }
 
     /** Frees the block of mapping {@code m} at {@code address}: into the cache, or unmapped beyond the budget. */
@@ -257,7 +235,7 @@ public final class BigTier {
 
     /** Visits the start of every allocated big block. */
     public void forEachLive(java.util.function.LongConsumer visitor) {
-        for (BigMapping m : all) {
+        for (BigMapping m : mappings.all()) {
             if (m.stateVolatile() == BigMapping.ALLOCATED) {
                 visitor.accept(m.base);
             }
@@ -286,9 +264,7 @@ public final class BigTier {
         Iterator<BigMapping> it = cachedInOrder.iterator();
         while ((everything || account.overRetainBudget()) && it.hasNext()) {
             BigMapping m = it.next();
-            try {
-                pages.release(m.base, m.span);
-            } catch (RuntimeException | Error e) {
+            if (!mappings.release(m, committedBytes(m))) {
                 continue;
             }
             it.remove();
@@ -297,13 +273,12 @@ public final class BigTier {
             if (q.isEmpty()) {
                 cache.remove(m.span);
             }
-            Registry.unregister(m);
-            all.remove(m);
-            m.setStateRelease(BigMapping.RELEASED);
             account.retained(-m.span);
-            account.committed(m.decommitted ? 0 : -m.span);
-            account.unmapped(m.span);
         }
+    }
+
+    private static long committedBytes(BigMapping m) {
+        return m.decommitted ? 0 : m.span;
     }
 
     /** A new purge delay, applied from the next purge on to every cached mapping, by how long it has waited. */
@@ -319,16 +294,9 @@ public final class BigTier {
     public synchronized void purge(long now) {
         drainRecent();
         for (BigMapping m : cachedInOrder) {
-            if (!m.decommitted && now - m.cachedSince >= purgeDelayNanos) {
-                try {
-                    pages.decommit(m.base, m.span);
-                } catch (RuntimeException | Error e) {
-                    continue;
-                }
+            if (!m.decommitted && now - m.cachedSince >= purgeDelayNanos && mappings.decommit(m, m.span)) {
                 m.decommitted = true;
                 m.zero = true;
-                account.committed(-m.span);
-                events.purges.increment();
             }
         }
         trim();
@@ -360,9 +328,9 @@ public final class BigTier {
         long allocated = 0;
         long allocatedBytes = 0;
         long cachedBytes = 0;
-        for (BigMapping m : all) {
+        for (BigMapping m : mappings.all()) {
             held.mapped += m.span;
-            held.committed += m.decommitted ? 0 : m.span;
+            held.committed += committedBytes(m);
             switch (m.stateVolatile()) {
                 case BigMapping.ALLOCATED -> {
                     allocated++;
@@ -376,7 +344,7 @@ public final class BigTier {
         }
         long retainedBytes = 0;
         for (BigMapping m : cachedInOrder) {
-            if (m.stateVolatile() != BigMapping.CACHED || !all.contains(m)) {
+            if (m.stateVolatile() != BigMapping.CACHED || !mappings.contains(m)) {
                 return describe(m) + " is in the cache but not a cached mapping of the tier";
             }
             retainedBytes += m.span;
@@ -392,7 +360,7 @@ public final class BigTier {
             BigMapping m = recent.get(i);
             if (m != null) {
                 if (m.stateVolatile() != BigMapping.CACHED || m.decommitted || cachedInOrder.contains(m)
-                        || !all.contains(m)) {
+                        || !mappings.contains(m)) {
                     return describe(m) + " is in a lock-free slot but not a committed mapping in no other cache";
                 }
                 retainedBytes += m.span;
@@ -423,7 +391,6 @@ public final class BigTier {
      * leaves the committed and retained bytes, so a closed heap's stats show nothing live, committed or mapped.
      */
     public List<Throwable> releaseAll() {
-        List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
             drainRecent();
             for (BigMapping m : cachedInOrder) {
@@ -432,22 +399,12 @@ public final class BigTier {
             cache.clear();
             cachedInOrder.clear();
         }
-        for (BigMapping m : List.copyOf(all)) {
+        for (BigMapping m : mappings.all()) {
             if (m.stateVolatile() == BigMapping.ALLOCATED) {
                 frees.increment();
                 liveBytes.add(-m.span);
             }
-            try {
-                pages.release(m.base, m.span);
-                account.unmapped(m.span);
-                account.committed(m.decommitted ? 0 : -m.span);
-            } catch (RuntimeException | Error e) {
-                failures.add(e);
-            }
-            Registry.unregister(m);
-            all.remove(m);
-            m.setStateRelease(BigMapping.RELEASED);
         }
-        return failures;
+        return mappings.releaseAll(BigTier::committedBytes, m -> { });
     }
 }

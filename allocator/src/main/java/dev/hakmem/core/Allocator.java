@@ -17,6 +17,7 @@ import dev.hakmem.SiteProfile;
 import dev.hakmem.ace.LearnerOptions;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
+import dev.hakmem.heap.Free;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.os.Mem;
@@ -34,6 +35,7 @@ import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
+import dev.hakmem.tiny.TinyClasses;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -51,11 +53,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The engine behind {@link dev.hakmem.HakMem}: routes each request to its tier, validates every address against the
  * registry before acting on it, and turns wrong input into the documented exceptions.
  *
- * <p>Fast paths: {@link #malloc} is a size-class table lookup, a ThreadLocal read, the sampling countdown's
- * decrement and branch, and a pop from the current slab; {@link #free} by the owning thread is a registry lookup (two
- * loads), a slab lookup, a reciprocal multiply, a load of the slab's count of sampled blocks and a push, with no
- * atomic instruction. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold
- * sampled blocks among them (see {@link Profiler}).
+ * <p>Fast paths: {@link #malloc} of a Tiny size is a size-class table lookup (no policy read), the thread's heap
+ * from a cache by thread id, the sampling countdown's decrement and branch, and a pop from the current slab;
+ * {@link #free} by the owning thread is a slab-cache load, the slab's owner and slot tests, a reciprocal multiply, a
+ * load of the slab's count of sampled blocks and a push (see {@link Free}), with no atomic instruction and no
+ * ordered access. Everything else is on slow paths: the sampled mallocs and the frees of slabs that hold sampled
+ * blocks among them (see {@link Profiler}).
  */
 public final class Allocator {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -83,6 +86,8 @@ public final class Allocator {
     private final SuperSlabPool pool;
     private final BigTier big;
     private final HeapSet heaps;
+    /** The home of every free of a slab's block, once validated here. */
+    private final Free free;
     private final SlabCache slabCache = new SlabCache();
     private final Profiler profiler;
     /**
@@ -118,6 +123,7 @@ public final class Allocator {
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
         this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
+        this.free = new Free(heaps, profiler);
         publish(config.policy());
         this.learning = learns(config.mode()) ? new Learning(
                 LearnerOptions.defaults().withMemoryWeight(config.memoryWeight()), config.policy(),
@@ -249,8 +255,16 @@ public final class Allocator {
 
     // ------------------------------------------------------------------ allocate
 
-    /** The anonymous site's malloc. */
+    /**
+     * The anonymous site's malloc. A Tiny request reads no policy: every policy maps Tiny sizes to the grid's own
+     * classes ({@link ActivePolicy#check} verifies it) and puts its big threshold above them, so the policy's load,
+     * whose opaque access also stops the JIT from scheduling the malloc's other loads around it, is off the head of
+     * the most frequent mallocs.
+     */
     public long malloc(long size) {
+        if (Long.compareUnsigned(size, TinyClasses.MAX) <= 0) {
+            return mallocClass(heaps.current(), classes.tinyClassOf(size), size, false, null);
+        }
         ActivePolicy p = activeOpaque();
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false, null);
@@ -258,9 +272,12 @@ public final class Allocator {
         return mallocClass(heaps.current(), p.classOf(size), size, false, null);
     }
 
-    /** The anonymous site's calloc. */
+    /** The anonymous site's calloc; a Tiny one reads no policy, as {@link #malloc(long)}. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
+        if (total <= TinyClasses.MAX) {
+            return mallocClass(heaps.current(), classes.tinyClassOf(total), total, true, null);
+        }
         ActivePolicy p = activeOpaque();
         if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true, null);
@@ -329,47 +346,18 @@ public final class Allocator {
         return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
     }
 
+    /** A block of class {@code cls} from heap {@code h}; out of memory, after everything reclaimable is reclaimed. */
     private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
         try {
-            return allocateIn(h, cls, size, zeroed, site);
+            return h.allocate(cls, size, zeroed, site, profiler);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return allocateIn(h, cls, size, zeroed, site);
+                return h.allocate(cls, size, zeroed, site, profiler);
             } catch (HakMemOutOfMemoryError again) {
                 throw new HakMemOutOfMemoryError(size, again.getMessage(), again);
             }
         }
-    }
-
-    private long allocateIn(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
-        if (h.lock == null) {
-            return allocateOwned(h, cls, size, zeroed, site);
-        }
-        h.lock.lock();
-        try {
-            return allocateOwned(h, cls, size, zeroed, site);
-        } finally {
-            h.lock.unlock();
-        }
-    }
-
-    /**
-     * The caller owns {@code h} (or holds its lock). The profiler's whole cost here is the countdown's decrement and
-     * branch: only a malloc that takes it below zero goes to the heap's slow path, which says whether it is sampled.
-     */
-    private long allocateOwned(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
-        if ((h.sampleCountdown -= size) < 0 && h.sampleDue(size, profiler)) {
-            long start = System.nanoTime();
-            long address = take(h, cls, zeroed);
-            remember(site, address, size, start);
-            return address;
-        }
-        return take(h, cls, zeroed);
-    }
-
-    private static long take(ThreadHeap h, int cls, boolean zeroed) {
-        return zeroed ? h.calloc(cls) : h.malloc(cls);
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
@@ -396,36 +384,14 @@ public final class Allocator {
     }
 
     /**
-     * Slow path: records a sampled malloc that started at {@code start} and, if the profiler remembers the block,
-     * marks it sampled in its slab or mapping before the block is handed out.
+     * Slow path: records a sampled big malloc that started at {@code start} and, if the profiler remembers the
+     * block, marks it sampled in its mapping before the block is handed out (a slab's blocks: see
+     * {@code ThreadHeap.allocate}).
      */
     private void remember(SiteState site, long address, long size, long start) {
         long end = System.nanoTime();
         if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
-            Region r = Registry.lookup(address);
-            if (r instanceof BigMapping m) {
-                m.markSampled();
-            } else {
-                Slab s = ((SuperSlab) r).slabAt(address);
-                s.markSampled(s.indexOf(address));
-            }
-        }
-    }
-
-    /**
-     * Slow path: block {@code b} at {@code address} of slab {@code s}, which holds sampled blocks, is about to be
-     * freed. If it is marked, the mark and the profiler's entry go now, before the block goes back and another
-     * thread may allocate and sample the same address; the caller reports the free with {@link #freed} once it
-     * succeeded.
-     */
-    private SampledBlock forget(Slab s, int b, long address) {
-        return s.unmarkSampled(b) ? profiler.forget(address) : null;
-    }
-
-    /** The free of a forgotten sampled block (or of none, if null) succeeded: its lifetime is over. */
-    private void freed(SampledBlock b) {
-        if (b != null) {
-            profiler.freed(b, System.nanoTime(), Thread.currentThread().threadId());
+            ((BigMapping) Registry.lookup(address)).markSampled();
         }
     }
 
@@ -447,86 +413,64 @@ public final class Allocator {
 
     // ------------------------------------------------------------------ free
 
+    /**
+     * Validates {@code address} and hands the free to its home ({@link Free}): the owner's path when the caller owns
+     * the block's SuperSlab, the cross-thread path otherwise; a refused outcome becomes the exception here.
+     */
     public void free(long address) {
-        Thread caller = Thread.currentThread();
-        // Fastest path: the slab cache knows the block's slab and the caller owns it (see SlabCache).
-        Slab s = slabCache.ownedBy(address, caller);
+        // Fastest path: the slab cache knows the block's slab and the caller owns it (see SlabCache). Kept apart from
+        // the registry's path so that its compiled code stays small enough for the JIT to inline it into callers.
+        Slab s = slabCache.ownedBy(address, Thread.currentThread());
         int b;
         if (s != null && (b = s.indexOf(address)) >= 0) {
-            freeOwned(s.superSlab.ownerOpaque(), s, b, address);
+            freed(free.freeLocal(s, b, address), address, s);
             return;
         }
+        freeMissed(address);
+    }
+
+    /** The slab cache did not have the block, or its slab is not the caller's: the registry decides. */
+    private void freeMissed(long address) {
+        Thread caller = Thread.currentThread();
+        Slab s;
+        int b;
         Region r = Registry.lookup(address);
         // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
-        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadOpaque() == caller
+        if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadPlain() == caller
                 && (s = ss.slabAt(address)) != null && (b = s.indexOf(address)) >= 0) {
             slabCache.fill(address, s);
-            freeOwned(ss.ownerOpaque(), s, b, address);
+            freed(free.freeLocal(s, b, address), address, s);
             return;
         }
         freeSlow(address, r);
     }
 
-    /** The caller owns {@code s}; one load of the slab's count of sampled blocks keeps the profiler off this path. */
-    private void freeOwned(ThreadHeap h, Slab s, int b, long address) {
-        if (s.sampledOpaque() != 0) {
-            freeOwnedSampled(h, s, b, address);
-            return;
-        }
-        freeLocal(h, s, b, address);
-    }
-
-    private void freeLocal(ThreadHeap h, Slab s, int b, long address) {
-        int outcome = h.freeLocal(s, b);
+    /** Throws the refusal of a free of {@code address} in {@code s} unless its outcome is {@code FREED}. */
+    private void freed(int outcome, long address, Slab s) {
         if (outcome != Slab.FREED) {
             throw counted(refused(address, s, outcome));
         }
-    }
-
-    /** Slow path of {@link #freeOwned}: the slab holds sampled blocks, and this may be one of them. */
-    private void freeOwnedSampled(ThreadHeap h, Slab s, int b, long address) {
-        SampledBlock sampled = forget(s, b, address);
-        freeLocal(h, s, b, address);
-        freed(sampled);
     }
 
     private void freeSlow(long address, Region r) {
         if (address == 0) {
             return;
         }
+        Slab s;
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
                 big.free(m, address);
-                freed(sampled);
+                if (sampled != null) {
+                    profiler.freed(sampled, System.nanoTime(), Thread.currentThread().threadId());
+                }
                 return;
             }
-            Slab s = slabOf(address, r);
-            int b = s.indexOf(address);
-            SampledBlock sampled = s.sampledOpaque() == 0 ? null : forget(s, b, address);
-            SuperSlab ss = s.superSlab;
-            ThreadHeap owner = ss.ownerOpaque();
-            int outcome;
-            if (owner != null && owner.isShared() && owner == heaps.current()) {
-                owner.lock.lock();
-                try {
-                    outcome = owner.freeLocal(s, b);
-                } finally {
-                    owner.lock.unlock();
-                }
-            } else {
-                outcome = s.freeRemote(b);
-                if (outcome == Slab.FREED && ss.stateVolatile() == SuperSlab.ABANDONED) {
-                    heaps.adoptOnFree(ss);
-                }
-            }
-            if (outcome != Slab.FREED) {
-                throw refused(address, s, outcome);
-            }
-            freed(sampled);
+            s = slabOf(address, r);
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
+        freed(free.freeRemote(s, s.indexOf(address), address), address, s);
     }
 
     /** Counts a refused free (in {@code stats().events()}) and returns it, to be thrown. */

@@ -11,11 +11,12 @@ import dev.hakmem.slab.Slab;
  *
  * <h2>Invariant</h2>
  * An entry is any slab of this allocator that the registry once showed to be the filler's, so it may be stale. It is
- * trusted only when all of these hold, each checked on every hit:
+ * trusted only when both of these hold, each checked on every hit:
  * <ul>
- *   <li>the address lies in the slab's slot;</li>
- *   <li>the slab has not retired (a Slab object is never carved again, so a live one still owns its slot);</li>
- *   <li>its SuperSlab's owner thread is the caller, which only the owner can read there.</li>
+ *   <li>the slab's owner thread is the caller, which only the owner can read there; it is a copy of its
+ *   SuperSlab's, null once the slab retired (a Slab object is never carved again, so one that has not retired still
+ *   owns its slot);</li>
+ *   <li>the address lies in the slab's slot.</li>
  * </ul>
  * Then the slab is the caller's, exactly as the registry path would have found it. The granule is the smallest
  * slot, so a granule lies in exactly one slot.
@@ -34,24 +35,28 @@ final class SlabCache {
     /** Hot path: the slab holding {@code address} if the cache has it and {@code caller} owns it, else null. */
     Slab ownedBy(long address, Thread caller) {
         Slab s = slabs[index(address)];
-        return s != null && s.covers(address) && !s.retiredPlain() && s.superSlab.ownerThreadOpaque() == caller
-                ? s : null;
+        return s != null && s.ownerThreadPlain() == caller && s.covers(address) ? s : null;
     }
 
     /** Remembers slab {@code s} for {@code address}, once the registry has shown that the caller owns it. */
     void fill(long address, Slab s) {
-        assert s.covers(address) && s.superSlab.ownerThreadOpaque() == Thread.currentThread() : s;
+        assert s.covers(address) && s.ownerThreadPlain() == Thread.currentThread() : s;
         slabs[index(address)] = s;
     }
 
     /**
-     * Checks what the hit path relies on: an entry that has not retired is still the slab of its slot. For a
-     * quiescent heap. Returns null or the problem.
+     * Checks what the hit path relies on: an entry that has not retired is still the slab of its slot, and one that
+     * has retired names no owner thread, so that no hit can take it. For a quiescent heap. Returns null or the
+     * problem.
      */
     String check() {
         for (Slab s : slabs) {
             if (s != null && !s.retiredPlain() && s.superSlab.slabAcquire(s.slot) != s) {
                 return "the slab cache holds " + s + ", which left its slot without retiring";
+            }
+            if (s != null && s.retiredPlain() && s.ownerThreadPlain() != null) {
+                return "the slab cache holds " + s + ", which retired but still names its owner "
+                        + s.ownerThreadPlain() + ": a free by that thread would hit it";
             }
         }
         return null;

@@ -144,26 +144,6 @@ public final class HeapSet {
         return twin;
     }
 
-    /**
-     * A freer found {@code ss} abandoned after pushing a block onto one of its slabs: the caller's heap adopts it,
-     * so a block freed after its owner died is reclaimed by a live thread rather than waiting for anyone.
-     */
-    public void adoptOnFree(SuperSlab ss) {
-        ThreadHeap h = current();
-        if (h.lock != null) {
-            h.lock.lock();
-        }
-        try {
-            if (pool.tryClaim(ss)) {
-                h.adopt(ss);
-            }
-        } finally {
-            if (h.lock != null) {
-                h.lock.unlock();
-            }
-        }
-    }
-
     /** Reaps dead threads' heaps, at most once per interval; called before mapping new memory. */
     void reapIfDue() {
         long now = System.nanoTime();

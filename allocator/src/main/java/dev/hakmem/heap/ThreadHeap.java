@@ -2,8 +2,10 @@ package dev.hakmem.heap;
 
 import dev.hakmem.os.Mem;
 import dev.hakmem.site.Profiler;
+import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
+import dev.hakmem.slab.SlabOwner;
 import dev.hakmem.slab.SuperSlab;
 import dev.hakmem.slab.SuperSlabPool;
 import dev.hakmem.stats.ClassCounters;
@@ -18,8 +20,9 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A heap: the SuperSlabs one platform thread owns (or that a group of virtual threads shares, under
- * {@link #lock}), its current slab per size class, and its other slabs per class.
+ * A heap: the SuperSlabs one platform thread owns (or that a group of virtual threads shares, under its lock), its
+ * current slab per size class, and its other slabs per class. The lock is this class's alone: every operation a
+ * shared heap offers ({@link #allocate}, {@link #freeLocked}, {@link #adoptOnFree}) takes and releases it here.
  *
  * <p>The per-class "cache" is the current slab's own free list: allocation pops it (or carves the next never-used
  * block), local free pushes onto it; no atomic instruction on either path. When the current slab runs dry the
@@ -29,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread died, the reaper, which sees everything the dead thread did (thread termination happens-before
  * {@code isAlive()} returning false).
  */
-public final class ThreadHeap {
+public final class ThreadHeap extends SlabOwner {
     private static final VarHandle LONG_LIVED;
 
     static {
@@ -48,8 +51,11 @@ public final class ThreadHeap {
      * sees it; the reaper drops every reference to the heap once the thread is dead, so it keeps no thread alive.
      */
     final Thread owner;
-    /** Held around every operation on a heap shared by virtual threads; null for a platform thread's heap. */
-    public final ReentrantLock lock;
+    /**
+     * Held around every operation on a heap shared by virtual threads; null for a platform thread's heap. Private:
+     * taken only by this class's locked operations, each releasing it on every path, exceptions included.
+     */
+    private final ReentrantLock lock;
 
     /** Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill. */
     private final Slab[] current;
@@ -65,7 +71,7 @@ public final class ThreadHeap {
      * and one that takes it below zero is the sampling slow path's ({@link #sampleDue}). 0 until the heap's first
      * malloc starts its stream. Owner only (for a shared heap: the holder of {@link #lock}), plain.
      */
-    public long sampleCountdown;
+    private long sampleCountdown;
     /** Whether the stream of sampled bytes has started, and the state of its generator. Owner only, plain. */
     private boolean sampling;
     private long sampleRandom;
@@ -117,7 +123,7 @@ public final class ThreadHeap {
      * memoryless, see {@link Profiler}). The heap's first malloc starts its stream instead: the generator is seeded
      * and the countdown drawn afresh, and the malloc is sampled only if that countdown falls inside it.
      */
-    public boolean sampleDue(long size, Profiler profiler) {
+    private boolean sampleDue(long size, Profiler profiler) {
         if (!sampling) {
             sampling = true;
             sampleRandom = profiler.seed();
@@ -136,6 +142,48 @@ public final class ThreadHeap {
     }
 
     // ------------------------------------------------------------------ allocate
+
+    /**
+     * Hot path: a block of class {@code cls} for a request of {@code size} bytes by {@code site} (null: the
+     * anonymous one), zeroed on request; a shared heap's lock is held around it. The profiler's whole cost here is
+     * the countdown's decrement and branch: only a malloc that takes it below zero goes to the slow path, which says
+     * whether it is sampled.
+     */
+    public long allocate(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
+        ReentrantLock l = lock;
+        if (l == null) {
+            return allocateOwned(cls, size, zeroed, site, profiler);
+        }
+        l.lock();
+        try {
+            return allocateOwned(cls, size, zeroed, site, profiler);
+        } finally {
+            l.unlock();
+        }
+    }
+
+    private long allocateOwned(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
+        if ((sampleCountdown -= size) < 0 && sampleDue(size, profiler)) {
+            return allocateSampled(cls, size, zeroed, site, profiler);
+        }
+        return zeroed ? calloc(cls) : malloc(cls);
+    }
+
+    /**
+     * Slow path: a sampled malloc. If the profiler remembers the block, it is marked sampled in its slab (the
+     * current one, which every malloc takes from) before it is handed out.
+     */
+    private long allocateSampled(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
+        long start = System.nanoTime();
+        long address = zeroed ? calloc(cls) : malloc(cls);
+        long end = System.nanoTime();
+        if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
+            Slab s = current[cls];
+            assert s.covers(address) : s + " did not hand out 0x" + Long.toHexString(address);
+            s.markSampled(s.indexOf(address));
+        }
+        return address;
+    }
 
     /** Hot path: a block of class {@code cls}. */
     public long malloc(int cls) {
@@ -188,15 +236,23 @@ public final class ThreadHeap {
         return b;
     }
 
-    // ------------------------------------------------------------------ free
+    // ------------------------------------------------------------------ free (see Free)
 
-    /** Hot path: frees block {@code b} of slab {@code s}, which this heap owns. Returns a {@code Slab} outcome. */
-    public int freeLocal(Slab s, int b) {
-        int outcome = s.freeLocal(b);
-        if (outcome == Slab.FREED && s.used() == 0 && s != current[s.cls]) {
+    /** A free emptied {@code s}, a slab of this heap: it retires unless it is the current slab of its class. */
+    void emptied(Slab s) {
+        if (s != current[s.cls]) {
             retire(s);
         }
-        return outcome;
+    }
+
+    /** A virtual thread frees block {@code b} of {@code s}, of this shared heap: locally, under the lock. */
+    int freeLocked(Slab s, int b) {
+        lock.lock();
+        try {
+            return Free.blockLocal(s, b);
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ refill
@@ -435,6 +491,25 @@ public final class ThreadHeap {
         }
         adopt(ss);
         return true;
+    }
+
+    /**
+     * A freer found {@code ss} abandoned after pushing a block onto one of its slabs: this heap, the freer's, claims
+     * and adopts it (under the lock for a shared heap), unless another thread was first.
+     */
+    void adoptOnFree(SuperSlab ss) {
+        if (lock != null) {
+            lock.lock();
+        }
+        try {
+            if (pool.tryClaim(ss)) {
+                adopt(ss);
+            }
+        } finally {
+            if (lock != null) {
+                lock.unlock();
+            }
+        }
     }
 
     /** Takes over a SuperSlab this heap just won by CAS: drains its slabs and files them by class. */

@@ -21,6 +21,9 @@ public abstract class Region {
         this.span = span;
     }
 
+    /** The region was unmapped and unregistered ({@link Mappings}): its state says so from here on. */
+    protected abstract void markReleased();
+
     public final boolean contains(long address) {
         return address - base >= 0 && address - base < span;
     }

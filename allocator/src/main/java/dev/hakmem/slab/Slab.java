@@ -26,8 +26,10 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Threads</h2>
  * The owner (the heap whose SuperSlab this is) alone touches {@code freeHead}, {@code carved}, {@code used} and the
- * allocated words, with plain reads and opaque writes (opaque so that other threads' racy reads of a word see a
- * whole value, never a compiler-cached one). Any thread may free a block remotely: it claims the block's bit with
+ * allocated words, all plain on its hot paths ({@link #popFree}, {@link #freeLocal}; the reasons are written at each
+ * access): opaque accesses there would stop the JIT from combining the bitmap word's read and write and from
+ * scheduling the other loads around them. Other threads read the allocated words opaque, never a compiler-cached
+ * value. Any thread may free a block remotely: it claims the block's bit with
  * one atomic OR (of racing frees of one block exactly one wins), then pushes the block onto the lock-free MPSC
  * stack headed by {@code remoteHead} with one CAS. The owner takes the whole stack with one atomic swap.
  * The local free list links through {@link #next}, the remote stack through {@link #remoteNext}: a racing double free
@@ -53,6 +55,7 @@ public final class Slab {
     private static final VarHandle ALLOCATIONS;
     private static final VarHandle SAMPLED;
     private static final VarHandle SAMPLED_MARKS;
+    private static final VarHandle OWNER_THREAD;
 
     static {
         try {
@@ -60,6 +63,7 @@ public final class Slab {
             ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
             SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
+            OWNER_THREAD = MethodHandles.lookup().findVarHandle(Slab.class, "ownerThread", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -106,6 +110,16 @@ public final class Slab {
      * of which synchronize.
      */
     private boolean retired;
+    /**
+     * A copy of the SuperSlab's owner thread, or null once the slab retired: what the owner's free tests, in the
+     * object it reads anyway, instead of two dependent loads (SuperSlab, then its owner) and the retired flag.
+     * Written by whoever changes the SuperSlab's owner ({@link SuperSlab#setOwnerOpaque}, for every slab in a slot)
+     * and by whoever retires the slab; set from the SuperSlab at carve. Quiescent, checked by
+     * {@link #checkInvariants}: equal to the SuperSlab's owner thread. A thread reads itself here only while it
+     * owns the slab (see {@link #ownerThreadPlain}).
+     */
+    @SuppressWarnings("unused")
+    private Thread ownerThread;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
     private volatile boolean rebuildRequested;
 
@@ -145,6 +159,7 @@ public final class Slab {
         this.remoteNext = new char[capacity];
         this.bits = new long[2 * ((capacity + 63) >>> 6)];
         this.zeroTail = zeroTail;
+        this.ownerThread = superSlab.ownerThreadOpaque();
         assert capacity >= 2 && capacity < NIL : capacity;
     }
 
@@ -194,13 +209,18 @@ public final class Slab {
         }
         int w = b >>> 6;
         long bit = 1L << b;
-        if (b >= carved || ((bits[2 * w] | claimedOpaque(w)) & bit) != 0) {
-            rebuildFreeList();
-            return popFree();
+        if (b >= carved || ((bits[2 * w] | claimedPlain(w)) & bit) != 0) {
+            return popFreeRebuilt();
         }
         freeHead = next[b];
         markAllocated(w, bit);
         return b;
+    }
+
+    /** Slow path of {@link #popFree}, kept out of it so that the hot path compiles small and inlines. */
+    private int popFreeRebuilt() {
+        rebuildFreeList();
+        return popFree();
     }
 
     /** Owner: hands out the next never-used block, or -1 if the slab is fully carved. */
@@ -219,7 +239,7 @@ public final class Slab {
     }
 
     private void markAllocated(int w, long bit) {
-        setAllocatedOpaque(w, bits[2 * w] | bit);
+        setAllocatedPlain(w, bits[2 * w] | bit);
         used++;
         allocations++;
     }
@@ -241,7 +261,7 @@ public final class Slab {
 
     // ------------------------------------------------------------------ owner: free
 
-    /** Owner: frees block {@code b} onto the local free list. No atomic instruction. */
+    /** Owner: frees block {@code b} onto the local free list. No atomic instruction, no ordered access. */
     public int freeLocal(int b) {
         int w = b >>> 6;
         long bit = 1L << b;
@@ -249,10 +269,10 @@ public final class Slab {
         if ((a & bit) == 0) {
             return NOT_ALLOCATED;
         }
-        if ((claimedOpaque(w) & bit) != 0) {
+        if ((claimedPlain(w) & bit) != 0) {
             return ALREADY_CLAIMED;
         }
-        setAllocatedOpaque(w, a & ~bit);
+        setAllocatedPlain(w, a & ~bit);
         used--;
         next[b] = (char) freeHead;
         freeHead = b;
@@ -368,6 +388,23 @@ public final class Slab {
 
     void markRetired() {
         retired = true;
+        setOwnerThreadOpaque(null);
+    }
+
+    /**
+     * The owner test of the free's fast path: whether {@code caller} reads itself here. NOTE: plain is enough: a
+     * thread reads itself only if its own write of itself (at carve or adoption) is the latest in its program order.
+     * Ownership leaves a thread by its own write (retiring the slab) or after its death (abandonment clears it), so a
+     * thread that no longer owns the slab has written something else since, or is dead; it never reads its own
+     * earlier write.
+     */
+    public Thread ownerThreadPlain() {
+        return (Thread) OWNER_THREAD.get(this);
+    }
+
+    /** Opaque: other threads' checks read whole references; ordering comes from the ownership transfer itself. */
+    void setOwnerThreadOpaque(Thread t) {
+        OWNER_THREAD.setOpaque(this, t);
     }
 
     /** Owner: position in the owner heap's list of slabs of this class, or -1. */
@@ -382,6 +419,16 @@ public final class Slab {
     /** Blocks marked sampled, an upper bound at all times: 0 on every free of a slab that holds none. */
     public int sampledOpaque() {
         return (int) SAMPLED.getOpaque(this);
+    }
+
+    /**
+     * {@link #sampledOpaque}, read plain on the free paths. NOTE: plain is enough: the free of a marked block b
+     * happens-after b's +1 (the program passed b on), and every add, a volatile read-modify-write, reads the one
+     * before it; so no add before b's +1 can be the value read, and every later one leaves at least b's mark counted
+     * until b's own free takes it off.
+     */
+    public int sampledPlain() {
+        return (int) SAMPLED.get(this);
     }
 
     /** Owner, on block {@code b} before it hands it out: marks it sampled. */
@@ -476,6 +523,10 @@ public final class Slab {
         if (allocated != used) {
             return "used " + used + " but " + allocated + " allocated bits";
         }
+        if (OWNER_THREAD.getOpaque(this) != superSlab.ownerThreadOpaque()) {
+            return "its owner thread " + OWNER_THREAD.getOpaque(this) + " is not its SuperSlab's, "
+                    + superSlab.ownerThreadOpaque();
+        }
         String marks = checkSampledMarks();
         if (marks != null) {
             return marks;
@@ -542,8 +593,28 @@ public final class Slab {
         BITS.setOpaque(bits, 2 * w, value);
     }
 
+    /**
+     * The owner's hot paths' write of an allocated word. NOTE: plain is enough. Every thread that must see it has a
+     * happens-before edge to it: a remote freer got the block from the program after this malloc, and the claim's
+     * atomic operations order the drain's clear before the next claimer's re-read (see {@link #freeRemote}). Racy
+     * readers (stats, check) read opaque and see this value or an older whole one: a long store is never split on
+     * the 64-bit VMs this library runs on (JLS 17.7 leaves that to the VM).
+     */
+    private void setAllocatedPlain(int w, long value) {
+        bits[2 * w] = value;
+    }
+
     private long claimedOpaque(int w) {
         return (long) BITS.getOpaque(bits, 2 * w + 1);
+    }
+
+    /**
+     * The owner's hot paths' read of a claimed word. NOTE: plain is enough. A remote free that happened-before this
+     * access is seen; one that did not races a free or a malloc of the same block by the owner, a double free in
+     * user code, which the drain finds and repairs from the bitmaps either way (see {@link #drain}).
+     */
+    private long claimedPlain(int w) {
+        return bits[2 * w + 1];
     }
 
     /** Volatile atomic OR: the claim. */

@@ -1,6 +1,5 @@
 package dev.hakmem.slab;
 
-import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 
@@ -41,7 +40,7 @@ public final class SuperSlab extends Region {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(SuperSlab.class, "state", int.class);
             OWNER_THREAD = l.findVarHandle(SuperSlab.class, "ownerThread", Thread.class);
-            OWNER = l.findVarHandle(SuperSlab.class, "owner", ThreadHeap.class);
+            OWNER = l.findVarHandle(SuperSlab.class, "owner", SlabOwner.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,7 +62,7 @@ public final class SuperSlab extends Region {
     @SuppressWarnings("unused")
     private Thread ownerThread;
     @SuppressWarnings("unused")
-    private ThreadHeap owner;
+    private SlabOwner owner;
     /** When the SuperSlab became POOLED (System.nanoTime), for the purge delay. Guarded by the pool's lock. */
     long pooledSince;
 
@@ -191,14 +190,40 @@ public final class SuperSlab extends Region {
         return (Thread) OWNER_THREAD.getOpaque(this);
     }
 
-    public ThreadHeap ownerOpaque() {
-        return (ThreadHeap) OWNER.getOpaque(this);
+    /**
+     * The owner test of the free's fast path. NOTE: plain is enough: a thread reads itself here only if its own write
+     * of itself is the latest in its program order. Ownership leaves a thread by its own write (a give-back) or after
+     * its death, so a thread that is no longer the owner has written something else since, and reads that or a later
+     * write of another thread; never its own earlier write.
+     */
+    public Thread ownerThreadPlain() {
+        return (Thread) OWNER_THREAD.get(this);
     }
 
-    /** Sets the owner; published to other threads by the state transition that follows or precedes it. */
-    public void setOwnerOpaque(ThreadHeap heap, Thread thread) {
+    /** Opaque: the heap that owns this SuperSlab, or null (pooled, abandoned); see {@link #setOwnerOpaque}. */
+    public SlabOwner ownerOpaque() {
+        return (SlabOwner) OWNER.getOpaque(this);
+    }
+
+    /**
+     * Sets the owner, and the owner thread's copy in every slab in a slot (see {@code Slab.ownerThread}): before an
+     * abandoned SuperSlab is queued, so a dead thread stays referenced nowhere, and by the adopter before it files
+     * the slabs. Published to other threads by the state transition that follows or precedes it.
+     */
+    public void setOwnerOpaque(SlabOwner heap, Thread thread) {
         OWNER.setOpaque(this, heap);
         OWNER_THREAD.setOpaque(this, thread);
+        for (int i = 0; i < slots; i++) {
+            Slab s = slabAcquire(i);
+            if (s != null) {
+                s.setOwnerThreadOpaque(thread);
+            }
+        }
+    }
+
+    @Override
+    protected void markReleased() {
+        setStateRelease(RELEASED);
     }
 
     @Override

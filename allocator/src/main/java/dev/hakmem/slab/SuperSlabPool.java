@@ -2,27 +2,23 @@ package dev.hakmem.slab;
 
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.PageSource;
-import dev.hakmem.heap.ThreadHeap;
-import dev.hakmem.registry.Registry;
+import dev.hakmem.registry.Mappings;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * One heap's SuperSlabs: maps them, keeps empty ones for reuse within the retain budget (given back with madvise
  * after the purge delay, unmapped beyond the budget), and queues the SuperSlabs of dead threads for adoption.
- * Everything here is a slow path: it locks.
+ * Everything here is a slow path: it locks. Mapping, committing, purging and unmapping go through
+ * {@link Mappings}, the one bookkeeping the big tier uses too.
  */
 public final class SuperSlabPool {
     private final int heapId;
-    private final PageSource pages;
     private final MemoryAccount account;
     private final Events events;
     private final ClassCounters orphanCounters;
@@ -30,10 +26,10 @@ public final class SuperSlabPool {
     private volatile long purgeDelayNanos;
 
     /**
-     * Every SuperSlab of this heap that is mapped, whatever its state: for stats, check and close. Quiescent, checked
-     * by {@link #check}: its size == superSlabsMapped - superSlabsReleased.
+     * Every SuperSlab of this heap that is mapped, whatever its state, with their bookkeeping. Quiescent, checked by
+     * {@link #check}: its size == superSlabsMapped - superSlabsReleased.
      */
-    private final Set<SuperSlab> all = ConcurrentHashMap.newKeySet();
+    private final Mappings<SuperSlab> mappings;
     /** Empty SuperSlabs, most recently emptied first; exactly the POOLED ones of {@link #all}. Guarded by this. */
     private final ArrayDeque<SuperSlab> pooled = new ArrayDeque<>();
     /** SuperSlabs of dead threads; an entry whose state is no longer ABANDONED is stale and skipped. */
@@ -43,7 +39,7 @@ public final class SuperSlabPool {
     public SuperSlabPool(int heapId, PageSource pages, MemoryAccount account, Events events,
                          ClassCounters orphanCounters, long purgeDelayMillis) {
         this.heapId = heapId;
-        this.pages = pages;
+        this.mappings = new Mappings<>(pages, account, events);
         this.account = account;
         this.events = events;
         this.orphanCounters = orphanCounters;
@@ -57,13 +53,13 @@ public final class SuperSlabPool {
     }
 
     public Iterable<SuperSlab> all() {
-        return all;
+        return mappings.all();
     }
 
     // ------------------------------------------------------------------ acquire and give back
 
     /** A SuperSlab with {@code slabShift}-sized slots, owned by {@code owner}: a pooled one if any, else fresh. */
-    public SuperSlab acquire(int slabShift, ThreadHeap owner, Thread ownerThread) {
+    public SuperSlab acquire(int slabShift, SlabOwner owner, Thread ownerThread) {
         checkOpen();
         SuperSlab ss;
         synchronized (this) {
@@ -83,26 +79,8 @@ public final class SuperSlabPool {
     }
 
     private SuperSlab map(int slabShift) {
-        if (!account.tryMap(SuperSlab.SIZE)) {
-            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the mapped limit of " + account.mappedLimit()
-                    + " bytes is reached (" + account.mappedBytes() + " mapped)");
-        }
-        long base;
-        try {
-            base = pages.reserve(SuperSlab.SIZE, SuperSlab.SIZE);
-        } catch (RuntimeException | Error e) {
-            account.unmapped(SuperSlab.SIZE);
-            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the page source refused a SuperSlab: " + e, e);
-        }
-        if (!Registry.covers(base, SuperSlab.SIZE)) {
-            pages.release(base, SuperSlab.SIZE);
-            account.unmapped(SuperSlab.SIZE);
-            throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the OS mapped beyond the 48-bit registry range");
-        }
-        SuperSlab ss = new SuperSlab(heapId, base, slabShift, true, false);
-        account.committed(SuperSlab.SIZE);
-        all.add(ss);
-        Registry.register(ss);
+        long base = mappings.reserve(SuperSlab.SIZE, SuperSlab.SIZE, SuperSlab.SIZE, "a SuperSlab");
+        SuperSlab ss = mappings.register(new SuperSlab(heapId, base, slabShift, true, false));
         events.superSlabsMapped.increment();
         return ss;
     }
@@ -116,35 +94,25 @@ public final class SuperSlabPool {
         boolean decommitted = committedBefore == 0;
         if (!decommitted && committedBefore != SuperSlab.SIZE) {
             try {
-                pages.commit(old.base, SuperSlab.SIZE);
-            } catch (RuntimeException | Error e) {
+                mappings.commit(old.base, SuperSlab.SIZE, SuperSlab.SIZE - committedBefore, "a pooled SuperSlab");
+            } catch (HakMemOutOfMemoryError e) {
                 account.retained(SuperSlab.SIZE);
                 synchronized (this) {
                     pooled.addFirst(old);
                 }
-                throw new HakMemOutOfMemoryError(SuperSlab.SIZE, "the page source refused to commit a pooled "
-                        + "SuperSlab: " + e, e);
+                throw e;
             }
-            account.committed(SuperSlab.SIZE - committedBefore);
         }
-        SuperSlab ss = new SuperSlab(heapId, old.base, slabShift, old.allZero(), decommitted);
-        all.add(ss);
-        Registry.register(ss);
-        all.remove(old);
-        old.setStateRelease(SuperSlab.RELEASED);
+        SuperSlab ss = mappings.register(new SuperSlab(heapId, old.base, slabShift, old.allZero(), decommitted));
+        mappings.forget(old);
+        old.markReleased();
         return ss;
     }
 
     /** Owner: a slot whose pages were given back becomes usable again before it is carved. */
     public void commitSlot(SuperSlab ss, int slot) {
-        long address = ss.base + ((long) slot << ss.slabShift);
-        try {
-            pages.commit(address, ss.slotBytes());
-        } catch (RuntimeException | Error e) {
-            throw new HakMemOutOfMemoryError(ss.slotBytes(), "the page source refused to commit a slab: " + e, e);
-        }
+        mappings.commit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes(), "a slab");
         ss.markCommitted(slot);
-        account.committed(ss.slotBytes());
     }
 
     /** Owner: every slab of {@code ss} is retired; it waits in the pool for reuse. */
@@ -173,19 +141,10 @@ public final class SuperSlabPool {
     }
 
     private boolean release(SuperSlab ss) {
-        long committedBytes = ss.committedBytes();
-        try {
-            pages.release(ss.base, SuperSlab.SIZE);
-        } catch (RuntimeException | Error e) {
+        if (!mappings.release(ss, ss.committedBytes())) {
             return false;
         }
-        // Unregistered after the unmap: the free path reads only Java metadata, never the memory itself.
-        Registry.unregister(ss);
-        all.remove(ss);
-        ss.setStateRelease(SuperSlab.RELEASED);
         account.retained(-SuperSlab.SIZE);
-        account.committed(-committedBytes);
-        account.unmapped(SuperSlab.SIZE);
         events.superSlabsReleased.increment();
         return true;
     }
@@ -213,15 +172,9 @@ public final class SuperSlabPool {
     public synchronized void purge(long now) {
         for (SuperSlab ss : pooled) {
             long committedBytes = ss.committedBytes();
-            if (committedBytes > 0 && now - ss.pooledSince >= purgeDelayNanos) {
-                try {
-                    pages.decommit(ss.base, SuperSlab.SIZE);
-                } catch (RuntimeException | Error e) {
-                    continue;
-                }
+            if (committedBytes > 0 && now - ss.pooledSince >= purgeDelayNanos
+                    && mappings.decommit(ss, committedBytes)) {
                 ss.markAllDecommitted();
-                account.committed(-committedBytes);
-                events.purges.increment();
             }
         }
         trim();
@@ -304,7 +257,7 @@ public final class SuperSlabPool {
      */
     public synchronized String check(MemoryAccount.Held held) {
         int inPool = 0;
-        for (SuperSlab ss : all) {
+        for (SuperSlab ss : mappings.all()) {
             held.mapped += SuperSlab.SIZE;
             held.committed += ss.committedBytes();
             int state = ss.stateVolatile();
@@ -314,7 +267,7 @@ public final class SuperSlabPool {
             inPool += state == SuperSlab.POOLED ? 1 : 0;
         }
         for (SuperSlab ss : pooled) {
-            if (ss.stateVolatile() != SuperSlab.POOLED || !ss.isEmpty() || !all.contains(ss)) {
+            if (ss.stateVolatile() != SuperSlab.POOLED || !ss.isEmpty() || !mappings.contains(ss)) {
                 return ss + " is pooled but not an empty POOLED SuperSlab of the heap";
             }
         }
@@ -323,8 +276,8 @@ public final class SuperSlabPool {
         }
         held.retained += SuperSlab.SIZE * pooled.size();
         long counted = events.superSlabsMapped.sum() - events.superSlabsReleased.sum();
-        return counted == all.size() ? null : "events count " + counted + " SuperSlabs mapped and not released, "
-                + "but the pool has " + all.size();
+        return counted == mappings.size() ? null : "events count " + counted + " SuperSlabs mapped and not "
+                + "released, but the pool has " + mappings.size();
     }
 
     // ------------------------------------------------------------------ close
@@ -332,25 +285,11 @@ public final class SuperSlabPool {
     /** Unmaps everything; the heap is unusable afterwards. Failures are collected, not thrown midway. */
     public List<Throwable> releaseAll() {
         closed = true;
-        List<Throwable> failures = new ArrayList<>();
         synchronized (this) {
             account.retained(-(long) pooled.size() * SuperSlab.SIZE);
             pooled.clear();
         }
         abandoned.clear();
-        for (SuperSlab ss : List.copyOf(all)) {
-            try {
-                pages.release(ss.base, SuperSlab.SIZE);
-                account.unmapped(SuperSlab.SIZE);
-                account.committed(-ss.committedBytes());
-                events.superSlabsReleased.increment();
-            } catch (RuntimeException | Error e) {
-                failures.add(e);
-            }
-            Registry.unregister(ss);
-            all.remove(ss);
-            ss.setStateRelease(SuperSlab.RELEASED);
-        }
-        return failures;
+        return mappings.releaseAll(SuperSlab::committedBytes, ss -> events.superSlabsReleased.increment());
     }
 }

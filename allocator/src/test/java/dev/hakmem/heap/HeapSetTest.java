@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.ref.WeakReference;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -136,17 +137,18 @@ class HeapSetTest {
         ThreadHeap[] adopter = new ThreadHeap[1];
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             executor.submit(() -> {
-                set.adoptOnFree(ss);
                 adopter[0] = set.current();
+                adopter[0].adoptOnFree(ss);
                 return null;
             }).get();
         }
         assertSame(adopter[0], ss.ownerOpaque());
         assertNull(ss.ownerThreadOpaque(), "a shared heap's SuperSlab has no owner thread: every free takes the lock");
         assertEquals(SuperSlab.OWNED, ss.stateVolatile());
-        assertFalse(adopter[0].lock.isLocked(), "the lock is released");
+        assertNull(adopter[0].check(Collections.newSetFromMap(new IdentityHashMap<>())),
+                "the lock is released and the heap lists the SuperSlab");
         assertEquals(1, events.adoptions.sum());
-        set.adoptOnFree(ss);
+        set.current().adoptOnFree(ss);
         assertSame(adopter[0], ss.ownerOpaque(), "an owned SuperSlab is not adopted again");
     }
 }

@@ -73,11 +73,11 @@ class ThreadHeapTest {
         SuperSlab ss = first.superSlab;
         assertSame(ss, current.superSlab);
         for (long b : blocks.subList(0, blocks.size() - 1)) {
-            assertEquals(Slab.FREED, heap.freeLocal(first, first.indexOf(b)));
+            assertEquals(Slab.FREED, Free.blockLocal(first, first.indexOf(b)));
         }
         assertNull(ss.slabAcquire(first.slot), "the emptied slab left its slot");
         assertEquals(CLASSES.capacity(CLS), heap.counters.mallocs[CLS], "its blocks are counted as handed out");
-        assertEquals(Slab.FREED, heap.freeLocal(current, current.indexOf(blocks.getLast())));
+        assertEquals(Slab.FREED, Free.blockLocal(current, current.indexOf(blocks.getLast())));
         assertSame(current, ss.slabAcquire(current.slot), "the current slab stays, empty, for the next malloc");
         assertEquals(blocks.getLast(), heap.malloc(CLS));
         assertLedger(0);

@@ -13,6 +13,11 @@ class RegistryTest {
         TestRegion(long base, long span) {
             super(-1, base, span);
         }
+
+        @Override
+        protected void markReleased() {
+            throw new AssertionError("the registry never releases a region");
+        }
     }
 
     /** Far from anything the JVM maps: a fixed, 2 MiB-aligned range in the upper half of the 47-bit space. */

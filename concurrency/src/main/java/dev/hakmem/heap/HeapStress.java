@@ -50,7 +50,7 @@ public final class HeapStress {
         }
 
         /**
-         * What Allocator.free does after a remote free: a freer that finds the SuperSlab abandoned claims it and
+         * What Free.freeRemote does after a remote free: a freer that finds the SuperSlab abandoned claims it and
          * adopts it into its own heap. Its heap is passed in rather than found through HeapSet.current(): those
          * ThreadLocal entries outlive their heap set (the value refers back to the ThreadLocal), which over
          * millions of states would exhaust the test VM's heap.
@@ -58,8 +58,8 @@ public final class HeapStress {
         boolean freeRemoteAndAdopt(Slab s, int b, ThreadHeap freer) {
             int outcome = s.freeRemote(b);
             SuperSlab ss = s.superSlab;
-            if (outcome == Slab.FREED && ss.stateVolatile() == SuperSlab.ABANDONED && pool.tryClaim(ss)) {
-                freer.adopt(ss);
+            if (outcome == Slab.FREED && ss.stateVolatile() == SuperSlab.ABANDONED) {
+                freer.adoptOnFree(ss);
             }
             return outcome == Slab.FREED;
         }
@@ -72,7 +72,7 @@ public final class HeapStress {
             }
             Slab s = slabOf(first);
             for (int b = live; b < carved; b++) {
-                heap.freeLocal(s, b);
+                Free.blockLocal(s, b);
             }
             return s;
         }

@@ -37,6 +37,11 @@ public final class RegistryStress {
         TestRegion(long base) {
             super(HEAP_ID, base, Registry.CHUNK);
         }
+
+        @Override
+        protected void markReleased() {
+            throw new AssertionError("the registry never releases a region");
+        }
     }
 
     /** Encodes what a lookup returned: (0, 0) nothing; (1, payload) the region fully built; (2, *) wrong fields. */
