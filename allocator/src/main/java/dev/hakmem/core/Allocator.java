@@ -19,6 +19,7 @@ import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.jfr.LearningTransitionEvent;
 import dev.hakmem.os.Mem;
 import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
@@ -208,6 +209,7 @@ public final class Allocator {
         }
         if (learning.state() != before) {
             events.learningTransitions.increment();
+            LearningTransitionEvent.emit(name, before.name(), learning.state().name(), activeOpaque().policy.toJson());
         }
     }
 
