@@ -2,11 +2,12 @@ package dev.hakmem;
 
 /**
  * A heap seen through JMX. Every {@link HakMem} registers one on the platform MBean server as
- * {@code dev.hakmem:type=HakMem,name=<heap name>} (see {@link #OBJECT_NAME_PREFIX}) when it is made, and unregisters
- * it when it is closed; {@code jconsole}, {@code jcmd} and {@code ./hakmem top} read it there.
+ * {@code dev.hakmem:type=HakMem,name=<heap name>} (see {@link #OBJECT_NAME_PREFIX}) and unregisters it when it is
+ * closed; {@code jconsole}, {@code jcmd} and {@code ./hakmem top} read it there. Registration runs in the background,
+ * so the bean appears moments after the heap is made; {@link HakMemConfig.Builder#monitoring(boolean)} turns it off.
  *
  * <p>Reading {@link #getStatistics()} walks the heap as {@link HakMem#stats()} does, so a monitor reads it once per
- * refresh, not once per figure.
+ * refresh, not once per figure. {@link #check()} is meant for a quiescent heap, as {@link HakMem#check()} is.
  */
 public interface HakMemMXBean {
 

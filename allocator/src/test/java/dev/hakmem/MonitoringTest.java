@@ -34,6 +34,7 @@ class MonitoringTest {
         ObjectName on;
         try (HakMem h = HakMem.create()) {
             on = nameOf(h);
+            Monitoring.awaitRegistrations();
             HakMemMXBean bean = JMX.newMXBeanProxy(SERVER, on, HakMemMXBean.class);
             long small = h.malloc(100);
             long mid = h.malloc(20_000);
@@ -63,15 +64,35 @@ class MonitoringTest {
             assertEquals(3, bean.getStatistics().frees());
             assertTrue(SERVER.isRegistered(on));
             h.close();
+            Monitoring.awaitRegistrations();
             assertFalse(SERVER.isRegistered(on), "unregistered at close");
         }
+        Monitoring.awaitRegistrations();
         assertFalse(SERVER.isRegistered(on), "a second close leaves it unregistered, quietly");
+    }
+
+    @Test
+    void aHeapClosedAtOnceEndsUnregistered() throws Exception {
+        HakMem h = HakMem.create();
+        h.close();
+        Monitoring.awaitRegistrations();
+        assertFalse(SERVER.isRegistered(nameOf(h)));
+    }
+
+    @Test
+    void aHeapWithoutMonitoringHasNoBean() throws Exception {
+        try (HakMem h = HakMem.create(HakMemConfig.builder().monitoring(false).build())) {
+            Monitoring.awaitRegistrations();
+            assertFalse(SERVER.isRegistered(nameOf(h)));
+            assertFalse(h.config().monitoring());
+        }
     }
 
     @Test
     void theGuardHeapsBeanCountsViolationsAndDumpsItsTrace(@TempDir Path dir) throws Exception {
         try (HakMem h = HakMem.create(HakMemConfig.builder()
                 .guard(GuardOptions.on().withThrowOnViolation(false)).build())) {
+            Monitoring.awaitRegistrations();
             HakMemMXBean bean = JMX.newMXBeanProxy(SERVER, nameOf(h), HakMemMXBean.class);
             long a = h.malloc(64);
             h.free(a);
