@@ -46,6 +46,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /** Guard mode's layer, or null: every method takes one well-predicted branch on it. */
     private final Guard guard;
     private final boolean global;
+    /** The heap's MXBean and periodic JFR event until close, or null when its configuration turns them off. */
+    private final Monitoring monitoring;
     /** The sites handed out, by name, so that a name always gives the same Site. */
     private final ConcurrentHashMap<String, Site> sites = new ConcurrentHashMap<>();
 
@@ -57,6 +59,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         this.allocator = allocator;
         this.guard = allocator.config().guard().enabled() ? new Guard(allocator, allocator.config().guard()) : null;
         this.global = global;
+        this.monitoring = allocator.config().monitoring() ? Monitoring.register(this, allocator.name()) : null;
     }
 
     /** A heap sampling one byte in {@code samplePeriod} (1: every allocation, so profiles are exact); for tests. */
@@ -289,6 +292,9 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     public void close() {
         if (global) {
             throw new UnsupportedOperationException("the global heap cannot be closed");
+        }
+        if (monitoring != null) {
+            monitoring.unregister();
         }
         if (guard != null) {
             LeakReport leaks = guard.leakReport();

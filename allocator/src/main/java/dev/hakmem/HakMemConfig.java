@@ -44,6 +44,8 @@ import java.util.function.Function;
  *     <td>hakmem.learnSeed / HAKMEM_LEARN_SEED</td><td>{@value #DEFAULT_LEARN_SEED}</td></tr>
  * <tr><td>heaps shared by virtual threads</td><td>hakmem.sharedHeaps / HAKMEM_SHARED_HEAPS</td><td>2 x CPUs</td></tr>
  * <tr><td>limit on mapped bytes</td><td>hakmem.mappedLimit / HAKMEM_MAPPED_LIMIT</td><td>none</td></tr>
+ * <tr><td>the heap's {@link HakMemMXBean} and JFR statistics event</td><td>hakmem.monitoring / HAKMEM_MONITORING</td>
+ *     <td>true</td></tr>
  * </table>
  * Sizes take an optional k, m or g suffix.
  *
@@ -97,6 +99,7 @@ public final class HakMemConfig {
     private final int sharedHeaps;
     private final long mappedLimit;
     private final PageSource pageSource;
+    private final boolean monitoring;
 
     private HakMemConfig(Builder b) {
         this.guard = b.guard;
@@ -123,6 +126,7 @@ public final class HakMemConfig {
         this.sharedHeaps = b.sharedHeaps;
         this.mappedLimit = b.mappedLimit;
         this.pageSource = b.pageSource;
+        this.monitoring = b.monitoring;
     }
 
     public static HakMemConfig defaults() {
@@ -209,6 +213,9 @@ public final class HakMemConfig {
         }
         if ((v = lookup.apply("mappedLimit")) != null) {
             b.mappedLimit(parseSize("mappedLimit", v));
+        }
+        if ((v = lookup.apply("monitoring")) != null) {
+            b.monitoring(parseBoolean("monitoring", v));
         }
         return b.build();
     }
@@ -372,10 +379,16 @@ public final class HakMemConfig {
         return pageSource;
     }
 
+    /** Whether the heap registers its {@link HakMemMXBean} and emits the periodic JFR statistics event. */
+    public boolean monitoring() {
+        return monitoring;
+    }
+
     /** A builder holding what this config was built from, its learner's seed included. */
     public Builder toBuilder() {
         Builder b = builder().guard(guard).mode(mode).memoryWeight(memoryWeight).learnWindowMillis(learnWindowMillis)
-                .learnSeed(learnSeed).sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource);
+                .learnSeed(learnSeed).sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource)
+                .monitoring(monitoring);
         b.policy = givenPolicy;
         b.wMax = givenWMax;
         b.retainBytes = givenRetainBytes;
@@ -388,7 +401,8 @@ public final class HakMemConfig {
         return "HakMemConfig[guard=" + (guard.enabled() ? guard : "off") + ", mode=" + mode + ", policy=" + policy
                 + ", startsFrozen=" + startsFrozen + ", memoryWeight=" + memoryWeight + ", learnWindowMillis="
                 + learnWindowMillis + ", learnSeed=" + learnSeed + ", sharedHeaps=" + sharedHeaps
-                + ", mappedLimit=" + (mappedLimit == Long.MAX_VALUE ? "none" : mappedLimit) + "]";
+                + ", mappedLimit=" + (mappedLimit == Long.MAX_VALUE ? "none" : mappedLimit)
+                + ", monitoring=" + monitoring + "]";
     }
 
     public static final class Builder {
@@ -406,6 +420,7 @@ public final class HakMemConfig {
         private int sharedHeaps = 2 * Runtime.getRuntime().availableProcessors();
         private long mappedLimit = Long.MAX_VALUE;
         private PageSource pageSource;
+        private boolean monitoring = true;
 
         private Builder() {
         }
@@ -503,6 +518,16 @@ public final class HakMemConfig {
             return this;
         }
 
+        /**
+         * Whether the heap is registered as a {@link HakMemMXBean} and emits the periodic JFR statistics event (the
+         * default). Registration runs in the background, so a heap's creation never waits for JMX to start; turn it
+         * off for heaps nobody watches (short-lived test heaps, say).
+         */
+        public Builder monitoring(boolean on) {
+            this.monitoring = on;
+            return this;
+        }
+
         public HakMemConfig build() {
             if (pageSource == null) {
                 pageSource = PageSource.system();
@@ -517,12 +542,13 @@ public final class HakMemConfig {
         return o instanceof HakMemConfig c && guard.equals(c.guard) && mode == c.mode && policy.equals(c.policy)
                 && startsFrozen == c.startsFrozen && Double.compare(memoryWeight, c.memoryWeight) == 0
                 && learnWindowMillis == c.learnWindowMillis && learnSeed == c.learnSeed
-                && sharedHeaps == c.sharedHeaps && mappedLimit == c.mappedLimit && pageSource.equals(c.pageSource);
+                && sharedHeaps == c.sharedHeaps && mappedLimit == c.mappedLimit && pageSource.equals(c.pageSource)
+                && monitoring == c.monitoring;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(guard, mode, policy, startsFrozen, memoryWeight, learnWindowMillis, learnSeed, sharedHeaps,
-                mappedLimit, pageSource);
+                mappedLimit, pageSource, monitoring);
     }
 }

@@ -21,8 +21,9 @@ class HakMemConfigTest {
     @Test
     void readsEverySettingWithSizeSuffixes() {
         Map<String, String> env = Map.of("wmax", "1.5", "retain", "16m", "purgeDelayMs", "10",
-                "sharedHeaps", "3", "mappedLimit", "2g");
+                "sharedHeaps", "3", "mappedLimit", "2g", "monitoring", "false");
         HakMemConfig c = HakMemConfig.fromLookup(env::get);
+        assertFalse(c.monitoring());
         assertEquals(1.5, c.wMax());
         assertEquals(16L << 20, c.retainBytes());
         assertEquals(10, c.purgeDelayMillis());
@@ -127,15 +128,16 @@ class HakMemConfigTest {
                 base.toBuilder().policy(Policy.defaults()).build(),
                 base.toBuilder().policy(Policy.builder().bigThreshold(Policy.MIN_BIG_THRESHOLD).build()).build(),
                 base.toBuilder().memoryWeight(0.25).build(), base.toBuilder().learnWindowMillis(999).build(),
-                base.toBuilder().learnSeed(base.learnSeed() + 1).build()}) {
+                base.toBuilder().learnSeed(base.learnSeed() + 1).build(),
+                base.toBuilder().monitoring(false).build()}) {
             assertNotEquals(base, other, other.toString());
         }
         assertNotEquals(base, "a string");
         assertTrue(base.toBuilder().guard(true).build().guard().enabled());
         assertEquals("HakMemConfig[guard=off, mode=BALANCED, policy=" + Policy.defaults() + ", startsFrozen=false, "
                 + "memoryWeight=0.5, learnWindowMillis=1000, learnSeed=" + base.learnSeed() + ", sharedHeaps="
-                + base.sharedHeaps() + ", mappedLimit=none]", base.toString());
-        assertTrue(base.toBuilder().mappedLimit(5).build().toString().endsWith("mappedLimit=5]"));
+                + base.sharedHeaps() + ", mappedLimit=none, monitoring=true]", base.toString());
+        assertTrue(base.toBuilder().mappedLimit(5).build().toString().endsWith("mappedLimit=5, monitoring=true]"));
         assertTrue(base.toBuilder().guard(true).build().toString().startsWith("HakMemConfig[guard=GuardOptions["));
     }
 

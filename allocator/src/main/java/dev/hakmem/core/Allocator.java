@@ -20,6 +20,7 @@ import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.Free;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.jfr.LearningTransitionEvent;
 import dev.hakmem.os.Mem;
 import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
@@ -225,6 +226,7 @@ public final class Allocator {
         }
         if (learning.state() != before) {
             events.learningTransitions.increment();
+            LearningTransitionEvent.emit(name, before.name(), learning.state().name(), activeOpaque().policy.toJson());
         }
     }
 

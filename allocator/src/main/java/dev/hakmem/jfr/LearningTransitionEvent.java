@@ -1,0 +1,36 @@
+package dev.hakmem.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** A learning heap moved between LEARN, FROZEN and CANARY. */
+@Name("dev.hakmem.LearningTransition")
+@Label("Learning Transition")
+@Category("hakmem")
+@Description("A hakmem heap's learner changed state; the policy is the one in force after the change")
+@StackTrace(false)
+public final class LearningTransitionEvent extends Event {
+    @Label("Heap")
+    String heap;
+    @Label("From")
+    String from;
+    @Label("To")
+    String to;
+    @Label("Policy")
+    String policy;
+
+    public static void emit(String heap, String from, String to, String policyJson) {
+        LearningTransitionEvent e = new LearningTransitionEvent();
+        if (e.shouldCommit()) {
+            e.heap = heap;
+            e.from = from;
+            e.to = to;
+            e.policy = policyJson;
+            e.commit();
+        }
+    }
+}

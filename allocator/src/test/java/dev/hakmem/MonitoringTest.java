@@ -1,0 +1,165 @@
+package dev.hakmem;
+
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.management.JMX;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A heap's MXBean answers through the platform MBean server, and its JFR events reach a recording. */
+class MonitoringTest {
+
+    private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
+
+    private static ObjectName nameOf(HakMem h) throws Exception {
+        return new ObjectName(HakMemMXBean.OBJECT_NAME_PREFIX + ObjectName.quote(h.allocator().name()));
+    }
+
+    @Test
+    void theBeanAnswersWithTheHeapsFiguresAndGoesAwayAtClose() throws Exception {
+        ObjectName on;
+        try (HakMem h = HakMem.create()) {
+            on = nameOf(h);
+            Monitoring.awaitRegistrations();
+            HakMemMXBean bean = JMX.newMXBeanProxy(SERVER, on, HakMemMXBean.class);
+            long small = h.malloc(100);
+            long mid = h.malloc(20_000);
+            long big = h.malloc(3 << 20);
+            HakMemStats direct = h.stats();
+            HakMemMXBean.Statistics s = bean.getStatistics();
+            assertEquals(h.allocator().name(), bean.getName());
+            assertEquals(direct.liveBytes(), s.liveBytes());
+            assertEquals(3, s.liveBlocks());
+            assertEquals(direct.tier(HakMemStats.Tier.TINY).liveBytes(), s.tinyLiveBytes());
+            assertEquals(direct.tier(HakMemStats.Tier.MID).liveBytes(), s.midLiveBytes());
+            assertEquals(direct.tier(HakMemStats.Tier.BIG).liveBytes(), s.bigLiveBytes());
+            assertEquals(0, s.largeLiveBytes());
+            assertEquals(3, s.mallocs());
+            assertEquals(direct.mappedBytes(), s.mappedBytes());
+            assertEquals(direct.events(), s.events());
+            assertEquals("FROZEN", bean.getLearningState());
+            assertEquals(h.policy(), Policy.fromJson(bean.getPolicy()));
+            assertFalse(bean.isGuardEnabled());
+            bean.check();
+            assertTrue(bean.leakReport().contains("3"), bean.leakReport());
+            assertThrows(IllegalStateException.class, () -> bean.dumpTrace("/tmp/never-written"));
+            h.free(small);
+            h.free(mid);
+            h.free(big);
+            assertEquals(0, bean.getStatistics().liveBytes());
+            assertEquals(3, bean.getStatistics().frees());
+            assertTrue(SERVER.isRegistered(on));
+            h.close();
+            Monitoring.awaitRegistrations();
+            assertFalse(SERVER.isRegistered(on), "unregistered at close");
+        }
+        Monitoring.awaitRegistrations();
+        assertFalse(SERVER.isRegistered(on), "a second close leaves it unregistered, quietly");
+    }
+
+    @Test
+    void aHeapClosedAtOnceEndsUnregistered() throws Exception {
+        HakMem h = HakMem.create();
+        h.close();
+        Monitoring.awaitRegistrations();
+        assertFalse(SERVER.isRegistered(nameOf(h)));
+    }
+
+    @Test
+    void aHeapWithoutMonitoringHasNoBean() throws Exception {
+        try (HakMem h = HakMem.create(HakMemConfig.builder().monitoring(false).build())) {
+            Monitoring.awaitRegistrations();
+            assertFalse(SERVER.isRegistered(nameOf(h)));
+            assertFalse(h.config().monitoring());
+        }
+    }
+
+    @Test
+    void theGuardHeapsBeanCountsViolationsAndDumpsItsTrace(@TempDir Path dir) throws Exception {
+        try (HakMem h = HakMem.create(HakMemConfig.builder()
+                .guard(GuardOptions.on().withThrowOnViolation(false)).build())) {
+            Monitoring.awaitRegistrations();
+            HakMemMXBean bean = JMX.newMXBeanProxy(SERVER, nameOf(h), HakMemMXBean.class);
+            long a = h.malloc(64);
+            h.free(a);
+            h.free(a);
+            assertTrue(bean.isGuardEnabled());
+            assertEquals(1, bean.getStatistics().violations());
+            Path trace = dir.resolve("trace.txt");
+            bean.dumpTrace(trace.toString());
+            assertTrue(Files.size(trace) > 0);
+        }
+    }
+
+    @Test
+    void aRecordingGetsEachOpenHeapsStatistics(@TempDir Path dir) throws Exception {
+        try (HakMem h = HakMem.create(); Recording r = new Recording()) {
+            r.enable("dev.hakmem.HeapStatistics").withPeriod(Duration.ofMillis(20));
+            long a = h.malloc(5000);
+            r.start();
+            Thread.sleep(200);
+            r.stop();
+            Path file = dir.resolve("rec.jfr");
+            r.dump(file);
+            List<RecordedEvent> mine = RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.hakmem.HeapStatistics"))
+                    .filter(e -> e.getString("heap").equals(h.allocator().name())).toList();
+            assertFalse(mine.isEmpty(), "statistics events of this heap");
+            RecordedEvent e = mine.getFirst();
+            assertEquals(h.stats().liveBytes(), e.getLong("liveBytes"));
+            assertEquals(h.stats().liveBytes(), e.getLong("midLiveBytes"));
+            assertEquals(1, e.getLong("mallocs"));
+            assertTrue(e.getEventType().getCategoryNames().contains("hakmem"));
+            h.free(a);
+        }
+    }
+
+    @Test
+    void aRecordingGetsEveryLearningTransition(@TempDir Path dir) throws Exception {
+        try (Recording r = new Recording()) {
+            r.enable("dev.hakmem.LearningTransition");
+            r.start();
+            long transitions;
+            String name;
+            try (HakMem h = HakMem.create(HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING)
+                    .learnWindowMillis(10).policy(Policy.defaults()).build())) {
+                name = h.allocator().name();
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                int i = 0;
+                while (h.stats().events().learningTransitions() < 2 && System.nanoTime() < deadline) {
+                    for (int k = 0; k < 1000; k++) {
+                        h.free(h.malloc(16 + (i++ * 37) % 4000));
+                    }
+                }
+                transitions = h.stats().events().learningTransitions();
+            }
+            r.stop();
+            assertTrue(transitions >= 2, "transitions in 20 s: " + transitions);
+            Path file = dir.resolve("rec.jfr");
+            r.dump(file);
+            List<RecordedEvent> mine = RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.hakmem.LearningTransition"))
+                    .filter(e -> e.getString("heap").equals(name)).toList();
+            assertEquals(transitions, mine.size());
+            assertEquals("FROZEN", mine.getFirst().getString("from"));
+            for (int k = 1; k < mine.size(); k++) {
+                assertEquals(mine.get(k - 1).getString("to"), mine.get(k).getString("from"));
+            }
+            Policy.fromJson(mine.getLast().getString("policy"));
+        }
+    }
+}
