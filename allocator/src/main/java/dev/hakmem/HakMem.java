@@ -59,7 +59,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         this.allocator = allocator;
         this.guard = allocator.config().guard().enabled() ? new Guard(allocator, allocator.config().guard()) : null;
         this.global = global;
-        this.monitoring = allocator.config().monitoring() ? Monitoring.register(this, allocator.name()) : null;
+        this.monitoring = allocator.config().monitoring()
+                ? Monitoring.register(this, allocator.id(), allocator.name()) : null;
     }
 
     /** A heap sampling one byte in {@code samplePeriod} (1: every allocation, so profiles are exact); for tests. */

@@ -35,18 +35,20 @@ final class Monitoring implements HakMemMXBean {
     private static final ExecutorService AGENT = agent();
 
     private final HakMem heap;
+    private final int id;
     private final String name;
     private final ObjectName objectName;
 
-    private Monitoring(HakMem heap, String name) {
+    private Monitoring(HakMem heap, int id, String name) {
         this.heap = heap;
+        this.id = id;
         this.name = name;
         this.objectName = objectName(name);
     }
 
-    /** Makes {@code heap} visible to JMX and JFR under {@code name}, in the background. */
-    static Monitoring register(HakMem heap, String name) {
-        Monitoring m = new Monitoring(heap, name);
+    /** Makes {@code heap} (number {@code id}, named {@code name}) visible to JMX and JFR, in the background. */
+    static Monitoring register(HakMem heap, int id, String name) {
+        Monitoring m = new Monitoring(heap, id, name);
         OPEN.add(m);
         AGENT.execute(m::registerBean);
         return m;
@@ -110,7 +112,7 @@ final class Monitoring implements HakMemMXBean {
     private static void emitStatistics() {
         for (Monitoring m : OPEN) {
             Statistics s = m.getStatistics();
-            HeapStatisticsEvent.emit(m.name, s.liveBytes(), s.mappedBytes(), s.committedBytes(),
+            HeapStatisticsEvent.emit(m.id, s.liveBytes(), s.mappedBytes(), s.committedBytes(),
                     new long[] {s.tinyLiveBytes(), s.midLiveBytes(), s.largeLiveBytes(), s.bigLiveBytes()},
                     s.mallocs(), s.frees(), s.violations());
         }

@@ -117,7 +117,7 @@ class MonitoringTest {
             r.dump(file);
             List<RecordedEvent> mine = RecordingFile.readAllEvents(file).stream()
                     .filter(e -> e.getEventType().getName().equals("dev.hakmem.HeapStatistics"))
-                    .filter(e -> e.getString("heap").equals(h.allocator().name())).toList();
+                    .filter(e -> e.getInt("heapId") == h.allocator().id()).toList();
             assertFalse(mine.isEmpty(), "statistics events of this heap");
             RecordedEvent e = mine.getFirst();
             assertEquals(h.stats().liveBytes(), e.getLong("liveBytes"));
@@ -134,10 +134,10 @@ class MonitoringTest {
             r.enable("dev.hakmem.LearningTransition");
             r.start();
             long transitions;
-            String name;
+            int id;
             try (HakMem h = HakMem.create(HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING)
                     .learnWindowMillis(10).policy(Policy.defaults()).build())) {
-                name = h.allocator().name();
+                id = h.allocator().id();
                 long deadline = System.nanoTime() + 20_000_000_000L;
                 int i = 0;
                 while (h.stats().events().learningTransitions() < 2 && System.nanoTime() < deadline) {
@@ -153,7 +153,7 @@ class MonitoringTest {
             r.dump(file);
             List<RecordedEvent> mine = RecordingFile.readAllEvents(file).stream()
                     .filter(e -> e.getEventType().getName().equals("dev.hakmem.LearningTransition"))
-                    .filter(e -> e.getString("heap").equals(name)).toList();
+                    .filter(e -> e.getInt("heapId") == id).toList();
             assertEquals(transitions, mine.size());
             assertEquals("FROZEN", mine.getFirst().getString("from"));
             for (int k = 1; k < mine.size(); k++) {
@@ -161,5 +161,65 @@ class MonitoringTest {
             }
             Policy.fromJson(mine.getLast().getString("policy"));
         }
+    }
+
+    @Test
+    void aRecordingGetsTheSlowPathsMappingsPurgesAdoptionsAndOutOfMemory(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("rec.jfr");
+        int id;
+        long bigBlock;
+        try (Recording r = new Recording()) {
+            for (String event : List.of("Mapping", "Purge", "Adoption", "OutOfMemory")) {
+                r.enable("dev.hakmem." + event);
+            }
+            r.start();
+            try (HakMem h = HakMem.create(HakMemConfig.builder().mappedLimit(16L << 20).retainBytes(0)
+                    .purgeDelayMillis(0).build())) {
+                id = h.allocator().id();
+                bigBlock = h.malloc(3L << 20);
+                h.free(bigBlock);
+                long[] blocks = new long[1000];
+                Thread owner = Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < blocks.length; i++) {
+                        blocks[i] = h.malloc(100);
+                    }
+                });
+                owner.join();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (h.stats().events().heapsAbandoned() < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                for (long b : blocks) {
+                    h.free(b);
+                }
+                assertTrue(h.stats().events().adoptions() >= 1, h.stats().events().toString());
+                assertThrows(HakMemOutOfMemoryError.class, () -> h.malloc(32L << 20));
+            }
+            r.stop();
+            r.dump(file);
+        }
+        List<RecordedEvent> mine = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("dev.hakmem."))
+                .filter(e -> e.getInt("heapId") == id).toList();
+        assertTrue(mine.stream().anyMatch(e -> e.getEventType().getName().equals("dev.hakmem.Mapping")
+                && e.getString("kind").equals("big") && e.getString("action").equals("map")
+                && e.getLong("address") == bigBlock && e.getLong("bytes") >= 3L << 20), mine.toString());
+        assertTrue(mine.stream().anyMatch(e -> e.getEventType().getName().equals("dev.hakmem.Mapping")
+                && e.getString("kind").equals("big") && e.getString("action").equals("unmap")
+                && e.getLong("address") == bigBlock), "the big block unmapped: " + mine);
+        assertTrue(mine.stream().anyMatch(e -> e.getEventType().getName().equals("dev.hakmem.Mapping")
+                && e.getString("kind").equals("superslab") && e.getLong("bytes") == 2L << 20), mine.toString());
+        assertTrue(mine.stream().anyMatch(e -> e.getEventType().getName().equals("dev.hakmem.Adoption")),
+                mine.toString());
+        RecordedEvent oom = mine.stream().filter(e -> e.getEventType().getName().equals("dev.hakmem.OutOfMemory"))
+                .findFirst().orElseThrow(() -> new AssertionError("no OutOfMemory event in " + mine));
+        assertEquals(32L << 20, oom.getLong("requestedBytes"));
+        assertTrue(oom.getString("reason").contains("mapped limit"), oom.getString("reason"));
+        assertTrue(oom.getStackTrace() != null, "the failing allocation's stack");
+        long unmaps = mine.stream().filter(e -> e.getEventType().getName().equals("dev.hakmem.Mapping")
+                && e.getString("action").equals("unmap")).count();
+        long maps = mine.stream().filter(e -> e.getEventType().getName().equals("dev.hakmem.Mapping")
+                && e.getString("action").equals("map")).count();
+        assertEquals(maps, unmaps, "every mapping unmapped by close: " + mine);
     }
 }

@@ -73,7 +73,7 @@ public final class BigTier {
 
     public BigTier(int heapId, PageSource pages, MemoryAccount account, Events events, long purgeDelayMillis) {
         this.heapId = heapId;
-        this.mappings = new Mappings<>(pages, account, events);
+        this.mappings = new Mappings<>(heapId, "big", pages, account, events);
         this.account = account;
         this.events = events;
         this.purgeDelayNanos = purgeDelayMillis * 1_000_000L;

@@ -21,6 +21,7 @@ import dev.hakmem.heap.Free;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.jfr.LearningTransitionEvent;
+import dev.hakmem.jfr.OutOfMemoryEvent;
 import dev.hakmem.os.Mem;
 import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
@@ -138,6 +139,11 @@ public final class Allocator {
         return name;
     }
 
+    /** The number in the heap's name, unique in the process; JFR events name their heap by it. */
+    public int id() {
+        return id;
+    }
+
     public HakMemConfig config() {
         return config;
     }
@@ -226,7 +232,7 @@ public final class Allocator {
         }
         if (learning.state() != before) {
             events.learningTransitions.increment();
-            LearningTransitionEvent.emit(name, before.name(), learning.state().name(), activeOpaque().policy.toJson());
+            LearningTransitionEvent.emit(id, before.name(), learning.state().name(), activeOpaque().policy.toJson());
         }
     }
 
@@ -357,7 +363,7 @@ public final class Allocator {
             try {
                 return h.allocate(cls, size, zeroed, site, profiler);
             } catch (HakMemOutOfMemoryError again) {
-                throw new HakMemOutOfMemoryError(size, again.getMessage(), again);
+                throw outOfMemory(new HakMemOutOfMemoryError(size, again.getMessage(), again));
             }
         }
     }
@@ -381,8 +387,18 @@ public final class Allocator {
             return big.malloc(bytes, alignment, zeroed);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
-            return big.malloc(bytes, alignment, zeroed);
+            try {
+                return big.malloc(bytes, alignment, zeroed);
+            } catch (HakMemOutOfMemoryError again) {
+                throw outOfMemory(again);
+            }
         }
+    }
+
+    /** The one place an out-of-memory error leaves the allocator for the caller: it becomes a JFR event too. */
+    private HakMemOutOfMemoryError outOfMemory(HakMemOutOfMemoryError e) {
+        OutOfMemoryEvent.emit(id, e.requestedBytes(), e.getMessage());
+        return e;
     }
 
     /**

@@ -17,8 +17,9 @@ import jdk.jfr.StackTrace;
 @Period("1 s")
 @StackTrace(false)
 public final class HeapStatisticsEvent extends Event {
-    @Label("Heap")
-    String heap;
+    @Label("Heap Id")
+    @Description("The number in the heap's name (heap-N, global-N)")
+    int heapId;
     @Label("Live") @DataAmount
     long liveBytes;
     @Label("Mapped") @DataAmount
@@ -41,10 +42,10 @@ public final class HeapStatisticsEvent extends Event {
     long violations;
 
     /** Commits one heap's figures; called from the periodic hook, which JFR runs only while the event is enabled. */
-    public static void emit(String heap, long liveBytes, long mappedBytes, long committedBytes, long[] tierLiveBytes,
+    public static void emit(int heapId, long liveBytes, long mappedBytes, long committedBytes, long[] tierLiveBytes,
                             long mallocs, long frees, long violations) {
         HeapStatisticsEvent e = new HeapStatisticsEvent();
-        e.heap = heap;
+        e.heapId = heapId;
         e.liveBytes = liveBytes;
         e.mappedBytes = mappedBytes;
         e.committedBytes = committedBytes;

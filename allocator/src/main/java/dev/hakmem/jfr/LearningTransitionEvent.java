@@ -14,8 +14,9 @@ import jdk.jfr.StackTrace;
 @Description("A hakmem heap's learner changed state; the policy is the one in force after the change")
 @StackTrace(false)
 public final class LearningTransitionEvent extends Event {
-    @Label("Heap")
-    String heap;
+    @Label("Heap Id")
+    @Description("The number in the heap's name (heap-N, global-N)")
+    int heapId;
     @Label("From")
     String from;
     @Label("To")
@@ -23,10 +24,10 @@ public final class LearningTransitionEvent extends Event {
     @Label("Policy")
     String policy;
 
-    public static void emit(String heap, String from, String to, String policyJson) {
+    public static void emit(int heapId, String from, String to, String policyJson) {
         LearningTransitionEvent e = new LearningTransitionEvent();
         if (e.shouldCommit()) {
-            e.heap = heap;
+            e.heapId = heapId;
             e.from = from;
             e.to = to;
             e.policy = policyJson;

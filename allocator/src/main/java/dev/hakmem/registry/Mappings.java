@@ -2,6 +2,8 @@ package dev.hakmem.registry;
 
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.PageSource;
+import dev.hakmem.jfr.MappingEvent;
+import dev.hakmem.jfr.PurgeEvent;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
@@ -24,11 +26,15 @@ import java.util.function.ToLongFunction;
  * Each step either happens whole or leaves everything as it was, as {@link PageSource}'s contract lets it: a refused
  * reservation gives its share of the mapped limit back, a refused decommit leaves the memory committed, a refused
  * release leaves the region mapped and registered, to be retried. The tiers keep their own retained bytes and
- * caches; this class knows nothing of slabs or of the big cache.
+ * caches; this class knows nothing of slabs or of the big cache. Each map, unmap and purge is also a JFR event
+ * ({@code dev.hakmem.Mapping}, {@code dev.hakmem.Purge}).
  *
  * @param <R> the tier's kind of region
  */
 public final class Mappings<R extends Region> {
+    /** The heap's number and the tier's name ("superslab", "big"), for the JFR events. */
+    private final int heapId;
+    private final String kind;
     private final PageSource pages;
     private final MemoryAccount account;
     private final Events events;
@@ -38,7 +44,9 @@ public final class Mappings<R extends Region> {
      */
     private final Set<R> all = ConcurrentHashMap.newKeySet();
 
-    public Mappings(PageSource pages, MemoryAccount account, Events events) {
+    public Mappings(int heapId, String kind, PageSource pages, MemoryAccount account, Events events) {
+        this.heapId = heapId;
+        this.kind = kind;
         this.pages = pages;
         this.account = account;
         this.events = events;
@@ -68,6 +76,7 @@ public final class Mappings<R extends Region> {
             throw new HakMemOutOfMemoryError(request, "the OS mapped beyond the 48-bit registry range");
         }
         account.committed(span);
+        MappingEvent.emit(heapId, kind, true, base, span);
         return base;
     }
 
@@ -112,6 +121,7 @@ public final class Mappings<R extends Region> {
         }
         account.committed(-committedBytes);
         events.purges.increment();
+        PurgeEvent.emit(heapId, r.base, r.span);
         return true;
     }
 
@@ -131,6 +141,7 @@ public final class Mappings<R extends Region> {
         r.markReleased();
         account.committed(-committedBytes);
         account.unmapped(r.span);
+        MappingEvent.emit(heapId, kind, false, r.base, r.span);
         return true;
     }
 
@@ -147,6 +158,7 @@ public final class Mappings<R extends Region> {
                 account.unmapped(r.span);
                 account.committed(-committedBytes.applyAsLong(r));
                 released.accept(r);
+                MappingEvent.emit(heapId, kind, false, r.base, r.span);
             } catch (RuntimeException | Error e) {
                 failures.add(e);
             }

@@ -2,6 +2,7 @@ package dev.hakmem.slab;
 
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.PageSource;
+import dev.hakmem.jfr.AdoptionEvent;
 import dev.hakmem.registry.Mappings;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
@@ -39,7 +40,7 @@ public final class SuperSlabPool {
     public SuperSlabPool(int heapId, PageSource pages, MemoryAccount account, Events events,
                          ClassCounters orphanCounters, long purgeDelayMillis) {
         this.heapId = heapId;
-        this.mappings = new Mappings<>(pages, account, events);
+        this.mappings = new Mappings<>(heapId, "superslab", pages, account, events);
         this.account = account;
         this.events = events;
         this.orphanCounters = orphanCounters;
@@ -194,7 +195,7 @@ public final class SuperSlabPool {
         SuperSlab ss;
         while ((ss = abandoned.poll()) != null) {
             if (ss.casState(SuperSlab.ABANDONED, SuperSlab.OWNED)) {
-                events.adoptions.increment();
+                adopted(ss);
                 return ss;
             }
         }
@@ -204,10 +205,15 @@ public final class SuperSlabPool {
     /** Claims one specific abandoned SuperSlab (a freer found it abandoned); its queue entry goes stale. */
     public boolean tryClaim(SuperSlab ss) {
         if (ss.casState(SuperSlab.ABANDONED, SuperSlab.OWNED)) {
-            events.adoptions.increment();
+            adopted(ss);
             return true;
         }
         return false;
+    }
+
+    private void adopted(SuperSlab ss) {
+        events.adoptions.increment();
+        AdoptionEvent.emit(heapId, ss.base);
     }
 
     /**

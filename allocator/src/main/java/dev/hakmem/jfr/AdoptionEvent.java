@@ -1,0 +1,31 @@
+package dev.hakmem.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** A thread's heap took over a SuperSlab abandoned by a thread that died. */
+@Name("dev.hakmem.Adoption")
+@Label("Adoption")
+@Category("hakmem")
+@Description("A hakmem heap adopted a SuperSlab whose owner thread had died")
+@StackTrace(false)
+public final class AdoptionEvent extends Event {
+    @Label("Heap Id")
+    @Description("The number in the heap's name (heap-N, global-N)")
+    int heapId;
+    @Label("SuperSlab")
+    long superSlab;
+
+    public static void emit(int heapId, long superSlab) {
+        AdoptionEvent e = new AdoptionEvent();
+        if (e.shouldCommit()) {
+            e.heapId = heapId;
+            e.superSlab = superSlab;
+            e.commit();
+        }
+    }
+}
