@@ -6,6 +6,7 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.BufferLedger;
 import org.apache.arrow.memory.ReferenceManager;
+import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 
@@ -67,13 +68,21 @@ final class HeapAccounting {
         heap.check();
     }
 
-    /** The buffers of every vector of {@code roots}, as held (not retained). */
-    static List<ArrowBuf> buffers(VectorSchemaRoot... roots) {
+    /**
+     * The buffers a vector holds, whatever its value count (getBuffers answers nothing for a vector whose count is
+     * not set yet, and getFieldBuffers fills holes).
+     */
+    static List<ArrowBuf> buffers(FieldVector v) {
+        return v instanceof BaseVariableWidthVector
+                ? List.of(v.getValidityBuffer(), v.getOffsetBuffer(), v.getDataBuffer())
+                : List.of(v.getValidityBuffer(), v.getDataBuffer());
+    }
+
+    /** The buffers of every vector of {@code root}. */
+    static List<ArrowBuf> buffers(VectorSchemaRoot root) {
         List<ArrowBuf> bufs = new ArrayList<>();
-        for (VectorSchemaRoot r : roots) {
-            for (FieldVector v : r.getFieldVectors()) {
-                bufs.addAll(List.of(v.getBuffers(false)));
-            }
+        for (FieldVector v : root.getFieldVectors()) {
+            bufs.addAll(buffers(v));
         }
         return bufs;
     }
