@@ -55,6 +55,10 @@ public final class HakMemAllocationManager extends AllocationManager {
     /** Buffers from the process-wide heap, {@link HakMem#global()}, looked up at the first allocation. */
     public static final AllocationManager.Factory FACTORY = new HeapFactory(HakMem::global, "HakMem.global()");
 
+    // NOTE: FACTORY is set before EMPTY is made. Making EMPTY initializes ArrowBuf, hence BaseAllocator, whose default
+    // config may read FACTORY (where it is the default factory) while this class is still being initialized; read
+    // before being set it would be null, as Arrow's UnsafeAllocationManager leaves its own.
+
     /**
      * The one zero-byte buffer every factory hands out: Arrow never allocates for size 0, it takes
      * {@link AllocationManager.Factory#empty()}. Its address must be valid and stable but is never read, so it comes
