@@ -17,9 +17,10 @@ import java.util.function.Supplier;
  * or {@link #factory(HakMem)} into a root allocator and every {@link ArrowBuf} of its vectors lives in hakmem.
  *
  * <pre>{@code
- * BufferAllocator root = new RootAllocator(BaseAllocator.configBuilder()
+ * BufferAllocator root = new RootAllocator(RootAllocator.configBuilder()
  *         .allocationManagerFactory(HakMemAllocationManager.FACTORY).build());
  * }</pre>
+ * ({@code BaseAllocator.configBuilder()} is not visible outside Arrow's package; {@code RootAllocator} inherits it.)
  *
  * <p>How Arrow drives it (arrow-memory-core 19, {@code BaseAllocator.buffer} and {@code AllocationManager.release}):
  * <pre>
