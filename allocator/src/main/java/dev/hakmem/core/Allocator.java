@@ -17,6 +17,7 @@ import dev.hakmem.SiteProfile;
 import dev.hakmem.ace.LearnerOptions;
 import dev.hakmem.big.BigMapping;
 import dev.hakmem.big.BigTier;
+import dev.hakmem.guard.SampledGuard;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.os.Mem;
@@ -85,6 +86,8 @@ public final class Allocator {
     private final HeapSet heaps;
     private final SlabCache slabCache = new SlabCache();
     private final Profiler profiler;
+    /** Sampled guard mode (see {@link SampledGuard}), or null: then the countdown's slow path only parks it. */
+    private final SampledGuard sampled;
     /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
      * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
@@ -118,6 +121,8 @@ public final class Allocator {
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
         this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
+        this.sampled = config.guard().sampling()
+                ? new SampledGuard(id, config.pageSource(), config.guard(), events, this::counted) : null;
         publish(config.policy());
         this.learning = learns(config.mode()) ? new Learning(
                 LearnerOptions.defaults().withMemoryWeight(config.memoryWeight()), config.policy(),
@@ -225,6 +230,11 @@ public final class Allocator {
         return new Learning.Counts(mallocs + frees, PageFaults.sinceStart(),
                 events.superSlabsMapped.sum() + events.bigCacheMisses.sum(), events.purges.sum(),
                 account.committedBytes(), live);
+    }
+
+    /** Sampled guard mode, or null when it is not the heap's level. */
+    public SampledGuard sampledGuard() {
+        return sampled;
     }
 
     public Profiler profiler() {
@@ -343,6 +353,11 @@ public final class Allocator {
      * branch: only a malloc that takes it below zero goes to the heap's slow path, which says whether it is sampled.
      */
     private long allocateOwned(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
+        long guarded;
+        if (--h.guardCountdown < 0 && guardDue(h)
+                && (guarded = sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls)))) != 0) {
+            return guarded;
+        }
         if ((h.sampleCountdown -= size) < 0 && h.sampleDue(size, profiler)) {
             long start = System.nanoTime();
             long address = take(h, cls, zeroed);
@@ -350,6 +365,18 @@ public final class Allocator {
             return address;
         }
         return take(h, cls, zeroed);
+    }
+
+    /**
+     * Slow path of sampled guard mode's countdown ({@link ThreadHeap#guardCountdown}): whether this malloc is
+     * guarded. Without sampled mode the countdown is parked for 2^31 mallocs.
+     */
+    private boolean guardDue(ThreadHeap h) {
+        if (sampled == null) {
+            h.guardCountdown = Integer.MAX_VALUE;
+            return false;
+        }
+        return sampled.due(h);
     }
 
     private static long take(ThreadHeap h, int cls, boolean zeroed) {
@@ -476,6 +503,10 @@ public final class Allocator {
 
     private void freeSlow(long address, Region r) {
         if (address == 0) {
+            return;
+        }
+        if (sampled != null && sampled.owns(r)) {
+            sampled.free(address);
             return;
         }
         try {
@@ -610,6 +641,9 @@ public final class Allocator {
 
     public long usableSize(long address) {
         Region r = Registry.lookup(address);
+        if (sampled != null && sampled.owns(r)) {
+            return sampled.usableSize(address);
+        }
         if (r instanceof BigMapping m && m.heapId == id) {
             return big.usableSize(m, address);
         }
@@ -769,6 +803,9 @@ public final class Allocator {
             throw new HeapCorruptionException(0, problem);
         }
         checkCounters();
+        if (sampled != null) {
+            sampled.check();
+        }
     }
 
     /** The policy in force is compiled whole, and every part of the heap follows it (see {@link #publish}). */
@@ -877,6 +914,9 @@ public final class Allocator {
             long now = System.nanoTime();
             pool.purge(now);
             big.purge(now);
+            if (sampled != null) {
+                sampled.scan(now);
+            }
             if (learning != null && learning.windowEnded(now)) {
                 learn(now);
             }
@@ -894,6 +934,13 @@ public final class Allocator {
             profiler.clear();
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
+            if (sampled != null) {
+                try {
+                    sampled.close();
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
             failures.addAll(big.releaseAll());
         }
         if (!failures.isEmpty()) {

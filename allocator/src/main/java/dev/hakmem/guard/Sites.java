@@ -48,7 +48,7 @@ final class Sites {
         return intern(chain);
     }
 
-    private static boolean isAllocatorFrame(String cls) {
+    static boolean isAllocatorFrame(String cls) {
         return cls.equals("dev.hakmem.HakMem") || cls.equals("dev.hakmem.Site") || cls.startsWith("dev.hakmem.guard.")
                 || cls.startsWith("dev.hakmem.core.");
     }

@@ -66,6 +66,13 @@ public final class ThreadHeap {
      * malloc starts its stream. Owner only (for a shared heap: the holder of {@link #lock}), plain.
      */
     public long sampleCountdown;
+    /**
+     * Sampled guard mode's countdown: allocations before this heap's next guarded one. Each malloc decrements it, and
+     * the one that takes it below zero asks the guard ({@code Allocator.guardDue}), which refills it. Owner only (for
+     * a shared heap: the holder of {@link #lock}), plain. {@link #guardCounting}: whether the guard has started it.
+     */
+    public int guardCountdown;
+    public boolean guardCounting;
     /** Whether the stream of sampled bytes has started, and the state of its generator. Owner only, plain. */
     private boolean sampling;
     private long sampleRandom;

@@ -18,11 +18,15 @@ public final class Events {
     public final LongAdder doubleFrees = new LongAdder();
     public final LongAdder policyChanges = new LongAdder();
     public final LongAdder learningTransitions = new LongAdder();
+    /** Sampled guard mode: allocations guarded, samples skipped (no slot), heap errors found. */
+    public final LongAdder guardSamples = new LongAdder();
+    public final LongAdder guardSkipped = new LongAdder();
+    public final LongAdder guardViolations = new LongAdder();
 
     public HakMemStats.Events snapshot(long remoteFrees) {
         return new HakMemStats.Events(remoteFrees, heapsCreated.sum(), heapsAbandoned.sum(), adoptions.sum(),
                 superSlabsMapped.sum(), superSlabsReleased.sum(), bigCacheHits.sum(), bigCacheMisses.sum(),
                 purges.sum(), invalidFrees.sum(), doubleFrees.sum(), policyChanges.sum(),
-                learningTransitions.sum());
+                learningTransitions.sum(), guardSamples.sum(), guardSkipped.sum(), guardViolations.sum());
     }
 }
