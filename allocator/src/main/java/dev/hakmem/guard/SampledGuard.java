@@ -100,14 +100,14 @@ public final class SampledGuard {
         final long user;
         final long size;
         final boolean atEnd;
-        final String allocThread;
+        final Thread allocThread;
         final Stack allocStack;
-        String freeThread;
+        Thread freeThread;
         Stack freeStack;
         /** A live block whose corruption the scan reported: its free is not reported again. */
         boolean reported;
 
-        Sample(long user, long size, boolean atEnd, String thread, Stack stack) {
+        Sample(long user, long size, boolean atEnd, Thread thread, Stack stack) {
             this.user = user;
             this.size = size;
             this.atEnd = atEnd;
@@ -180,8 +180,6 @@ public final class SampledGuard {
             events.guardSkipped.increment();
             return 0;
         }
-        Stack stack = new Stack();
-        Thread t = Thread.currentThread();
         boolean atEnd = ThreadLocalRandom.current().nextBoolean();
         synchronized (this) {
             int i = takeSlot();
@@ -189,6 +187,8 @@ public final class SampledGuard {
                 events.guardSkipped.increment();
                 return 0;
             }
+            // Under the lock, and only for a sample that got a slot: one in N mallocs, and none when all are taken.
+            Stack stack = new Stack();
             long slot = slots.base + (long) i * SLOT;
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment : (slot + MARGIN + alignment - 1) & -alignment;
             long word = canaryWord(slot);
@@ -197,7 +197,7 @@ public final class SampledGuard {
             if (zeroed) {
                 Mem.fill(user, size, (byte) 0);
             }
-            samples[i] = new Sample(user, size, atEnd, describe(t), stack);
+            samples[i] = new Sample(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
             live++;
             if (atEnd) {
@@ -259,7 +259,6 @@ public final class SampledGuard {
     /** Frees a sampled block (the address is in {@link #owns this guard's region}). */
     public void free(long address) {
         Stack stack = new Stack();
-        Thread t = Thread.currentThread();
         HakMemException problem;
         synchronized (this) {
             int i = slotOf(address);
@@ -267,7 +266,7 @@ public final class SampledGuard {
             problem = refusal(i, address, "free");
             if (problem == null) {
                 HakMemException smashed = margins(i);
-                s.freeThread = describe(t);
+                s.freeThread = Thread.currentThread();
                 s.freeStack = stack;
                 live--;
                 if (smashed != null || s.reported) {
@@ -490,9 +489,9 @@ public final class SampledGuard {
         StringBuilder sb = new StringBuilder("0x").append(Long.toHexString(s.user)).append(" (").append(s.size)
                 .append(" B requested, placed at the ").append(s.atEnd ? "end" : "start").append(" of slot 0x")
                 .append(Long.toHexString(slots.base + (long) i * SLOT)).append(")\n  allocated by thread ")
-                .append(s.allocThread).append(frames(s.allocStack, "\n    at "));
+                .append(describe(s.allocThread)).append(frames(s.allocStack, "\n    at "));
         if (s.freeStack != null) {
-            sb.append("\n  freed by thread ").append(s.freeThread).append(frames(s.freeStack, "\n    at "));
+            sb.append("\n  freed by thread ").append(describe(s.freeThread)).append(frames(s.freeStack, "\n    at "));
         }
         return sb.toString();
     }
@@ -596,12 +595,19 @@ public final class SampledGuard {
         }
     }
 
-    /** The lowest address in [from, to) whose byte is not the pattern's, or -1. */
+    /** The lowest address in [from, to) whose byte is not the pattern's, or -1. Compares by word where it can. */
     private static long firstChanged(long from, long to, long word) {
-        for (long a = from; a < to; a++) {
-            if ((a & 7) == 0 && a + 8 <= to && Mem.getLong(a) == word) {
-                a += 7;
-            } else if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+        long a = from;
+        for (; a < to && (a & 7) != 0; a++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+                return a;
+            }
+        }
+        for (; a + 8 <= to && Mem.getLong(a) == word; a += 8) {
+            // NOTE: the whole scan is this loop when nothing changed; the byte loop below finds the changed byte.
+        }
+        for (; a < to; a++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
                 return a;
             }
         }

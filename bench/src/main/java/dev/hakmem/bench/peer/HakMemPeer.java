@@ -31,6 +31,8 @@ public final class HakMemPeer implements Reallocating {
     public static final String GUARD = "hakmem-guard";
     /** Guard mode recording the site of one allocation in 64. */
     public static final String GUARD_SAMPLED = "hakmem-guard-sampled";
+    /** Sampled guard mode (the production level) at its default rate: one allocation in N guarded. */
+    public static final String GUARD_SAMPLE = "hakmem-guard-sample";
     public static final String LEARNING = "hakmem-learning";
     public static final String FROZEN = "hakmem-frozen";
     /** The system property naming {@value #FROZEN}'s policy file. */
@@ -78,6 +80,12 @@ public final class HakMemPeer implements Reallocating {
     public static HakMemPeer guardSampled() {
         GuardOptions sampled = GuardOptions.on().withSites(GuardOptions.on().siteDepth(), 64);
         return new HakMemPeer(GUARD_SAMPLED, HakMemConfig.builder().guard(sampled).build(), false);
+    }
+
+    /** Sampled guard mode at {@link GuardOptions#DEFAULT_SAMPLE_RATE}. */
+    public static HakMemPeer guardSample() {
+        return new HakMemPeer(GUARD_SAMPLE, HakMemConfig.builder()
+                .guard(GuardOptions.sampled(GuardOptions.DEFAULT_SAMPLE_RATE)).build(), false);
     }
 
     /** Mode LEARNING from the default policy, with a learning window of {@value #LEARN_WINDOW_MILLIS} ms. */
