@@ -265,9 +265,9 @@ public final class SampledGuard {
             Sample s = samples[i];
             problem = refusal(i, address, "free");
             if (problem == null) {
-                HakMemException smashed = margins(i);
                 s.freeThread = Thread.currentThread();
                 s.freeStack = stack;
+                HakMemException smashed = margins(i);
                 live--;
                 if (smashed != null || s.reported) {
                     state[i] = CONDEMNED;

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
                 BenchCommand.class,
                 LearnCommand.class,
                 SitesCommand.class,
+                BugHuntCommand.class,
         })
 public final class HakMemCli implements Runnable {
 
