@@ -190,7 +190,8 @@ public final class SampledGuard {
             // Under the lock, and only for a sample that got a slot: one in N mallocs, and none when all are taken.
             Stack stack = new Stack();
             long slot = slots.base + (long) i * SLOT;
-            long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment : (slot + MARGIN + alignment - 1) & -alignment;
+            long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
+                    : (slot + MARGIN + alignment - 1) & -alignment;
             long word = canaryWord(slot);
             fill(slot, user, word);
             fill(user + size, slot + SLOT, word);
