@@ -359,8 +359,8 @@ public final class Guard {
         return mix(secret + address * 0x9E37_79B9_7F4A_7C15L);
     }
 
-    /** The splitmix64 finaliser: every input bit affects every output bit. */
-    private static long mix(long z) {
+    /** The splitmix64 finaliser: every input bit affects every output bit (sampled mode's patterns use it too). */
+    static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
         return z ^ (z >>> 31);

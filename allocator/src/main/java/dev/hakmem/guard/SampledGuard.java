@@ -563,18 +563,11 @@ public final class SampledGuard {
     // ------------------------------------------------------------------ bytes
 
     private long canaryWord(long slot) {
-        return mix(secret ^ slot);
+        return Guard.mix(secret ^ slot);
     }
 
     private long poisonWord(long slot) {
-        return mix(~secret ^ slot);
-    }
-
-    /** The splitmix64 finaliser. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
-        return z ^ (z >>> 31);
+        return Guard.mix(~secret ^ slot);
     }
 
     /** The pattern's byte at {@code a}: byte {@code a & 7} of {@code word} (so an aligned long of it is the word). */
