@@ -13,6 +13,8 @@ import dev.hakmem.core.Requests;
 import dev.hakmem.os.Mem;
 import dev.hakmem.site.SiteState;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
@@ -50,7 +52,8 @@ public final class Guard {
     static final int HEADER = 32;
     private static final int TRAILER = 8;
     private static final byte POISON = (byte) 0xDF;
-    private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
+    /** 64 KiB of poison, the reference a freed block's bytes are compared with. */
+    private static final MemorySegment POISONED = Arena.global().allocate(1 << 16).fill(POISON);
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
     private static final long FREED = 0xF4EE_D0FF_DEAD_0002L;
     /** A block whose corruption was reported: out of circulation for good, no longer the program's. */
@@ -229,17 +232,17 @@ public final class Guard {
                 + tracer.history(e.user()));
     }
 
-    /** Offset of the first byte of [user, user+size) that is not poison, or -1. */
+    /**
+     * Offset of the first byte of [user, user+size) that is not poison, or -1. Compared against {@link #POISONED}
+     * with {@link MemorySegment#mismatch}, which the JIT vectorises: every freed block leaving the quarantine is
+     * verified whole, so this is on full mode's free path (a word-by-word loop cost about 1 ns per 8 bytes).
+     */
     private static long firstUnpoisoned(long user, long size) {
-        long i = 0;
-        for (; i + 8 <= size; i += 8) {
-            if (Mem.getLong(user + i) != POISON_WORD) {
-                break;
-            }
-        }
-        for (; i < size; i++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + i) != POISON) {
-                return i;
+        for (long off = 0; off < size; off += POISONED.byteSize()) {
+            long n = Math.min(POISONED.byteSize(), size - off);
+            long bad = MemorySegment.mismatch(Mem.ALL, user + off, user + off + n, POISONED, 0, n);
+            if (bad >= 0) {
+                return off + bad;
             }
         }
         return -1;
