@@ -218,7 +218,7 @@ class SampledGuardModeTest {
     }
 
     @Test
-    void sampledBlocksWorkForCallocReallocSitesAndOtherThreads() throws Exception {
+    void sampledBlocksWorkForCallocReallocAlignmentSitesAndOtherThreads() throws Exception {
         long c = heap.calloc(10, 10);
         for (int i = 0; i < 100; i++) {
             assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, c + i));
@@ -227,6 +227,9 @@ class SampledGuardModeTest {
         long r = heap.realloc(c, 300);
         assertEquals(7, Mem.ALL.get(ValueLayout.JAVA_BYTE, r + 99));
         assertEquals(300, heap.usableSize(r));
+        long aligned = heap.mallocAligned(100, 256);
+        assertEquals(0, aligned % 256, "aligned as asked");
+        heap.free(aligned);
         long s = heap.site("sampled").malloc(64);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = Thread.ofPlatform().start(() -> {
