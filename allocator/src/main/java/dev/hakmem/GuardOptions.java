@@ -29,12 +29,14 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      * average under 1 ns a call, within the 5% budget on the hottest loops (docs/GUARD_MODE.md, "Sampled mode").
      */
     public static final int DEFAULT_SAMPLE_RATE = 16384;
+    /** The largest rate: the countdown is drawn in [1, 2N] as an int. */
+    public static final int MAX_SAMPLE_RATE = 1 << 30;
     /** Sampled mode's default scan period: a whole scan of the sampled slots reads 2 MiB at most. */
     public static final long DEFAULT_SCAN_MILLIS = 500;
 
     public GuardOptions {
         if (quarantineBytes < 0 || siteDepth < 0 || siteDepth > 64 || siteSampling < 1 || traceRingSize < 1
-                || sampleRate < 0 || scanMillis < 0) {
+                || sampleRate < 0 || sampleRate > MAX_SAMPLE_RATE || scanMillis < 0) {
             throw new IllegalArgumentException("guard options out of range: " + quarantineBytes + ", " + siteDepth
                     + ", " + siteSampling + ", " + traceRingSize + ", " + sampleRate + ", " + scanMillis);
         }

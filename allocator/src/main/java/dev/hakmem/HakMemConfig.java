@@ -164,7 +164,11 @@ public final class HakMemConfig {
             g = parseGuardLevel(v);
         }
         if ((v = lookup.apply("guardSampleRate")) != null && g.sampling()) {
-            g = g.withSampleRate(Math.toIntExact(parseSize("guardSampleRate", v)));
+            long rate = parseSize("guardSampleRate", v);
+            if (rate < 1 || rate > GuardOptions.MAX_SAMPLE_RATE) {
+                throw new IllegalArgumentException("hakmem.guardSampleRate: not in [1, 2^30]: " + v);
+            }
+            g = g.withSampleRate((int) rate);
         }
         if ((v = lookup.apply("guardScanMs")) != null) {
             g = g.withScanMillis(parseSize("guardScanMs", v));

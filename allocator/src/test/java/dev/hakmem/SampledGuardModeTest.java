@@ -260,5 +260,7 @@ class SampledGuardModeTest {
         GuardOptions off = HakMemConfig.fromLookup(Map.of("guard", "off")::get).guard();
         assertFalse(off.enabled() || off.sampling());
         assertThrows(IllegalArgumentException.class, () -> GuardOptions.sampled(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "0")::get));
     }
 }
