@@ -31,7 +31,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     public static final int DEFAULT_SAMPLE_RATE = 16384;
     /** The largest rate: the countdown is drawn in [1, 2N] as an int. */
     public static final int MAX_SAMPLE_RATE = 1 << 30;
-    /** Sampled mode's default scan period: a whole scan of the sampled slots reads 2 MiB at most. */
+    /** Sampled mode's default scan period: a whole scan of the sampled slots reads 512 KiB at most. */
     public static final long DEFAULT_SCAN_MILLIS = 500;
 
     public GuardOptions {

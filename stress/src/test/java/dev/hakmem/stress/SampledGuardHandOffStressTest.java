@@ -30,8 +30,8 @@ class SampledGuardHandOffStressTest {
         long millis = StressSupport.full() ? 20_000 : 2_000;
         HakMemConfig config = HakMemConfig.builder().guard(GuardOptions.sampled(2).withScanMillis(1)).build();
         try (HakMem heap = HakMem.create(config)) {
-            // Short, so that fewer blocks are live than the guard's 64 sampled ones: few samples are skipped.
-            BlockingQueue<Long> queue = new ArrayBlockingQueue<>(32);
+            // Short, so that fewer blocks are live than the guard's 16 sampled ones: few samples are skipped.
+            BlockingQueue<Long> queue = new ArrayBlockingQueue<>(8);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
             Thread producer = Thread.ofPlatform().name("producer").start(() -> {
