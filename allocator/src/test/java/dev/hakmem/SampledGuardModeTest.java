@@ -32,11 +32,6 @@ class SampledGuardModeTest {
         heap.close();
     }
 
-    /** Inverts the byte at {@code address}: canaries and poison are secret, so a fixed value might match them. */
-    private static void flip(long address) {
-        Mem.ALL.set(ValueLayout.JAVA_BYTE, address, (byte) ~Mem.ALL.get(ValueLayout.JAVA_BYTE, address));
-    }
-
     private static void assertNames(String m, String... parts) {
         for (String p : parts) {
             assertTrue(m.contains(p), "the report names " + p + ": " + m);
@@ -46,7 +41,7 @@ class SampledGuardModeTest {
     @Test
     void aOneByteOverflowIsCaughtOnFreeWithOffsetDirectionSizeThreadAndStack() {
         long a = heap.malloc(100);
-        flip(a + 100);
+        GuardModeTest.flip(a + 100);
         HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
         assertEquals(a, e.address());
         assertNames(e.getMessage(), "buffer overflow", "offset 100 (1 past the end)", "100 B requested",
@@ -59,7 +54,7 @@ class SampledGuardModeTest {
     @Test
     void anUnderflowIsCaughtOnFree() {
         long a = heap.malloc(64);
-        flip(a - 3);
+        GuardModeTest.flip(a - 3);
         HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
         assertNames(e.getMessage(), "buffer underflow", "offset -3 (3 before the start)", "64 B requested",
                 "SampledGuardModeTest.anUnderflowIsCaughtOnFree");
@@ -68,7 +63,7 @@ class SampledGuardModeTest {
     @Test
     void aCorruptedBlockIsReportedOnceAndItsSlotNeverReused() {
         long a = heap.malloc(100);
-        flip(a + 100);
+        GuardModeTest.flip(a + 100);
         assertThrows(HeapCorruptionException.class, () -> heap.free(a));
         for (int i = 0; i < 2000; i++) {
             long b = heap.malloc(100);
@@ -107,7 +102,7 @@ class SampledGuardModeTest {
     void aWriteAfterFreeIsCaughtByCheckWithBothStacks() {
         long a = heap.malloc(80);
         heap.free(a);
-        flip(a + 17);
+        GuardModeTest.flip(a + 17);
         HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
         assertNames(e.getMessage(), "write after free", "offset 17", "80 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteAfterFreeIsCaughtByCheck");
@@ -119,7 +114,7 @@ class SampledGuardModeTest {
         heap.close();
         heap = sampled(GuardOptions.sampled(1).withScanMillis(1));
         long a = heap.malloc(40);
-        flip(a + 41);
+        GuardModeTest.flip(a + 41);
         awaitViolation();
         HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
         assertNames(e.getMessage(), "buffer overflow", "offset 41 (2 past the end)", "40 B requested");
@@ -133,7 +128,7 @@ class SampledGuardModeTest {
         heap = sampled(GuardOptions.sampled(1).withScanMillis(1).withThrowOnViolation(false));
         long a = heap.malloc(200);
         heap.free(a);
-        flip(a + 199);
+        GuardModeTest.flip(a + 199);
         awaitViolation();
         heap.check();
         assertEquals(1, heap.stats().events().guardViolations());
@@ -153,7 +148,7 @@ class SampledGuardModeTest {
         heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
         long a = heap.malloc(32);
         heap.free(a);
-        flip(a);
+        GuardModeTest.flip(a);
         for (int i = 0; i < 3 * 128; i++) {
             heap.free(heap.malloc(32));
         }
@@ -166,7 +161,7 @@ class SampledGuardModeTest {
         heap.close();
         heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
         long a = heap.malloc(10);
-        flip(a + 10);
+        GuardModeTest.flip(a + 10);
         heap.free(a);
         heap.free(a);
         heap.free(heap.malloc(10) + 1);
