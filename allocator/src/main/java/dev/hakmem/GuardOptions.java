@@ -25,8 +25,9 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
 
     /**
      * Sampled mode's default rate. A sampled allocation costs two stack captures (at malloc and free), filling and
-     * checking one slot, and a lock: about 10 us here against 15 ns for a plain malloc+free, so 1 in 16384 keeps the
-     * average under 1 ns a call, within the 5% budget on the hottest loops (docs/GUARD_MODE.md, "Sampled mode").
+     * checking one slot, and a lock: about 4 to 6 us here against 15 ns for a plain malloc+free, so 1 in 16384 keeps
+     * the average near 0.3 ns a call, within the 5% budget on the hottest loops (docs/GUARD_MODE.md, "Why 1 in
+     * 16384").
      */
     public static final int DEFAULT_SAMPLE_RATE = 16384;
     /** The largest rate: the countdown is drawn in [1, 2N] as an int. */
