@@ -29,13 +29,16 @@ final class BugHuntCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--seeds", paramLabel = "N", defaultValue = "10", description = "Runs, seeded 1..N (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seeds", paramLabel = "N", defaultValue = "10", description = "Runs (default: ${DEFAULT-VALUE}).")
     private int seeds;
+
+    @Option(names = "--first-seed", paramLabel = "S", defaultValue = "1", description = "Seed of the first run; the others follow (default: ${DEFAULT-VALUE}), so that runs can be split across processes.")
+    private long firstSeed;
 
     @Option(names = "--rate", paramLabel = "N", description = "Sample 1 allocation in N (default: the default rate, ${DEFAULT-VALUE}).")
     private int rate = GuardOptions.DEFAULT_SAMPLE_RATE;
 
-    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "600", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "1200", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
     private double maxSeconds;
 
     @Override
@@ -44,10 +47,10 @@ final class BugHuntCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--seeds, --rate and --max-seconds must be positive");
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "hakmem bughunt: %d seeds, sampled guard 1 in %d, runs of at most %.0f s%n",
-                seeds, rate, maxSeconds);
+        out.printf(Locale.ROOT, "hakmem bughunt: seeds %d..%d, sampled guard 1 in %d, runs of at most %.0f s%n",
+                firstSeed, firstSeed + seeds - 1, rate, maxSeconds);
         List<BugHunt.Result> results = new ArrayList<>();
-        for (long seed = 1; seed <= seeds; seed++) {
+        for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
             BugHunt.Result r = BugHunt.run(seed, rate, (long) (maxSeconds * 1e9));
             results.add(r);
             out.printf(Locale.ROOT, "seed %3d  overflow %s  write after free %s  (%,d allocations)%n", seed,
