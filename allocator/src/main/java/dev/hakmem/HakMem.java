@@ -225,11 +225,15 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /**
      * The blocks still allocated, grouped by allocation site. Sites are recorded in guard mode only; without it
-     * every block is reported under one "(no site)" entry.
+     * every block is reported under one "(no site)" entry. In sampled guard mode, the totals are estimated from the
+     * live sampled blocks, each weighted by the sample rate.
      */
     public LeakReport leakReport() {
         if (guard != null) {
             return guard.leakReport();
+        }
+        if (allocator.sampledGuard() != null) {
+            return allocator.sampledGuard().leakReport();
         }
         HakMemStats s = allocator.stats();
         return new LeakReport(s.liveBlocks(), s.liveBytes(), s.liveBlocks() == 0 ? java.util.List.of()
@@ -251,7 +255,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /** Heap errors guard mode detected so far (thrown or reported); 0 when guard mode is off. */
     public long violations() {
-        return guard == null ? 0 : guard.violations();
+        return guard != null ? guard.violations()
+                : allocator.sampledGuard() != null ? allocator.sampledGuard().violations() : 0;
     }
 
     /**

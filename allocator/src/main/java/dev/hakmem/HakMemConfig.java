@@ -22,7 +22,9 @@ import java.util.function.Function;
  * <table>
  * <caption>Settings</caption>
  * <tr><th>setting</th><th>property / variable</th><th>default</th></tr>
- * <tr><td>guard mode</td><td>hakmem.guard / HAKMEM_GUARD</td><td>off</td></tr>
+ * <tr><td>guard mode: off, sample or full (true: full)</td><td>hakmem.guard / HAKMEM_GUARD</td><td>off</td></tr>
+ * <tr><td>guard: sample 1 allocation in N</td><td>hakmem.guardSampleRate / HAKMEM_GUARD_SAMPLE_RATE</td><td>16384</td></tr>
+ * <tr><td>guard: sampled slots' scan period, ms</td><td>hakmem.guardScanMs / HAKMEM_GUARD_SCAN_MS</td><td>500</td></tr>
  * <tr><td>guard: report instead of throwing</td><td>hakmem.guardReport / HAKMEM_GUARD_REPORT</td><td>false</td></tr>
  * <tr><td>guard: quarantine bytes</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>16m</td></tr>
  * <tr><td>guard: site depth, sampling (1 in N)</td><td>hakmem.guardSiteDepth, hakmem.guardSiteSampling</td><td>8, 1</td></tr>
@@ -163,7 +165,17 @@ public final class HakMemConfig {
         }
         GuardOptions g = GuardOptions.off();
         if ((v = lookup.apply("guard")) != null) {
-            g = g.withEnabled(parseBoolean("guard", v));
+            g = parseGuardLevel(v);
+        }
+        if ((v = lookup.apply("guardSampleRate")) != null && g.sampling()) {
+            long rate = parseSize("guardSampleRate", v);
+            if (rate < 1 || rate > GuardOptions.MAX_SAMPLE_RATE) {
+                throw new IllegalArgumentException("hakmem.guardSampleRate: not in [1, 2^30]: " + v);
+            }
+            g = g.withSampleRate((int) rate);
+        }
+        if ((v = lookup.apply("guardScanMs")) != null) {
+            g = g.withScanMillis(parseSize("guardScanMs", v));
         }
         if ((v = lookup.apply("guardReport")) != null) {
             g = g.withThrowOnViolation(!parseBoolean("guardReport", v));
@@ -266,6 +278,15 @@ public final class HakMemConfig {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("hakmem.policy: " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code hakmem.guard}: off, sample (at the default rate) or full; a boolean keeps meaning full or off. */
+    private static GuardOptions parseGuardLevel(String v) {
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "sample", "sampled" -> GuardOptions.sampled(GuardOptions.DEFAULT_SAMPLE_RATE);
+            case "full" -> GuardOptions.on();
+            default -> GuardOptions.off().withEnabled(parseBoolean("guard", v));
+        };
     }
 
     private static boolean parseBoolean(String name, String v) {
@@ -398,7 +419,8 @@ public final class HakMemConfig {
 
     @Override
     public String toString() {
-        return "HakMemConfig[guard=" + (guard.enabled() ? guard : "off") + ", mode=" + mode + ", policy=" + policy
+        return "HakMemConfig[guard=" + (guard.enabled() || guard.sampling() ? guard : "off") + ", mode=" + mode
+                + ", policy=" + policy
                 + ", startsFrozen=" + startsFrozen + ", memoryWeight=" + memoryWeight + ", learnWindowMillis="
                 + learnWindowMillis + ", learnSeed=" + learnSeed + ", sharedHeaps=" + sharedHeaps
                 + ", mappedLimit=" + (mappedLimit == Long.MAX_VALUE ? "none" : mappedLimit)

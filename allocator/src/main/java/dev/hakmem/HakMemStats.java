@@ -71,11 +71,15 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
      * @param policyTrials       windows a learning heap ran under a candidate policy, on trial against the one it
      *                           keeps (LEARN's candidate windows, CANARY's runner-up windows); not changes
      * @param learningTransitions changes of {@link LearningState} (LEARN, FROZEN, CANARY)
+     * @param guardSamples       sampled guard mode: allocations guarded
+     * @param guardSkipped       sampled guard mode: samples skipped (too large for a slot, or no slot free)
+     * @param guardViolations    sampled guard mode: heap errors found (thrown, logged or found by the scan)
      */
     public record Events(long remoteFrees, long heapsCreated, long heapsAbandoned, long adoptions,
                          long superSlabsMapped, long superSlabsReleased, long bigCacheHits, long bigCacheMisses,
                          long purges, long invalidFrees, long doubleFrees, long policyChanges,
-                         long policyTrials, long learningTransitions) {
+                         long policyTrials, long learningTransitions, long guardSamples, long guardSkipped,
+                         long guardViolations) {
     }
 
     public TierStats tier(Tier t) {

@@ -35,9 +35,9 @@ class GuardModeTest {
     /**
      * Corrupts the byte at {@code address} by inverting it. Canaries and checksums are derived from a per-process
      * secret, so a fixed value written over one of their bytes leaves it unchanged once in 256 runs, and the test
-     * would then fail for want of a corruption.
+     * would then fail for want of a corruption. Sampled mode's canaries and poison are secret as well.
      */
-    private static void flip(long address) {
+    static void flip(long address) {
         poke(address, ~Mem.ALL.get(ValueLayout.JAVA_BYTE, address));
     }
 

@@ -26,6 +26,7 @@ import dev.hakmem.os.Mem;
 import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
+import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.Profiler;
 import dev.hakmem.site.SampledBlock;
 import dev.hakmem.site.SiteRules;
@@ -92,6 +93,8 @@ public final class Allocator {
     private final Free free;
     private final SlabCache slabCache = new SlabCache();
     private final Profiler profiler;
+    /** Sampled guard mode (see {@link SampledGuard}), or null: then the countdown's slow path only parks it. */
+    private final SampledGuard sampled;
     /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
      * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
@@ -126,6 +129,8 @@ public final class Allocator {
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
         this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
         this.free = new Free(heaps, profiler);
+        this.sampled = config.guard().sampling()
+                ? new SampledGuard(id, config.pageSource(), config.guard(), events, this::counted) : null;
         publish(config.policy());
         this.learning = learns(config.mode()) ? new Learning(
                 LearnerOptions.defaults().withMemoryWeight(config.memoryWeight()), config.policy(),
@@ -252,6 +257,11 @@ public final class Allocator {
                 account.committedBytes(), live);
     }
 
+    /** Sampled guard mode, or null when it is not the heap's level. */
+    public SampledGuard sampledGuard() {
+        return sampled;
+    }
+
     public Profiler profiler() {
         return profiler;
     }
@@ -354,8 +364,17 @@ public final class Allocator {
         return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
     }
 
-    /** A block of class {@code cls} from heap {@code h}; out of memory, after everything reclaimable is reclaimed. */
+    /**
+     * A block of class {@code cls} from heap {@code h}; out of memory, after everything reclaimable is reclaimed.
+     * Sampled guard mode's whole cost here is its countdown's decrement and branch: only a malloc that takes it
+     * below zero asks the guard ({@link #guardDue}) whether it is guarded.
+     */
     private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
+        long guarded;
+        if (--h.guardCountdown < 0 && guardDue(h)
+                && (guarded = sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls)))) != 0) {
+            return guarded;
+        }
         try {
             return h.allocate(cls, size, zeroed, site, profiler);
         } catch (HakMemOutOfMemoryError e) {
@@ -366,6 +385,18 @@ public final class Allocator {
                 throw outOfMemory(new HakMemOutOfMemoryError(size, again.getMessage(), again));
             }
         }
+    }
+
+    /**
+     * Slow path of sampled guard mode's countdown ({@link ThreadHeap#guardCountdown}): whether this malloc is
+     * guarded. Without sampled mode the countdown is parked for 2^31 mallocs.
+     */
+    private boolean guardDue(ThreadHeap h) {
+        if (sampled == null) {
+            h.guardCountdown = Integer.MAX_VALUE;
+            return false;
+        }
+        return sampled.due(h);
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
@@ -472,6 +503,10 @@ public final class Allocator {
 
     private void freeSlow(long address, Region r) {
         if (address == 0) {
+            return;
+        }
+        if (sampled != null && sampled.owns(r)) {
+            sampled.free(address);
             return;
         }
         Slab s;
@@ -588,6 +623,9 @@ public final class Allocator {
 
     public long usableSize(long address) {
         Region r = Registry.lookup(address);
+        if (sampled != null && sampled.owns(r)) {
+            return sampled.usableSize(address);
+        }
         if (r instanceof BigMapping m && m.heapId == id) {
             return big.usableSize(m, address);
         }
@@ -747,6 +785,9 @@ public final class Allocator {
             throw new HeapCorruptionException(0, problem);
         }
         checkCounters();
+        if (sampled != null) {
+            sampled.check();
+        }
     }
 
     /** The policy in force is compiled whole, and every part of the heap follows it (see {@link #publish}). */
@@ -855,6 +896,9 @@ public final class Allocator {
             long now = System.nanoTime();
             pool.purge(now);
             big.purge(now);
+            if (sampled != null) {
+                sampled.scan(now);
+            }
             if (learning != null && learning.windowEnded(now)) {
                 learn(now);
             }
@@ -872,6 +916,13 @@ public final class Allocator {
             profiler.clear();
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
+            if (sampled != null) {
+                try {
+                    sampled.close();
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
             failures.addAll(big.releaseAll());
         }
         if (!failures.isEmpty()) {

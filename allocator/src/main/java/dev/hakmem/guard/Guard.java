@@ -11,8 +11,11 @@ import dev.hakmem.LeakReport;
 import dev.hakmem.core.Allocator;
 import dev.hakmem.core.Requests;
 import dev.hakmem.os.Mem;
+import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.SiteState;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
@@ -50,7 +53,8 @@ public final class Guard {
     static final int HEADER = 32;
     private static final int TRAILER = 8;
     private static final byte POISON = (byte) 0xDF;
-    private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
+    /** 64 KiB of poison, the reference a freed block's bytes are compared with. */
+    private static final MemorySegment POISONED = Arena.global().allocate(1 << 16).fill(POISON);
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
     private static final long FREED = 0xF4EE_D0FF_DEAD_0002L;
     /** A block whose corruption was reported: out of circulation for good, no longer the program's. */
@@ -229,17 +233,17 @@ public final class Guard {
                 + tracer.history(e.user()));
     }
 
-    /** Offset of the first byte of [user, user+size) that is not poison, or -1. */
+    /**
+     * Offset of the first byte of [user, user+size) that is not poison, or -1. Compared against {@link #POISONED}
+     * with {@link MemorySegment#mismatch}, which the JIT vectorises: every freed block leaving the quarantine is
+     * verified whole, so this is on full mode's free path (a word-by-word loop cost about 1 ns per 8 bytes).
+     */
     private static long firstUnpoisoned(long user, long size) {
-        long i = 0;
-        for (; i + 8 <= size; i += 8) {
-            if (Mem.getLong(user + i) != POISON_WORD) {
-                break;
-            }
-        }
-        for (; i < size; i++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + i) != POISON) {
-                return i;
+        for (long off = 0; off < size; off += POISONED.byteSize()) {
+            long n = Math.min(POISONED.byteSize(), size - off);
+            long bad = MemorySegment.mismatch(Mem.ALL, user + off, user + off + n, POISONED, 0, n);
+            if (bad >= 0) {
+                return off + bad;
             }
         }
         return -1;
@@ -349,21 +353,14 @@ public final class Guard {
     }
 
     private long checksum(long inner, long size, long padSite, long thread, long state) {
-        long h = mix(secret ^ inner ^ state);
-        h = mix(h ^ size);
-        h = mix(h ^ padSite);
-        return mix(h ^ thread);
+        long h = SampledGuard.mix(secret ^ inner ^ state);
+        h = SampledGuard.mix(h ^ size);
+        h = SampledGuard.mix(h ^ padSite);
+        return SampledGuard.mix(h ^ thread);
     }
 
     private long canary(long address) {
-        return mix(secret + address * 0x9E37_79B9_7F4A_7C15L);
-    }
-
-    /** The splitmix64 finaliser: every input bit affects every output bit. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
-        return z ^ (z >>> 31);
+        return SampledGuard.mix(secret + address * 0x9E37_79B9_7F4A_7C15L);
     }
 
     private InvalidFreeException withHistory(InvalidFreeException e, long user) {

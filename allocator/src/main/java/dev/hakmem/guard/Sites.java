@@ -1,5 +1,7 @@
 package dev.hakmem.guard;
 
+import dev.hakmem.sampled.SampledGuard;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,17 +42,12 @@ final class Sites {
         }
         c[0] = sampling - 1;
         String chain = walker.walk(frames -> frames
-                .dropWhile(f -> isAllocatorFrame(f.getClassName()))
+                .dropWhile(f -> SampledGuard.isAllocatorFrame(f.getClassName()))
                 .limit(depth)
                 .map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":"
                         + f.getLineNumber() + ")")
                 .collect(Collectors.joining(" <- ")));
         return intern(chain);
-    }
-
-    private static boolean isAllocatorFrame(String cls) {
-        return cls.equals("dev.hakmem.HakMem") || cls.equals("dev.hakmem.Site") || cls.startsWith("dev.hakmem.guard.")
-                || cls.startsWith("dev.hakmem.core.");
     }
 
     private synchronized int intern(String chain) {

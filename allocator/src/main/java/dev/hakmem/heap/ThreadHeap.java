@@ -72,6 +72,15 @@ public final class ThreadHeap extends SlabOwner {
      * malloc starts its stream. Owner only (for a shared heap: the holder of {@link #lock}), plain.
      */
     private long sampleCountdown;
+    /**
+     * Sampled guard mode's countdown: allocations before this heap's next guarded one. Each malloc decrements it, and
+     * the one that takes it below zero asks the guard ({@code Allocator.guardDue}), which refills it.
+     * {@link #guardCounting}: whether the guard has started it. Owner only, plain.
+     * NOTE: a shared heap's virtual threads read and write both outside its lock, racing. The race is benign: a lost
+     * decrement or a doubled refill only moves the sampling rate a little, and both are Java fields, never memory.
+     */
+    public int guardCountdown;
+    public boolean guardCounting;
     /** Whether the stream of sampled bytes has started, and the state of its generator. Owner only, plain. */
     private boolean sampling;
     private long sampleRandom;

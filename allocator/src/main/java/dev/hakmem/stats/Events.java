@@ -21,11 +21,16 @@ public final class Events {
     /** Windows the learner ran a candidate policy in, to compare it with the one it keeps. */
     public final LongAdder policyTrials = new LongAdder();
     public final LongAdder learningTransitions = new LongAdder();
+    /** Sampled guard mode: allocations guarded, samples skipped (no slot), heap errors found. */
+    public final LongAdder guardSamples = new LongAdder();
+    public final LongAdder guardSkipped = new LongAdder();
+    public final LongAdder guardViolations = new LongAdder();
 
     public HakMemStats.Events snapshot(long remoteFrees) {
         return new HakMemStats.Events(remoteFrees, heapsCreated.sum(), heapsAbandoned.sum(), adoptions.sum(),
                 superSlabsMapped.sum(), superSlabsReleased.sum(), bigCacheHits.sum(), bigCacheMisses.sum(),
                 purges.sum(), invalidFrees.sum(), doubleFrees.sum(), policyChanges.sum(),
-                policyTrials.sum(), learningTransitions.sum());
+                policyTrials.sum(), learningTransitions.sum(), guardSamples.sum(), guardSkipped.sum(),
+                guardViolations.sum());
     }
 }

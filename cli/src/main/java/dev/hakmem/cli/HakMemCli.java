@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
                 LearnCommand.class,
                 SitesCommand.class,
                 TopCommand.class,
+                BugHuntCommand.class,
         })
 public final class HakMemCli implements Runnable {
 

@@ -31,6 +31,10 @@ public final class HakMemPeer implements Reallocating {
     public static final String GUARD = "hakmem-guard";
     /** Guard mode recording the site of one allocation in 64. */
     public static final String GUARD_SAMPLED = "hakmem-guard-sampled";
+    /** Full guard mode with sites off (depth 0): the configuration of issue 12's 3x target. */
+    public static final String GUARD_NO_SITES = "hakmem-guard-nosites";
+    /** Sampled guard mode (the production level) at its default rate: one allocation in N guarded. */
+    public static final String GUARD_SAMPLE = "hakmem-guard-sample";
     public static final String LEARNING = "hakmem-learning";
     public static final String FROZEN = "hakmem-frozen";
     /** The system property naming {@value #FROZEN}'s policy file. */
@@ -77,6 +81,17 @@ public final class HakMemPeer implements Reallocating {
     public static HakMemPeer guardSampled() {
         GuardOptions sampled = GuardOptions.on().withSites(GuardOptions.on().siteDepth(), 64);
         return new HakMemPeer(GUARD_SAMPLED, HakMemConfig.builder().guard(sampled).build(), false);
+    }
+
+    public static HakMemPeer guardNoSites() {
+        return new HakMemPeer(GUARD_NO_SITES, HakMemConfig.builder().guard(GuardOptions.on().withSites(0, 1)).build(),
+                false);
+    }
+
+    /** Sampled guard mode at {@link GuardOptions#DEFAULT_SAMPLE_RATE}. */
+    public static HakMemPeer guardSample() {
+        return new HakMemPeer(GUARD_SAMPLE, HakMemConfig.builder()
+                .guard(GuardOptions.sampled(GuardOptions.DEFAULT_SAMPLE_RATE)).build(), false);
     }
 
     /** Mode LEARNING from the default policy, with a learning window of {@value #LEARN_WINDOW_MILLIS} ms. */

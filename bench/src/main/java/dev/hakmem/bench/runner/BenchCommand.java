@@ -34,8 +34,8 @@ import java.util.concurrent.Callable;
                 "<workload>.png under --out. --list shows the workloads and allocators."},
         mixinStandardHelpOptions = true)
 public final class BenchCommand implements Callable<Integer> {
-    /** Left out by default: it differs from hakmem-guard only in how often it records a site. */
-    static final String NOT_BY_DEFAULT = "hakmem-guard-sampled";
+    /** Left out by default: they differ from hakmem-guard only in how often they record a site. */
+    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sampled", "hakmem-guard-nosites");
 
     @Spec
     private CommandSpec spec;
@@ -45,8 +45,8 @@ public final class BenchCommand implements Callable<Integer> {
     private List<String> workloads = Workloads.names();
 
     @Option(names = "--allocators", split = ",", paramLabel = "NAME",
-            description = "Allocators to run (default: all but " + NOT_BY_DEFAULT + ").")
-    private List<String> allocators = Peers.NAMES.stream().filter(name -> !name.equals(NOT_BY_DEFAULT)).toList();
+            description = "Allocators to run (default: all but hakmem-guard-sampled and hakmem-guard-nosites).")
+    private List<String> allocators = Peers.NAMES.stream().filter(name -> !NOT_BY_DEFAULT.contains(name)).toList();
 
     @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
             description = "Thread counts (default: ${DEFAULT-VALUE}).")

@@ -1,0 +1,655 @@
+package dev.hakmem.sampled;
+
+import dev.hakmem.DoubleFreeException;
+import dev.hakmem.GuardOptions;
+import dev.hakmem.HakMemException;
+import dev.hakmem.HeapCorruptionException;
+import dev.hakmem.InvalidFreeException;
+import dev.hakmem.LeakReport;
+import dev.hakmem.PageSource;
+import dev.hakmem.heap.ThreadHeap;
+import dev.hakmem.os.Mem;
+import dev.hakmem.registry.Region;
+import dev.hakmem.registry.Registry;
+import dev.hakmem.stats.Events;
+
+import java.lang.foreign.ValueLayout;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * Sampled guard mode: one allocation in {@code rate} on average gets a guarded slot of its own, checked thoroughly
+ * and carrying its whole history; the others cost a countdown. This is GWP-ASan's design (LLVM, Android, Chrome:
+ * "GWP-ASan: Sampling-Based Detection of Memory-Safety Bugs in Production", Serebryany et al., 2023) with canaries
+ * in place of guard pages, as mimalloc's guarded mode and tcmalloc's sampled guarded allocations do the same trade.
+ *
+ * <h2>Sampling</h2>
+ * Each thread heap counts down {@link ThreadHeap#guardCountdown}; the malloc that takes it below zero asks
+ * {@link #due}, which refills it uniformly in [1, 2N], so the sampled allocations cannot alias with a program's
+ * allocation pattern (a fixed period would sample the same call of a loop for ever).
+ *
+ * <h2>Slots</h2>
+ * {@value #SLOTS} slots of {@value #SLOT} bytes at the start of a 2 MiB chunk, registered in the {@link Registry} as a region of
+ * the heap, so a free finds it with the lookup every free already does (the fast free path is unchanged: a sampled
+ * address is in no slab). A sampled block sits against the start or the end of its slot at random, with canary bytes
+ * everywhere else in the slot:
+ * <pre>
+ *   start: | 16 B canary | data ... | canary ..................................... |
+ *   end:   | canary ..................................... | data ... | 16 B canary |
+ * </pre>
+ * The canary byte at address {@code a} is byte {@code a & 7} of the slot's secret word, so any write into a margin,
+ * of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the bad
+ * write. Freed data is poisoned with another secret word.
+ *
+ * <h2>Quarantine</h2>
+ * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
+ * slot joins a FIFO and is reused only when no slot was ever used is left and it is the oldest, so it stays poisoned
+ * for at least {@code SLOTS - MAX_LIVE} sampled frees: a write after free lands in a slot that is still checked.
+ *
+ * <h2>Checks</h2>
+ * A free checks the slot's margins (overflow, underflow) and its state (double free, interior pointer); the
+ * background scan ({@link #scan}, on the maintenance thread every {@code scanMillis}) and {@link #check} verify the
+ * margins of every live sampled block and the margins and poison of every freed one. Every report names the kind,
+ * the block, the offset and direction, the requested size, the allocating thread and stack and, after a free, the
+ * freeing thread and stack. A violation found by the free that commits it is thrown (or logged in report mode); one
+ * the scan finds is logged, counted, and thrown by the next {@link #check} in throwing mode.
+ *
+ * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
+ * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
+ * slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it with at least {@value #MARGIN}
+ * canary bytes on each side; and of at least 64 placements both ends were chosen (the coin is not stuck).
+ */
+public final class SampledGuard {
+    public static final int SLOT = 4096;
+    /**
+     * Slots in use: a quarter of the chunk, since every slot the ring cycles through stays resident (512 KiB at most,
+     * where all 512 slots made a workload's peak RSS grow by 1.6 MiB over plain hakmem's 0.5 MiB).
+     */
+    static final int SLOTS = 128;
+    static final int MAX_LIVE = SLOTS / 8;
+    static final int MARGIN = 16;
+    /** Frames of a stack kept in a report and in a leak report's site. */
+    private static final int DEPTH = 12;
+    private static final int MAX_PENDING = 16;
+
+    private static final byte UNUSED = 0;
+    private static final byte LIVE = 1;
+    private static final byte FREED = 2;
+    /** Its corruption was reported: out of circulation for good. */
+    private static final byte CONDEMNED = 3;
+
+    /** The slots' chunk, a region of the heap so that the registry finds it. */
+    private static final class Slots extends Region {
+        Slots(int heapId, long base) {
+            super(heapId, base, Registry.CHUNK);
+        }
+
+        /**
+         * Nothing reads a chunk's state: the guard forgets the chunk when it unmaps it ({@link SampledGuard#close});
+         * only {@code Mappings} calls this, and the chunk is not one of its regions.
+         */
+        @Override
+        protected void markReleased() {
+        }
+    }
+
+    /** A stack captured cheaply: the VM records the frames; they are resolved only if a report prints them. */
+    private static final class Stack extends Throwable {
+        Stack() {
+            super(null, null, false, true);
+        }
+    }
+
+    /** A sampled block's history. Written under the guard's lock. */
+    private static final class Sample {
+        final long user;
+        final long size;
+        final boolean atEnd;
+        final Thread allocThread;
+        final Stack allocStack;
+        Thread freeThread;
+        Stack freeStack;
+        /** A live block whose corruption the scan reported: its free is not reported again. */
+        boolean reported;
+
+        Sample(long user, long size, boolean atEnd, Thread thread, Stack stack) {
+            this.user = user;
+            this.size = size;
+            this.atEnd = atEnd;
+            this.allocThread = thread;
+            this.allocStack = stack;
+        }
+    }
+
+    private final int heapId;
+    private final PageSource pages;
+    private final int rate;
+    private final long scanNanos;
+    private final boolean throwOnViolation;
+    private final long secret = new SecureRandom().nextLong();
+    /** Where samples, skips and violations are counted (the heap's stats). */
+    private final Events events;
+    private final Consumer<InvalidFreeException> refusedFrees;
+
+    // Guarded by this.
+    private Slots slots;
+    private boolean unmappable;
+    private final byte[] state = new byte[SLOTS];
+    private final Sample[] samples = new Sample[SLOTS];
+    private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
+    private int fresh;
+    private int live;
+    private long placedAtEnd;
+    private long placedAtStart;
+    private long lastScan = System.nanoTime();
+    private final List<HakMemException> pending = new ArrayList<>();
+
+    /**
+     * @param refusedFrees counts a refused free in the heap's events (invalid and double frees), as a refused free
+     *                     of an unsampled block is counted
+     */
+    public SampledGuard(int heapId, PageSource pages, GuardOptions options, Events events,
+                        Consumer<InvalidFreeException> refusedFrees) {
+        this.events = events;
+        this.heapId = heapId;
+        this.pages = pages;
+        this.rate = options.sampleRate();
+        this.scanNanos = options.scanMillis() * 1_000_000L;
+        this.throwOnViolation = options.throwOnViolation();
+        this.refusedFrees = refusedFrees;
+    }
+
+    // ------------------------------------------------------------------ sampling
+
+    /**
+     * Slow path: the malloc that took {@code h}'s countdown below zero. Refills the countdown (the next sampled
+     * malloc is uniform in [1, 2N] mallocs away; every one at rate 1) and says whether this malloc is guarded. A
+     * heap's first expiry starts its stream: that malloc is guarded with probability 1/N, so a thread's first
+     * malloc is not always sampled.
+     */
+    public boolean due(ThreadHeap h) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        boolean due = h.guardCounting || random.nextInt(rate) == 0;
+        h.guardCounting = true;
+        h.guardCountdown = rate == 1 ? 0 : random.nextInt(2 * rate);
+        return due;
+    }
+
+    /**
+     * A guarded block of {@code size} bytes aligned to {@code alignment}, or 0 when this sample is skipped (too
+     * large for a slot, {@value #MAX_LIVE} sampled blocks live, no slot left, or the slots could not be mapped):
+     * the caller then allocates as usual.
+     */
+    public long malloc(long size, boolean zeroed, long alignment) {
+        if (size > SLOT - 2 * MARGIN - alignment) {
+            events.guardSkipped.increment();
+            return 0;
+        }
+        boolean atEnd = ThreadLocalRandom.current().nextBoolean();
+        synchronized (this) {
+            int i = takeSlot();
+            if (i < 0) {
+                events.guardSkipped.increment();
+                return 0;
+            }
+            // Under the lock, and only for a sample that got a slot: one in N mallocs, and none when all are taken.
+            Stack stack = new Stack();
+            long slot = slots.base + (long) i * SLOT;
+            long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
+                    : (slot + MARGIN + alignment - 1) & -alignment;
+            long word = canaryWord(slot);
+            fill(slot, user, word);
+            fill(user + size, slot + SLOT, word);
+            if (zeroed) {
+                Mem.fill(user, size, (byte) 0);
+            }
+            samples[i] = new Sample(user, size, atEnd, Thread.currentThread(), stack);
+            state[i] = LIVE;
+            live++;
+            if (atEnd) {
+                placedAtEnd++;
+            } else {
+                placedAtStart++;
+            }
+            events.guardSamples.increment();
+            return user;
+        }
+    }
+
+    /** A slot for a new sample, or -1: a never-used one first, else the oldest freed one whose poison is intact. */
+    private int takeSlot() {
+        if (live >= MAX_LIVE || !mapped()) {
+            return -1;
+        }
+        if (fresh < SLOTS) {
+            return fresh++;
+        }
+        Integer i;
+        while ((i = quarantine.pollFirst()) != null) {
+            HakMemException problem = verify(i);
+            if (problem == null) {
+                return i;
+            }
+            state[i] = CONDEMNED;
+            reportLater(problem);
+        }
+        return -1;
+    }
+
+    /** Maps the slots on the first sample; a failure is logged once and sampling stops (nothing is lost). */
+    private boolean mapped() {
+        if (slots != null || unmappable) {
+            return slots != null;
+        }
+        try {
+            long base = pages.reserve(Registry.CHUNK, Registry.CHUNK);
+            pages.commit(base, Registry.CHUNK);
+            slots = new Slots(heapId, base);
+            Registry.register(slots);
+            return true;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            unmappable = true;
+            System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING,
+                    "hakmem sampled guard: its slots could not be mapped; no allocation will be guarded", e);
+            return false;
+        }
+    }
+
+    /** Whether {@code r} is this guard's region of slots: a free, resize or size query there is the guard's. */
+    public boolean owns(Region r) {
+        return r instanceof Slots && r.heapId == heapId;
+    }
+
+    // ------------------------------------------------------------------ free and queries
+
+    /** Frees a sampled block (the address is in {@link #owns this guard's region}). */
+    public void free(long address) {
+        Stack stack = new Stack();
+        HakMemException problem;
+        synchronized (this) {
+            int i = slotOf(address);
+            problem = refusal(i, address, "free");
+            if (problem == null) {
+                Sample s = samples[i];
+                s.freeThread = Thread.currentThread();
+                s.freeStack = stack;
+                HakMemException smashed = margins(i);
+                live--;
+                if (smashed != null || s.reported) {
+                    state[i] = CONDEMNED;
+                    problem = s.reported ? null : smashed;
+                } else {
+                    fill(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+                    state[i] = FREED;
+                    quarantine.addLast(i);
+                }
+            }
+        }
+        if (problem != null) {
+            violation(problem);
+        }
+    }
+
+    /** The requested size of the live sampled block at {@code address}. */
+    public long usableSize(long address) {
+        HakMemException problem;
+        synchronized (this) {
+            int i = slotOf(address);
+            problem = refusal(i, address, "usableSize");
+            if (problem == null) {
+                return samples[i].size;
+            }
+        }
+        violation(problem);
+        return 0;
+    }
+
+    /** The slot covering {@code address} (in this guard's chunk), or -1 past the last slot. */
+    private int slotOf(long address) {
+        long i = (address - slots.base) / SLOT;
+        return i < SLOTS ? (int) i : -1;
+    }
+
+    /** Null if {@code address} is the start of the live block of slot {@code i}, else what is wrong with it. */
+    private HakMemException refusal(int i, long address, String call) {
+        String what = call.equals("free") ? "" : "(" + call + ") ";
+        if (i < 0) {
+            return new InvalidFreeException(address, what + "in the sampled guard's chunk, past its slots");
+        }
+        Sample s = samples[i];
+        if (state[i] == LIVE && address == s.user) {
+            return null;
+        }
+        if (state[i] == UNUSED) {
+            return new InvalidFreeException(address, what + "a sampled guard slot that never held a block");
+        }
+        if (address == s.user) {
+            return new DoubleFreeException(address, what + "double free of sampled block " + history(i));
+        }
+        long offset = address - s.user;
+        return new InvalidFreeException(address, what + (offset >= 0 && offset < s.size ? "interior pointer, "
+                + offset + " bytes into " : "not a block start: " + offset + " bytes from the start of ")
+                + (state[i] == LIVE ? "live " : "freed ") + "sampled block " + history(i));
+    }
+
+    // ------------------------------------------------------------------ verification
+
+    /**
+     * Null when slot {@code i} (LIVE or FREED) is intact: its margins hold the canary and, once freed, its data the
+     * poison; else the violation, naming the first changed byte.
+     */
+    private HakMemException verify(int i) {
+        HakMemException problem = margins(i);
+        if (problem != null || state[i] != FREED) {
+            return problem;
+        }
+        Sample s = samples[i];
+        long bad = firstChanged(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+        return bad < 0 ? null : new HeapCorruptionException(s.user, "write after free: byte at offset "
+                + (bad - s.user) + " of freed sampled block " + history(i));
+    }
+
+    /** Null when slot {@code i}'s margins hold the canary, else the overflow or underflow at the nearest change. */
+    private HakMemException margins(int i) {
+        Sample s = samples[i];
+        long slot = slots.base + (long) i * SLOT;
+        long word = canaryWord(slot);
+        long after = firstChanged(s.user + s.size, slot + SLOT, word);
+        if (after >= 0) {
+            long past = after - s.user - s.size;
+            return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
+                    + (past + 1) + " past the end) of sampled block " + history(i));
+        }
+        long before = lastChanged(slot, s.user, word);
+        return before < 0 ? null : new HeapCorruptionException(s.user, "buffer underflow: byte at offset "
+                + (before - s.user) + " (" + (s.user - before) + " before the start) of sampled block " + history(i));
+    }
+
+    /**
+     * The background scan, from the maintenance thread: every {@code scanMillis}, verifies every LIVE and FREED
+     * slot. What it finds is condemned, logged, counted, and thrown by the next {@link #check} in throwing mode.
+     */
+    public void scan(long now) {
+        List<HakMemException> found = new ArrayList<>();
+        synchronized (this) {
+            if (scanNanos == 0 || now - lastScan < scanNanos || slots == null) {
+                return;
+            }
+            lastScan = now;
+            verifyAll(found);
+        }
+        found.forEach(this::logAndCount);
+    }
+
+    /**
+     * Verifies every LIVE and FREED slot; a corrupted FREED slot leaves the quarantine condemned, a corrupted LIVE
+     * one stays the program's, marked reported.
+     */
+    private void verifyAll(List<HakMemException> found) {
+        for (int i = 0; i < fresh; i++) {
+            if (state[i] != LIVE && state[i] != FREED) {
+                continue;
+            }
+            HakMemException problem = verify(i);
+            if (problem == null || samples[i].reported) {
+                continue;
+            }
+            if (state[i] == FREED) {
+                quarantine.remove(i);
+                state[i] = CONDEMNED;
+            } else {
+                samples[i].reported = true;
+            }
+            found.add(problem);
+            if (pending.size() < MAX_PENDING) {
+                pending.add(problem);
+            }
+        }
+    }
+
+    /**
+     * Verifies every sampled slot (as the scan does) and the bookkeeping's invariants (see the class comment); then,
+     * in throwing mode, throws the first violation found by this check or by an earlier scan.
+     */
+    public void check() {
+        List<HakMemException> found = new ArrayList<>();
+        List<HakMemException> toThrow;
+        String drift;
+        synchronized (this) {
+            verifyAll(found);
+            drift = bookkeeping();
+            toThrow = List.copyOf(pending);
+            pending.clear();
+        }
+        if (drift != null) {
+            throw new HeapCorruptionException(0, "sampled guard's bookkeeping: " + drift);
+        }
+        found.forEach(this::logAndCount);
+        if (throwOnViolation && !toThrow.isEmpty()) {
+            HakMemException first = toThrow.getFirst();
+            toThrow.stream().skip(1).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+
+    /** The invariants of the class comment; null or the first broken one. */
+    private String bookkeeping() {
+        int liveSlots = 0;
+        int freedSlots = 0;
+        for (int i = 0; i < SLOTS; i++) {
+            if ((state[i] == UNUSED) != (i >= fresh)) {
+                return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but " + fresh
+                        + " slots were handed out";
+            }
+            if (state[i] == LIVE || state[i] == FREED) {
+                Sample s = samples[i];
+                long slot = slots.base + (long) i * SLOT;
+                if (s.user - slot < MARGIN || slot + SLOT - (s.user + s.size) < MARGIN) {
+                    return "sampled block 0x" + Long.toHexString(s.user) + " of " + s.size + " B leaves less than "
+                            + MARGIN + " canary bytes in its slot";
+                }
+                liveSlots += state[i] == LIVE ? 1 : 0;
+                freedSlots += state[i] == FREED ? 1 : 0;
+            }
+        }
+        if (liveSlots != live || live > MAX_LIVE) {
+            return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + "), but " + liveSlots
+                    + " slots are live";
+        }
+        if (quarantine.size() != freedSlots || quarantine.stream().distinct().count() != freedSlots
+                || quarantine.stream().anyMatch(i -> state[i] != FREED)) {
+            return "its quarantine holds " + quarantine + " but " + freedSlots + " slots are freed";
+        }
+        if (placedAtEnd + placedAtStart >= 64 && (placedAtEnd == 0 || placedAtStart == 0)) {
+            return "of " + (placedAtEnd + placedAtStart) + " sampled blocks, " + placedAtEnd
+                    + " were placed at the end of their slot: the placement is not random";
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ reports
+
+    /** Throws (the default) or logs; counted either way, a refused free also in the heap's events. */
+    private void violation(HakMemException e) {
+        if (e instanceof InvalidFreeException refused) {
+            refusedFrees.accept(refused);
+        }
+        events.guardViolations.increment();
+        if (throwOnViolation) {
+            throw e;
+        }
+        System.getLogger("dev.hakmem").log(System.Logger.Level.ERROR, "hakmem sampled guard: " + e.getMessage());
+    }
+
+    /** A violation found off the call that committed it (the scan, a slot's reuse): logged, counted, kept. */
+    private void reportLater(HakMemException e) {
+        if (pending.size() < MAX_PENDING) {
+            pending.add(e);
+        }
+        logAndCount(e);
+    }
+
+    private void logAndCount(HakMemException e) {
+        events.guardViolations.increment();
+        System.getLogger("dev.hakmem").log(System.Logger.Level.ERROR, "hakmem sampled guard: " + e.getMessage());
+    }
+
+    /** The block of slot {@code i}, its size and placement, its allocation and (if freed) its free. */
+    private String history(int i) {
+        Sample s = samples[i];
+        StringBuilder sb = new StringBuilder("0x").append(Long.toHexString(s.user)).append(" (").append(s.size)
+                .append(" B requested, placed at the ").append(s.atEnd ? "end" : "start").append(" of slot 0x")
+                .append(Long.toHexString(slots.base + (long) i * SLOT)).append(")\n  allocated by thread ")
+                .append(describe(s.allocThread)).append(frames(s.allocStack, "\n    at "));
+        if (s.freeStack != null) {
+            sb.append("\n  freed by thread ").append(describe(s.freeThread)).append(frames(s.freeStack, "\n    at "));
+        }
+        return sb.toString();
+    }
+
+    private static String describe(Thread t) {
+        return "\"" + t.getName() + "\" #" + t.threadId();
+    }
+
+    /** The stack's frames outside the allocator, innermost first, at most {@value #DEPTH}. */
+    private static String frames(Stack stack, String separator) {
+        StringBuilder sb = new StringBuilder();
+        int n = 0;
+        for (StackTraceElement f : stack.getStackTrace()) {
+            if (n < DEPTH && !isAllocatorFrame(f.getClassName())) {
+                sb.append(separator).append(f);
+                n++;
+            }
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ whole-heap views
+
+    /**
+     * The live sampled blocks grouped by allocation stack, each weighted by the rate (a sample stands for
+     * {@code rate} allocations on average, as sampling heap profilers weight theirs): estimated totals by site.
+     */
+    public synchronized LeakReport leakReport() {
+        Map<String, long[]> bySite = new LinkedHashMap<>();
+        for (int i = 0; slots != null && i < fresh; i++) {
+            if (state[i] == LIVE) {
+                String chain = frames(samples[i].allocStack, " <- ");
+                long[] t = bySite.computeIfAbsent(chain.isEmpty() ? "(no frame outside the allocator)"
+                        : chain.substring(" <- ".length()), k -> new long[2]);
+                t[0]++;
+                t[1] += samples[i].size;
+            }
+        }
+        List<LeakReport.Site> sites = new ArrayList<>();
+        long blocks = 0;
+        long bytes = 0;
+        for (var e : bySite.entrySet()) {
+            long[] t = e.getValue();
+            sites.add(new LeakReport.Site(e.getKey() + " [estimated from " + t[0] + " sampled block"
+                    + (t[0] == 1 ? "" : "s") + ", 1 in " + rate + "]", t[0] * rate, t[1] * rate));
+            blocks += t[0] * rate;
+            bytes += t[1] * rate;
+        }
+        sites.sort(Comparator.comparingLong(LeakReport.Site::bytes).reversed());
+        return new LeakReport(blocks, bytes, sites);
+    }
+
+    /** Violations found so far (thrown, logged, or found by the scan). */
+    public long violations() {
+        return events.guardViolations.sum();
+    }
+
+    /** The heap is closing: the slots go back to the OS (blocks still live in them go with them). */
+    public synchronized void close() {
+        if (slots != null) {
+            Registry.unregister(slots);
+            pages.release(slots.base, slots.span);
+            slots = null;
+            unmappable = true;
+        }
+    }
+
+    // ------------------------------------------------------------------ bytes
+
+    /** The splitmix64 finaliser: every input bit affects every output bit (full guard mode's patterns use it too). */
+    public static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Whether a stack frame is the allocator's own, left out of the stacks that reports and leak sites show. */
+    public static boolean isAllocatorFrame(String cls) {
+        return cls.equals("dev.hakmem.HakMem") || cls.equals("dev.hakmem.Site") || cls.startsWith("dev.hakmem.guard.")
+                || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
+    }
+
+    private long canaryWord(long slot) {
+        return mix(secret ^ slot);
+    }
+
+    private long poisonWord(long slot) {
+        return mix(~secret ^ slot);
+    }
+
+    /** The pattern's byte at {@code a}: byte {@code a & 7} of {@code word} (so an aligned long of it is the word). */
+    private static byte patternAt(long a, long word) {
+        return (byte) (word >>> ((a & 7) << 3));
+    }
+
+    /** Writes the pattern of {@code word} over [from, to). */
+    private static void fill(long from, long to, long word) {
+        long a = from;
+        for (; a < to && (a & 7) != 0; a++) {
+            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
+        }
+        for (; a + 8 <= to; a += 8) {
+            Mem.putLong(a, word);
+        }
+        for (; a < to; a++) {
+            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
+        }
+    }
+
+    /** The lowest address in [from, to) whose byte is not the pattern's, or -1. Compares by word where it can. */
+    private static long firstChanged(long from, long to, long word) {
+        long a = from;
+        for (; a < to && (a & 7) != 0; a++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+                return a;
+            }
+        }
+        for (; a + 8 <= to && Mem.getLong(a) == word; a += 8) {
+            // NOTE: the whole scan is this loop when nothing changed; the byte loop below finds the changed byte.
+        }
+        for (; a < to; a++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+                return a;
+            }
+        }
+        return -1;
+    }
+
+    /** The highest address in [from, to) whose byte is not the pattern's, or -1: the change nearest to {@code to}. */
+    private static long lastChanged(long from, long to, long word) {
+        long first = firstChanged(from, to, word);
+        if (first < 0) {
+            return -1;
+        }
+        long last = first;
+        for (long a = first + 1; a < to; a++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+                last = a;
+            }
+        }
+        return last;
+    }
+}

@@ -1,0 +1,261 @@
+package dev.hakmem;
+
+import dev.hakmem.os.Mem;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Sampled guard mode's detections, each with the rate forced to 1 (every allocation sampled, as tcmalloc's
+ * memory-error tests force sampling), so each test fails if its detection is removed.
+ */
+class SampledGuardModeTest {
+    private static final long SLOT = 4096;
+    private HakMem heap = sampled(GuardOptions.sampled(1));
+
+    private static HakMem sampled(GuardOptions options) {
+        return HakMem.create(HakMemConfig.builder().guard(options).build());
+    }
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    private static void assertNames(String m, String... parts) {
+        for (String p : parts) {
+            assertTrue(m.contains(p), "the report names " + p + ": " + m);
+        }
+    }
+
+    @Test
+    void aOneByteOverflowIsCaughtOnFreeWithOffsetDirectionSizeThreadAndStack() {
+        long a = heap.malloc(100);
+        GuardModeTest.flip(a + 100);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertEquals(a, e.address());
+        assertNames(e.getMessage(), "buffer overflow", "offset 100 (1 past the end)", "100 B requested",
+                "0x" + Long.toHexString(a), "allocated by thread \"" + Thread.currentThread().getName() + "\"",
+                "SampledGuardModeTest.aOneByteOverflowIsCaughtOnFree");
+        assertEquals(1, heap.violations());
+        assertEquals(1, heap.stats().events().guardViolations());
+    }
+
+    @Test
+    void anUnderflowIsCaughtOnFree() {
+        long a = heap.malloc(64);
+        GuardModeTest.flip(a - 3);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        assertNames(e.getMessage(), "buffer underflow", "offset -3 (3 before the start)", "64 B requested",
+                "SampledGuardModeTest.anUnderflowIsCaughtOnFree");
+    }
+
+    @Test
+    void aCorruptedBlockIsReportedOnceAndItsSlotNeverReused() {
+        long a = heap.malloc(100);
+        GuardModeTest.flip(a + 100);
+        assertThrows(HeapCorruptionException.class, () -> heap.free(a));
+        for (int i = 0; i < 2000; i++) {
+            long b = heap.malloc(100);
+            assertFalse(b / SLOT == a / SLOT, "a condemned slot was reused");
+            heap.free(b);
+        }
+        heap.check();
+        assertEquals(1, heap.violations());
+    }
+
+    @Test
+    void aDoubleFreeNamesBothFreesAndTheAllocation() throws Exception {
+        long a = heap.malloc(48);
+        Thread other = Thread.ofPlatform().name("first-freer").start(() -> heap.free(a));
+        other.join();
+        DoubleFreeException e = assertThrows(DoubleFreeException.class, () -> heap.free(a));
+        assertNames(e.getMessage(), "double free", "48 B requested", "allocated by thread \""
+                + Thread.currentThread().getName() + "\"", "freed by thread \"first-freer\"");
+        assertEquals(1, heap.stats().events().doubleFrees());
+        heap.check();
+    }
+
+    @Test
+    void anInteriorPointerIsAnInvalidFree() {
+        long a = heap.malloc(256);
+        InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> heap.free(a + 32));
+        assertNames(e.getMessage(), "interior pointer, 32 bytes into live sampled block", "256 B requested");
+        assertEquals(1, heap.stats().events().invalidFrees());
+        heap.free(a);
+        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free(a - a % SLOT + 128 * SLOT));
+        assertNames(past.getMessage(), "past its slots");
+        heap.check();
+    }
+
+    @Test
+    void aWriteAfterFreeIsCaughtByCheckWithBothStacks() {
+        long a = heap.malloc(80);
+        heap.free(a);
+        GuardModeTest.flip(a + 17);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertNames(e.getMessage(), "write after free", "offset 17", "80 B requested", "freed by thread",
+                "SampledGuardModeTest.aWriteAfterFreeIsCaughtByCheck");
+        heap.check();
+    }
+
+    @Test
+    void theBackgroundScanFindsAnOverflowInABlockNeverFreed() throws Exception {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(1).withScanMillis(1));
+        long a = heap.malloc(40);
+        GuardModeTest.flip(a + 41);
+        awaitViolation();
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertNames(e.getMessage(), "buffer overflow", "offset 41 (2 past the end)", "40 B requested");
+        heap.free(a);
+        assertEquals(1, heap.violations(), "a block the scan reported is not reported again on free");
+    }
+
+    @Test
+    void theBackgroundScanFindsAWriteAfterFree() throws Exception {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(1).withScanMillis(1).withThrowOnViolation(false));
+        long a = heap.malloc(200);
+        heap.free(a);
+        GuardModeTest.flip(a + 199);
+        awaitViolation();
+        heap.check();
+        assertEquals(1, heap.stats().events().guardViolations());
+    }
+
+    private void awaitViolation() throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (heap.violations() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(1, heap.violations(), "the maintenance thread's scan reported the corruption");
+    }
+
+    @Test
+    void aWriteAfterFreeIsCaughtWhenTheSlotWouldBeReused() {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
+        long a = heap.malloc(32);
+        heap.free(a);
+        GuardModeTest.flip(a);
+        for (int i = 0; i < 3 * 128; i++) {
+            heap.free(heap.malloc(32));
+        }
+        assertEquals(1, heap.violations(), "the poison is verified before a freed slot is reused");
+        heap.check();
+    }
+
+    @Test
+    void reportModeLogsCountsAndGoesOn() {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
+        long a = heap.malloc(10);
+        GuardModeTest.flip(a + 10);
+        heap.free(a);
+        heap.free(a);
+        heap.free(heap.malloc(10) + 1);
+        assertEquals(3, heap.violations());
+        heap.check();
+    }
+
+    @Test
+    void blocksArePlacedAgainstBothEndsOfTheirSlots() {
+        int atStart = 0;
+        for (int i = 0; i < 60; i++) {
+            long a = heap.malloc(100);
+            atStart += a % SLOT == 16 ? 1 : 0;
+            assertTrue(a % SLOT == 16 || a % SLOT + 100 <= SLOT - 16, "against the start or the end: " + a % SLOT);
+            heap.free(a);
+        }
+        assertTrue(atStart > 0 && atStart < 60, atStart + " of 60 at the start");
+        heap.check();
+    }
+
+    @Test
+    void theLeakReportWeightsEachSampleByTheRate() {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(3));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 90; i++) {
+            blocks.add(heap.malloc(24));
+        }
+        long samples = heap.stats().events().guardSamples();
+        assertTrue(samples > 0, "some of 90 allocations were sampled at 1 in 3");
+        LeakReport r = heap.leakReport();
+        assertEquals(samples * 3, r.blocks());
+        assertEquals(samples * 3 * 24, r.bytes());
+        assertTrue(r.sites().getFirst().stack().contains("SampledGuardModeTest.theLeakReportWeights"), r.toString());
+        blocks.forEach(heap::free);
+        assertEquals(0, heap.leakReport().blocks());
+    }
+
+    @Test
+    void theRateIsOneAllocationInNOnAverage() {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(100));
+        for (int i = 0; i < 100_000; i++) {
+            heap.free(heap.malloc(16));
+        }
+        long samples = heap.stats().events().guardSamples();
+        // Gaps uniform in [1, 200]: mean 100.5, so about 995 samples with a standard deviation near 18.
+        assertTrue(samples > 900 && samples < 1100, samples + " samples in 100000 allocations at 1 in 100");
+    }
+
+    @Test
+    void sampledBlocksWorkForCallocReallocAlignmentSitesAndOtherThreads() throws Exception {
+        long c = heap.calloc(10, 10);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, c + i));
+        }
+        Mem.ALL.set(ValueLayout.JAVA_BYTE, c + 99, (byte) 7);
+        long r = heap.realloc(c, 300);
+        assertEquals(7, Mem.ALL.get(ValueLayout.JAVA_BYTE, r + 99));
+        assertEquals(300, heap.usableSize(r));
+        long aligned = heap.mallocAligned(100, 256);
+        assertEquals(0, aligned % 256, "aligned as asked");
+        heap.free(aligned);
+        long s = heap.site("sampled").malloc(64);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                heap.free(r);
+                heap.free(s);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join();
+        assertEquals(null, failure.get());
+        heap.check();
+        assertEquals(0, heap.violations());
+    }
+
+    @Test
+    void theLevelIsReadFromTheProperties() {
+        GuardOptions sample = HakMemConfig.fromLookup(Map.of("guard", "sample")::get).guard();
+        assertTrue(sample.sampling());
+        assertEquals(GuardOptions.DEFAULT_SAMPLE_RATE, sample.sampleRate());
+        GuardOptions rated = HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "7",
+                "guardScanMs", "20")::get).guard();
+        assertEquals(7, rated.sampleRate());
+        assertEquals(20, rated.scanMillis());
+        assertTrue(HakMemConfig.fromLookup(Map.of("guard", "true")::get).guard().enabled());
+        assertTrue(HakMemConfig.fromLookup(Map.of("guard", "full")::get).guard().enabled());
+        GuardOptions off = HakMemConfig.fromLookup(Map.of("guard", "off")::get).guard();
+        assertFalse(off.enabled() || off.sampling());
+        assertThrows(IllegalArgumentException.class, () -> GuardOptions.sampled(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "0")::get));
+    }
+}
