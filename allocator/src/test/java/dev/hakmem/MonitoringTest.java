@@ -222,4 +222,47 @@ class MonitoringTest {
                 && e.getString("action").equals("map")).count();
         assertEquals(maps, unmaps, "every mapping unmapped by close: " + mine);
     }
+
+    @Test
+    void aRecordingGetsTheViolationsOfFullAndSampledGuardMode(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("rec.jfr");
+        long fullBlock;
+        long sampledBlock;
+        int fullId;
+        int sampledId;
+        try (Recording r = new Recording()) {
+            r.enable("dev.hakmem.GuardViolation");
+            r.start();
+            try (HakMem full = HakMem.create(HakMemConfig.builder()
+                    .guard(GuardOptions.on().withThrowOnViolation(false)).build());
+                 HakMem sampled = HakMem.create(HakMemConfig.builder()
+                         .guard(GuardOptions.sampled(1).withThrowOnViolation(false)).build())) {
+                fullId = full.allocator().id();
+                sampledId = sampled.allocator().id();
+                fullBlock = full.malloc(64);
+                full.free(fullBlock);
+                full.free(fullBlock);
+                sampledBlock = sampled.malloc(64);
+                sampled.free(sampledBlock);
+                sampled.free(sampledBlock);
+                assertEquals(1, full.violations());
+                assertEquals(1, sampled.violations());
+            }
+            r.stop();
+            r.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("dev.hakmem.GuardViolation")).toList();
+        for (long[] expected : new long[][] {{fullId, fullBlock}, {sampledId, sampledBlock}}) {
+            RecordedEvent e = events.stream().filter(v -> v.getInt("heapId") == expected[0]).findFirst()
+                    .orElseThrow(() -> new AssertionError("no violation of heap " + expected[0] + " in " + events));
+            assertEquals("DoubleFreeException", e.getString("kind"));
+            assertEquals(expected[1], e.getLong("block"));
+            assertTrue(e.getString("report").contains("MonitoringTest"),
+                    "the allocating stack: " + e.getString("report"));
+            assertTrue(e.getStackTrace().getFrames().stream()
+                    .anyMatch(f -> f.getMethod().getType().getName().equals(MonitoringTest.class.getName())),
+                    "the event's stack is where the error was found");
+        }
+    }
 }
