@@ -86,7 +86,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * An independent heap; {@link #close()} gives all its memory back.
      *
      * @param config the heap's configuration
-     * @return a new heap, which maps no memory until its first allocation
+     * @return a new heap, independent of every other
      */
     public static HakMem create(HakMemConfig config) {
         return new HakMem(config, false);
@@ -363,7 +363,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * A learning heap's last windows (256 of them, 65536 in RESEARCH mode), oldest first: the policy each ran, what
      * it tried and what it cost.
      *
-     * @return an immutable copy of the windows kept; empty for a heap that does not learn
+     * @return the windows kept; empty for a heap that does not learn
      */
     public java.util.List<LearningWindow> learningHistory() {
         return allocator.learningHistory();

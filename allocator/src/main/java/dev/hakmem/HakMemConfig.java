@@ -78,7 +78,7 @@ public final class HakMemConfig {
     /** The largest W_MAX; see {@link #MIN_W_MAX}. */
     public static final double MAX_W_MAX = 2.0;
 
-    /** The largest {@link #memoryWeight()}: memory counts at most ten times as much as time. */
+    /** The largest {@link #memoryWeight()}. */
     public static final double MAX_MEMORY_WEIGHT = 10;
     /** The shortest {@link #learnWindowMillis()}, in milliseconds. */
     public static final long MIN_LEARN_WINDOW_MILLIS = 10;
@@ -157,8 +157,8 @@ public final class HakMemConfig {
      * The configuration the process asks for through {@code hakmem.*} properties and {@code HAKMEM_*} variables.
      *
      * @return the configuration of the settings found, the defaults for the others
-     * @throws IllegalArgumentException naming the property when a value is malformed or out of range, or the policy
-     *                                  file cannot be read
+     * @throws IllegalArgumentException when a value is malformed or out of range, or the policy file cannot be read
+     *                                  or is not a policy
      */
     public static HakMemConfig fromSystem() {
         return fromLookup(name -> {

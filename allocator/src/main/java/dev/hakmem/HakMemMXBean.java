@@ -26,7 +26,7 @@ public interface HakMemMXBean {
     /** {@return the policy in force as JSON (see {@link Policy#toJson()})} */
     String getPolicy();
 
-    /** {@return true when guard mode (full or sampled) is on} */
+    /** {@return true when full guard mode is on ({@link GuardOptions#enabled()}); sampled mode does not count} */
     boolean isGuardEnabled();
 
     /** Runs {@link HakMem#check()}: returns normally, or fails naming the first inconsistency. */

@@ -17,7 +17,7 @@ public interface PageSource {
      * Maps {@code size} bytes aligned to {@code alignment} (a power of two, at least the page size), readable and
      * writable. Fresh memory reads as zero.
      *
-     * @param size      the number of bytes, a positive multiple of the page size
+     * @param size      the number of bytes, above 0
      * @param alignment the alignment in bytes, a power of two, at least the page size
      * @return the address of the mapping, a multiple of {@code alignment}
      * @throws HakMemOutOfMemoryError or any other exception when the memory cannot be mapped
@@ -27,16 +27,16 @@ public interface PageSource {
     /**
      * Makes a range inside a reservation usable again after {@link #decommit}.
      *
-     * @param address the range's start, page-aligned, inside a reservation
-     * @param size    the range's length in bytes, a multiple of the page size
+     * @param address the range's start, on a page boundary, inside a reservation
+     * @param size    the range's length in bytes, whole pages
      */
     void commit(long address, long size);
 
     /**
      * Gives a range's physical pages back; the range stays reserved and reads as zero when next touched.
      *
-     * @param address the range's start, page-aligned, inside a reservation
-     * @param size    the range's length in bytes, a multiple of the page size
+     * @param address the range's start, on a page boundary, inside a reservation
+     * @param size    the range's length in bytes, whole pages
      */
     void decommit(long address, long size);
 
