@@ -7,6 +7,12 @@ package dev.hakmem;
 public class DoubleFreeException extends InvalidFreeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A double free of the block at {@code address}.
+     *
+     * @param address the address that was refused
+     * @param reason  why it was refused, for the message and {@link #reason()}
+     */
     public DoubleFreeException(long address, String reason) {
         super(address, reason);
     }

@@ -35,6 +35,13 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     /** Sampled mode's default scan period: a whole scan of the sampled slots reads 512 KiB at most. */
     public static final long DEFAULT_SCAN_MILLIS = 500;
 
+    /**
+     * Checks the settings.
+     *
+     * @throws IllegalArgumentException when {@code quarantineBytes} is negative, {@code siteDepth} is not in [0, 64],
+     *                                  {@code siteSampling} or {@code traceRingSize} is below 1, {@code sampleRate} is
+     *                                  not in [0, {@value #MAX_SAMPLE_RATE}] or {@code scanMillis} is negative
+     */
     public GuardOptions {
         if (quarantineBytes < 0 || siteDepth < 0 || siteDepth > 64 || siteSampling < 1 || traceRingSize < 1
                 || sampleRate < 0 || sampleRate > MAX_SAMPLE_RATE || scanMillis < 0) {
@@ -43,23 +50,53 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
         }
     }
 
-    /** The settings of full mode only, sampled mode off (the record's form before sampled mode existed). */
+    /**
+     * The settings of full mode only, sampled mode off (the record's form before sampled mode existed), with the
+     * default scan period.
+     *
+     * @param enabled          full guard mode on
+     * @param throwOnViolation throw on a detected heap error; false: report it, count it and go on
+     * @param quarantineBytes  freed blocks held poisoned before reuse, in bytes, at least 0
+     * @param siteDepth        stack frames kept per allocation site, in [0, 64] (0: no sites)
+     * @param siteSampling     record the site of one allocation in this many, at least 1
+     * @param traceRingSize    events kept per thread in the trace ring, at least 1
+     * @param traceFile        where the trace is written on a violation, or null
+     * @param leakReportAtExit print a leak report of the global heap when the JVM exits
+     * @throws IllegalArgumentException when a value is out of range
+     */
     public GuardOptions(boolean enabled, boolean throwOnViolation, long quarantineBytes, int siteDepth,
                         int siteSampling, int traceRingSize, Path traceFile, boolean leakReportAtExit) {
         this(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize, traceFile,
                 leakReportAtExit, 0, DEFAULT_SCAN_MILLIS);
     }
 
+    /**
+     * Guard mode off, with the defaults of the other settings (which apply once a level is turned on).
+     *
+     * @return options with both levels off, throwing on violations, a 16 MiB quarantine, 8 frames per site recorded
+     *         for every allocation, 256 trace events per thread, no trace file, no leak report at exit
+     */
     public static GuardOptions off() {
         return new GuardOptions(false, true, 16L << 20, 8, 1, 256, null, false);
     }
 
-    /** Full guard mode with its defaults. */
+    /**
+     * Full guard mode with its defaults.
+     *
+     * @return {@link #off()}'s settings with full mode on
+     */
     public static GuardOptions on() {
         return off().withEnabled(true);
     }
 
-    /** Sampled guard mode: one allocation in {@code rate} on average is guarded (1: every one, for tests). */
+    /**
+     * Sampled guard mode: one allocation in {@code rate} on average is guarded.
+     *
+     * @param rate in [1, {@value #MAX_SAMPLE_RATE}] (1: every one, for tests); {@value #DEFAULT_SAMPLE_RATE} is the
+     *             default of the production setting
+     * @return {@link #off()}'s settings with sampled mode on at that rate
+     * @throws IllegalArgumentException when {@code rate} is out of range
+     */
     public static GuardOptions sampled(int rate) {
         if (rate < 1) {
             throw new IllegalArgumentException("sample rate must be at least 1: " + rate);
@@ -67,53 +104,116 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
         return off().withSampleRate(rate);
     }
 
-    /** Whether sampled mode is the level in force (on, and full mode off). */
+    /**
+     * Whether sampled mode is the level in force.
+     *
+     * @return true when sampled mode is on and full mode off
+     */
     public boolean sampling() {
         return !enabled && sampleRate > 0;
     }
 
+    /**
+     * Turns full guard mode on or off.
+     *
+     * @param on true for full mode
+     * @return a copy of these options with {@code enabled} changed
+     */
     public GuardOptions withEnabled(boolean on) {
         return new GuardOptions(on, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
                 traceFile, leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Whether a detected heap error throws, or is reported, counted and the block quarantined for good.
+     *
+     * @param t true to throw (the default), false to report and go on
+     * @return a copy of these options with {@code throwOnViolation} changed
+     */
     public GuardOptions withThrowOnViolation(boolean t) {
         return new GuardOptions(enabled, t, quarantineBytes, siteDepth, siteSampling, traceRingSize, traceFile,
                 leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Full mode's quarantine of freed blocks, held poisoned before reuse.
+     *
+     * @param bytes the quarantine's size in bytes, at least 0
+     * @return a copy of these options with {@code quarantineBytes} changed
+     * @throws IllegalArgumentException when {@code bytes} is negative
+     */
     public GuardOptions withQuarantineBytes(long bytes) {
         return new GuardOptions(enabled, throwOnViolation, bytes, siteDepth, siteSampling, traceRingSize, traceFile,
                 leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Full mode's recording of allocation sites.
+     *
+     * @param depth    stack frames kept per site, in [0, 64] (0: no sites)
+     * @param sampling record the site of one allocation in this many, at least 1
+     * @return a copy of these options with {@code siteDepth} and {@code siteSampling} changed
+     * @throws IllegalArgumentException when a value is out of range
+     */
     public GuardOptions withSites(int depth, int sampling) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, depth, sampling, traceRingSize,
                 traceFile, leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Full mode's trace ring: the latest heap events kept per thread.
+     *
+     * @param size the number of events, at least 1
+     * @return a copy of these options with {@code traceRingSize} changed
+     * @throws IllegalArgumentException when {@code size} is below 1
+     */
     public GuardOptions withTraceRingSize(int size) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, size, traceFile,
                 leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Where the trace (full mode) or the sampled blocks' report is written on a violation.
+     *
+     * @param file the file, or null for none
+     * @return a copy of these options with {@code traceFile} changed
+     */
     public GuardOptions withTraceFile(Path file) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
                 file, leakReportAtExit, sampleRate, scanMillis);
     }
 
+    /**
+     * Whether the global heap prints a leak report to standard error when the JVM exits.
+     *
+     * @param report true to print it
+     * @return a copy of these options with {@code leakReportAtExit} changed
+     */
     public GuardOptions withLeakReportAtExit(boolean report) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
                 traceFile, report, sampleRate, scanMillis);
     }
 
-    /** Sampled mode's rate (0: sampled mode off). */
+    /**
+     * Sampled mode's rate: one allocation in {@code rate} on average is guarded.
+     *
+     * @param rate in [0, {@value #MAX_SAMPLE_RATE}]; 0 turns sampled mode off
+     * @return a copy of these options with {@code sampleRate} changed
+     * @throws IllegalArgumentException when {@code rate} is out of range
+     */
     public GuardOptions withSampleRate(int rate) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
                 traceFile, leakReportAtExit, rate, scanMillis);
     }
 
-    /** Sampled mode's background scan period (0: no scan; check() still verifies every sampled slot). */
+    /**
+     * Sampled mode's background scan period.
+     *
+     * @param millis the period in milliseconds, at least 0 (0: no scan; {@link HakMem#check()} still verifies every
+     *               sampled slot)
+     * @return a copy of these options with {@code scanMillis} changed
+     * @throws IllegalArgumentException when {@code millis} is negative
+     */
     public GuardOptions withScanMillis(long millis) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
                 traceFile, leakReportAtExit, sampleRate, millis);

@@ -73,32 +73,68 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         return allocator;
     }
 
-    /** The process-wide heap, configured from {@code hakmem.*} properties and {@code HAKMEM_*} variables. */
+    /**
+     * The process-wide heap, configured from {@code hakmem.*} properties and {@code HAKMEM_*} variables.
+     *
+     * @return the global heap, created on first use; it cannot be closed
+     */
     public static HakMem global() {
         return Global.INSTANCE;
     }
 
-    /** An independent heap; {@link #close()} gives all its memory back. */
+    /**
+     * An independent heap; {@link #close()} gives all its memory back.
+     *
+     * @param config the heap's configuration
+     * @return a new heap, independent of every other
+     */
     public static HakMem create(HakMemConfig config) {
         return new HakMem(config, false);
     }
 
-    /** A heap with the default configuration. */
+    /**
+     * A heap with the default configuration.
+     *
+     * @return a new heap built from {@link HakMemConfig#defaults()}
+     */
     public static HakMem create() {
         return create(HakMemConfig.defaults());
     }
 
-    /** Allocates {@code size} bytes, 16-byte aligned; size 0 gives a unique minimal block. */
+    /**
+     * Allocates {@code size} bytes, 16-byte aligned; size 0 gives a unique minimal block.
+     *
+     * @param size the number of bytes, at least 0
+     * @return the block's address, never 0
+     * @throws IllegalArgumentException when {@code size} is negative
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
+     */
     public long malloc(long size) {
         return guard == null ? allocator.malloc(size) : guard.malloc(null, size);
     }
 
-    /** Allocates {@code count * size} zeroed bytes; an overflowing product is an IllegalArgumentException. */
+    /**
+     * Allocates {@code count * size} zeroed bytes.
+     *
+     * @param count the number of elements, at least 0
+     * @param size the size of an element in bytes, at least 0
+     * @return the address of the zeroed block, 16-byte aligned, never 0
+     * @throws IllegalArgumentException when an argument is negative or the product overflows
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
+     */
     public long calloc(long count, long size) {
         return guard == null ? allocator.calloc(count, size) : guard.calloc(null, count, size);
     }
 
-    /** Allocates {@code size} bytes aligned to {@code alignment}, a power of two. */
+    /**
+     * Allocates {@code size} bytes aligned to {@code alignment}.
+     *
+     * @param size the number of bytes, at least 0
+     * @param alignment the alignment in bytes, a power of two
+     * @return the block's address, a multiple of {@code alignment} (and of 16), never 0
+     * @throws IllegalArgumentException when {@code size} is negative or {@code alignment} is not a power of two
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
+     */
     public long mallocAligned(long size, long alignment) {
         return guard == null ? allocator.mallocAligned(size, alignment) : guard.mallocAligned(null, size, alignment);
     }
@@ -132,6 +168,9 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * lookup: cheap enough to call once per class, not per allocation. {@code "(anonymous)"} names the site of the
      * methods of this class.
      *
+     * @param name the site's name, 1 to 512 characters
+     * @return the site of that name, created on first use
+     * @throws IllegalArgumentException when {@code name} is empty or longer than 512 characters
      * @throws IllegalStateException when the heap already has {@value dev.hakmem.site.Profiler#MAX_SITES} sites
      */
     public Site site(String name) {
@@ -147,6 +186,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /**
      * The allocation site of the caller, named {@code Class.method:line} after the frame that called this method.
      * One stack walk per call: call it once (into a static field, say), not per allocation.
+     *
+     * @return the caller's site, the same Site for every call from the same line
      */
     public Site site() {
         StackWalker.StackFrame caller = WALKER.walk(frames -> frames
@@ -159,12 +200,26 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /**
      * Resizes a block, in place while its size class still fits, else by moving its contents. Address 0 acts as
      * {@link #malloc}. The old address is invalid afterwards unless it is the one returned.
+     *
+     * @param address a block of this heap, or 0
+     * @param newSize the new size in bytes, at least 0; the contents are kept up to the smaller of both sizes
+     * @return the block's address, the old one or a new one
+     * @throws InvalidFreeException when {@code address} is not a block of this heap
+     * @throws DoubleFreeException when the block is already free
+     * @throws IllegalArgumentException when {@code newSize} is negative
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
      */
     public long realloc(long address, long newSize) {
         return guard == null ? allocator.realloc(address, newSize) : guard.realloc(address, newSize);
     }
 
-    /** Frees a block; 0 is a no-op. */
+    /**
+     * Frees a block; 0 is a no-op.
+     *
+     * @param address an address returned by this heap and not yet freed, or 0
+     * @throws InvalidFreeException when {@code address} is not the start of a block of this heap
+     * @throws DoubleFreeException when the block is already free
+     */
     public void free(long address) {
         if (guard == null) {
             allocator.free(address);
@@ -173,7 +228,14 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** The number of bytes the block can hold, at least what was requested. */
+    /**
+     * The number of bytes the block can hold, at least what was requested.
+     *
+     * @param address a block of this heap
+     * @return the block's usable size in bytes
+     * @throws InvalidFreeException when {@code address} is not a block of this heap
+     * @throws DoubleFreeException when the block is free
+     */
     public long usableSize(long address) {
         return guard == null ? allocator.usableSize(address) : guard.usableSize(address);
     }
@@ -184,7 +246,13 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         return segment(mallocAligned(byteSize, byteAlignment), byteSize);
     }
 
-    /** Frees a segment obtained from {@link #allocate}. */
+    /**
+     * Frees a segment obtained from {@link #allocate}.
+     *
+     * @param segment a segment from {@link #allocate} of this heap, not yet freed
+     * @throws InvalidFreeException when the segment is not native memory or does not start a block of this heap
+     * @throws DoubleFreeException when its block is already free
+     */
     public void free(MemorySegment segment) {
         if (!segment.isNative()) {
             InvalidFreeException e = new InvalidFreeException(segment.address(), "a heap segment, not native memory");
@@ -199,12 +267,18 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     /**
      * A confined arena whose segments come from this heap. Closing it frees them all and makes them inaccessible.
+     *
+     * @return a new confined arena, usable by the thread that called this method only
      */
     public Arena newArena() {
         return new BlockArena(this::mallocAligned, this::free);
     }
 
-    /** A snapshot of the heap's counters. */
+    /**
+     * A snapshot of the heap's counters.
+     *
+     * @return the counters as of this call; they are read without stopping other threads
+     */
     public HakMemStats stats() {
         return guard == null ? allocator.stats() : guard.stats();
     }
@@ -227,6 +301,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * The blocks still allocated, grouped by allocation site. Sites are recorded in guard mode only; without it
      * every block is reported under one "(no site)" entry. In sampled guard mode, the totals are estimated from the
      * live sampled blocks, each weighted by the sample rate.
+     *
+     * @return the live blocks and bytes, in total and per site
      */
     public LeakReport leakReport() {
         if (guard != null) {
@@ -244,6 +320,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /**
      * Writes guard mode's trace rings (every thread's latest heap events) to {@code file}.
      *
+     * @param file the file to write, created or replaced
      * @throws IllegalStateException when guard mode is off
      */
     public void dumpTrace(Path file) {
@@ -253,7 +330,11 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         guard.dumpTrace(file);
     }
 
-    /** Heap errors guard mode detected so far (thrown or reported); 0 when guard mode is off. */
+    /**
+     * Heap errors guard mode detected so far (thrown or reported).
+     *
+     * @return the number of violations since the heap was created; 0 when guard mode is off
+     */
     public long violations() {
         return guard != null ? guard.violations()
                 : allocator.sampledGuard() != null ? allocator.sampledGuard().violations() : 0;
@@ -262,25 +343,37 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /**
      * The policy in force: the knobs every allocation reads. Changes only when a learner publishes a better one
      * (see {@link HakMemConfig.Mode#LEARNING}); save it with {@link Policy#toJson()}.
+     *
+     * @return the current policy, immutable
      */
     public Policy policy() {
         return allocator.policy();
     }
 
-    /** Where this heap's learner is: LEARN, FROZEN or CANARY; always FROZEN for a heap that does not learn. */
+    /**
+     * Where this heap's learner is.
+     *
+     * @return LEARN, FROZEN or CANARY; always FROZEN for a heap that does not learn
+     */
     public LearningState learningState() {
         return allocator.learningState();
     }
 
     /**
      * A learning heap's last windows (256 of them, 65536 in RESEARCH mode), oldest first: the policy each ran, what
-     * it tried and what it cost. Empty for a heap that does not learn.
+     * it tried and what it cost.
+     *
+     * @return the windows kept; empty for a heap that does not learn
      */
     public java.util.List<LearningWindow> learningHistory() {
         return allocator.learningHistory();
     }
 
-    /** The configuration this heap was built with. */
+    /**
+     * The configuration this heap was built with.
+     *
+     * @return the heap's configuration
+     */
     public HakMemConfig config() {
         return allocator.config();
     }

@@ -75,10 +75,14 @@ public final class HakMemConfig {
 
     /** Bounds of W_MAX: below 1.0625 the pools would need hundreds of classes, above 2 they waste half a block. */
     public static final double MIN_W_MAX = 1.0625;
+    /** The largest W_MAX; see {@link #MIN_W_MAX}. */
     public static final double MAX_W_MAX = 2.0;
 
+    /** The largest {@link #memoryWeight()}. */
     public static final double MAX_MEMORY_WEIGHT = 10;
+    /** The shortest {@link #learnWindowMillis()}, in milliseconds. */
     public static final long MIN_LEARN_WINDOW_MILLIS = 10;
+    /** The longest {@link #learnWindowMillis()}, in milliseconds: ten minutes. */
     public static final long MAX_LEARN_WINDOW_MILLIS = 600_000;
 
     /** The learner's seed unless one is set: fixed, so that defaults() equals defaults() and runs replay. */
@@ -131,15 +135,31 @@ public final class HakMemConfig {
         this.monitoring = b.monitoring;
     }
 
+    /**
+     * The default configuration: every setting at the default of the class comment's table.
+     *
+     * @return the configuration of an empty builder
+     */
     public static HakMemConfig defaults() {
         return builder().build();
     }
 
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The configuration the process asks for through {@code hakmem.*} properties and {@code HAKMEM_*} variables. */
+    /**
+     * The configuration the process asks for through {@code hakmem.*} properties and {@code HAKMEM_*} variables.
+     *
+     * @return the configuration of the settings found, the defaults for the others
+     * @throws IllegalArgumentException when a value is malformed or out of range, or the policy file cannot be read
+     *                                  or is not a policy
+     */
     public static HakMemConfig fromSystem() {
         return fromLookup(name -> {
             String v = System.getProperty("hakmem." + name);
@@ -335,77 +355,138 @@ public final class HakMemConfig {
         }
     }
 
-    /** Guard mode and its settings. */
+    /**
+     * Guard mode and its settings.
+     *
+     * @return the guard options; {@link GuardOptions#off()} unless set
+     */
     public GuardOptions guard() {
         return guard;
     }
 
-    /** The preset of the adaptive layer: what is profiled and whether a learner runs. */
+    /**
+     * The preset of the adaptive layer: what is profiled and whether a learner runs.
+     *
+     * @return the mode; {@link Mode#BALANCED} unless set
+     */
     public Mode mode() {
         return mode;
     }
 
-    /** The policy the heap starts with: the given one or the mode's preset, with the knobs set explicitly over it. */
+    /**
+     * The policy the heap starts with: the given one or the mode's preset, with the knobs set explicitly over it.
+     *
+     * @return the starting policy
+     */
     public Policy policy() {
         return policy;
     }
 
-    /** Whether a policy was given: the heap then starts FROZEN from it (a learning mode may still watch, in CANARY). */
+    /**
+     * Whether a policy was given: the heap then starts FROZEN from it (a learning mode may still watch, in CANARY).
+     *
+     * @return true when {@link Builder#policy(Policy)} was called
+     */
     public boolean startsFrozen() {
         return startsFrozen;
     }
 
-    /** The learner's weight of memory (committed bytes not live) against time in its cost. */
+    /**
+     * The learner's weight of memory (committed bytes not live) against time in its cost.
+     *
+     * @return the weight, in [0, {@value #MAX_MEMORY_WEIGHT}]; 0.5 unless set
+     */
     public double memoryWeight() {
         return memoryWeight;
     }
 
-    /** How long the learner measures one policy before it decides (one window). */
+    /**
+     * How long the learner measures one policy before it decides (one window).
+     *
+     * @return the window in milliseconds, in [{@value #MIN_LEARN_WINDOW_MILLIS}, {@value #MAX_LEARN_WINDOW_MILLIS}];
+     *         1000 unless set
+     */
     public long learnWindowMillis() {
         return learnWindowMillis;
     }
 
-    /** The seed of the learner's random choices: the same seed and measurements give the same decisions. */
+    /**
+     * The seed of the learner's random choices: the same seed and measurements give the same decisions.
+     *
+     * @return the seed; {@value #DEFAULT_LEARN_SEED} unless set
+     */
     public long learnSeed() {
         return learnSeed;
     }
 
-    /** The starting policy's W_MAX: the pools never round a request up by more than this factor. */
+    /**
+     * The starting policy's W_MAX: the pools never round a request up by more than this factor.
+     *
+     * @return the ratio, in [{@value #MIN_W_MAX}, {@value #MAX_W_MAX}]
+     */
     public double wMax() {
         return policy.wMax();
     }
 
-    /** The starting policy's bytes of empty SuperSlabs and cached big mappings that stay mapped for reuse. */
+    /**
+     * The starting policy's bytes of empty SuperSlabs and cached big mappings that stay mapped for reuse.
+     *
+     * @return the retained bytes, from 0 to {@value Policy#MAX_RETAIN_BYTES}
+     */
     public long retainBytes() {
         return policy.retainBytes();
     }
 
-    /** The starting policy's delay before empty memory is given back with madvise. */
+    /**
+     * The starting policy's delay before empty memory is given back with madvise.
+     *
+     * @return the delay in milliseconds, from 0 to {@value Policy#MAX_PURGE_DELAY_MILLIS}
+     */
     public long purgeDelayMillis() {
         return policy.purgeDelayMillis();
     }
 
-    /** How many heaps the virtual threads share (they never get one each). */
+    /**
+     * How many heaps the virtual threads share (they never get one each).
+     *
+     * @return the number of shared heaps, in [1, 4096]; twice the number of CPUs unless set
+     */
     public int sharedHeaps() {
         return sharedHeaps;
     }
 
-    /** The most bytes this heap may have mapped at once; beyond it allocation fails with HakMemOutOfMemoryError. */
+    /**
+     * The most bytes this heap may have mapped at once; beyond it allocation fails with HakMemOutOfMemoryError.
+     *
+     * @return the limit in bytes; {@link Long#MAX_VALUE} (no limit) unless set
+     */
     public long mappedLimit() {
         return mappedLimit;
     }
 
-    /** Where memory comes from. */
+    /**
+     * Where memory comes from.
+     *
+     * @return the page source; {@link PageSource#system()} unless set
+     */
     public PageSource pageSource() {
         return pageSource;
     }
 
-    /** Whether the heap registers its {@link HakMemMXBean} and emits the periodic JFR statistics event. */
+    /**
+     * Whether the heap registers its {@link HakMemMXBean} and emits the periodic JFR statistics event.
+     *
+     * @return true unless turned off
+     */
     public boolean monitoring() {
         return monitoring;
     }
 
-    /** A builder holding what this config was built from, its learner's seed included. */
+    /**
+     * A builder holding what this config was built from, its learner's seed included.
+     *
+     * @return a new builder; building it gives a configuration equal to this one
+     */
     public Builder toBuilder() {
         Builder b = builder().guard(guard).mode(mode).memoryWeight(memoryWeight).learnWindowMillis(learnWindowMillis)
                 .learnSeed(learnSeed).sharedHeaps(sharedHeaps).mappedLimit(mappedLimit).pageSource(pageSource)
@@ -427,6 +508,10 @@ public final class HakMemConfig {
                 + ", monitoring=" + monitoring + "]";
     }
 
+    /**
+     * Builds a {@link HakMemConfig}. Each setter checks its value at the call and refuses an out-of-range one with
+     * IllegalArgumentException naming the setting; a null is refused with NullPointerException.
+     */
     public static final class Builder {
         private GuardOptions guard = GuardOptions.off();
         private Mode mode = Mode.BALANCED;
@@ -447,24 +532,48 @@ public final class HakMemConfig {
         private Builder() {
         }
 
-        /** Guard mode on with its default settings, or off. */
+        /**
+         * Guard mode on with its default settings, or off.
+         *
+         * @param on true for full guard mode, false for none
+         * @return this builder
+         */
         public Builder guard(boolean on) {
             this.guard = guard.withEnabled(on);
             return this;
         }
 
+        /**
+         * Guard mode with settings of its own.
+         *
+         * @param options the guard options, e.g. {@link GuardOptions#on()} or {@link GuardOptions#sampled(int)}
+         * @return this builder
+         * @throws NullPointerException when {@code options} is null
+         */
         public Builder guard(GuardOptions options) {
             this.guard = Objects.requireNonNull(options);
             return this;
         }
 
-        /** The preset: {@link Mode#BALANCED} unless set. */
+        /**
+         * The preset: {@link Mode#BALANCED} unless set.
+         *
+         * @param m the mode
+         * @return this builder
+         * @throws NullPointerException when {@code m} is null
+         */
         public Builder mode(Mode m) {
             this.mode = Objects.requireNonNull(m, "mode");
             return this;
         }
 
-        /** The policy to start from, FROZEN (e.g. one learned in an earlier run); knobs set explicitly win over it. */
+        /**
+         * The policy to start from, FROZEN (e.g. one learned in an earlier run); knobs set explicitly win over it.
+         *
+         * @param p the starting policy
+         * @return this builder
+         * @throws NullPointerException when {@code p} is null
+         */
         public Builder policy(Policy p) {
             this.policy = Objects.requireNonNull(p, "policy");
             return this;
@@ -473,25 +582,53 @@ public final class HakMemConfig {
         // The three knobs below are checked by Policy.Builder, the one home of their ranges, at the call: the
         // message names the knob where the mistake is made, not at build().
 
+        /**
+         * W_MAX, over the starting policy's (see {@link Policy#wMax()}).
+         *
+         * @param w the largest ratio of a pool class to a request, in [{@value HakMemConfig#MIN_W_MAX},
+         *          {@value HakMemConfig#MAX_W_MAX}]
+         * @return this builder
+         * @throws IllegalArgumentException when {@code w} is out of range or NaN
+         */
         public Builder wMax(double w) {
             Policy.builder().wMax(w);
             this.wMax = w;
             return this;
         }
 
+        /**
+         * The bytes of empty memory kept mapped, over the starting policy's (see {@link Policy#retainBytes()}).
+         *
+         * @param bytes from 0 to {@value Policy#MAX_RETAIN_BYTES}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is out of range
+         */
         public Builder retainBytes(long bytes) {
             Policy.builder().retainBytes(bytes);
             this.retainBytes = bytes;
             return this;
         }
 
+        /**
+         * The purge delay, over the starting policy's (see {@link Policy#purgeDelayMillis()}).
+         *
+         * @param millis milliseconds, from 0 to {@value Policy#MAX_PURGE_DELAY_MILLIS}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code millis} is out of range
+         */
         public Builder purgeDelayMillis(long millis) {
             Policy.builder().purgeDelayMillis(millis);
             this.purgeDelayMillis = millis;
             return this;
         }
 
-        /** The learner's weight of memory against time in its cost, in [0, {@value HakMemConfig#MAX_MEMORY_WEIGHT}]. */
+        /**
+         * The learner's weight of memory against time in its cost.
+         *
+         * @param weight in [0, {@value HakMemConfig#MAX_MEMORY_WEIGHT}]; 0 ignores memory
+         * @return this builder
+         * @throws IllegalArgumentException when {@code weight} is out of range or NaN
+         */
         public Builder memoryWeight(double weight) {
             if (!(weight >= 0 && weight <= MAX_MEMORY_WEIGHT)) {
                 throw new IllegalArgumentException("memoryWeight must be in [0, " + MAX_MEMORY_WEIGHT + "]: " + weight);
@@ -503,6 +640,10 @@ public final class HakMemConfig {
         /**
          * The learner's window in milliseconds, in [{@value HakMemConfig#MIN_LEARN_WINDOW_MILLIS},
          * {@value HakMemConfig#MAX_LEARN_WINDOW_MILLIS}].
+         *
+         * @param millis the window's length in milliseconds
+         * @return this builder
+         * @throws IllegalArgumentException when {@code millis} is out of range
          */
         public Builder learnWindowMillis(long millis) {
             if (millis < MIN_LEARN_WINDOW_MILLIS || millis > MAX_LEARN_WINDOW_MILLIS) {
@@ -513,12 +654,25 @@ public final class HakMemConfig {
             return this;
         }
 
-        /** The learner's seed; a fixed default, so that two runs of a program make the same choices from the same measurements. */
+        /**
+         * The learner's seed; a fixed default, so that two runs of a program make the same choices from the same
+         * measurements.
+         *
+         * @param seed any value
+         * @return this builder
+         */
         public Builder learnSeed(long seed) {
             this.learnSeed = seed;
             return this;
         }
 
+        /**
+         * How many heaps the virtual threads share.
+         *
+         * @param count in [1, 4096]
+         * @return this builder
+         * @throws IllegalArgumentException when {@code count} is out of range
+         */
         public Builder sharedHeaps(int count) {
             if (count < 1 || count > 4096) {
                 throw new IllegalArgumentException("sharedHeaps must be in [1, 4096]: " + count);
@@ -527,6 +681,14 @@ public final class HakMemConfig {
             return this;
         }
 
+        /**
+         * The most bytes the heap may have mapped at once; beyond it allocation fails with
+         * {@link HakMemOutOfMemoryError}.
+         *
+         * @param bytes the limit, above 0
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is 0 or negative
+         */
         public Builder mappedLimit(long bytes) {
             if (bytes <= 0) {
                 throw new IllegalArgumentException("mappedLimit must be > 0: " + bytes);
@@ -535,6 +697,12 @@ public final class HakMemConfig {
             return this;
         }
 
+        /**
+         * Where the heap's memory comes from; a test may give one that fails on purpose.
+         *
+         * @param source the page source, or null for {@link PageSource#system()}
+         * @return this builder
+         */
         public Builder pageSource(PageSource source) {
             this.pageSource = source;
             return this;
@@ -544,12 +712,20 @@ public final class HakMemConfig {
          * Whether the heap is registered as a {@link HakMemMXBean} and emits the periodic JFR statistics event (the
          * default). Registration runs in the background, so a heap's creation never waits for JMX to start; turn it
          * off for heaps nobody watches (short-lived test heaps, say).
+         *
+         * @param on true to register and emit, false for neither
+         * @return this builder
          */
         public Builder monitoring(boolean on) {
             this.monitoring = on;
             return this;
         }
 
+        /**
+         * Builds the configuration; the builder may be changed and used again afterwards.
+         *
+         * @return a new immutable configuration
+         */
         public HakMemConfig build() {
             if (pageSource == null) {
                 pageSource = PageSource.system();

@@ -7,10 +7,21 @@ package dev.hakmem;
 public class HakMemException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An error with a message and no cause.
+     *
+     * @param message what the caller did wrong
+     */
     public HakMemException(String message) {
         super(message);
     }
 
+    /**
+     * An error with a message and the exception that led to it.
+     *
+     * @param message what the caller did wrong
+     * @param cause   the exception that led to it, or null
+     */
     public HakMemException(String message, Throwable cause) {
         super(message, cause);
     }

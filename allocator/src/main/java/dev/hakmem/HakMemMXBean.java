@@ -14,28 +14,33 @@ public interface HakMemMXBean {
     /** The start of every heap's object name; the heap's name follows. */
     String OBJECT_NAME_PREFIX = "dev.hakmem:type=HakMem,name=";
 
-    /** The heap's name: {@code global-N} for the process-wide heap, {@code heap-N} for the others. */
+    /** {@return the heap's name: {@code global-N} for the process-wide heap, {@code heap-N} for the others} */
     String getName();
 
-    /** One snapshot of the heap's counters. */
+    /** {@return one snapshot of the heap's counters} */
     Statistics getStatistics();
 
-    /** LEARN, FROZEN or CANARY (see {@link HakMem#learningState()}). */
+    /** {@return the learner's state: LEARN, FROZEN or CANARY (see {@link HakMem#learningState()})} */
     String getLearningState();
 
-    /** The policy in force as JSON (see {@link Policy#toJson()}). */
+    /** {@return the policy in force as JSON (see {@link Policy#toJson()})} */
     String getPolicy();
 
-    /** Whether guard mode is on. */
+    /** {@return true when full guard mode is on ({@link GuardOptions#enabled()}); sampled mode does not count} */
     boolean isGuardEnabled();
 
     /** Runs {@link HakMem#check()}: returns normally, or fails naming the first inconsistency. */
     void check();
 
-    /** {@link HakMem#leakReport()} as text. */
+    /** {@return {@link HakMem#leakReport()} as text} */
     String leakReport();
 
-    /** {@link HakMem#dumpTrace(java.nio.file.Path)} to the file at {@code path}; fails when guard mode is off. */
+    /**
+     * {@link HakMem#dumpTrace(java.nio.file.Path)} to the file at {@code path}.
+     *
+     * @param path the file to write, a path on the heap's machine
+     * @throws IllegalStateException when guard mode is off
+     */
     void dumpTrace(String path);
 
     /**

@@ -23,6 +23,11 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
                           Map<Tier, TierStats> tiers, List<ClassStats> classes, Events events,
                           List<SiteProfile> sites) {
 
+    /**
+     * Copies the collections, so that a snapshot is immutable.
+     *
+     * @throws NullPointerException when a collection is null or holds a null
+     */
     public HakMemStats {
         tiers = Map.copyOf(new EnumMap<>(tiers));
         classes = List.copyOf(classes);
@@ -41,12 +46,33 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
         BIG
     }
 
-    /** Counters of one tier. */
+    /**
+     * Counters of one tier.
+     *
+     * @param mallocs    blocks allocated in the tier since the heap was created
+     * @param frees      blocks of the tier freed since the heap was created
+     * @param liveBlocks blocks of the tier currently allocated
+     * @param liveBytes  usable bytes of those blocks
+     */
     public record TierStats(long mallocs, long frees, long liveBlocks, long liveBytes) {
     }
 
-    /** Counters of one size class. */
+    /**
+     * Counters of one size class.
+     *
+     * @param index      the class's index, 0 for the smallest
+     * @param tier       the tier the class belongs to (TINY, MID or LARGE)
+     * @param blockSize  the size of the class's blocks, in bytes
+     * @param mallocs    blocks of the class allocated since the heap was created
+     * @param frees      blocks of the class freed since the heap was created
+     * @param liveBlocks blocks of the class currently allocated
+     */
     public record ClassStats(int index, Tier tier, long blockSize, long mallocs, long frees, long liveBlocks) {
+        /**
+         * The bytes the class's live blocks occupy.
+         *
+         * @return {@code liveBlocks * blockSize}
+         */
         public long liveBytes() {
             return liveBlocks * blockSize;
         }
@@ -82,6 +108,12 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
                          long guardViolations) {
     }
 
+    /**
+     * The counters of one tier.
+     *
+     * @param t the tier
+     * @return its counters (every tier has an entry)
+     */
     public TierStats tier(Tier t) {
         return tiers.get(t);
     }

@@ -8,21 +8,29 @@ package dev.hakmem;
 public class InvalidFreeException extends HakMemException {
     private static final long serialVersionUID = 1L;
 
+    /** The address that was refused. */
     private final long address;
+    /** Why it was refused. */
     private final String reason;
 
+    /**
+     * A refusal of {@code address}; the message names the address in hexadecimal and the reason.
+     *
+     * @param address the address that was refused
+     * @param reason  why it was refused, for the message and {@link #reason()}
+     */
     public InvalidFreeException(long address, String reason) {
         super("invalid free of 0x" + Long.toHexString(address) + ": " + reason);
         this.address = address;
         this.reason = reason;
     }
 
-    /** The address that was passed in. */
+    /** {@return the address that was passed in} */
     public long address() {
         return address;
     }
 
-    /** Why the address was refused, e.g. "interior pointer (offset 24 into a 64-byte block)". */
+    /** {@return why the address was refused, e.g. "interior pointer (offset 24 into a 64-byte block)"} */
     public String reason() {
         return reason;
     }

@@ -11,11 +11,23 @@ import java.util.List;
  * @param sites  per allocation site
  */
 public record LeakReport(long blocks, long bytes, List<Site> sites) {
+    /**
+     * Copies the list of sites, so that a report is immutable.
+     *
+     * @throws NullPointerException when {@code sites} is null or holds a null
+     */
     public LeakReport {
         sites = List.copyOf(sites);
     }
 
-    /** One allocation site's live blocks; {@code stack} is the call chain, innermost frame first. */
+    /**
+     * One allocation site's live blocks.
+     *
+     * @param stack  the call chain that allocated them, innermost frame first, or a placeholder in parentheses when
+     *               the site is not known
+     * @param blocks the site's live blocks
+     * @param bytes  their requested bytes
+     */
     public record Site(String stack, long blocks, long bytes) {
     }
 

@@ -57,11 +57,17 @@ public final class Policy {
     public static final int FORMAT_VERSION = 2;
     /** The first format: site rules without {@code presize}. */
     private static final int FORMAT_1 = 1;
+    /** The smallest {@link #bigThreshold()}, in bytes: 64 KiB. */
     public static final long MIN_BIG_THRESHOLD = 64L << 10;
+    /** The largest {@link #bigThreshold()}, in bytes: 1 MiB, the largest pool size. */
     public static final long MAX_BIG_THRESHOLD = 1L << 20;
+    /** The largest {@link #retainBytes()}: 1 TiB. */
     public static final long MAX_RETAIN_BYTES = 1L << 40;
+    /** The longest {@link #purgeDelayMillis()}: one minute. */
     public static final long MAX_PURGE_DELAY_MILLIS = 60_000;
+    /** The most {@link #bridgeClasses()} a policy has. */
     public static final int MAX_BRIDGE_CLASSES = 8;
+    /** The most site rules ({@link #sites()}) a policy has. */
     public static final int MAX_SITES = 1024;
     /** Pool sizes are multiples of 64 with at most 5 significant bits: the grid every W_MAX's classes lie on. */
     private static final int GRID_BITS = 5;
@@ -94,15 +100,29 @@ public final class Policy {
         this.sites = Collections.unmodifiableMap(new LinkedHashMap<>(b.sites));
     }
 
-    /** W_MAX 1.25, big threshold 1 MiB, 64 MiB retained, 250 ms purge delay, no bridge classes, no site rules. */
+    /**
+     * The default policy.
+     *
+     * @return W_MAX 1.25, big threshold 1 MiB, 64 MiB retained, 250 ms purge delay, no bridge classes, no site rules
+     */
     public static Policy defaults() {
         return DEFAULTS;
     }
 
+    /**
+     * A builder starting from the {@link #defaults()}.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * A builder starting from this policy, to derive another from it; this policy is not changed.
+     *
+     * @return a new builder holding this policy's knobs and site rules
+     */
     public Builder toBuilder() {
         Builder b = builder().wMax(wMax).bigThreshold(bigThreshold).retainBytes(retainBytes)
                 .purgeDelayMillis(purgeDelayMillis).bridgeClasses(bridgeClasses);
@@ -113,6 +133,8 @@ public final class Policy {
     /**
      * This policy as JSON, in the format of the class comment: fields in that order, two-space indentation, wMax as
      * the shortest decimal that reads back as the same double. {@code fromJson(p.toJson()).equals(p)} for every p.
+     *
+     * @return the JSON text, in format {@value #FORMAT_VERSION}
      */
     public String toJson() {
         Map<String, Object> json = new LinkedHashMap<>();
@@ -141,6 +163,8 @@ public final class Policy {
      * of its type (an integer where one is wanted, not a fraction), in the range {@link Builder} accepts, and no site
      * named twice.
      *
+     * @param json the JSON text
+     * @return the policy it describes
      * @throws IllegalArgumentException otherwise, naming the field's path ({@code policy.sites[1].longLived: ...}); no
      *                                  policy is built from part of a text
      */
@@ -216,42 +240,78 @@ public final class Policy {
         }
     }
 
-    /** The pools never round a request up by more than this factor (bridge classes only lower it). */
+    /**
+     * The pools never round a request up by more than this factor (bridge classes only lower it).
+     *
+     * @return W_MAX, the largest ratio of a pool class to a request, in [{@value HakMemConfig#MIN_W_MAX},
+     *         {@value HakMemConfig#MAX_W_MAX}]
+     */
     public double wMax() {
         return wMax;
     }
 
-    /** Requests above this many bytes get a mapping of their own (the Big tier); the rest come from slabs. */
+    /**
+     * Requests above this many bytes get a mapping of their own (the Big tier); the rest come from slabs.
+     *
+     * @return the threshold in bytes, a power of two from {@value #MIN_BIG_THRESHOLD} to {@value #MAX_BIG_THRESHOLD}
+     */
     public long bigThreshold() {
         return bigThreshold;
     }
 
-    /** How many bytes of empty SuperSlabs and cached big mappings stay mapped for reuse. */
+    /**
+     * How many bytes of empty SuperSlabs and cached big mappings stay mapped for reuse.
+     *
+     * @return the retained bytes, from 0 to {@value #MAX_RETAIN_BYTES}
+     */
     public long retainBytes() {
         return retainBytes;
     }
 
-    /** How long empty memory stays committed before it is given back with madvise. */
+    /**
+     * How long empty memory stays committed before it is given back with madvise.
+     *
+     * @return the delay in milliseconds, from 0 to {@value #MAX_PURGE_DELAY_MILLIS}
+     */
     public long purgeDelayMillis() {
         return purgeDelayMillis;
     }
 
-    /** Extra pool classes, ascending: sizes at peaks of the size distribution that W_MAX's classes round up. */
+    /**
+     * Extra pool classes: sizes at peaks of the size distribution that W_MAX's classes round up.
+     *
+     * @return a copy of the sizes in bytes, ascending, distinct, on the pool grid; at most
+     *         {@value #MAX_BRIDGE_CLASSES}, often none
+     */
     public int[] bridgeClasses() {
         return bridgeClasses.clone();
     }
 
-    /** The rules of named sites, in the order they were added. */
+    /**
+     * The rules of named sites, in the order they were added.
+     *
+     * @return an unmodifiable map from site name to rule
+     */
     public Map<String, SiteRule> sites() {
         return sites;
     }
 
-    /** The rule of a site, or null when it has none. */
+    /**
+     * The rule of a site.
+     *
+     * @param name the site's name
+     * @return the site's rule, or null when it has none
+     */
     public SiteRule site(String name) {
         return sites.get(name);
     }
 
-    /** Whether {@code size} is on the pool grid: above 1 KiB, at most 1 MiB, a multiple of 64 with 5 significant bits. */
+    /**
+     * Whether {@code size} is on the pool grid: above 1 KiB, at most 1 MiB, a multiple of 64 with 5 significant bits.
+     *
+     * @param size a size in bytes, any value
+     * @return true when {@code size} may be a bridge class or a site rule's {@code presize}
+     */
     public static boolean isPoolGridSize(long size) {
         if (size <= POOL_MIN || size > MAX_BIG_THRESHOLD || size % 64 != 0) {
             return false;
@@ -273,6 +333,13 @@ public final class Policy {
      *                  one site)
      */
     public record SiteRule(String site, boolean longLived, boolean direct, int presize) {
+        /**
+         * Checks a rule.
+         *
+         * @throws NullPointerException when {@code site} is null
+         * @throws IllegalArgumentException when {@code site} does not have 1 to 512 characters, or {@code presize} is
+         *                                  neither 0 nor a pool size
+         */
         public SiteRule {
             Objects.requireNonNull(site, "site");
             if (site.isEmpty() || site.length() > 512) {
@@ -284,7 +351,14 @@ public final class Policy {
             }
         }
 
-        /** A rule with no pre-sized class. */
+        /**
+         * A rule with no pre-sized class.
+         *
+         * @param site      the site's name, 1 to 512 characters
+         * @param longLived whether its blocks live long (see {@link #longLived()})
+         * @param direct    whether its blocks above 64 KiB are mapped directly
+         * @throws IllegalArgumentException when {@code site} does not have 1 to 512 characters
+         */
         public SiteRule(String site, boolean longLived, boolean direct) {
             this(site, longLived, direct, 0);
         }
@@ -321,6 +395,14 @@ public final class Policy {
         private Builder() {
         }
 
+        /**
+         * Sets W_MAX (see {@link Policy#wMax()}).
+         *
+         * @param w the largest ratio of a pool class to a request, in [{@value HakMemConfig#MIN_W_MAX},
+         *          {@value HakMemConfig#MAX_W_MAX}]
+         * @return this builder
+         * @throws IllegalArgumentException when {@code w} is out of range or NaN
+         */
         public Builder wMax(double w) {
             if (!(w >= HakMemConfig.MIN_W_MAX && w <= HakMemConfig.MAX_W_MAX)) {
                 throw new IllegalArgumentException("wMax must be in [" + HakMemConfig.MIN_W_MAX + ", "
@@ -330,6 +412,13 @@ public final class Policy {
             return this;
         }
 
+        /**
+         * Sets the big threshold (see {@link Policy#bigThreshold()}).
+         *
+         * @param bytes a power of two from {@value Policy#MIN_BIG_THRESHOLD} to {@value Policy#MAX_BIG_THRESHOLD}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is out of range or not a power of two
+         */
         public Builder bigThreshold(long bytes) {
             if (bytes < MIN_BIG_THRESHOLD || bytes > MAX_BIG_THRESHOLD || Long.bitCount(bytes) != 1) {
                 throw new IllegalArgumentException("bigThreshold must be a power of two in [" + MIN_BIG_THRESHOLD
@@ -339,6 +428,13 @@ public final class Policy {
             return this;
         }
 
+        /**
+         * Sets how many bytes of empty memory stay mapped (see {@link Policy#retainBytes()}).
+         *
+         * @param bytes from 0 to {@value Policy#MAX_RETAIN_BYTES}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is out of range
+         */
         public Builder retainBytes(long bytes) {
             if (bytes < 0 || bytes > MAX_RETAIN_BYTES) {
                 throw new IllegalArgumentException("retainBytes must be in [0, " + MAX_RETAIN_BYTES + "]: " + bytes);
@@ -347,6 +443,13 @@ public final class Policy {
             return this;
         }
 
+        /**
+         * Sets the purge delay (see {@link Policy#purgeDelayMillis()}).
+         *
+         * @param millis milliseconds, from 0 to {@value Policy#MAX_PURGE_DELAY_MILLIS}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code millis} is out of range
+         */
         public Builder purgeDelayMillis(long millis) {
             if (millis < 0 || millis > MAX_PURGE_DELAY_MILLIS) {
                 throw new IllegalArgumentException("purgeDelayMillis must be in [0, " + MAX_PURGE_DELAY_MILLIS + "]: "
@@ -356,7 +459,14 @@ public final class Policy {
             return this;
         }
 
-        /** Sizes on the pool grid ({@link #isPoolGridSize}), at most {@value #MAX_BRIDGE_CLASSES}; kept sorted. */
+        /**
+         * Sets the bridge classes (see {@link Policy#bridgeClasses()}), replacing any set before.
+         *
+         * @param sizes sizes in bytes on the pool grid ({@link #isPoolGridSize}), distinct, in any order, at most
+         *              {@value #MAX_BRIDGE_CLASSES}; kept sorted (the array is copied)
+         * @return this builder
+         * @throws IllegalArgumentException when a size is off the grid or repeated, or there are too many
+         */
         public Builder bridgeClasses(int... sizes) {
             int[] sorted = sizes.clone();
             Arrays.sort(sorted);
@@ -377,7 +487,14 @@ public final class Policy {
             return this;
         }
 
-        /** Adds or replaces the rule of {@code rule.site()}. */
+        /**
+         * Adds or replaces the rule of {@code rule.site()}.
+         *
+         * @param rule the rule
+         * @return this builder
+         * @throws NullPointerException when {@code rule} is null
+         * @throws IllegalArgumentException when the rule is new and the builder already has {@value #MAX_SITES}
+         */
         public Builder site(SiteRule rule) {
             Objects.requireNonNull(rule, "rule");
             if (!sites.containsKey(rule.site()) && sites.size() == MAX_SITES) {
@@ -387,12 +504,21 @@ public final class Policy {
             return this;
         }
 
-        /** Removes every site rule. */
+        /**
+         * Removes every site rule.
+         *
+         * @return this builder
+         */
         public Builder clearSites() {
             sites.clear();
             return this;
         }
 
+        /**
+         * Builds the policy; the builder may be changed and used again afterwards.
+         *
+         * @return a new immutable policy with this builder's knobs and rules
+         */
         public Policy build() {
             return new Policy(this);
         }

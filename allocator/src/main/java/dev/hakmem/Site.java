@@ -33,16 +33,36 @@ public final class Site implements SegmentAllocator {
         this.state = state;
     }
 
+    /**
+     * The site's name, as given to {@link HakMem#site(String)} or made by {@link HakMem#site()}.
+     *
+     * @return the name, 1 to 512 characters
+     */
     public String name() {
         return state.name();
     }
 
-    /** As {@link HakMem#malloc}, from this site. */
+    /**
+     * As {@link HakMem#malloc}, from this site.
+     *
+     * @param size the number of bytes, at least 0
+     * @return the block's address, 16-byte aligned, never 0
+     * @throws IllegalArgumentException when {@code size} is negative
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
+     */
     public long malloc(long size) {
         return heap.malloc(state, size);
     }
 
-    /** As {@link HakMem#calloc}, from this site. */
+    /**
+     * As {@link HakMem#calloc}, from this site.
+     *
+     * @param count the number of elements, at least 0
+     * @param size the size of an element in bytes, at least 0
+     * @return the address of the zeroed block, 16-byte aligned, never 0
+     * @throws IllegalArgumentException when an argument is negative or the product overflows
+     * @throws HakMemOutOfMemoryError when the OS refuses the memory
+     */
     public long calloc(long count, long size) {
         return heap.calloc(state, count, size);
     }
@@ -53,7 +73,11 @@ public final class Site implements SegmentAllocator {
         return HakMem.segment(heap.mallocAligned(state, byteSize, byteAlignment), byteSize);
     }
 
-    /** A snapshot of what sampling learned of this site's blocks. */
+    /**
+     * A snapshot of what sampling learned of this site's blocks.
+     *
+     * @return the site's profile as of this call
+     */
     public SiteProfile profile() {
         return heap.profile(state);
     }

@@ -46,6 +46,9 @@ public final class SiteProfile {
     private final long remoteFrees;
 
     /**
+     * A profile of the given counts; the arrays are copied and sorted. For the profiler and for tests: a heap makes
+     * its own with {@link Site#profile()}.
+     *
      * @param name            the site's name
      * @param samples         allocations sampled
      * @param allocations     estimated allocations
@@ -58,6 +61,10 @@ public final class SiteProfile {
      * @param liveSamples     sampled blocks remembered and still live
      * @param liveAges        ages of some of those (at most {@value #RECENT}), in any order
      * @param remoteFrees     sampled blocks freed by a thread other than the one that allocated them
+     * @throws NullPointerException when {@code name} or an array is null
+     * @throws IllegalArgumentException when the counts contradict each other (more recent lifetimes than
+     *                                  {@value #RECENT} or than {@code lifetimes}, more live ages than
+     *                                  {@value #RECENT} or than {@code liveSamples}, more remote frees than lifetimes)
      */
     public SiteProfile(String name, long samples, long allocations, long bytes, long largeBytes,
                        long[] sizeHistogram, long lifetimes, long meanLifetimeNanos, long[] recentLifetimes,
@@ -84,83 +91,93 @@ public final class SiteProfile {
         this.remoteFrees = remoteFrees;
     }
 
+    /** {@return the site's name, as {@link Site#name()} gives it} */
     public String name() {
         return name;
     }
 
-    /** Allocations sampled. */
+    /** {@return the number of allocations sampled} */
     public long samples() {
         return samples;
     }
 
-    /** Estimated allocations (unbiased; exact with a sampling period of one byte). */
+    /** {@return the estimated number of allocations} Unbiased; exact with a sampling period of one byte. */
     public long allocations() {
         return allocations;
     }
 
-    /** Estimated bytes requested (unbiased; exact with a sampling period of one byte). */
+    /** {@return the estimated bytes requested} Unbiased; exact with a sampling period of one byte. */
     public long bytes() {
         return bytes;
     }
 
-    /** Estimated bytes requested in blocks above 64 KiB, the ones a {@code direct} rule maps directly. */
+    /** {@return the estimated bytes requested in blocks above 64 KiB, the ones a {@code direct} rule maps directly} */
     public long largeBytes() {
         return largeBytes;
     }
 
-    /** Samples per {@link dev.hakmem.stats.SizeGrid} bucket of the requested size (index = the bucket). */
+    /**
+     * {@return a copy of the samples per {@link dev.hakmem.stats.SizeGrid} bucket of the requested size (index = the
+     * bucket)}
+     */
     public long[] sizeHistogram() {
         return sizeHistogram.clone();
     }
 
-    /** Sampled blocks freed, whose lifetime was measured. */
+    /** {@return the number of sampled blocks freed, whose lifetime was measured} */
     public long lifetimes() {
         return lifetimes;
     }
 
-    /** The mean of every lifetime measured, in nanoseconds; 0 when none was. */
+    /** {@return the mean of every lifetime measured, in nanoseconds; 0 when none was} */
     public long meanLifetimeNanos() {
         return meanLifetimeNanos;
     }
 
-    /** The median of the recent lifetimes, in nanoseconds; 0 when none was measured. */
+    /** {@return the median of the recent lifetimes, in nanoseconds; 0 when none was measured} */
     public long medianLifetimeNanos() {
         return quantile(recentLifetimes, 0.5);
     }
 
-    /** The 90th percentile of the recent lifetimes, in nanoseconds; 0 when none was measured. */
+    /** {@return the 90th percentile of the recent lifetimes, in nanoseconds; 0 when none was measured} */
     public long p90LifetimeNanos() {
         return quantile(recentLifetimes, 0.9);
     }
 
-    /** The most recent lifetimes, ascending. */
+    /** {@return a copy of the most recent lifetimes (at most {@value #RECENT}), in nanoseconds, ascending} */
     public long[] recentLifetimes() {
         return recentLifetimes.clone();
     }
 
-    /** Sampled blocks remembered and still live at the snapshot. */
+    /** {@return the number of sampled blocks remembered and still live at the snapshot} */
     public long liveSamples() {
         return liveSamples;
     }
 
-    /** Ages of sampled blocks live at the snapshot (all of them, or {@value #RECENT}), ascending. */
+    /**
+     * {@return a copy of the ages of sampled blocks live at the snapshot (all of them, or {@value #RECENT}), in
+     * nanoseconds, ascending}
+     */
     public long[] liveAges() {
         return liveAges.clone();
     }
 
-    /** Sampled blocks freed by a thread other than the one that allocated them. */
+    /** {@return the number of sampled blocks freed by a thread other than the one that allocated them} */
     public long remoteFrees() {
         return remoteFrees;
     }
 
-    /** The share of the freed sampled blocks that another thread freed; 0 when none was freed. */
+    /** {@return the share of the freed sampled blocks that another thread freed, in [0, 1]; 0 when none was freed} */
     public double remoteFreeShare() {
         return lifetimes == 0 ? 0 : (double) remoteFrees / lifetimes;
     }
 
     /**
      * The share of the observed sampled blocks (the recent lifetimes and the live ages) that lived at least
-     * {@code nanos}: a live block counts by its age so far. 0 when nothing was observed.
+     * {@code nanos}: a live block counts by its age so far.
+     *
+     * @param nanos a lifetime in nanoseconds
+     * @return the share, in [0, 1]; 0 when nothing was observed
      */
     public double survivalShare(long nanos) {
         long observed = recentLifetimes.length + liveAges.length;
@@ -169,7 +186,9 @@ public final class SiteProfile {
 
     /**
      * The median of the observed sampled blocks (the recent lifetimes and the live ages together; a live block by
-     * its age so far, a lower bound), in nanoseconds; 0 when nothing was observed.
+     * its age so far, a lower bound).
+     *
+     * @return the median in nanoseconds; 0 when nothing was observed
      */
     public long observedMedianNanos() {
         long[] all = Arrays.copyOf(recentLifetimes, recentLifetimes.length + liveAges.length);
