@@ -1,7 +1,9 @@
 package dev.hakmem;
 
 import dev.hakmem.jfr.HeapStatisticsEvent;
+import dev.hakmem.jfr.Jfr;
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 
 import javax.management.JMException;
 import javax.management.ObjectName;
@@ -20,11 +22,14 @@ import java.util.concurrent.TimeUnit;
  * A heap as monitors see it: its {@link HakMemMXBean} on the platform MBean server and its periodic JFR
  * {@code dev.hakmem.HeapStatistics} event, from the heap's creation to its close.
  *
- * <p>Starting the platform MBean server and JFR's periodic hook costs about half a second the first time in a
- * process, so registration runs on a background thread ({@link #AGENT}): making a heap never waits for it. The
- * thread runs the heaps' registrations and removals in order, so a heap closed at once is registered, then removed.
- * It ends when idle. Monitoring never stops a heap from working: a failed registration (another class loader's
- * hakmem took the name) is logged and the heap runs unregistered.
+ * <p>Starting the platform MBean server costs about half a second the first time in a process, so registration runs
+ * on a background thread ({@link #AGENT}): making a heap never waits for it. The thread runs the heaps'
+ * registrations and removals in order, so a heap closed at once is registered, then removed. It ends when idle.
+ * Monitoring never stops a heap from working: a failed registration (another class loader's hakmem took the name) is
+ * logged and the heap runs unregistered.
+ *
+ * <p>The periodic JFR hook is added only once JFR is initialized (a listener hears of it; see {@link Jfr} for why
+ * nothing of JFR is touched before): a JVM that never records pays nothing for it.
  */
 final class Monitoring implements HakMemMXBean {
 
@@ -33,6 +38,15 @@ final class Monitoring implements HakMemMXBean {
     private static final Set<Monitoring> OPEN = ConcurrentHashMap.newKeySet();
     /** One thread, in submission order; it ends after a second idle. */
     private static final ExecutorService AGENT = agent();
+
+    static {
+        FlightRecorder.addListener(new FlightRecorderListener() {
+            @Override
+            public void recorderInitialized(FlightRecorder recorder) {
+                FlightRecorder.addPeriodicEvent(HeapStatisticsEvent.class, Monitoring::emitStatistics);
+            }
+        });
+    }
 
     private final HakMem heap;
     private final int id;
@@ -82,7 +96,6 @@ final class Monitoring implements HakMemMXBean {
         ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().daemon().name("hakmem-monitoring").unstarted(r));
         e.allowCoreThreadTimeOut(true);
-        e.execute(() -> FlightRecorder.addPeriodicEvent(HeapStatisticsEvent.class, Monitoring::emitStatistics));
         return e;
     }
 
@@ -112,7 +125,7 @@ final class Monitoring implements HakMemMXBean {
     private static void emitStatistics() {
         for (Monitoring m : OPEN) {
             Statistics s = m.getStatistics();
-            HeapStatisticsEvent.emit(m.id, s.liveBytes(), s.mappedBytes(), s.committedBytes(),
+            Jfr.heapStatistics(m.id, s.liveBytes(), s.mappedBytes(), s.committedBytes(),
                     new long[] {s.tinyLiveBytes(), s.midLiveBytes(), s.largeLiveBytes(), s.bigLiveBytes()},
                     s.mallocs(), s.frees(), s.violations());
         }

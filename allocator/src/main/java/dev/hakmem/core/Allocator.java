@@ -20,8 +20,7 @@ import dev.hakmem.big.BigTier;
 import dev.hakmem.heap.Free;
 import dev.hakmem.heap.HeapSet;
 import dev.hakmem.heap.ThreadHeap;
-import dev.hakmem.jfr.LearningTransitionEvent;
-import dev.hakmem.jfr.OutOfMemoryEvent;
+import dev.hakmem.jfr.Jfr;
 import dev.hakmem.os.Mem;
 import dev.hakmem.os.PageFaults;
 import dev.hakmem.registry.Region;
@@ -237,7 +236,7 @@ public final class Allocator {
         }
         if (learning.state() != before) {
             events.learningTransitions.increment();
-            LearningTransitionEvent.emit(id, before.name(), learning.state().name(), activeOpaque().policy.toJson());
+            Jfr.learningTransition(id, before, learning.state(), activeOpaque().policy);
         }
     }
 
@@ -428,7 +427,7 @@ public final class Allocator {
 
     /** The one place an out-of-memory error leaves the allocator for the caller: it becomes a JFR event too. */
     private HakMemOutOfMemoryError outOfMemory(HakMemOutOfMemoryError e) {
-        OutOfMemoryEvent.emit(id, e.requestedBytes(), e.getMessage());
+        Jfr.outOfMemory(id, e.requestedBytes(), e.getMessage());
         return e;
     }
 

@@ -10,7 +10,7 @@ import dev.hakmem.InvalidFreeException;
 import dev.hakmem.LeakReport;
 import dev.hakmem.core.Allocator;
 import dev.hakmem.core.Requests;
-import dev.hakmem.jfr.GuardViolationEvent;
+import dev.hakmem.jfr.Jfr;
 import dev.hakmem.os.Mem;
 import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.SiteState;
@@ -380,7 +380,7 @@ public final class Guard {
     /** Throws (the default) or reports and goes on; the trace file is written first when configured. */
     private void violation(HakMemException e) {
         violations.increment();
-        GuardViolationEvent.emit(core.id(), e);
+        Jfr.guardViolation(core.id(), e);
         if (e instanceof InvalidFreeException refused) {
             core.counted(refused);
         }

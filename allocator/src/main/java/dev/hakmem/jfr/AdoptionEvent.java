@@ -19,13 +19,4 @@ public final class AdoptionEvent extends Event {
     int heapId;
     @Label("SuperSlab")
     long superSlab;
-
-    public static void emit(int heapId, long superSlab) {
-        AdoptionEvent e = new AdoptionEvent();
-        if (e.shouldCommit()) {
-            e.heapId = heapId;
-            e.superSlab = superSlab;
-            e.commit();
-        }
-    }
 }

@@ -1,8 +1,5 @@
 package dev.hakmem.jfr;
 
-import dev.hakmem.HakMemException;
-import dev.hakmem.HeapCorruptionException;
-import dev.hakmem.InvalidFreeException;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
@@ -27,16 +24,4 @@ public final class GuardViolationEvent extends Event {
     @Description("The report as thrown or logged: the bad write's offset and direction, the sizes, and the allocating"
             + " and freeing threads and stacks where guard mode knows them")
     String report;
-
-    public static void emit(int heapId, HakMemException e) {
-        GuardViolationEvent ev = new GuardViolationEvent();
-        if (ev.shouldCommit()) {
-            ev.heapId = heapId;
-            ev.kind = e.getClass().getSimpleName();
-            ev.block = e instanceof InvalidFreeException f ? f.address()
-                    : e instanceof HeapCorruptionException c ? c.address() : 0;
-            ev.report = e.getMessage();
-            ev.commit();
-        }
-    }
 }

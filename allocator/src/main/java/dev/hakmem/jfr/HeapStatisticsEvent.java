@@ -42,20 +42,4 @@ public final class HeapStatisticsEvent extends Event {
     long violations;
 
     /** Commits one heap's figures; called from the periodic hook, which JFR runs only while the event is enabled. */
-    public static void emit(int heapId, long liveBytes, long mappedBytes, long committedBytes, long[] tierLiveBytes,
-                            long mallocs, long frees, long violations) {
-        HeapStatisticsEvent e = new HeapStatisticsEvent();
-        e.heapId = heapId;
-        e.liveBytes = liveBytes;
-        e.mappedBytes = mappedBytes;
-        e.committedBytes = committedBytes;
-        e.tinyLiveBytes = tierLiveBytes[0];
-        e.midLiveBytes = tierLiveBytes[1];
-        e.largeLiveBytes = tierLiveBytes[2];
-        e.bigLiveBytes = tierLiveBytes[3];
-        e.mallocs = mallocs;
-        e.frees = frees;
-        e.violations = violations;
-        e.commit();
-    }
 }

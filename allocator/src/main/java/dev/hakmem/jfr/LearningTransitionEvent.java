@@ -23,15 +23,4 @@ public final class LearningTransitionEvent extends Event {
     String to;
     @Label("Policy")
     String policy;
-
-    public static void emit(int heapId, String from, String to, String policyJson) {
-        LearningTransitionEvent e = new LearningTransitionEvent();
-        if (e.shouldCommit()) {
-            e.heapId = heapId;
-            e.from = from;
-            e.to = to;
-            e.policy = policyJson;
-            e.commit();
-        }
-    }
 }

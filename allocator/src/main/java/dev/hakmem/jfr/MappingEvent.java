@@ -28,16 +28,4 @@ public final class MappingEvent extends Event {
     long address;
     @Label("Size") @DataAmount
     long bytes;
-
-    public static void emit(int heapId, String kind, boolean mapped, long address, long bytes) {
-        MappingEvent e = new MappingEvent();
-        if (e.shouldCommit()) {
-            e.heapId = heapId;
-            e.kind = kind;
-            e.action = mapped ? "map" : "unmap";
-            e.address = address;
-            e.bytes = bytes;
-            e.commit();
-        }
-    }
 }

@@ -20,14 +20,4 @@ public final class OutOfMemoryEvent extends Event {
     long requestedBytes;
     @Label("Reason")
     String reason;
-
-    public static void emit(int heapId, long requestedBytes, String reason) {
-        OutOfMemoryEvent e = new OutOfMemoryEvent();
-        if (e.shouldCommit()) {
-            e.heapId = heapId;
-            e.requestedBytes = requestedBytes;
-            e.reason = reason;
-            e.commit();
-        }
-    }
 }

@@ -22,14 +22,4 @@ public final class PurgeEvent extends Event {
     long address;
     @Label("Size") @DataAmount
     long bytes;
-
-    public static void emit(int heapId, long address, long bytes) {
-        PurgeEvent e = new PurgeEvent();
-        if (e.shouldCommit()) {
-            e.heapId = heapId;
-            e.address = address;
-            e.bytes = bytes;
-            e.commit();
-        }
-    }
 }

@@ -2,8 +2,7 @@ package dev.hakmem.registry;
 
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.PageSource;
-import dev.hakmem.jfr.MappingEvent;
-import dev.hakmem.jfr.PurgeEvent;
+import dev.hakmem.jfr.Jfr;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
@@ -76,7 +75,7 @@ public final class Mappings<R extends Region> {
             throw new HakMemOutOfMemoryError(request, "the OS mapped beyond the 48-bit registry range");
         }
         account.committed(span);
-        MappingEvent.emit(heapId, kind, true, base, span);
+        Jfr.mapping(heapId, kind, true, base, span);
         return base;
     }
 
@@ -121,7 +120,7 @@ public final class Mappings<R extends Region> {
         }
         account.committed(-committedBytes);
         events.purges.increment();
-        PurgeEvent.emit(heapId, r.base, r.span);
+        Jfr.purge(heapId, r.base, r.span);
         return true;
     }
 
@@ -141,7 +140,7 @@ public final class Mappings<R extends Region> {
         r.markReleased();
         account.committed(-committedBytes);
         account.unmapped(r.span);
-        MappingEvent.emit(heapId, kind, false, r.base, r.span);
+        Jfr.mapping(heapId, kind, false, r.base, r.span);
         return true;
     }
 
@@ -158,7 +157,7 @@ public final class Mappings<R extends Region> {
                 account.unmapped(r.span);
                 account.committed(-committedBytes.applyAsLong(r));
                 released.accept(r);
-                MappingEvent.emit(heapId, kind, false, r.base, r.span);
+                Jfr.mapping(heapId, kind, false, r.base, r.span);
             } catch (RuntimeException | Error e) {
                 failures.add(e);
             }

@@ -8,7 +8,7 @@ import dev.hakmem.InvalidFreeException;
 import dev.hakmem.LeakReport;
 import dev.hakmem.PageSource;
 import dev.hakmem.heap.ThreadHeap;
-import dev.hakmem.jfr.GuardViolationEvent;
+import dev.hakmem.jfr.Jfr;
 import dev.hakmem.os.Mem;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
@@ -483,7 +483,7 @@ public final class SampledGuard {
             refusedFrees.accept(refused);
         }
         events.guardViolations.increment();
-        GuardViolationEvent.emit(heapId, e);
+        Jfr.guardViolation(heapId, e);
         if (throwOnViolation) {
             throw e;
         }
@@ -500,7 +500,7 @@ public final class SampledGuard {
 
     private void logAndCount(HakMemException e) {
         events.guardViolations.increment();
-        GuardViolationEvent.emit(heapId, e);
+        Jfr.guardViolation(heapId, e);
         System.getLogger("dev.hakmem").log(System.Logger.Level.ERROR, "hakmem sampled guard: " + e.getMessage());
     }
 

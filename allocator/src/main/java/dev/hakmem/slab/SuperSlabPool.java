@@ -2,7 +2,7 @@ package dev.hakmem.slab;
 
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.PageSource;
-import dev.hakmem.jfr.AdoptionEvent;
+import dev.hakmem.jfr.Jfr;
 import dev.hakmem.registry.Mappings;
 import dev.hakmem.stats.ClassCounters;
 import dev.hakmem.stats.Events;
@@ -213,7 +213,7 @@ public final class SuperSlabPool {
 
     private void adopted(SuperSlab ss) {
         events.adoptions.increment();
-        AdoptionEvent.emit(heapId, ss.base);
+        Jfr.adoption(heapId, ss.base);
     }
 
     /**
