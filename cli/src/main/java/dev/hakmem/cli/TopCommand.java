@@ -3,6 +3,7 @@ package dev.hakmem.cli;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import dev.hakmem.HakMemMXBean;
+import dev.hakmem.stress.Units;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -128,9 +129,9 @@ final class TopCommand implements Callable<Integer> {
                 current.put(n, s);
                 HakMemMXBean.Statistics p = previous.get(n);
                 screen.append(String.format("%-12s %10s %10s %10s %9s %9s %9s %9s %11s %11s %6d %7s%n",
-                        n.getKeyProperty("name").replace("\"", ""), bytes(s.liveBytes()), bytes(s.mappedBytes()),
-                        bytes(s.committedBytes()), bytes(s.tinyLiveBytes()), bytes(s.midLiveBytes()),
-                        bytes(s.largeLiveBytes()), bytes(s.bigLiveBytes()),
+                        n.getKeyProperty("name").replace("\"", ""), Units.bytes(s.liveBytes()),
+                        Units.bytes(s.mappedBytes()), Units.bytes(s.committedBytes()), Units.bytes(s.tinyLiveBytes()),
+                        Units.bytes(s.midLiveBytes()), Units.bytes(s.largeLiveBytes()), Units.bytes(s.bigLiveBytes()),
                         rate(p == null ? -1 : s.mallocs() - p.mallocs(), seconds),
                         rate(p == null ? -1 : s.frees() - p.frees(), seconds), s.violations(), state));
             }
@@ -139,18 +140,6 @@ final class TopCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
-    }
-
-    /** A byte count in the largest binary unit that keeps it at or above 1. */
-    static String bytes(long b) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? b + " B" : String.format("%.1f %s", v, units[u]);
     }
 
     /** Events per second over the last interval, or "-" on the first refresh. */

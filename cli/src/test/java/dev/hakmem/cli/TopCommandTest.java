@@ -1,5 +1,6 @@
 package dev.hakmem.cli;
 
+import dev.hakmem.stress.Units;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -96,8 +97,8 @@ class TopCommandTest {
 
     @Test
     void bytesAreShownInBinaryUnits() {
-        assertEquals("512 B", TopCommand.bytes(512));
-        assertEquals("4.9 KiB", TopCommand.bytes(5000));
-        assertEquals("3.0 MiB", TopCommand.bytes(3L << 20));
+        assertEquals("512 B", Units.bytes(512));
+        assertEquals("4.9 KiB", Units.bytes(5000));
+        assertEquals("3.0 MiB", Units.bytes(3L << 20));
     }
 }

@@ -2,13 +2,13 @@ package dev.hakmem.stress;
 
 import java.util.Locale;
 
-/** Human-readable quantities for the progress and summary lines. */
-final class Units {
+/** Human-readable quantities for the progress and summary lines (and {@code hakmem top}'s columns). */
+public final class Units {
     private Units() {
     }
 
     /** Binary units; negative means the value is unknown (RSS where /proc is missing). */
-    static String bytes(long n) {
+    public static String bytes(long n) {
         if (n < 0) {
             return "n/a";
         }
