@@ -39,16 +39,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * probability {@code p(s)}, which gives the same estimator.
  *
  * <h2>Lifetimes</h2>
- * A sampled block is remembered in a map from its address, up to a bound, and marked in its slab (a bit per block,
- * and a count of the marks) or its big mapping, so a free learns with one load (the count) whether its slab holds
- * any, and with one bit whether its block is one; only a marked block's free looks the map up. That free clears the
- * mark and forgets the entry <em>before</em> the block goes back: once it is back, another thread may allocate and
- * sample the same address. Of racing frees of one block (a double free in user code) the one that clears the mark
- * forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
+ * A sampled block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked in
+ * its slab (a bit per block, and a count of the marks) or its big mapping, so a free learns with one load (the count)
+ * whether its slab holds any, and with one bit whether its block is one; only a marked block's free looks the table
+ * up. That free clears the mark and forgets the entry <em>before</em> the block goes back: once it is back, another
+ * thread may allocate and sample the same address. Of racing frees of one block (a double free in user code) the one
+ * that clears the mark forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
  *
  * <h2>Threads</h2>
- * The map is concurrent; a site records under its own lock, the window under its own. Nothing takes a heap's lock
- * while holding either, so the sampling malloc of a heap shared by virtual threads may record under the heap's lock.
+ * The table's stripes have a lock each; a site records under its own lock, the window under its own. Nothing takes a
+ * heap's lock while holding any of them, so the sampling malloc of a heap shared by virtual threads may record under
+ * the heap's lock.
  */
 public final class Profiler {
     /** The default sampling period: one sampled allocation per 512 KiB allocated, tcmalloc's default. */
@@ -70,10 +71,18 @@ public final class Profiler {
     private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
     private final SiteState anonymous = new SiteState(ANONYMOUS);
     /** Sampled blocks by address. Quiescent, checked by {@link #check}: its size == {@link #remembered}. */
-    private final ConcurrentHashMap<Long, SampledBlock> blocks = new ConcurrentHashMap<>();
+    private final SampledBlocks blocks = new SampledBlocks();
     /** Entries of {@link #blocks}, reserved before the put, so the bound holds under concurrent puts. */
     private final AtomicInteger remembered = new AtomicInteger();
     private final Window window = new Window();
+    /**
+     * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields are
+     * final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
+     */
+    private Weight lastWeight = new Weight(-1, 0);
+
+    private record Weight(long size, double weight) {
+    }
 
     /** The samples of the current window and the count of those drained before. */
     private static final class Window {
@@ -184,9 +193,20 @@ public final class Profiler {
                 && (period == 1 || ThreadLocalRandom.current().nextDouble() * weight(size) < 1);
     }
 
-    /** How many allocations of {@code size} bytes one sample stands for: {@code 1 / p(size)}. */
+    /**
+     * How many allocations of {@code size} bytes one sample stands for: {@code 1 / p(size)}. The last size's weight
+     * is kept, since {@code expm1} costs tens of ns and a sampled heap often asks for one size again and again.
+     */
     public double weight(long size) {
-        return period == 1 ? 1 : -1 / Math.expm1(size * logKeep);
+        if (period == 1) {
+            return 1;
+        }
+        Weight last = lastWeight;
+        if (last.size != size) {
+            last = new Weight(size, -1 / Math.expm1(size * logKeep));
+            lastWeight = last;
+        }
+        return last.weight;
     }
 
     // ------------------------------------------------------------------ recording
@@ -244,7 +264,7 @@ public final class Profiler {
 
     /** The heap closed: every remembered block goes with it. */
     public void clear() {
-        for (Long address : List.copyOf(blocks.keySet())) {
+        for (long address : blocks.addresses()) {
             forget(address);
         }
     }
@@ -292,12 +312,12 @@ public final class Profiler {
         for (SiteState s : of) {
             live.put(s, new LiveAges());
         }
-        for (SampledBlock b : blocks.values()) {
+        blocks.forEach(b -> {
             LiveAges ages = live.get(b.site());
             if (ages != null) {
                 ages.add(Math.max(0, now - b.bornNanos()));
             }
-        }
+        });
         List<SiteProfile> out = new ArrayList<>(of.size());
         for (SiteState s : of) {
             LiveAges ages = live.get(s);
@@ -326,9 +346,9 @@ public final class Profiler {
         }
     }
 
-    /** The addresses of the remembered sampled blocks (racy; exact when quiescent). */
-    public Iterable<Long> sampledAddresses() {
-        return blocks.keySet();
+    /** The addresses of the remembered sampled blocks, copied (racy; exact when quiescent). */
+    public long[] sampledAddresses() {
+        return blocks.addresses();
     }
 
     /**
@@ -337,15 +357,23 @@ public final class Profiler {
      * are exactly every site's samples. Returns null or the problem.
      */
     public String check() {
+        String table = blocks.check();
+        if (table != null) {
+            return table;
+        }
         if (blocks.size() != remembered.get()) {
             return "the profiler remembers " + blocks.size() + " sampled blocks but counts " + remembered.get();
         }
         Map<SiteState, long[]> entries = new HashMap<>();
-        for (SampledBlock b : blocks.values()) {
+        List<SiteState> strangers = new ArrayList<>();
+        blocks.forEach(b -> {
             if (sites.get(b.site().name()) != b.site()) {
-                return "sampled block of " + b.site() + ", which is not a site of this heap";
+                strangers.add(b.site());
             }
             entries.computeIfAbsent(b.site(), k -> new long[1])[0]++;
+        });
+        if (!strangers.isEmpty()) {
+            return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
         }
         long samples = 0;
         for (SiteState s : sites.values()) {
