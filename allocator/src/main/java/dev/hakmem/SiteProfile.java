@@ -9,9 +9,9 @@ import java.util.Objects;
  *
  * <h2>Sampling and the estimates</h2>
  * Each thread's heap samples bytes, not calls: every byte it hands out is a sampled byte with probability
- * {@code q = 1 / period} (period 512 KiB by default), independently, as tcmalloc's heap profiler does; an allocation
- * is sampled when it holds a sampled byte, so one of {@code s} bytes is sampled with probability
- * {@code p(s) = 1 - (1 - q)^s} (a 64 KiB request at the default period: 0.12; 1 MiB: 0.86). The cost is a
+ * {@code q = 1 / period} (period 2 MiB in mode BALANCED, 512 KiB in the learning modes), independently, as tcmalloc's
+ * heap profiler does; an allocation is sampled when it holds a sampled byte, so one of {@code s} bytes is sampled with
+ * probability {@code p(s) = 1 - (1 - q)^s} (a 64 KiB request at 512 KiB: 0.12; 1 MiB: 0.86; at 2 MiB: 0.03, 0.39). The cost is a
  * countdown of the bytes left before the next sampled byte, decremented by each malloc; the gaps are drawn from the
  * geometric distribution, so the sampled bytes form a Bernoulli process whichever sizes are requested.
  * {@link #allocations()} and {@link #bytes()} are then the Horvitz-Thompson estimates {@code sum of 1 / p(s)} and

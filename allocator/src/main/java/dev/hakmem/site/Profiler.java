@@ -52,8 +52,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * the heap's lock.
  */
 public final class Profiler {
-    /** The default sampling period: one sampled allocation per 512 KiB allocated, tcmalloc's default. */
+    /**
+     * The learning modes' sampling period: one sampled allocation per 512 KiB allocated, gperftools' and jemalloc's
+     * default; the learner's windows need the samples.
+     */
     public static final long DEFAULT_PERIOD = 512L << 10;
+    /**
+     * BALANCED's sampling period, 2 MiB, tcmalloc's default profile sampling interval: a sample costs a few hundred
+     * ns, and at 512 KiB one 256 KiB malloc in three was sampled, which made sampling most of the cost of
+     * {@code mir}'s mallocs (issue 11). BALANCED's profiles are for reading, not for a learner.
+     */
+    public static final long BALANCED_PERIOD = 2L << 20;
     /** The default bound on the sampled blocks remembered at once (a few MiB of Java heap when full). */
     public static final int DEFAULT_CAPACITY = 1 << 16;
     /** At most this many named sites per heap; a policy names at most 1024. */
@@ -110,11 +119,15 @@ public final class Profiler {
         sites.put(ANONYMOUS, anonymous);
     }
 
-    /** The sampling period of a mode: MINIMAL and FAST sample nothing, the others {@link #DEFAULT_PERIOD}. */
+    /**
+     * The sampling period of a mode: MINIMAL and FAST sample nothing, BALANCED {@link #BALANCED_PERIOD}, the learning
+     * modes {@link #DEFAULT_PERIOD}.
+     */
     public static long periodFor(HakMemConfig.Mode mode) {
         return switch (mode) {
             case MINIMAL, FAST -> 0;
-            case BALANCED, LEARNING, RESEARCH -> DEFAULT_PERIOD;
+            case BALANCED -> BALANCED_PERIOD;
+            case LEARNING, RESEARCH -> DEFAULT_PERIOD;
         };
     }
 

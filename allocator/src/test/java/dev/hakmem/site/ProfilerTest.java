@@ -28,8 +28,8 @@ class ProfilerTest {
     void modesWithoutProfilingNeverSample() {
         assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.MINIMAL));
         assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.FAST));
-        for (HakMemConfig.Mode m : List.of(HakMemConfig.Mode.BALANCED, HakMemConfig.Mode.LEARNING,
-                HakMemConfig.Mode.RESEARCH)) {
+        assertEquals(Profiler.BALANCED_PERIOD, Profiler.periodFor(HakMemConfig.Mode.BALANCED));
+        for (HakMemConfig.Mode m : List.of(HakMemConfig.Mode.LEARNING, HakMemConfig.Mode.RESEARCH)) {
             assertEquals(Profiler.DEFAULT_PERIOD, Profiler.periodFor(m), m.name());
         }
         Profiler off = new Profiler(0, 16, 1);
