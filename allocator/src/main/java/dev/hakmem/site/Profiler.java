@@ -227,7 +227,7 @@ public final class Profiler {
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
      * {@code address} after {@code nanos}, at {@code now}, on thread {@code thread}. Returns whether the block is
-     * remembered for its lifetime (false when the map is full): the caller then marks it in its slab or mapping,
+     * remembered for its lifetime (false when the table is full): the caller then marks it in its slab or mapping,
      * before the block is handed out.
      */
     public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
@@ -245,7 +245,7 @@ public final class Profiler {
         return remember;
     }
 
-    /** Reserves room for one more remembered block, unless the map is full (a CAS loop: the bound is exact). */
+    /** Reserves room for one more remembered block, unless the table is full (a CAS loop: the bound is exact). */
     private boolean reserve() {
         int n;
         do {
@@ -365,8 +365,8 @@ public final class Profiler {
     }
 
     /**
-     * For {@code check()} on a quiescent heap: the map's size equals its reservations; every site's remembered
-     * blocks not yet forgotten are exactly its entries in the map; the samples drained and in the current window
+     * For {@code check()} on a quiescent heap: the table's size equals its reservations; every site's remembered
+     * blocks not yet forgotten are exactly its entries in the table; the samples drained and in the current window
      * are exactly every site's samples. Returns null or the problem.
      */
     public String check() {
@@ -392,7 +392,7 @@ public final class Profiler {
         for (SiteState s : sites.values()) {
             long inMap = entries.getOrDefault(s, new long[1])[0];
             if (s.remembered() != inMap) {
-                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the map holds "
+                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
                         + inMap;
             }
             samples += s.samples();

@@ -20,7 +20,7 @@ public final class SiteState {
     private volatile RuleCache rule = new RuleCache(null, null);
 
     // Guarded by this. Quiescent, checked by Profiler.check: remembered - forgotten == this site's entries in the
-    // profiler's map of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
+    // profiler's table of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
     // lifetimes.
     private long samples;
     private double allocations;
@@ -75,7 +75,7 @@ public final class SiteState {
         remembered += remember ? 1 : 0;
     }
 
-    /** One of this site's sampled blocks left the profiler's map (freed, or its heap closed). */
+    /** One of this site's sampled blocks left the profiler's table (freed, or its heap closed). */
     synchronized void forgot() {
         forgotten++;
     }
@@ -91,7 +91,7 @@ public final class SiteState {
         remoteFrees += remote ? 1 : 0;
     }
 
-    /** Sampled blocks remembered and not yet forgotten: this site's entries in the profiler's map, when quiescent. */
+    /** Sampled blocks remembered and not yet forgotten: this site's entries in the profiler's table, when quiescent. */
     synchronized long remembered() {
         return remembered - forgotten;
     }
@@ -101,7 +101,7 @@ public final class SiteState {
         return samples;
     }
 
-    /** A snapshot, with the live sampled blocks the caller counted in the profiler's map and some of their ages. */
+    /** A snapshot, with the live sampled blocks the caller counted in the profiler's table and some of their ages. */
     synchronized SiteProfile snapshot(long live, long[] liveAges) {
         int kept = (int) Math.min(lifetimes, SiteProfile.RECENT);
         long[] lived = recent == null ? new long[0] : java.util.Arrays.copyOf(recent, kept);
