@@ -313,8 +313,8 @@ public final class Guard {
     }
 
     /**
-     * A block taken out of a quarantine: given back to the allocator if its poison is intact, else kept allocated
-     * for good (whoever wrote it may still hold the pointer) and its violation added to {@code first}'s.
+     * A block taken out of a quarantine: given back to the allocator if its poison is intact, else condemned (kept
+     * allocated for good: whoever wrote it may still hold the pointer) and its violation added to {@code first}'s.
      */
     private HeapCorruptionException leave(long inner, long user, long size, HeapCorruptionException first,
                                           String when) {
@@ -323,7 +323,20 @@ public final class Guard {
             core.free(inner);
             return first;
         }
+        condemnFreed(inner);
         return suppressed(first, problem);
+    }
+
+    /**
+     * Moves a freed block found written after its free to CONDEMNED, as it leaves its quarantine: so every FREED
+     * header the allocator holds is a quarantined block, which {@link #check} verifies.
+     */
+    private void condemnFreed(long inner) {
+        Block b = header(inner);
+        if (!LONG.compareAndSet(Mem.ALL, inner + 24, sumFor(b, FREED), sumFor(b, CONDEMNED))) {
+            throw new HeapCorruptionException(b.user(), "quarantined block 0x" + Long.toHexString(b.user())
+                    + " does not read as freed: its header changed in the quarantine" + tracer.history(b.user()));
+        }
     }
 
     private static HeapCorruptionException suppressed(HeapCorruptionException first, HeapCorruptionException next) {
@@ -532,8 +545,9 @@ public final class Guard {
      * bookkeeping: each quarantine's bounds and byte count, the trace rings' indices and order. The quarantines of
      * dead threads are drained on the way (their intact blocks given back). Every write after free found is reported
      * in one violation (the first, the others suppressed into it), so none hides behind another. Then, on a
-     * quiescent heap, the counters: live blocks and bytes against the ALLOCATED headers, and each quarantined block
-     * must be a FREED block the allocator still holds. The live counts are reconciled only when every header could
+     * quiescent heap, the counters: live blocks and bytes against the ALLOCATED headers, and the quarantined blocks
+     * against the FREED headers: each quarantined block is a FREED block the allocator still holds, each such block
+     * is held by exactly one quarantine slot (none lost, none twice). The live counts are reconciled only when every header could
      * be read: an overwritten one (already reported) hides whose the block was.
      */
     public void check() {
@@ -541,6 +555,7 @@ public final class Guard {
         String bookkeeping = tracer.check();
         HeapCorruptionException poisoned = null;
         Set<Long> quarantined = new HashSet<>();
+        long[] held = new long[1];
         synchronized (locals) {
             for (Local l : locals) {
                 Quarantine q = l.quarantine;
@@ -555,11 +570,13 @@ public final class Guard {
                     HeapCorruptionException p = writeAfterFree(q.userAt(k), q.sizeAt(k), "");
                     if (p != null) {
                         q.forget(k);
+                        condemnFreed(inner);
                         poisoned = suppressed(poisoned, p);
                     } else if (dead) {
                         core.free(inner);
                     } else {
                         quarantined.add(inner);
+                        held[0]++;
                     }
                 }
                 if (dead) {
@@ -589,10 +606,18 @@ public final class Guard {
             }
         });
         String drift = null;
+        if (held[0] != quarantined.size()) {
+            drift = (held[0] - quarantined.size()) + " quarantined blocks are held twice";
+        }
         for (long inner : quarantined) {
-            if (!freed.contains(inner)) {
-                drift = "quarantined block 0x" + Long.toHexString(inner) + " is not a freed block of the heap";
-                break;
+            if (drift == null && !freed.contains(inner)) {
+                drift = "quarantined block 0x" + Long.toHexString(inner + HEADER) + " is not a freed block of the heap";
+            }
+        }
+        for (long inner : freed) {
+            if (drift == null && !quarantined.contains(inner)) {
+                drift = "freed block 0x" + Long.toHexString(inner + HEADER) + " is in no quarantine: it will never be "
+                        + "verified nor reused";
             }
         }
         long[] live = live();
