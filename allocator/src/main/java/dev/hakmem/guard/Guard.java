@@ -65,7 +65,7 @@ public final class Guard {
     private static final byte POISON = (byte) 0xDF;
     private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
     /** Freed blocks up to this size have their poison verified word by word ({@link #firstUnpoisoned}). */
-    private static final long WORDWISE = 512;
+    private static final long WORDWISE = 1024;
     /** 64 KiB of poison, the reference a freed block's bytes are compared with. */
     private static final MemorySegment POISONED = Arena.global().allocate(1 << 16).fill(POISON);
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
@@ -364,7 +364,15 @@ public final class Guard {
      */
     private static long firstUnpoisoned(long user, long size) {
         if (size <= WORDWISE) {
+            // Four words a round, their differences OR-ed: one branch per 32 bytes while all is poison.
             long off = 0;
+            for (; off + 32 <= size; off += 32) {
+                long diff = (Mem.getLong(user + off) ^ POISON_WORD) | (Mem.getLong(user + off + 8) ^ POISON_WORD)
+                        | (Mem.getLong(user + off + 16) ^ POISON_WORD) | (Mem.getLong(user + off + 24) ^ POISON_WORD);
+                if (diff != 0) {
+                    break;
+                }
+            }
             while (off + 8 <= size && Mem.getLong(user + off) == POISON_WORD) {
                 off += 8;
             }
