@@ -22,8 +22,8 @@ import java.util.Arrays;
  * old shared quarantine's lock and in the cache misses of evicting blocks freed 16 MiB earlier.
  *
  * <p>Invariants (checked by {@link #check}): {@code bytes} is the sum of the held blocks' sizes; {@code count}
- * fits the arrays; after {@link #add} and the caller's evictions while {@link #over} the ring holds at most
- * {@code maxBytes} bytes and {@code maxBlocks} blocks, the newest ones; only {@link #addWithoutEviction} and
+ * fits the arrays; after {@link #add} and the caller's evictions while {@link #over} the ring holds the newest
+ * blocks within {@code maxBytes} bytes and {@code maxBlocks} blocks, or only the newest one (see {@link #over}); only {@link #addWithoutEviction} and
  * {@link #adopt} may leave it above a bound ({@code overBound}), until the next add. A block taken out by
  * {@link #forget} stays as a hole of size 0 and inner 0 until it is evicted, counted in {@code count}.
  */
@@ -91,9 +91,14 @@ final class Quarantine {
         return out;
     }
 
-    /** Whether the ring is above one of its bounds: the oldest block must leave. */
+    /**
+     * Whether the oldest block must leave: the ring is above one of its bounds, and holds more than the latest free.
+     * The latest free always stays until the next one, however large (unless the quarantine is off, 0 bytes), so a
+     * block larger than the whole bound is still caught if freed twice in a row; with 16 MiB shared, as before
+     * issue 12, no block of a slab (1 MiB at most) was larger.
+     */
     boolean over() {
-        return count > 0 && (bytes > maxBytes || count > maxBlocks);
+        return count > (maxBytes == 0 ? 0 : 1) && (bytes > maxBytes || count > maxBlocks);
     }
 
     boolean isEmpty() {

@@ -180,11 +180,14 @@ class GuardBookkeepingModelTest {
         }
     }
 
-    /** The smallest k such that blocks k.. fit within both bounds (the model, stated without a loop that evicts). */
+    /**
+     * The smallest k such that blocks k.. fit within both bounds, or are the newest block alone when the quarantine
+     * is on (the model, stated without a loop that evicts).
+     */
     private static int firstThatFits(List<Entry> blocks, long maxBytes, int maxBlocks) {
         for (int k = 0; k <= blocks.size(); k++) {
             long bytes = blocks.subList(k, blocks.size()).stream().mapToLong(Entry::size).sum();
-            if (blocks.size() - k <= maxBlocks && bytes <= maxBytes) {
+            if ((blocks.size() - k <= maxBlocks && bytes <= maxBytes) || (maxBytes > 0 && blocks.size() - k <= 1)) {
                 return k;
             }
         }
