@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * @param enabled          full guard mode on
  * @param throwOnViolation throw on a detected heap error (the default); false: report it, count it, quarantine the
  *                         block for good and go on
- * @param quarantineBytes  full mode: freed blocks held poisoned before reuse, in bytes (default 16 MiB)
+ * @param quarantineBytes  full mode: freed blocks held poisoned before reuse, in bytes per freeing thread (default
+ *                         256 KiB)
  * @param siteDepth        full mode: stack frames kept per allocation site (default 8; 0: no sites)
  * @param siteSampling     full mode: record the site of one allocation in this many (default 1: every one)
  * @param traceRingSize    full mode: events kept per thread in the trace ring (default 256)
@@ -73,11 +74,11 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     /**
      * Guard mode off, with the defaults of the other settings (which apply once a level is turned on).
      *
-     * @return options with both levels off, throwing on violations, a 16 MiB quarantine, 8 frames per site recorded
+     * @return options with both levels off, throwing on violations, a 256 KiB quarantine per thread, 8 frames per site recorded
      *         for every allocation, 256 trace events per thread, no trace file, no leak report at exit
      */
     public static GuardOptions off() {
-        return new GuardOptions(false, true, 16L << 20, 8, 1, 256, null, false);
+        return new GuardOptions(false, true, 256L << 10, 8, 1, 256, null, false);
     }
 
     /**
@@ -136,9 +137,10 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     }
 
     /**
-     * Full mode's quarantine of freed blocks, held poisoned before reuse.
+     * Full mode's quarantine of freed blocks, held poisoned before reuse: each freeing thread holds its latest frees
+     * up to this many bytes (and at most 4096 blocks).
      *
-     * @param bytes the quarantine's size in bytes, at least 0
+     * @param bytes the quarantine's size in bytes per thread, at least 0
      * @return a copy of these options with {@code quarantineBytes} changed
      * @throws IllegalArgumentException when {@code bytes} is negative
      */

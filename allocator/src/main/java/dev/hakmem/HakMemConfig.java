@@ -26,7 +26,7 @@ import java.util.function.Function;
  * <tr><td>guard: sample 1 allocation in N</td><td>hakmem.guardSampleRate / HAKMEM_GUARD_SAMPLE_RATE</td><td>16384</td></tr>
  * <tr><td>guard: sampled slots' scan period, ms</td><td>hakmem.guardScanMs / HAKMEM_GUARD_SCAN_MS</td><td>500</td></tr>
  * <tr><td>guard: report instead of throwing</td><td>hakmem.guardReport / HAKMEM_GUARD_REPORT</td><td>false</td></tr>
- * <tr><td>guard: quarantine bytes</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>16m</td></tr>
+ * <tr><td>guard: quarantine bytes per thread</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>256k</td></tr>
  * <tr><td>guard: site depth, sampling (1 in N)</td><td>hakmem.guardSiteDepth, hakmem.guardSiteSampling</td><td>8, 1</td></tr>
  * <tr><td>guard: trace ring events per thread</td><td>hakmem.guardTraceRing / HAKMEM_GUARD_TRACE_RING</td><td>256</td></tr>
  * <tr><td>guard: trace file written on a violation</td><td>hakmem.guardTraceFile / HAKMEM_GUARD_TRACE_FILE</td><td>none</td></tr>

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -145,16 +146,67 @@ class GuardModeTest {
     }
 
     @Test
-    void checkReportsAWriteAfterFreeOnceAndKeepsLooking() {
+    void checkReportsEveryWriteAfterFreeOnceInOneViolation() {
         long a = heap.malloc(48);
         long b = heap.malloc(48);
         heap.free(a);
         heap.free(b);
         poke(a, 0);
         poke(b, 0);
-        assertEquals(a, assertThrows(HeapCorruptionException.class, heap::check).address());
-        assertEquals(b, assertThrows(HeapCorruptionException.class, heap::check).address());
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertEquals(a, e.address());
+        assertEquals(1, e.getSuppressed().length, "none hides behind the first");
+        assertEquals(b, ((HeapCorruptionException) e.getSuppressed()[0]).address());
         heap.check();
+    }
+
+    /** The blocks allocated underneath guard mode: guarded, quarantined or out of circulation. */
+    private static long allocatorBlocks(HakMem h) {
+        return h.stats().tiers().values().stream().mapToLong(HakMemStats.TierStats::liveBlocks).sum();
+    }
+
+    @Test
+    void checkVerifiesAndDrainsTheQuarantineOfADeadThread() throws Exception {
+        long a = heap.malloc(48);
+        long b = heap.malloc(48);
+        Thread t = Thread.ofPlatform().start(() -> {
+            heap.free(a);
+            heap.free(b);
+        });
+        t.join();
+        poke(a, 0);
+        assertEquals(2, allocatorBlocks(heap), "both wait in the dead thread's quarantine");
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertEquals(a, e.address());
+        assertEquals(1, allocatorBlocks(heap), "b is given back; a, written after its free, never is");
+        assertEquals(0, heap.stats().liveBlocks());
+        heap.check();
+    }
+
+    @Test
+    void aNewThreadAdoptsADeadThreadsQuarantineAndItsCounts() throws Exception {
+        try (HakMem h = withQuarantine(100)) {
+            long a = h.malloc(40);
+            long kept = h.malloc(8);
+            Thread t = Thread.ofPlatform().start(() -> {
+                h.free(a);
+                h.free(h.malloc(16));
+            });
+            t.join();
+            poke(a + 5, 0);
+            // The next thread adopts the dead one's quarantine: its first free pushes a out, and a's poison is checked.
+            AtomicReference<HeapCorruptionException> thrown = new AtomicReference<>();
+            Thread u = Thread.ofPlatform().start(() -> {
+                long c = h.malloc(80);
+                thrown.set(assertThrows(HeapCorruptionException.class, () -> h.free(c)));
+            });
+            u.join();
+            assertEquals(a, thrown.get().address());
+            assertTrue(thrown.get().getMessage().contains("was modified at offset 5"), thrown.get().getMessage());
+            assertEquals(1, h.stats().liveBlocks(), "kept, whichever thread's share counted it");
+            h.free(kept);
+            h.check();
+        }
     }
 
     @Test

@@ -47,13 +47,25 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link Allocator#liveBlockStart}); only then is the header read.
  *
  * <p>Freeing moves the checksum from allocated to freed with a CAS (of racing frees exactly one wins), poisons the
- * data and puts the block in a bounded quarantine; the poison is verified when it leaves, so a write after free is
- * caught. Errors carry the block's size, class, allocating thread and site, and the block's recent trace.
+ * data and puts the block in the freeing thread's bounded quarantine; the poison is verified when it leaves, so a
+ * write after free is caught. Errors carry the block's size, class, allocating thread and site, and the block's
+ * recent trace.
+ *
+ * <h2>Per-thread state</h2>
+ * Each thread that uses the heap has a {@link Local}: its trace ring, its {@link Quarantine} and its share of the
+ * live counts, found with one ThreadLocal lookup per call and written by that thread alone with no lock and no
+ * shared counter (issue 12: a shared synchronized quarantine and LongAdders were most of full mode's cost after
+ * the stack walks). A new thread adopts the state of every dead one (its quarantined blocks and counts), so a
+ * thread pool's churn neither loses quarantined blocks nor keeps them for ever; {@link #check} drains the
+ * quarantines of dead threads not yet adopted.
  */
 public final class Guard {
     static final int HEADER = 32;
     private static final int TRAILER = 8;
     private static final byte POISON = (byte) 0xDF;
+    private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
+    /** Freed blocks up to this size have their poison verified word by word ({@link #firstUnpoisoned}). */
+    private static final long WORDWISE = 1024;
     /** 64 KiB of poison, the reference a freed block's bytes are compared with. */
     private static final MemorySegment POISONED = Arena.global().allocate(1 << 16).fill(POISON);
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
@@ -67,11 +79,14 @@ public final class Guard {
     private final long secret = new SecureRandom().nextLong();
     private final Sites sites;
     private final Tracer tracer;
-    private final Quarantine quarantine;
-    // Quiescent, checked by check(): liveBlocks == the allocator's live blocks whose header reads ALLOCATED, and
-    // liveBytes == their sizes summed (a block freed into the quarantine or condemned is no longer the program's).
-    private final LongAdder liveBlocks = new LongAdder();
-    private final LongAdder liveBytes = new LongAdder();
+    private final ThreadLocal<Local> local = ThreadLocal.withInitial(this::newLocal);
+    /**
+     * Every thread's state, dead threads' included until a new thread adopts them. Guarded by itself.
+     * Quiescent, checked by check(): the live counts summed over it == the allocator's live blocks whose header
+     * reads ALLOCATED, and their sizes summed (a block freed into a quarantine or condemned is no longer the
+     * program's).
+     */
+    private final List<Local> locals = new ArrayList<>();
     private final LongAdder violations = new LongAdder();
 
     public Guard(Allocator core, GuardOptions options) {
@@ -79,8 +94,80 @@ public final class Guard {
         this.options = options;
         this.sites = new Sites(options.siteDepth(), options.siteSampling());
         this.tracer = new Tracer(options.traceRingSize(), sites);
-        this.quarantine = new Quarantine(options.quarantineBytes(), Quarantine.MAX_BLOCKS);
         core.setSlowPathListener(tracer);
+    }
+
+    /**
+     * One thread's guard state. Written by its owner alone, with plain accesses except the live counts; read by
+     * another thread only when the owner is dead (adoption, check) or the heap is quiescent (check, close).
+     */
+    private static final class Local {
+        private static final VarHandle BLOCKS;
+        private static final VarHandle BYTES;
+
+        static {
+            try {
+                var lookup = java.lang.invoke.MethodHandles.lookup();
+                BLOCKS = lookup.findVarHandle(Local.class, "liveBlocks", long.class);
+                BYTES = lookup.findVarHandle(Local.class, "liveBytes", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Thread owner;
+        final Tracer.Ring trace;
+        final Quarantine quarantine;
+        /**
+         * The owner's guarded allocations less its guarded frees and condemnations, in blocks and bytes: negative
+         * when it frees blocks other threads allocated; only the sum over all threads means something. Written by
+         * the owner (Opaque store of its own plain read), read by {@link #stats} (Opaque).
+         */
+        private long liveBlocks;
+        private long liveBytes;
+
+        Local(Thread owner, Tracer.Ring trace, Quarantine quarantine) {
+            this.owner = owner;
+            this.trace = trace;
+            this.quarantine = quarantine;
+        }
+
+        /** Owner only. */
+        void live(long blocks, long bytes) {
+            BLOCKS.setOpaque(this, liveBlocks + blocks);
+            BYTES.setOpaque(this, liveBytes + bytes);
+        }
+
+        long blocks() {
+            return (long) BLOCKS.getOpaque(this);
+        }
+
+        long bytes() {
+            return (long) BYTES.getOpaque(this);
+        }
+    }
+
+    /**
+     * The calling thread's first use: a new state, which adopts every dead thread's quarantine and counts.
+     * NOTE: a dead thread's plain writes to its ring are visible here, as {@link Thread#isAlive()} returning false
+     * synchronizes-with the thread's last action (JLS 17.4.4). Adoption and check's drain both hold the registry's
+     * lock, so a dead thread's state is taken over once.
+     */
+    private Local newLocal() {
+        Local mine = new Local(Thread.currentThread(), tracer.ring(),
+                new Quarantine(options.quarantineBytes(), Quarantine.MAX_BLOCKS));
+        synchronized (locals) {
+            for (var it = locals.iterator(); it.hasNext(); ) {
+                Local dead = it.next();
+                if (!dead.owner.isAlive()) {
+                    mine.quarantine.adopt(dead.quarantine);
+                    mine.live(dead.blocks(), dead.bytes());
+                    it.remove();
+                }
+            }
+            locals.add(mine);
+        }
+        return mine;
     }
 
     /** A block's header, read only after the allocator validated the block; trusted only once its state is known. */
@@ -111,12 +198,13 @@ public final class Guard {
 
     /** ALLOCATED, FREED or CONDEMNED when the checksum matches one of them, else 0: the header was overwritten. */
     private long state(Block b) {
-        for (long state : new long[]{ALLOCATED, FREED, CONDEMNED}) {
-            if (b.sum == sumFor(b, state)) {
-                return state;
-            }
+        if (b.sum == sumFor(b, ALLOCATED)) {
+            return ALLOCATED;
         }
-        return 0;
+        if (b.sum == sumFor(b, FREED)) {
+            return FREED;
+        }
+        return b.sum == sumFor(b, CONDEMNED) ? CONDEMNED : 0;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -166,9 +254,9 @@ public final class Guard {
             Mem.putLong(user - 8, canary(user - 8));
         }
         Mem.putLong(user + size, canary(user + size));
-        liveBlocks.increment();
-        liveBytes.add(size);
-        tracer.record(kind, user, size, site);
+        Local l = local.get();
+        l.live(1, size);
+        Tracer.record(l.trace, kind, user, size, site);
         return user;
     }
 
@@ -179,8 +267,8 @@ public final class Guard {
     }
 
     /**
-     * Frees a guarded block into the quarantine. With {@code evict}, the blocks it pushes out are checked and given
-     * back; all of them are, before the first violation among them is reported.
+     * Frees a guarded block into the calling thread's quarantine. With {@code evict}, the blocks it pushes out are
+     * checked and given back; all of them are, before the first violation among them is reported.
      */
     private void freeBlock(long user, boolean evict) {
         if (user == 0) {
@@ -199,23 +287,24 @@ public final class Guard {
             return;
         }
         Mem.fill(user, b.size, POISON);
-        liveBlocks.decrement();
-        liveBytes.add(-b.size);
-        tracer.record(core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size, b.site());
-        Quarantine.Entry entry = new Quarantine.Entry(b.inner, user, b.size);
+        Local l = local.get();
+        l.live(-1, -b.size);
+        Tracer.record(l.trace, core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user,
+                b.size, b.site());
+        Quarantine q = l.quarantine;
         if (!evict) {
-            quarantine.addWithoutEviction(entry);
+            q.addWithoutEviction(b.inner, user, b.size);
             return;
         }
+        q.add(b.inner, user, b.size);
         HeapCorruptionException first = null;
-        for (Quarantine.Entry e : quarantine.add(entry)) {
-            HeapCorruptionException problem = writeAfterFree(e, " while in quarantine");
-            if (problem == null) {
-                core.free(e.inner());
-            } else if (first == null) {
-                first = problem;
-            } else {
-                first.addSuppressed(problem);
+        while (q.over()) {
+            long inner = q.innerAt(0);
+            long oldUser = q.userAt(0);
+            long oldSize = q.sizeAt(0);
+            q.dropOldest();
+            if (inner != 0) {
+                first = leave(inner, oldUser, oldSize, first, " while in quarantine");
             }
         }
         if (first != null) {
@@ -224,22 +313,76 @@ public final class Guard {
     }
 
     /**
-     * The violation if a quarantined block's poison changed, else null. Such a block stays allocated for good
-     * (whoever wrote it may still hold the pointer); the caller has taken it out of the quarantine.
+     * A block taken out of a quarantine: given back to the allocator if its poison is intact, else condemned (kept
+     * allocated for good: whoever wrote it may still hold the pointer) and its violation added to {@code first}'s.
      */
-    private HeapCorruptionException writeAfterFree(Quarantine.Entry e, String when) {
-        long bad = firstUnpoisoned(e.user(), e.size());
-        return bad < 0 ? null : new HeapCorruptionException(e.user(), "write after free: freed block 0x"
-                + Long.toHexString(e.user()) + " (" + e.size() + " B) was modified at offset " + bad + when
-                + tracer.history(e.user()));
+    private HeapCorruptionException leave(long inner, long user, long size, HeapCorruptionException first,
+                                          String when) {
+        HeapCorruptionException problem = writeAfterFree(user, size, when);
+        if (problem == null) {
+            core.free(inner);
+            return first;
+        }
+        condemnFreed(inner);
+        return suppressed(first, problem);
     }
 
     /**
-     * Offset of the first byte of [user, user+size) that is not poison, or -1. Compared against {@link #POISONED}
-     * with {@link MemorySegment#mismatch}, which the JIT vectorises: every freed block leaving the quarantine is
-     * verified whole, so this is on full mode's free path (a word-by-word loop cost about 1 ns per 8 bytes).
+     * Moves a freed block found written after its free to CONDEMNED, as it leaves its quarantine: so every FREED
+     * header the allocator holds is a quarantined block, which {@link #check} verifies.
+     */
+    private void condemnFreed(long inner) {
+        Block b = header(inner);
+        if (!LONG.compareAndSet(Mem.ALL, inner + 24, sumFor(b, FREED), sumFor(b, CONDEMNED))) {
+            throw new HeapCorruptionException(b.user(), "quarantined block 0x" + Long.toHexString(b.user())
+                    + " does not read as freed: its header changed in the quarantine" + tracer.history(b.user()));
+        }
+    }
+
+    private static HeapCorruptionException suppressed(HeapCorruptionException first, HeapCorruptionException next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    /** The violation if a quarantined block's poison changed, else null. */
+    private HeapCorruptionException writeAfterFree(long user, long size, String when) {
+        long bad = firstUnpoisoned(user, size);
+        return bad < 0 ? null : new HeapCorruptionException(user, "write after free: freed block 0x"
+                + Long.toHexString(user) + " (" + size + " B) was modified at offset " + bad + when
+                + tracer.history(user));
+    }
+
+    /**
+     * Offset of the first byte of [user, user+size) that is not poison, or -1. Every freed block leaving a
+     * quarantine is verified whole, so this is on full mode's free path. Up to {@link #WORDWISE} bytes a loop of
+     * 8-byte loads wins: most blocks are small, and a bulk {@link MemorySegment#mismatch} pays for a slice, its
+     * checks and a byte-wise tail (a profile of a 16..256-byte workload put a fifth of full mode's time there).
+     * Larger blocks are compared against {@link #POISONED} with the vectorised mismatch.
      */
     private static long firstUnpoisoned(long user, long size) {
+        if (size <= WORDWISE) {
+            // Four words a round, their differences OR-ed: one branch per 32 bytes while all is poison.
+            long off = 0;
+            for (; off + 32 <= size; off += 32) {
+                long diff = (Mem.getLong(user + off) ^ POISON_WORD) | (Mem.getLong(user + off + 8) ^ POISON_WORD)
+                        | (Mem.getLong(user + off + 16) ^ POISON_WORD) | (Mem.getLong(user + off + 24) ^ POISON_WORD);
+                if (diff != 0) {
+                    break;
+                }
+            }
+            while (off + 8 <= size && Mem.getLong(user + off) == POISON_WORD) {
+                off += 8;
+            }
+            for (; off < size; off++) {
+                if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + off) != POISON) {
+                    return off;
+                }
+            }
+            return -1;
+        }
         for (long off = 0; off < size; off += POISONED.byteSize()) {
             long n = Math.min(POISONED.byteSize(), size - off);
             long bad = MemorySegment.mismatch(Mem.ALL, user + off, user + off + n, POISONED, 0, n);
@@ -343,8 +486,7 @@ public final class Guard {
     /** Moves an allocated block to CONDEMNED (once, by CAS), so it is neither reported again nor counted live. */
     private void condemn(Block b) {
         if (LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, sumFor(b, CONDEMNED))) {
-            liveBlocks.decrement();
-            liveBytes.add(-b.size);
+            local.get().live(-1, -b.size);
         }
     }
 
@@ -353,11 +495,16 @@ public final class Guard {
                 + " B block) allocated by thread #" + b.thread + " at " + sites.name(b.site());
     }
 
+    /**
+     * Two rounds of the mixer: the secret, the address and the state, then the fields, rotated apart so that the
+     * bytes an underflow or a wild write overwrites in one field are not cancelled by the same bytes of another.
+     * Any change to the last round's input changes the sum. (A round per field, as before issue 12, cost about a
+     * tenth of full mode's time and guards only against writes that cancel across fields, which a stray write does
+     * not make.)
+     */
     private long checksum(long inner, long size, long padSite, long thread, long state) {
         long h = SampledGuard.mix(secret ^ inner ^ state);
-        h = SampledGuard.mix(h ^ size);
-        h = SampledGuard.mix(h ^ padSite);
-        return SampledGuard.mix(h ^ thread);
+        return SampledGuard.mix(h ^ size ^ Long.rotateLeft(padSite, 23) ^ Long.rotateLeft(thread, 47));
     }
 
     private long canary(long address) {
@@ -403,17 +550,53 @@ public final class Guard {
 
     /**
      * Checks every live block's header and canaries and every quarantined block's poison, and guard mode's own
-     * bookkeeping: the quarantine's bounds and byte count, the trace rings' indices and order. Then, on a quiescent
-     * heap, the counters: live blocks and bytes against the ALLOCATED headers, and each quarantined block must be a
-     * FREED block the allocator still holds. The live counts are reconciled only when every header could be read: an
-     * overwritten one (already reported) hides whose the block was.
+     * bookkeeping: each quarantine's bounds and byte count, the trace rings' indices and order. The quarantines of
+     * dead threads are drained on the way (their intact blocks given back). Every write after free found is reported
+     * in one violation (the first, the others suppressed into it), so none hides behind another. Then, on a
+     * quiescent heap, the counters: live blocks and bytes against the ALLOCATED headers, and the quarantined blocks
+     * against the FREED headers: each quarantined block is a FREED block the allocator still holds, each such block
+     * is held by exactly one quarantine slot (none lost, none twice). The live counts are reconciled only when every header could
+     * be read: an overwritten one (already reported) hides whose the block was.
      */
     public void check() {
         core.check();
-        for (String problem : new String[]{quarantine.check(), tracer.check()}) {
-            if (problem != null) {
-                violation(new HeapCorruptionException(0, "guard mode's bookkeeping: " + problem));
+        String bookkeeping = tracer.check();
+        HeapCorruptionException poisoned = null;
+        Set<Long> quarantined = new HashSet<>();
+        long[] held = new long[1];
+        synchronized (locals) {
+            for (Local l : locals) {
+                Quarantine q = l.quarantine;
+                String problem = q.check();
+                bookkeeping = bookkeeping == null ? problem : bookkeeping;
+                boolean dead = !l.owner.isAlive();
+                for (int k = 0; k < q.count(); k++) {
+                    long inner = q.innerAt(k);
+                    if (inner == 0) {
+                        continue;
+                    }
+                    HeapCorruptionException p = writeAfterFree(q.userAt(k), q.sizeAt(k), "");
+                    if (p != null) {
+                        q.forget(k);
+                        condemnFreed(inner);
+                        poisoned = suppressed(poisoned, p);
+                    } else if (dead) {
+                        core.free(inner);
+                    } else {
+                        quarantined.add(inner);
+                        held[0]++;
+                    }
+                }
+                if (dead) {
+                    q.clear();
+                }
             }
+        }
+        if (poisoned != null) {
+            violation(poisoned);
+        }
+        if (bookkeeping != null) {
+            violation(new HeapCorruptionException(0, "guard mode's bookkeeping: " + bookkeeping));
         }
         long[] allocated = new long[2];
         boolean[] unreadable = new boolean[1];
@@ -430,27 +613,41 @@ public final class Guard {
                 unreadable[0] = true;
             }
         });
-        for (Quarantine.Entry e : quarantine.snapshot()) {
-            HeapCorruptionException problem = writeAfterFree(e, "");
-            if (problem != null && quarantine.remove(e)) {
-                violation(problem);
-            }
-        }
         String drift = null;
-        for (Quarantine.Entry e : quarantine.snapshot()) {
-            if (!freed.contains(e.inner())) {
-                drift = "quarantined block 0x" + Long.toHexString(e.user()) + " is not a freed block of the heap";
-                break;
+        if (held[0] != quarantined.size()) {
+            drift = (held[0] - quarantined.size()) + " quarantined blocks are held twice";
+        }
+        for (long inner : quarantined) {
+            if (drift == null && !freed.contains(inner)) {
+                drift = "quarantined block 0x" + Long.toHexString(inner + HEADER) + " is not a freed block of the heap";
             }
         }
-        if (drift == null && !unreadable[0]
-                && (liveBlocks.sum() != allocated[0] || liveBytes.sum() != allocated[1])) {
-            drift = "guard mode counts " + liveBlocks.sum() + " live blocks of " + liveBytes.sum() + " bytes, but "
+        for (long inner : freed) {
+            if (drift == null && !quarantined.contains(inner)) {
+                drift = "freed block 0x" + Long.toHexString(inner + HEADER) + " is in no quarantine: it will never be "
+                        + "verified nor reused";
+            }
+        }
+        long[] live = live();
+        if (drift == null && !unreadable[0] && (live[0] != allocated[0] || live[1] != allocated[1])) {
+            drift = "guard mode counts " + live[0] + " live blocks of " + live[1] + " bytes, but "
                     + allocated[0] + " allocated headers of " + allocated[1] + " bytes are intact";
         }
         if (drift != null) {
             throw new HeapCorruptionException(0, drift);
         }
+    }
+
+    /** The live guarded blocks and bytes, summed over every thread's share (racy; exact when quiescent). */
+    private long[] live() {
+        long[] sum = new long[2];
+        synchronized (locals) {
+            for (Local l : locals) {
+                sum[0] += l.blocks();
+                sum[1] += l.bytes();
+            }
+        }
+        return sum;
     }
 
     /** The live guarded blocks grouped by allocation site. */
@@ -491,19 +688,24 @@ public final class Guard {
     }
 
     /**
-     * The heap is being closed: its blocks, live or quarantined, go with its mappings. The quarantine forgets them
-     * (nothing may read their poison once unmapped) and the live counts drop to zero.
+     * The heap is being closed: its blocks, live or quarantined, go with its mappings. The quarantines forget them
+     * (nothing may read their poison once unmapped) and the live counts drop to zero. No thread uses the heap
+     * meanwhile, so the closing thread may write every thread's state.
      */
     public void closed() {
-        quarantine.clear();
-        liveBlocks.reset();
-        liveBytes.reset();
+        synchronized (locals) {
+            for (Local l : locals) {
+                l.quarantine.clear();
+                l.live(-l.blocks(), -l.bytes());
+            }
+        }
     }
 
     /** The allocator's stats with live counts as the program sees them (quarantined blocks are not live). */
     public HakMemStats stats() {
         HakMemStats s = core.stats();
-        return new HakMemStats(liveBytes.sum(), liveBlocks.sum(), s.mappedBytes(), s.committedBytes(), s.tiers(),
+        long[] live = live();
+        return new HakMemStats(live[1], live[0], s.mappedBytes(), s.committedBytes(), s.tiers(),
                 s.classes(), s.events(), s.sites());
     }
 }

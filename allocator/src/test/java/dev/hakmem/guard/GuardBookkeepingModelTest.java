@@ -109,13 +109,34 @@ class GuardBookkeepingModelTest {
                 .mapToObj(blocks -> Arguments.of(bytes, blocks)));
     }
 
+    private record Entry(long inner, long user, long size) {
+    }
+
+    private static List<Entry> contents(Quarantine q) {
+        List<Entry> out = new ArrayList<>();
+        for (int k = 0; k < q.count(); k++) {
+            out.add(new Entry(q.innerAt(k), q.userAt(k), q.sizeAt(k)));
+        }
+        return out;
+    }
+
+    /** What guard mode's free does after an add: the oldest blocks leave while the ring is over a bound. */
+    private static List<Entry> evict(Quarantine q) {
+        List<Entry> out = new ArrayList<>();
+        while (q.over()) {
+            out.add(new Entry(q.innerAt(0), q.userAt(0), q.sizeAt(0)));
+            q.dropOldest();
+        }
+        return out;
+    }
+
     @ParameterizedTest(name = "{0} bytes, {1} blocks")
     @MethodSource("capacities")
     void theQuarantineKeepsTheLongestSuffixThatFitsBothBounds(long maxBytes, int maxBlocks) {
         for (long seed = 0; seed < 5; seed++) {
             Random random = new Random(seed * 31 + maxBlocks);
             Quarantine q = new Quarantine(maxBytes, maxBlocks);
-            List<Quarantine.Entry> model = new ArrayList<>();
+            List<Entry> model = new ArrayList<>();
             for (int step = 0; step < 300; step++) {
                 // Sizes around the bounds, 0 included: a block of exactly maxBytes, one byte more, one less.
                 long size = switch (random.nextInt(4)) {
@@ -123,34 +144,50 @@ class GuardBookkeepingModelTest {
                     case 1 -> Math.max(0, Math.min(maxBytes, 1 << 20) + random.nextInt(3) - 1);
                     default -> random.nextInt(60);
                 };
-                Quarantine.Entry e = new Quarantine.Entry(0x1000L * step, 0x1000L * step + 32, size);
+                // Inner addresses start at 0x1000: 0 marks a hole.
+                Entry e = new Entry(0x1000L * (step + 1), 0x1000L * (step + 1) + 32, size);
                 String at = "seed " + seed + ", step " + step;
-                int op = random.nextInt(10);
+                int op = random.nextInt(12);
                 if (op == 0) {
-                    q.addWithoutEviction(e);
+                    q.addWithoutEviction(e.inner, e.user, e.size);
                     model.add(e);
                 } else if (op == 1 && !model.isEmpty()) {
-                    Quarantine.Entry gone = model.remove(random.nextInt(model.size()));
-                    assertEquals(true, q.remove(gone), at + ": remove of a held block");
-                    assertEquals(false, q.remove(gone), at + ": remove of a block no longer held");
+                    // A block found corrupted by a check: a hole of size 0 until it is evicted.
+                    int k = random.nextInt(model.size());
+                    q.forget(k);
+                    model.set(k, new Entry(0, model.get(k).user, 0));
+                } else if (op == 2) {
+                    // A dead thread's ring, adopted: its blocks come after this one's, in their order.
+                    Quarantine orphan = new Quarantine(Long.MAX_VALUE, Integer.MAX_VALUE);
+                    for (int i = random.nextInt(40); i > 0; i--) {
+                        Entry o = new Entry(0x1000L * (step + 1) + i, 0x1000L * (step + 1) + i + 32, random.nextInt(60));
+                        orphan.add(o.inner, o.user, o.size);
+                        model.add(o);
+                    }
+                    q.adopt(orphan);
+                    assertEquals(List.of(), contents(orphan), at + ": an adopted ring is emptied");
                 } else {
                     model.add(e);
                     int keepFrom = firstThatFits(model, maxBytes, maxBlocks);
-                    List<Quarantine.Entry> evicted = new ArrayList<>(model.subList(0, keepFrom));
+                    List<Entry> evicted = new ArrayList<>(model.subList(0, keepFrom));
                     model.subList(0, keepFrom).clear();
-                    assertEquals(evicted, q.add(e), at + ": blocks let go by add");
+                    q.add(e.inner, e.user, e.size);
+                    assertEquals(evicted, evict(q), at + ": blocks let go after add");
                 }
-                assertEquals(model, q.snapshot(), at);
+                assertEquals(model, contents(q), at);
                 assertNull(q.check(), at);
             }
         }
     }
 
-    /** The smallest k such that blocks k.. fit within both bounds (the model, stated without a loop that evicts). */
-    private static int firstThatFits(List<Quarantine.Entry> blocks, long maxBytes, int maxBlocks) {
+    /**
+     * The smallest k such that blocks k.. fit within both bounds, or are the newest block alone when the quarantine
+     * is on (the model, stated without a loop that evicts).
+     */
+    private static int firstThatFits(List<Entry> blocks, long maxBytes, int maxBlocks) {
         for (int k = 0; k <= blocks.size(); k++) {
-            long bytes = blocks.subList(k, blocks.size()).stream().mapToLong(Quarantine.Entry::size).sum();
-            if (blocks.size() - k <= maxBlocks && bytes <= maxBytes) {
+            long bytes = blocks.subList(k, blocks.size()).stream().mapToLong(Entry::size).sum();
+            if ((blocks.size() - k <= maxBlocks && bytes <= maxBytes) || (maxBytes > 0 && blocks.size() - k <= 1)) {
                 return k;
             }
         }

@@ -2,28 +2,29 @@ package dev.hakmem.guard;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Guard mode's bookkeeping on its own: the quarantine's count bound as guard mode sets it, and site sampling and
+ * Guard mode's bookkeeping on its own: a thread's quarantine count bound as guard mode sets it, and site sampling and
  * naming. GuardBookkeepingModelTest compares the quarantine with a model at every byte and count bound.
  */
 class QuarantineAndSitesTest {
-    private static Quarantine.Entry entry(long i, long size) {
-        return new Quarantine.Entry(i << 8, (i << 8) + 32, size);
-    }
-
     @Test
-    void theQuarantineHoldsAtMost65536BlocksWhateverTheirBytes() {
+    void theQuarantineHoldsAtMost4096BlocksWhateverTheirBytes() {
         Quarantine q = new Quarantine(Long.MAX_VALUE, Quarantine.MAX_BLOCKS);
-        for (int i = 0; i < 1 << 16; i++) {
-            assertEquals(List.of(), q.add(entry(i, 16)));
+        for (int i = 0; i < 4096; i++) {
+            q.add(i << 8, (i << 8) + 32, 16);
+            assertFalse(q.over(), "block " + i);
         }
-        assertEquals(List.of(entry(0, 16)), q.add(entry(1 << 16, 16)));
+        q.add(4096 << 8, (4096 << 8) + 32, 16);
+        assertTrue(q.over());
+        assertEquals(0, q.innerAt(0), "the oldest leaves first");
+        q.dropOldest();
+        assertFalse(q.over());
+        assertEquals(1 << 8, q.innerAt(0));
     }
 
     @Test

@@ -203,9 +203,10 @@ final class PlantedErrors {
     }
 
     /**
-     * Frees blocks worth more than the quarantine, so every block freed before leaves it and the write-after-free
-     * victims still in it are detected. Needed because {@link HakMem#check()} stops at the first corrupted block it
-     * finds, so it cannot vouch for the ones behind it. Single-threaded, at the end of the run.
+     * Frees blocks worth more than a thread's quarantine, so every block this thread's quarantine held before (its
+     * own frees, and those of the dead workers it adopted) leaves it and the write-after-free victims among them are
+     * detected; the quarantines of dead workers not adopted are verified and drained by the final
+     * {@link HakMem#check()}. Single-threaded, at the end of the run, after the workers ended.
      */
     void flushQuarantine() {
         long quarantine = heap.config().guard().quarantineBytes();
@@ -323,6 +324,14 @@ final class PlantedErrors {
 
     /** A report that came after the erroneous call: from heap.check() or a block leaving the quarantine. */
     private void detectedLater(HeapCorruptionException e, boolean byCheck, String during) {
+        // Guard mode reports every corrupted block a check or an eviction found in one exception, the rest suppressed.
+        for (Throwable more : e.getSuppressed()) {
+            if (more instanceof HeapCorruptionException next) {
+                detectedLater(next, byCheck, during);
+            } else {
+                error.accept("unexpected exception beside a heap error reported by " + during + ": " + more);
+            }
+        }
         Planted p = byAddress.get(e.address());
         if (p == null) {
             error.accept("unplanted heap error reported by " + during + ": " + firstLine(e));
