@@ -14,10 +14,12 @@ import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,9 +47,10 @@ import java.util.function.Consumer;
  *   start: | 16 B canary | data ... | canary ..................................... |
  *   end:   | canary ..................................... | data ... | 16 B canary |
  * </pre>
- * The canary byte at address {@code a} is byte {@code a & 7} of the slot's secret word, so any write into a margin,
- * of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the bad
- * write. Freed data is poisoned with another secret word.
+ * The canary byte at offset {@code j} of a slot is byte {@code j & 7} of the guard's secret word, so any write into a
+ * margin, of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the
+ * bad write. Freed data is poisoned with another secret word. Both patterns are kept a slot long on the Java heap:
+ * a slot is filled with a bulk copy of them and checked with a vectorised mismatch.
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
@@ -101,13 +104,6 @@ public final class SampledGuard {
         }
     }
 
-    /** A stack captured cheaply: the VM records the frames; they are resolved only if a report prints them. */
-    private static final class Stack extends Throwable {
-        Stack() {
-            super(null, null, false, true);
-        }
-    }
-
     /** A sampled block's history. Written under the guard's lock. */
     private static final class Sample {
         final long user;
@@ -134,7 +130,14 @@ public final class SampledGuard {
     private final int rate;
     private final long scanNanos;
     private final boolean throwOnViolation;
-    private final long secret = new SecureRandom().nextLong();
+    /**
+     * What a slot's margins hold (canary) and a freed block's bytes (poison), by offset in the slot: two secret
+     * patterns, so that no program writes them by chance. A slot is filled and verified against them with one bulk
+     * copy and one vectorised mismatch per range (a word loop through the global segment cost about a microsecond a
+     * slot).
+     */
+    private final MemorySegment canary;
+    private final MemorySegment poison;
     /** Where samples, skips and violations are counted (the heap's stats). */
     private final Events events;
     private final Consumer<InvalidFreeException> refusedFrees;
@@ -165,6 +168,9 @@ public final class SampledGuard {
         this.scanNanos = options.scanMillis() * 1_000_000L;
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
+        long secret = new SecureRandom().nextLong();
+        this.canary = pattern(mix(secret));
+        this.poison = pattern(mix(~secret));
     }
 
     // ------------------------------------------------------------------ sampling
@@ -205,9 +211,8 @@ public final class SampledGuard {
             long slot = slots.base + (long) i * SLOT;
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
                     : (slot + MARGIN + alignment - 1) & -alignment;
-            long word = canaryWord(slot);
-            fill(slot, user, word);
-            fill(user + size, slot + SLOT, word);
+            fill(slot, slot, user, canary);
+            fill(slot, user + size, slot + SLOT, canary);
             if (zeroed) {
                 Mem.fill(user, size, (byte) 0);
             }
@@ -287,7 +292,7 @@ public final class SampledGuard {
                     state[i] = CONDEMNED;
                     problem = s.reported ? null : smashed;
                 } else {
-                    fill(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+                    fill(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
                     state[i] = FREED;
                     quarantine.addLast(i);
                 }
@@ -352,7 +357,7 @@ public final class SampledGuard {
             return problem;
         }
         Sample s = samples[i];
-        long bad = firstChanged(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+        long bad = firstChanged(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
         return bad < 0 ? null : new HeapCorruptionException(s.user, "write after free: byte at offset "
                 + (bad - s.user) + " of freed sampled block " + history(i));
     }
@@ -361,14 +366,13 @@ public final class SampledGuard {
     private HakMemException margins(int i) {
         Sample s = samples[i];
         long slot = slots.base + (long) i * SLOT;
-        long word = canaryWord(slot);
-        long after = firstChanged(s.user + s.size, slot + SLOT, word);
+        long after = firstChanged(slot, s.user + s.size, slot + SLOT, canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
             return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
                     + (past + 1) + " past the end) of sampled block " + history(i));
         }
-        long before = lastChanged(slot, s.user, word);
+        long before = lastChanged(slot, slot, s.user, canary);
         return before < 0 ? null : new HeapCorruptionException(s.user, "buffer underflow: byte at offset "
                 + (before - s.user) + " (" + (s.user - before) + " before the start) of sampled block " + history(i));
     }
@@ -510,28 +514,16 @@ public final class SampledGuard {
         StringBuilder sb = new StringBuilder("0x").append(Long.toHexString(s.user)).append(" (").append(s.size)
                 .append(" B requested, placed at the ").append(s.atEnd ? "end" : "start").append(" of slot 0x")
                 .append(Long.toHexString(slots.base + (long) i * SLOT)).append(")\n  allocated by thread ")
-                .append(describe(s.allocThread)).append(frames(s.allocStack, "\n    at "));
+                .append(describe(s.allocThread)).append(s.allocStack.frames("\n    at ", DEPTH));
         if (s.freeStack != null) {
-            sb.append("\n  freed by thread ").append(describe(s.freeThread)).append(frames(s.freeStack, "\n    at "));
+            sb.append("\n  freed by thread ").append(describe(s.freeThread))
+                    .append(s.freeStack.frames("\n    at ", DEPTH));
         }
         return sb.toString();
     }
 
     private static String describe(Thread t) {
         return "\"" + t.getName() + "\" #" + t.threadId();
-    }
-
-    /** The stack's frames outside the allocator, innermost first, at most {@value #DEPTH}. */
-    private static String frames(Stack stack, String separator) {
-        StringBuilder sb = new StringBuilder();
-        int n = 0;
-        for (StackTraceElement f : stack.getStackTrace()) {
-            if (n < DEPTH && !isAllocatorFrame(f.getClassName())) {
-                sb.append(separator).append(f);
-                n++;
-            }
-        }
-        return sb.toString();
     }
 
     // ------------------------------------------------------------------ whole-heap views
@@ -544,7 +536,7 @@ public final class SampledGuard {
         Map<String, long[]> bySite = new LinkedHashMap<>();
         for (int i = 0; slots != null && i < fresh; i++) {
             if (state[i] == LIVE) {
-                String chain = frames(samples[i].allocStack, " <- ");
+                String chain = samples[i].allocStack.frames(" <- ", DEPTH);
                 long[] t = bySite.computeIfAbsent(chain.isEmpty() ? "(no frame outside the allocator)"
                         : chain.substring(" <- ".length()), k -> new long[2]);
                 t[0]++;
@@ -595,61 +587,33 @@ public final class SampledGuard {
                 || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
     }
 
-    private long canaryWord(long slot) {
-        return mix(secret ^ slot);
+    /** A slot's worth of the pattern of {@code word}: byte {@code j} is byte {@code j & 7} of the word. */
+    private static MemorySegment pattern(long word) {
+        long[] words = new long[SLOT / Long.BYTES];
+        Arrays.fill(words, word);
+        return MemorySegment.ofArray(words);
     }
 
-    private long poisonWord(long slot) {
-        return mix(~secret ^ slot);
+    /** Writes {@code pattern} over [from, to) of the slot at {@code slot}: one bulk copy. */
+    private static void fill(long slot, long from, long to, MemorySegment pattern) {
+        MemorySegment.copy(pattern, from - slot, Mem.ALL, from, to - from);
     }
 
-    /** The pattern's byte at {@code a}: byte {@code a & 7} of {@code word} (so an aligned long of it is the word). */
-    private static byte patternAt(long a, long word) {
-        return (byte) (word >>> ((a & 7) << 3));
-    }
-
-    /** Writes the pattern of {@code word} over [from, to). */
-    private static void fill(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
-        }
-        for (; a + 8 <= to; a += 8) {
-            Mem.putLong(a, word);
-        }
-        for (; a < to; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
-        }
-    }
-
-    /** The lowest address in [from, to) whose byte is not the pattern's, or -1. Compares by word where it can. */
-    private static long firstChanged(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
-                return a;
-            }
-        }
-        for (; a + 8 <= to && Mem.getLong(a) == word; a += 8) {
-            // NOTE: the whole scan is this loop when nothing changed; the byte loop below finds the changed byte.
-        }
-        for (; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
-                return a;
-            }
-        }
-        return -1;
+    /** The lowest address in [from, to) of the slot at {@code slot} whose byte is not the pattern's, or -1. */
+    private static long firstChanged(long slot, long from, long to, MemorySegment pattern) {
+        long at = MemorySegment.mismatch(Mem.ALL, from, to, pattern, from - slot, to - slot);
+        return at < 0 ? -1 : from + at;
     }
 
     /** The highest address in [from, to) whose byte is not the pattern's, or -1: the change nearest to {@code to}. */
-    private static long lastChanged(long from, long to, long word) {
-        long first = firstChanged(from, to, word);
+    private static long lastChanged(long slot, long from, long to, MemorySegment pattern) {
+        long first = firstChanged(slot, from, to, pattern);
         if (first < 0) {
             return -1;
         }
         long last = first;
         for (long a = first + 1; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != pattern.get(ValueLayout.JAVA_BYTE, a - slot)) {
                 last = a;
             }
         }
