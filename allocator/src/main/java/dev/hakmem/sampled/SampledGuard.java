@@ -10,9 +10,11 @@ import dev.hakmem.PageSource;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.jfr.Jfr;
 import dev.hakmem.os.Mem;
+import dev.hakmem.registry.Mappings;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -89,18 +91,21 @@ public final class SampledGuard {
     /** Its corruption was reported: out of circulation for good. */
     private static final byte CONDEMNED = 3;
 
-    /** The slots' chunk, a region of the heap so that the registry finds it. */
+    /**
+     * The slots' chunk, a region of the heap so that the registry finds it, mapped and unmapped through the heap's
+     * {@link Mappings} like every other region: counted in the memory account, in stats and in JFR's mapping events.
+     */
     private static final class Slots extends Region {
+        /** Set by {@link Mappings} when it unmaps the chunk; {@link #bookkeeping} checks the guard's chunk is not. */
+        private volatile boolean released;
+
         Slots(int heapId, long base) {
             super(heapId, base, Registry.CHUNK);
         }
 
-        /**
-         * Nothing reads a chunk's state: the guard forgets the chunk when it unmaps it ({@link SampledGuard#close});
-         * only {@code Mappings} calls this, and the chunk is not one of its regions.
-         */
         @Override
         protected void markReleased() {
+            released = true;
         }
     }
 
@@ -126,7 +131,7 @@ public final class SampledGuard {
     }
 
     private final int heapId;
-    private final PageSource pages;
+    private final Mappings<Slots> mappings;
     private final int rate;
     private final long scanNanos;
     private final boolean throwOnViolation;
@@ -150,6 +155,8 @@ public final class SampledGuard {
     private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
     private int fresh;
     private int live;
+    /** The sizes of the LIVE slots' blocks summed. */
+    private long liveBytes;
     private long placedAtEnd;
     private long placedAtStart;
     private long lastScan = System.nanoTime();
@@ -159,11 +166,11 @@ public final class SampledGuard {
      * @param refusedFrees counts a refused free in the heap's events (invalid and double frees), as a refused free
      *                     of an unsampled block is counted
      */
-    public SampledGuard(int heapId, PageSource pages, GuardOptions options, Events events,
+    public SampledGuard(int heapId, PageSource pages, MemoryAccount account, GuardOptions options, Events events,
                         Consumer<InvalidFreeException> refusedFrees) {
         this.events = events;
         this.heapId = heapId;
-        this.pages = pages;
+        this.mappings = new Mappings<>(heapId, "sampled", pages, account, events);
         this.rate = options.sampleRate();
         this.scanNanos = options.scanMillis() * 1_000_000L;
         this.throwOnViolation = options.throwOnViolation();
@@ -219,6 +226,7 @@ public final class SampledGuard {
             samples[i] = new Sample(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
             live++;
+            liveBytes += size;
             if (atEnd) {
                 placedAtEnd++;
             } else {
@@ -255,10 +263,8 @@ public final class SampledGuard {
             return slots != null;
         }
         try {
-            long base = pages.reserve(Registry.CHUNK, Registry.CHUNK);
-            pages.commit(base, Registry.CHUNK);
-            slots = new Slots(heapId, base);
-            Registry.register(slots);
+            long base = mappings.reserve(Registry.CHUNK, Registry.CHUNK, SLOT, "the sampled guard's slots");
+            slots = mappings.register(new Slots(heapId, base));
             return true;
         } catch (RuntimeException | OutOfMemoryError e) {
             unmappable = true;
@@ -288,6 +294,7 @@ public final class SampledGuard {
                 s.freeStack = stack;
                 HakMemException smashed = margins(i);
                 live--;
+                liveBytes -= s.size;
                 if (smashed != null || s.reported) {
                     state[i] = CONDEMNED;
                     problem = s.reported ? null : smashed;
@@ -446,8 +453,14 @@ public final class SampledGuard {
 
     /** The invariants of the class comment; null or the first broken one. */
     private String bookkeeping() {
+        if (slots == null ? fresh != 0 : slots.released || !mappings.contains(slots)
+                || Registry.lookup(slots.base) != slots) {
+            return "its chunk " + slots + " is not mapped and registered as the guard's while " + fresh
+                    + " slots were handed out";
+        }
         int liveSlots = 0;
         int freedSlots = 0;
+        long liveSlotBytes = 0;
         for (int i = 0; i < SLOTS; i++) {
             if ((state[i] == UNUSED) != (i >= fresh)) {
                 return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but " + fresh
@@ -461,12 +474,13 @@ public final class SampledGuard {
                             + MARGIN + " canary bytes in its slot";
                 }
                 liveSlots += state[i] == LIVE ? 1 : 0;
+                liveSlotBytes += state[i] == LIVE ? s.size : 0;
                 freedSlots += state[i] == FREED ? 1 : 0;
             }
         }
-        if (liveSlots != live || live > MAX_LIVE) {
-            return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + "), but " + liveSlots
-                    + " slots are live";
+        if (liveSlots != live || live > MAX_LIVE || liveSlotBytes != liveBytes) {
+            return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + ") of " + liveBytes
+                    + " bytes, but " + liveSlots + " slots are live, holding " + liveSlotBytes + " bytes";
         }
         if (quarantine.size() != freedSlots || quarantine.stream().distinct().count() != freedSlots
                 || quarantine.stream().anyMatch(i -> state[i] != FREED)) {
@@ -562,14 +576,39 @@ public final class SampledGuard {
         return events.guardViolations.sum();
     }
 
-    /** The heap is closing: the slots go back to the OS (blocks still live in them go with them). */
-    public synchronized void close() {
+    /**
+     * The heap is closing: the slots go back to the OS (blocks still live in them go with them); the failures of
+     * the page source, collected as {@link Mappings#releaseAll} does.
+     */
+    public synchronized List<Throwable> close() {
+        List<Throwable> failures = mappings.releaseAll(r -> r.span, r -> { });
+        slots = null;
+        unmappable = true;
+        live = 0;
+        liveBytes = 0;
+        return failures;
+    }
+
+    /**
+     * For the heap's {@code check()}: adds what the guard holds to {@code held}, from its own state (its chunk,
+     * mapped and committed whole, while it has one), so that the memory account's reconciliation catches a chunk
+     * mapped or unmapped past the account.
+     */
+    public synchronized void held(MemoryAccount.Held held) {
         if (slots != null) {
-            Registry.unregister(slots);
-            pages.release(slots.base, slots.span);
-            slots = null;
-            unmappable = true;
+            held.mapped += slots.span;
+            held.committed += slots.span;
         }
+    }
+
+    /** The live sampled blocks, which no tier counts: for the heap's live figures in stats. */
+    public synchronized long liveBlocks() {
+        return live;
+    }
+
+    /** The bytes requested by the live sampled blocks (their usable size). */
+    public synchronized long liveBytes() {
+        return liveBytes;
     }
 
     // ------------------------------------------------------------------ bytes
