@@ -26,9 +26,8 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
 
     /**
      * Sampled mode's default rate. A sampled allocation costs two stack captures (at malloc and free), filling and
-     * checking one slot, and a lock: about 4 to 6 us here against 15 ns for a plain malloc+free, so 1 in 16384 keeps
-     * the average near 0.3 ns a call, within the 5% budget on the hottest loops (docs/GUARD_MODE.md, "Why 1 in
-     * 16384").
+     * checking one slot, and a lock: about 3 to 5 us here against 15 ns for a plain malloc+free, so 1 in 16384 keeps
+     * the average at 0.2 to 0.3 ns a call, about 2% of the hottest loop (docs/GUARD_MODE.md, "Why 1 in 16384").
      */
     public static final int DEFAULT_SAMPLE_RATE = 16384;
     /** The largest rate: the countdown is drawn in [1, 2N] as an int. */

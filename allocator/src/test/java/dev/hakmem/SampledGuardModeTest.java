@@ -241,6 +241,33 @@ class SampledGuardModeTest {
         assertEquals(0, heap.violations());
     }
 
+    /**
+     * The slots' chunk is mapped through the heap's mapping service, so the memory account counts it (check()
+     * reconciles the account with what the guard holds) and a closed heap counts nothing; the live sampled blocks
+     * are in the live figures at their requested size.
+     */
+    @Test
+    void theSlotsAreAccountedAndSampledBlocksCountAsLive() {
+        assertEquals(0, heap.stats().mappedBytes());
+        long a = heap.malloc(100);
+        long b = heap.malloc(30);
+        HakMemStats s = heap.stats();
+        assertEquals(2L << 20, s.mappedBytes(), "the 2 MiB chunk of slots, and no SuperSlab: both blocks sampled");
+        assertEquals(2L << 20, s.committedBytes());
+        assertEquals(2, s.liveBlocks());
+        assertEquals(130, s.liveBytes());
+        heap.check();
+        heap.free(a);
+        assertEquals(1, heap.stats().liveBlocks());
+        assertEquals(30, heap.stats().liveBytes());
+        heap.free(b);
+        assertEquals(0, heap.stats().liveBlocks());
+        heap.check();
+        heap.close();
+        assertEquals(0, heap.stats().mappedBytes(), "the chunk was unmapped and counted so");
+        assertEquals(0, heap.stats().committedBytes());
+    }
+
     @Test
     void theLevelIsReadFromTheProperties() {
         GuardOptions sample = HakMemConfig.fromLookup(Map.of("guard", "sample")::get).guard();

@@ -129,7 +129,7 @@ public final class Allocator {
         this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
         this.free = new Free(heaps, profiler);
         this.sampled = config.guard().sampling()
-                ? new SampledGuard(id, config.pageSource(), config.guard(), events, this::counted) : null;
+                ? new SampledGuard(id, config.pageSource(), account, config.guard(), events, this::counted) : null;
         publish(config.policy());
         this.learning = learns(config.mode()) ? new Learning(
                 LearnerOptions.defaults().withMemoryWeight(config.memoryWeight()), config.policy(),
@@ -732,6 +732,10 @@ public final class Allocator {
         b[3] = big.liveBytes();
         liveBytes += b[3];
         liveBlocks += b[2];
+        if (sampled != null) {
+            liveBytes += sampled.liveBytes();
+            liveBlocks += sampled.liveBlocks();
+        }
         EnumMap<Tier, TierStats> tiers = new EnumMap<>(Tier.class);
         perTier.forEach((t, v) -> tiers.put(t, new TierStats(v[0], v[1], v[2], v[3])));
         return new HakMemStats(liveBytes, liveBlocks, account.mappedBytes(), account.committedBytes(), tiers,
@@ -864,6 +868,9 @@ public final class Allocator {
         if (problem == null) {
             problem = big.check(held);
         }
+        if (problem == null && sampled != null) {
+            sampled.held(held);
+        }
         if (problem == null) {
             problem = account.reconcile(held);
         }
@@ -916,11 +923,7 @@ public final class Allocator {
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
             if (sampled != null) {
-                try {
-                    sampled.close();
-                } catch (RuntimeException e) {
-                    failures.add(e);
-                }
+                failures.addAll(sampled.close());
             }
             failures.addAll(big.releaseAll());
         }

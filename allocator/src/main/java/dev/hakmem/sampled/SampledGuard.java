@@ -10,14 +10,18 @@ import dev.hakmem.PageSource;
 import dev.hakmem.heap.ThreadHeap;
 import dev.hakmem.jfr.Jfr;
 import dev.hakmem.os.Mem;
+import dev.hakmem.registry.Mappings;
 import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,9 +49,10 @@ import java.util.function.Consumer;
  *   start: | 16 B canary | data ... | canary ..................................... |
  *   end:   | canary ..................................... | data ... | 16 B canary |
  * </pre>
- * The canary byte at address {@code a} is byte {@code a & 7} of the slot's secret word, so any write into a margin,
- * of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the bad
- * write. Freed data is poisoned with another secret word.
+ * The canary byte at offset {@code j} of a slot is byte {@code j & 7} of the guard's secret word, so any write into a
+ * margin, of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the
+ * bad write. Freed data is poisoned with another secret word. Both patterns are kept a slot long on the Java heap:
+ * a slot is filled with a bulk copy of them and checked with a vectorised mismatch.
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
@@ -86,25 +91,21 @@ public final class SampledGuard {
     /** Its corruption was reported: out of circulation for good. */
     private static final byte CONDEMNED = 3;
 
-    /** The slots' chunk, a region of the heap so that the registry finds it. */
+    /**
+     * The slots' chunk, a region of the heap so that the registry finds it, mapped and unmapped through the heap's
+     * {@link Mappings} like every other region: counted in the memory account, in stats and in JFR's mapping events.
+     */
     private static final class Slots extends Region {
+        /** Set by {@link Mappings} when it unmaps the chunk; {@link #bookkeeping} checks the guard's chunk is not. */
+        private volatile boolean released;
+
         Slots(int heapId, long base) {
             super(heapId, base, Registry.CHUNK);
         }
 
-        /**
-         * Nothing reads a chunk's state: the guard forgets the chunk when it unmaps it ({@link SampledGuard#close});
-         * only {@code Mappings} calls this, and the chunk is not one of its regions.
-         */
         @Override
         protected void markReleased() {
-        }
-    }
-
-    /** A stack captured cheaply: the VM records the frames; they are resolved only if a report prints them. */
-    private static final class Stack extends Throwable {
-        Stack() {
-            super(null, null, false, true);
+            released = true;
         }
     }
 
@@ -130,11 +131,18 @@ public final class SampledGuard {
     }
 
     private final int heapId;
-    private final PageSource pages;
+    private final Mappings<Slots> mappings;
     private final int rate;
     private final long scanNanos;
     private final boolean throwOnViolation;
-    private final long secret = new SecureRandom().nextLong();
+    /**
+     * What a slot's margins hold (canary) and a freed block's bytes (poison), by offset in the slot: two secret
+     * patterns, so that no program writes them by chance. A slot is filled and verified against them with one bulk
+     * copy and one vectorised mismatch per range (a word loop through the global segment cost about a microsecond a
+     * slot).
+     */
+    private final MemorySegment canary;
+    private final MemorySegment poison;
     /** Where samples, skips and violations are counted (the heap's stats). */
     private final Events events;
     private final Consumer<InvalidFreeException> refusedFrees;
@@ -147,6 +155,8 @@ public final class SampledGuard {
     private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
     private int fresh;
     private int live;
+    /** The sizes of the LIVE slots' blocks summed. */
+    private long liveBytes;
     private long placedAtEnd;
     private long placedAtStart;
     private long lastScan = System.nanoTime();
@@ -156,15 +166,18 @@ public final class SampledGuard {
      * @param refusedFrees counts a refused free in the heap's events (invalid and double frees), as a refused free
      *                     of an unsampled block is counted
      */
-    public SampledGuard(int heapId, PageSource pages, GuardOptions options, Events events,
+    public SampledGuard(int heapId, PageSource pages, MemoryAccount account, GuardOptions options, Events events,
                         Consumer<InvalidFreeException> refusedFrees) {
         this.events = events;
         this.heapId = heapId;
-        this.pages = pages;
+        this.mappings = new Mappings<>(heapId, "sampled", pages, account, events);
         this.rate = options.sampleRate();
         this.scanNanos = options.scanMillis() * 1_000_000L;
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
+        long secret = new SecureRandom().nextLong();
+        this.canary = pattern(mix(secret));
+        this.poison = pattern(mix(~secret));
     }
 
     // ------------------------------------------------------------------ sampling
@@ -205,15 +218,15 @@ public final class SampledGuard {
             long slot = slots.base + (long) i * SLOT;
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
                     : (slot + MARGIN + alignment - 1) & -alignment;
-            long word = canaryWord(slot);
-            fill(slot, user, word);
-            fill(user + size, slot + SLOT, word);
+            fill(slot, slot, user, canary);
+            fill(slot, user + size, slot + SLOT, canary);
             if (zeroed) {
                 Mem.fill(user, size, (byte) 0);
             }
             samples[i] = new Sample(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
             live++;
+            liveBytes += size;
             if (atEnd) {
                 placedAtEnd++;
             } else {
@@ -250,10 +263,8 @@ public final class SampledGuard {
             return slots != null;
         }
         try {
-            long base = pages.reserve(Registry.CHUNK, Registry.CHUNK);
-            pages.commit(base, Registry.CHUNK);
-            slots = new Slots(heapId, base);
-            Registry.register(slots);
+            long base = mappings.reserve(Registry.CHUNK, Registry.CHUNK, SLOT, "the sampled guard's slots");
+            slots = mappings.register(new Slots(heapId, base));
             return true;
         } catch (RuntimeException | OutOfMemoryError e) {
             unmappable = true;
@@ -283,11 +294,12 @@ public final class SampledGuard {
                 s.freeStack = stack;
                 HakMemException smashed = margins(i);
                 live--;
+                liveBytes -= s.size;
                 if (smashed != null || s.reported) {
                     state[i] = CONDEMNED;
                     problem = s.reported ? null : smashed;
                 } else {
-                    fill(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+                    fill(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
                     state[i] = FREED;
                     quarantine.addLast(i);
                 }
@@ -352,7 +364,7 @@ public final class SampledGuard {
             return problem;
         }
         Sample s = samples[i];
-        long bad = firstChanged(s.user, s.user + s.size, poisonWord(slots.base + (long) i * SLOT));
+        long bad = firstChanged(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
         return bad < 0 ? null : new HeapCorruptionException(s.user, "write after free: byte at offset "
                 + (bad - s.user) + " of freed sampled block " + history(i));
     }
@@ -361,14 +373,13 @@ public final class SampledGuard {
     private HakMemException margins(int i) {
         Sample s = samples[i];
         long slot = slots.base + (long) i * SLOT;
-        long word = canaryWord(slot);
-        long after = firstChanged(s.user + s.size, slot + SLOT, word);
+        long after = firstChanged(slot, s.user + s.size, slot + SLOT, canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
             return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
                     + (past + 1) + " past the end) of sampled block " + history(i));
         }
-        long before = lastChanged(slot, s.user, word);
+        long before = lastChanged(slot, slot, s.user, canary);
         return before < 0 ? null : new HeapCorruptionException(s.user, "buffer underflow: byte at offset "
                 + (before - s.user) + " (" + (s.user - before) + " before the start) of sampled block " + history(i));
     }
@@ -442,8 +453,14 @@ public final class SampledGuard {
 
     /** The invariants of the class comment; null or the first broken one. */
     private String bookkeeping() {
+        if (slots == null ? fresh != 0 : slots.released || !mappings.contains(slots)
+                || Registry.lookup(slots.base) != slots) {
+            return "its chunk " + slots + " is not mapped and registered as the guard's while " + fresh
+                    + " slots were handed out";
+        }
         int liveSlots = 0;
         int freedSlots = 0;
+        long liveSlotBytes = 0;
         for (int i = 0; i < SLOTS; i++) {
             if ((state[i] == UNUSED) != (i >= fresh)) {
                 return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but " + fresh
@@ -457,12 +474,13 @@ public final class SampledGuard {
                             + MARGIN + " canary bytes in its slot";
                 }
                 liveSlots += state[i] == LIVE ? 1 : 0;
+                liveSlotBytes += state[i] == LIVE ? s.size : 0;
                 freedSlots += state[i] == FREED ? 1 : 0;
             }
         }
-        if (liveSlots != live || live > MAX_LIVE) {
-            return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + "), but " + liveSlots
-                    + " slots are live";
+        if (liveSlots != live || live > MAX_LIVE || liveSlotBytes != liveBytes) {
+            return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + ") of " + liveBytes
+                    + " bytes, but " + liveSlots + " slots are live, holding " + liveSlotBytes + " bytes";
         }
         if (quarantine.size() != freedSlots || quarantine.stream().distinct().count() != freedSlots
                 || quarantine.stream().anyMatch(i -> state[i] != FREED)) {
@@ -510,28 +528,16 @@ public final class SampledGuard {
         StringBuilder sb = new StringBuilder("0x").append(Long.toHexString(s.user)).append(" (").append(s.size)
                 .append(" B requested, placed at the ").append(s.atEnd ? "end" : "start").append(" of slot 0x")
                 .append(Long.toHexString(slots.base + (long) i * SLOT)).append(")\n  allocated by thread ")
-                .append(describe(s.allocThread)).append(frames(s.allocStack, "\n    at "));
+                .append(describe(s.allocThread)).append(s.allocStack.frames("\n    at ", DEPTH));
         if (s.freeStack != null) {
-            sb.append("\n  freed by thread ").append(describe(s.freeThread)).append(frames(s.freeStack, "\n    at "));
+            sb.append("\n  freed by thread ").append(describe(s.freeThread))
+                    .append(s.freeStack.frames("\n    at ", DEPTH));
         }
         return sb.toString();
     }
 
     private static String describe(Thread t) {
         return "\"" + t.getName() + "\" #" + t.threadId();
-    }
-
-    /** The stack's frames outside the allocator, innermost first, at most {@value #DEPTH}. */
-    private static String frames(Stack stack, String separator) {
-        StringBuilder sb = new StringBuilder();
-        int n = 0;
-        for (StackTraceElement f : stack.getStackTrace()) {
-            if (n < DEPTH && !isAllocatorFrame(f.getClassName())) {
-                sb.append(separator).append(f);
-                n++;
-            }
-        }
-        return sb.toString();
     }
 
     // ------------------------------------------------------------------ whole-heap views
@@ -544,7 +550,7 @@ public final class SampledGuard {
         Map<String, long[]> bySite = new LinkedHashMap<>();
         for (int i = 0; slots != null && i < fresh; i++) {
             if (state[i] == LIVE) {
-                String chain = frames(samples[i].allocStack, " <- ");
+                String chain = samples[i].allocStack.frames(" <- ", DEPTH);
                 long[] t = bySite.computeIfAbsent(chain.isEmpty() ? "(no frame outside the allocator)"
                         : chain.substring(" <- ".length()), k -> new long[2]);
                 t[0]++;
@@ -570,14 +576,39 @@ public final class SampledGuard {
         return events.guardViolations.sum();
     }
 
-    /** The heap is closing: the slots go back to the OS (blocks still live in them go with them). */
-    public synchronized void close() {
+    /**
+     * The heap is closing: the slots go back to the OS (blocks still live in them go with them); the failures of
+     * the page source, collected as {@link Mappings#releaseAll} does.
+     */
+    public synchronized List<Throwable> close() {
+        List<Throwable> failures = mappings.releaseAll(r -> r.span, r -> { });
+        slots = null;
+        unmappable = true;
+        live = 0;
+        liveBytes = 0;
+        return failures;
+    }
+
+    /**
+     * For the heap's {@code check()}: adds what the guard holds to {@code held}, from its own state (its chunk,
+     * mapped and committed whole, while it has one), so that the memory account's reconciliation catches a chunk
+     * mapped or unmapped past the account.
+     */
+    public synchronized void held(MemoryAccount.Held held) {
         if (slots != null) {
-            Registry.unregister(slots);
-            pages.release(slots.base, slots.span);
-            slots = null;
-            unmappable = true;
+            held.mapped += slots.span;
+            held.committed += slots.span;
         }
+    }
+
+    /** The live sampled blocks, which no tier counts: for the heap's live figures in stats. */
+    public synchronized long liveBlocks() {
+        return live;
+    }
+
+    /** The bytes requested by the live sampled blocks (their usable size). */
+    public synchronized long liveBytes() {
+        return liveBytes;
     }
 
     // ------------------------------------------------------------------ bytes
@@ -595,61 +626,33 @@ public final class SampledGuard {
                 || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
     }
 
-    private long canaryWord(long slot) {
-        return mix(secret ^ slot);
+    /** A slot's worth of the pattern of {@code word}: byte {@code j} is byte {@code j & 7} of the word. */
+    private static MemorySegment pattern(long word) {
+        long[] words = new long[SLOT / Long.BYTES];
+        Arrays.fill(words, word);
+        return MemorySegment.ofArray(words);
     }
 
-    private long poisonWord(long slot) {
-        return mix(~secret ^ slot);
+    /** Writes {@code pattern} over [from, to) of the slot at {@code slot}: one bulk copy. */
+    private static void fill(long slot, long from, long to, MemorySegment pattern) {
+        MemorySegment.copy(pattern, from - slot, Mem.ALL, from, to - from);
     }
 
-    /** The pattern's byte at {@code a}: byte {@code a & 7} of {@code word} (so an aligned long of it is the word). */
-    private static byte patternAt(long a, long word) {
-        return (byte) (word >>> ((a & 7) << 3));
-    }
-
-    /** Writes the pattern of {@code word} over [from, to). */
-    private static void fill(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
-        }
-        for (; a + 8 <= to; a += 8) {
-            Mem.putLong(a, word);
-        }
-        for (; a < to; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternAt(a, word));
-        }
-    }
-
-    /** The lowest address in [from, to) whose byte is not the pattern's, or -1. Compares by word where it can. */
-    private static long firstChanged(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
-                return a;
-            }
-        }
-        for (; a + 8 <= to && Mem.getLong(a) == word; a += 8) {
-            // NOTE: the whole scan is this loop when nothing changed; the byte loop below finds the changed byte.
-        }
-        for (; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
-                return a;
-            }
-        }
-        return -1;
+    /** The lowest address in [from, to) of the slot at {@code slot} whose byte is not the pattern's, or -1. */
+    private static long firstChanged(long slot, long from, long to, MemorySegment pattern) {
+        long at = MemorySegment.mismatch(Mem.ALL, from, to, pattern, from - slot, to - slot);
+        return at < 0 ? -1 : from + at;
     }
 
     /** The highest address in [from, to) whose byte is not the pattern's, or -1: the change nearest to {@code to}. */
-    private static long lastChanged(long from, long to, long word) {
-        long first = firstChanged(from, to, word);
+    private static long lastChanged(long slot, long from, long to, MemorySegment pattern) {
+        long first = firstChanged(slot, from, to, pattern);
         if (first < 0) {
             return -1;
         }
         long last = first;
         for (long a = first + 1; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != patternAt(a, word)) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != pattern.get(ValueLayout.JAVA_BYTE, a - slot)) {
                 last = a;
             }
         }

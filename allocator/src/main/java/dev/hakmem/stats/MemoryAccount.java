@@ -16,13 +16,14 @@ public final class MemoryAccount {
     private volatile long retainBudget;
     /**
      * Quiescent: == {@code SuperSlab.SIZE} x the pool's mapped SuperSlabs + the spans of the big tier's mappings
-     * (allocated, cached or in a lock-free slot). A reservation is counted before its mapping and given back after
-     * its unmap, so between the two it may exceed that sum, never fall below it.
+     * (allocated, cached or in a lock-free slot) + the sampled guard's chunk, once mapped. A reservation is counted
+     * before its mapping and given back after its unmap, so between the two it may exceed that sum, never fall below
+     * it.
      */
     private final AtomicLong mapped = new AtomicLong();
     /**
      * Quiescent: == the pool's {@code SuperSlab.committedBytes()} summed + the spans of the big mappings not
-     * decommitted. Reserved memory is committed (see {@code PageSource.reserve}).
+     * decommitted + the sampled guard's chunk. Reserved memory is committed (see {@code PageSource.reserve}).
      */
     private final AtomicLong committed = new AtomicLong();
     /**
@@ -99,11 +100,14 @@ public final class MemoryAccount {
             return null;
         }
         return "the memory account drifted: it counts mapped " + mapped.get() + ", committed " + committed.get()
-                + ", retained " + retained.sum() + " bytes, but the SuperSlabs and big mappings hold mapped "
-                + held.mapped + ", committed " + held.committed + ", retained " + held.retained;
+                + ", retained " + retained.sum() + " bytes, but the SuperSlabs, big mappings and sampled slots hold"
+                + " mapped " + held.mapped + ", committed " + held.committed + ", retained " + held.retained;
     }
 
-    /** What the pool's and the big tier's structures hold, summed by their checks for {@link #reconcile}. */
+    /**
+     * What the pool's and the big tier's structures and the sampled guard's chunk hold, summed by their checks for
+     * {@link #reconcile}.
+     */
     public static final class Held {
         public long mapped;
         public long committed;

@@ -53,14 +53,16 @@ final class BugHuntCommand implements Callable<Integer> {
         for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
             BugHunt.Result r = BugHunt.run(seed, rate, (long) (maxSeconds * 1e9));
             results.add(r);
-            out.printf(Locale.ROOT, "seed %3d  overflow %s  write after free %s  (%,d allocations)%n", seed,
-                    seconds(r.overflowNanos()), seconds(r.writeAfterFreeNanos()), r.allocations());
+            out.printf(Locale.ROOT, "seed %3d  overflow %s %s  write after free %s %s  (%,d allocations)%n", seed,
+                    seconds(r.overflowNanos()), millions(r.overflowAllocations()), seconds(r.writeAfterFreeNanos()),
+                    millions(r.writeAfterFreeAllocations()), r.allocations());
             out.flush();
         }
         long found = results.stream().filter(BugHunt.Result::found).count();
         out.printf(Locale.ROOT, "both bugs reported in %d of %d runs%n", found, seeds);
-        summary(out, "overflow", results, BugHunt.Result::overflowNanos);
-        summary(out, "write after free", results, BugHunt.Result::writeAfterFreeNanos);
+        summary(out, "overflow", results, BugHunt.Result::overflowNanos, BugHunt.Result::overflowAllocations);
+        summary(out, "write after free", results, BugHunt.Result::writeAfterFreeNanos,
+                BugHunt.Result::writeAfterFreeAllocations);
         out.flush();
         return found * 100 >= 99L * seeds ? 0 : 1;
     }
@@ -69,20 +71,35 @@ final class BugHuntCommand implements Callable<Integer> {
         return nanos < 0 ? "  missed" : String.format(Locale.ROOT, "%7.1f s", nanos / 1e9);
     }
 
-    /** Percentiles of the time to the first report over the runs that found the bug. */
+    private static String millions(long allocations) {
+        return allocations < 0 ? "" : String.format(Locale.ROOT, "(%,.0f M allocations)", allocations / 1e6);
+    }
+
+    /**
+     * Percentiles of the time to the first report over the runs that found the bug, in seconds and in allocations
+     * (which do not depend on the machine's load).
+     */
     private static void summary(PrintWriter out, String bug, List<BugHunt.Result> results,
-                                ToLongFunction<BugHunt.Result> time) {
-        long[] t = results.stream().mapToLong(time).filter(n -> n >= 0).sorted().toArray();
+                                ToLongFunction<BugHunt.Result> nanos, ToLongFunction<BugHunt.Result> allocations) {
+        long[] t = sorted(results, nanos);
         if (t.length == 0) {
             out.printf("%-17s never reported%n", bug);
             return;
         }
+        long[] a = sorted(results, allocations);
         out.printf(Locale.ROOT, "%-17s reported in %d runs; time to first report: min %.1f s, median %.1f s, "
-                        + "p90 %.1f s, p99 %.1f s, max %.1f s%n", bug, t.length, t[0] / 1e9, at(t, 0.5), at(t, 0.9),
-                at(t, 0.99), t[t.length - 1] / 1e9);
+                        + "p90 %.1f s, p99 %.1f s, max %.1f s%n", bug, t.length, t[0] / 1e9, at(t, 0.5) / 1e9,
+                at(t, 0.9) / 1e9, at(t, 0.99) / 1e9, t[t.length - 1] / 1e9);
+        out.printf(Locale.ROOT, "%-17s allocations to first report, millions: min %,.0f, median %,.0f, p90 %,.0f, "
+                        + "p99 %,.0f, max %,.0f%n", "", a[0] / 1e6, at(a, 0.5) / 1e6, at(a, 0.9) / 1e6,
+                at(a, 0.99) / 1e6, a[a.length - 1] / 1e6);
     }
 
-    private static double at(long[] sorted, double q) {
-        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] / 1e9;
+    private static long[] sorted(List<BugHunt.Result> results, ToLongFunction<BugHunt.Result> value) {
+        return results.stream().mapToLong(value).filter(n -> n >= 0).sorted().toArray();
+    }
+
+    private static long at(long[] sorted, double q) {
+        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
     }
 }

@@ -6,6 +6,7 @@ import dev.hakmem.HakMemException;
 import dev.hakmem.PageSource;
 import dev.hakmem.os.Mem;
 import dev.hakmem.stats.Events;
+import dev.hakmem.stats.MemoryAccount;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -65,7 +66,8 @@ public final class SampledGuardStress {
     }
 
     static SampledGuard newGuard() {
-        return new SampledGuard(0, PAGES, GuardOptions.sampled(1).withScanMillis(1), new Events(), e -> { });
+        return new SampledGuard(0, PAGES, new MemoryAccount(Long.MAX_VALUE, 0), GuardOptions.sampled(1)
+                .withScanMillis(1), new Events(), e -> { });
     }
 
     /** 1 when {@link SampledGuard#check} passes (slots intact, bookkeeping whole, nothing pending), else 0. */

@@ -19,6 +19,14 @@ import java.util.SplittableRandom;
  * <p>The overflow is reported by the sampled block's free (thrown); the write after free by the background scan or
  * by the reuse of its slot (logged, counted and kept), collected by {@link HakMem#check()} once the violation count
  * moves. A report counts only if it names both stacks at the right site.
+ *
+ * <p>The time to a report is counted in allocations as well as in seconds: the allocations do not depend on the
+ * machine's load, and a run's expected length scales with the rate (a bug once in {@value #ONE_IN} calls of a site
+ * that makes half the allocations is reported after about 2 x {@value #ONE_IN} x rate allocations). Each iteration
+ * is kept cheap so that the hunt affords the default rate: one random draw decides both sizes, the request buffer is
+ * written with one bulk fill, and the rare bugs come from a countdown drawn geometrically, which gives every call the
+ * same independent 1 in {@value #ONE_IN} chance as a draw per call would. The sampler sees the buggy blocks as any
+ * others: they are ordinary mallocs of the two sites.
  */
 public final class BugHunt {
     /** One block in this many is overflowed (resp. written after free) at each site. */
@@ -27,10 +35,11 @@ public final class BugHunt {
     private static final int POLL = 1 << 16;
 
     /**
-     * One seed's outcome: nanoseconds from the start to each first report (-1: not within the run), and the
-     * allocations made.
+     * One seed's outcome: nanoseconds and allocations from the start to each first report (-1: not within the run),
+     * and the allocations made in all.
      */
-    public record Result(long seed, long overflowNanos, long writeAfterFreeNanos, long allocations) {
+    public record Result(long seed, long overflowNanos, long writeAfterFreeNanos, long overflowAllocations,
+                         long writeAfterFreeAllocations, long allocations) {
         public boolean found() {
             return overflowNanos >= 0 && writeAfterFreeNanos >= 0;
         }
@@ -40,11 +49,20 @@ public final class BugHunt {
     private final SplittableRandom random;
     private long overflowAt = -1;
     private long writeAfterFreeAt = -1;
+    private long overflowAllocations = -1;
+    private long writeAfterFreeAllocations = -1;
     private long start;
+    /** Allocations made by the completed iterations. */
+    private long allocations;
+    /** Calls of each site left before its next bug (0: this call has it). */
+    private long untilOverflow;
+    private long untilWriteAfterFree;
 
     private BugHunt(HakMem heap, long seed) {
         this.heap = heap;
         this.random = new SplittableRandom(seed);
+        this.untilOverflow = callsBeforeBug();
+        this.untilWriteAfterFree = callsBeforeBug();
     }
 
     /** Hunts with sampled guard mode at {@code rate} for at most {@code maxNanos}. */
@@ -57,19 +75,19 @@ public final class BugHunt {
 
     private Result hunt(long seed, long maxNanos) {
         start = System.nanoTime();
-        long allocations = 0;
         long seen = 0;
         while (overflowAt < 0 || writeAfterFreeAt < 0) {
             for (int i = 0; i < POLL; i++) {
+                long r = random.nextLong();
                 try {
-                    parseRequest();
+                    parseRequest(16L * (1 + (int) ((r & 0xFFFF_FFFFL) * 31 >>> 32)) + 8);
                 } catch (HakMemException e) {
                     seen++;
-                    classify(e);
+                    classify(e, allocations + 1);
                 }
-                cacheEntry();
+                cacheEntry(16L * (1 + (int) ((r >>> 32) * 15 >>> 32)) + 8);
+                allocations += 2;
             }
-            allocations += 2L * POLL;
             if (heap.violations() > seen) {
                 seen = collect();
             }
@@ -78,27 +96,36 @@ public final class BugHunt {
             }
         }
         return new Result(seed, overflowAt < 0 ? -1 : overflowAt - start,
-                writeAfterFreeAt < 0 ? -1 : writeAfterFreeAt - start, allocations);
+                writeAfterFreeAt < 0 ? -1 : writeAfterFreeAt - start, overflowAllocations, writeAfterFreeAllocations,
+                allocations);
     }
 
-    /** Site 1: a request buffer, one in {@value #ONE_IN} overrun by one byte. */
-    private void parseRequest() {
-        long size = 16L * (1 + random.nextInt(31)) + 8;
+    /**
+     * Calls of a site before its next bug: geometric with success probability 1 / {@value #ONE_IN}, by inversion,
+     * so each call has its bug with that probability independently of the others.
+     */
+    private long callsBeforeBug() {
+        return (long) (Math.log(1 - random.nextDouble()) / Math.log1p(-1.0 / ONE_IN));
+    }
+
+    /** Site 1: a request buffer of {@code size} bytes, written whole; one in {@value #ONE_IN} overrun by one byte. */
+    private void parseRequest(long size) {
         long a = heap.malloc(size);
-        long written = random.nextInt(ONE_IN) == 0 ? size + 1 : size;
-        for (long off = 0; off < written; off += 8) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, Math.min(a + off, a + written - 1), (byte) off);
+        boolean bug = untilOverflow-- == 0;
+        if (bug) {
+            untilOverflow = callsBeforeBug();
         }
+        Mem.fill(a, bug ? size + 1 : size, (byte) size);
         heap.free(a);
     }
 
-    /** Site 2: a cache entry, one in {@value #ONE_IN} written once more after its free. */
-    private void cacheEntry() {
-        long size = 16L * (1 + random.nextInt(15)) + 8;
+    /** Site 2: a cache entry of {@code size} bytes, one in {@value #ONE_IN} written once more after its free. */
+    private void cacheEntry(long size) {
         long a = heap.malloc(size);
         Mem.putLong(a, size);
         heap.free(a);
-        if (random.nextInt(ONE_IN) == 0) {
+        if (untilWriteAfterFree-- == 0) {
+            untilWriteAfterFree = callsBeforeBug();
             // Inverted, so the byte changes whatever the poison (a fixed value would match it once in 256).
             long at = a + size - 1;
             Mem.ALL.set(ValueLayout.JAVA_BYTE, at, (byte) ~Mem.ALL.get(ValueLayout.JAVA_BYTE, at));
@@ -110,24 +137,26 @@ public final class BugHunt {
         try {
             heap.check();
         } catch (HakMemException e) {
-            classify(e);
+            classify(e, allocations);
             for (Throwable more : e.getSuppressed()) {
-                classify(more);
+                classify(more, allocations);
             }
         }
         return heap.violations();
     }
 
-    /** Records the first report of each bug that names the site and both stacks. */
-    private void classify(Throwable e) {
+    /** Records the first report of each bug that names the site and both stacks, made after {@code madeAllocations}. */
+    private void classify(Throwable e, long madeAllocations) {
         String m = e.getMessage();
         boolean bothStacks = m.contains("allocated by thread") && m.contains("freed by thread");
         long now = System.nanoTime();
         if (m.startsWith("buffer overflow") && m.contains("BugHunt.parseRequest") && bothStacks && overflowAt < 0) {
             overflowAt = now;
+            overflowAllocations = madeAllocations;
         } else if (m.startsWith("write after free") && m.contains("BugHunt.cacheEntry") && bothStacks
                 && writeAfterFreeAt < 0) {
             writeAfterFreeAt = now;
+            writeAfterFreeAllocations = madeAllocations;
         }
     }
 }

@@ -25,6 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SampledGuardHandOffStressTest {
     private static final long END = 0;
 
+    private static void putEnd(BlockingQueue<Long> queue) {
+        try {
+            queue.put(END);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted before the end of the hand-off", e);
+        }
+    }
+
     @Test
     void sampledBlocksHandedToOtherThreadsWhileTheScanRuns() throws Exception {
         long millis = StressSupport.full() ? 20_000 : 2_000;
@@ -46,9 +55,11 @@ class SampledGuardHandOffStressTest {
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
-                } finally {
-                    queue.add(END);
                 }
+                // NOTE: put, not add: at the deadline the queue is often full (the consumer checks every byte), and
+                // add would throw, leaving the consumer waiting for ever. A consumer that failed clears the queue,
+                // so this put never waits for a consumer that is gone.
+                putEnd(queue);
             });
             Thread consumer = Thread.ofPlatform().name("consumer").start(() -> {
                 try {
@@ -63,6 +74,7 @@ class SampledGuardHandOffStressTest {
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
+                    queue.clear();
                 }
             });
             producer.join();
