@@ -247,11 +247,9 @@ public final class ThreadHeap extends SlabOwner {
 
     // ------------------------------------------------------------------ free (see Free)
 
-    /** A free emptied {@code s}, a slab of this heap: it retires unless it is the current slab of its class. */
+    /** A free emptied {@code s}, a slab of this heap that is not the current one of its class: it retires. */
     void emptied(Slab s) {
-        if (s != current[s.cls]) {
-            retire(s);
-        }
+        retire(s);
     }
 
     /** A virtual thread frees block {@code b} of {@code s}, of this shared heap: locally, under the lock. */
@@ -322,7 +320,9 @@ public final class ThreadHeap extends SlabOwner {
             removeFromList(s);
         }
         current[cls] = s;
+        s.setCurrent(true);
         if (old != Slab.SENTINEL) {
+            old.setCurrent(false);
             if (old.used() == 0) {
                 retire(old);
             } else {
@@ -457,6 +457,9 @@ public final class ThreadHeap extends SlabOwner {
                 if (problem == null && cur.listIndex() != -1) {
                     problem = "is current and also listed at " + cur.listIndex();
                 }
+                if (problem == null && !cur.isCurrent()) {
+                    problem = "is current but does not say so: a free emptying it would retire it";
+                }
                 if (problem != null) {
                     return "current slab " + cur + " of class " + c + " " + problem;
                 }
@@ -467,6 +470,9 @@ public final class ThreadHeap extends SlabOwner {
                 String problem = checkFiled(s, c, "listed", mine);
                 if (problem == null && s.listIndex() != i) {
                     problem = "is at list index " + i + " but records " + s.listIndex();
+                }
+                if (problem == null && s.isCurrent()) {
+                    problem = "is listed but says it is current: a free emptying it would never retire it";
                 }
                 if (problem != null) {
                     return "slab " + s + " of class " + c + " " + problem;
@@ -563,6 +569,9 @@ public final class ThreadHeap extends SlabOwner {
     void forgetAll() {
         superSlabs.clear();
         for (int c = 0; c < current.length; c++) {
+            if (current[c] != Slab.SENTINEL) {
+                current[c].setCurrent(false);
+            }
             current[c] = Slab.SENTINEL;
             // The slabs outlive this heap (an adopter files them in its own lists): leave no index of ours behind.
             others[c].forEach(s -> s.setListIndex(-1));

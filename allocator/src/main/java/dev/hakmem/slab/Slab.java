@@ -99,6 +99,14 @@ public final class Slab {
     private final boolean zeroTail;
     /** Position in the owner's list of slabs of this class, or -1 (current slab, or none). */
     private int listIndex = -1;
+    /**
+     * Whether this is its owner heap's current slab of its class, the one its mallocs pop. The owner's free tests it
+     * on the slab it holds, so that a free emptying the current slab (every free of a malloc/free loop) does not load
+     * SuperSlab, owner heap and its {@code current[]} to find out that nothing is to be retired. Written by the owner
+     * heap whenever its {@code current[]} changes; owner only, plain. Quiescent, checked by the heap's check: true
+     * exactly for the slabs in its {@code current[]}.
+     */
+    private boolean current;
     /** Double frees that raced and were only noticed when draining (counted, the block kept consistent). */
     private int lateDoubleFrees;
     /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
@@ -414,6 +422,15 @@ public final class Slab {
 
     public void setListIndex(int i) {
         listIndex = i;
+    }
+
+    /** Owner: whether this is its heap's current slab of its class (see {@link #current}). */
+    public boolean isCurrent() {
+        return current;
+    }
+
+    public void setCurrent(boolean c) {
+        current = c;
     }
 
     /** Blocks marked sampled, an upper bound at all times: 0 on every free of a slab that holds none. */
