@@ -55,7 +55,7 @@ public final class Free {
     }
 
     /**
-     * The owner (or the holder of its shared heap's lock): the block goes on the slab's local free list. A slab
+     * The owner (or the holder of its shared heap's lock): the block goes on the slab's local free stack. A slab
      * this emptied retires unless it is its heap's current one, which the slab itself says ({@code Slab.isCurrent});
      * only then is the heap loaded, from the SuperSlab's owner word, which the owner itself wrote.
      */

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * current slab per size class, and its other slabs per class. The lock is this class's alone: every operation a
  * shared heap offers ({@link #allocate}, {@link #freeLocked}, {@link #adoptOnFree}) takes and releases it here.
  *
- * <p>The per-class "cache" is the current slab's own free list: allocation pops it (or carves the next never-used
+ * <p>The per-class "cache" is the current slab's own free stack: allocation pops it (or carves the next never-used
  * block), local free pushes onto it; no atomic instruction on either path. When the current slab runs dry the
  * refill takes a whole batch at once: the slab's remote frees in one swap, or another slab with space.
  *
@@ -226,7 +226,7 @@ public final class ThreadHeap extends SlabOwner {
     }
 
     /**
-     * The current slab's free list is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
+     * The current slab's free stack is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
      * before it extends), else carve its never-used blocks, else refill from another slab.
      */
     private Slab slabWithSpace(int cls) {
@@ -554,7 +554,7 @@ public final class ThreadHeap extends SlabOwner {
         }
     }
 
-    /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free lists intact. */
+    /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free stacks intact. */
     void abandonAll() {
         // Forget first: once a SuperSlab is in the queue an adopter may file its slabs (setting their list
         // indices) at once, and nothing of this heap may touch them after that.
