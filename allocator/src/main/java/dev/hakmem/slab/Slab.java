@@ -136,7 +136,6 @@ public final class Slab {
      * {@link #checkInvariants}: equal to the SuperSlab's owner thread. A thread reads itself here only while it
      * owns the slab (see {@link #ownerThreadPlain}).
      */
-    @SuppressWarnings("unused")
     private Thread ownerThread;
     /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free stack once. */
     private volatile boolean rebuildRequested;
@@ -415,10 +414,11 @@ public final class Slab {
      * thread reads itself only if its own write of itself (at carve or adoption) is the latest in its program order.
      * Ownership leaves a thread by its own write (retiring the slab) or after its death (abandonment clears it), so a
      * thread that no longer owns the slab has written something else since, or is dead; it never reads its own
-     * earlier write.
+     * earlier write. A field read, not the VarHandle's plain get: the same access, without the cast of its Object
+     * result, a class check on the free's fast path.
      */
     public Thread ownerThreadPlain() {
-        return (Thread) OWNER_THREAD.get(this);
+        return ownerThread;
     }
 
     /** Opaque: other threads' checks read whole references; ordering comes from the ownership transfer itself. */
