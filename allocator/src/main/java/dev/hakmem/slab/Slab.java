@@ -32,7 +32,8 @@ import java.lang.invoke.VarHandle;
  * Its height is its count, so {@code used} is not counted on either path ({@code carved - top}), and the free that
  * empties the slab is seen by comparing {@code top} with {@code carved}; a pop's index does not wait on a link loaded
  * from the block popped before. Every push is an allocated bit going from 1 to 0 by the owner, every pop one going
- * from 0 to 1, so an index is on the stack at most once and {@code top <= carved <= capacity}.
+ * from 0 to 1, and a rebuild lists each free block once, so an index is on the stack at most once and
+ * {@code top <= carved <= capacity}.
  *
  * <h2>Threads</h2>
  * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code top}, {@code carved} and the
