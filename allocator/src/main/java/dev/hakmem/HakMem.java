@@ -284,7 +284,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Walks the whole heap and checks every slab's invariants (bitmaps, free lists, counters). Meant for a
+     * Walks the whole heap and checks every slab's invariants (bitmaps, free stacks, counters). Meant for a
      * quiescent heap: blocks being allocated or freed by other threads during the walk may be reported.
      *
      * @throws HeapCorruptionException naming the first inconsistency found

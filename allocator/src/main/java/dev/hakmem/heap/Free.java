@@ -55,13 +55,13 @@ public final class Free {
     }
 
     /**
-     * The owner (or the holder of its shared heap's lock): the block goes on the slab's local free list. A slab
-     * this emptied retires unless it is its heap's current one; only then is the heap loaded, from the SuperSlab's
-     * owner word, which the owner itself wrote.
+     * The owner (or the holder of its shared heap's lock): the block goes on the slab's local free stack. A slab
+     * this emptied retires unless it is its heap's current one, which the slab itself says ({@code Slab.isCurrent});
+     * only then is the heap loaded, from the SuperSlab's owner word, which the owner itself wrote.
      */
     static int blockLocal(Slab s, int b) {
         int outcome = s.freeLocal(b);
-        if (outcome == Slab.FREED && s.used() == 0) {
+        if (outcome == Slab.FREED && s.used() == 0 && !s.isCurrent()) {
             ((ThreadHeap) s.superSlab.ownerOpaque()).emptied(s);
         }
         return outcome;

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * current slab per size class, and its other slabs per class. The lock is this class's alone: every operation a
  * shared heap offers ({@link #allocate}, {@link #freeLocked}, {@link #adoptOnFree}) takes and releases it here.
  *
- * <p>The per-class "cache" is the current slab's own free list: allocation pops it (or carves the next never-used
+ * <p>The per-class "cache" is the current slab's own free stack: allocation pops it (or carves the next never-used
  * block), local free pushes onto it; no atomic instruction on either path. When the current slab runs dry the
  * refill takes a whole batch at once: the slab's remote frees in one swap, or another slab with space.
  *
@@ -226,7 +226,7 @@ public final class ThreadHeap extends SlabOwner {
     }
 
     /**
-     * The current slab's free list is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
+     * The current slab's free stack is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
      * before it extends), else carve its never-used blocks, else refill from another slab.
      */
     private Slab slabWithSpace(int cls) {
@@ -247,11 +247,9 @@ public final class ThreadHeap extends SlabOwner {
 
     // ------------------------------------------------------------------ free (see Free)
 
-    /** A free emptied {@code s}, a slab of this heap: it retires unless it is the current slab of its class. */
+    /** A free emptied {@code s}, a slab of this heap that is not the current one of its class: it retires. */
     void emptied(Slab s) {
-        if (s != current[s.cls]) {
-            retire(s);
-        }
+        retire(s);
     }
 
     /** A virtual thread frees block {@code b} of {@code s}, of this shared heap: locally, under the lock. */
@@ -322,7 +320,9 @@ public final class ThreadHeap extends SlabOwner {
             removeFromList(s);
         }
         current[cls] = s;
+        s.setCurrent(true);
         if (old != Slab.SENTINEL) {
+            old.setCurrent(false);
             if (old.used() == 0) {
                 retire(old);
             } else {
@@ -457,6 +457,9 @@ public final class ThreadHeap extends SlabOwner {
                 if (problem == null && cur.listIndex() != -1) {
                     problem = "is current and also listed at " + cur.listIndex();
                 }
+                if (problem == null && !cur.isCurrent()) {
+                    problem = "is current but does not say so: a free emptying it would retire it";
+                }
                 if (problem != null) {
                     return "current slab " + cur + " of class " + c + " " + problem;
                 }
@@ -467,6 +470,9 @@ public final class ThreadHeap extends SlabOwner {
                 String problem = checkFiled(s, c, "listed", mine);
                 if (problem == null && s.listIndex() != i) {
                     problem = "is at list index " + i + " but records " + s.listIndex();
+                }
+                if (problem == null && s.isCurrent()) {
+                    problem = "is listed but says it is current: a free emptying it would never retire it";
                 }
                 if (problem != null) {
                     return "slab " + s + " of class " + c + " " + problem;
@@ -548,7 +554,7 @@ public final class ThreadHeap extends SlabOwner {
         }
     }
 
-    /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free lists intact. */
+    /** Reaper: the owner died. Every SuperSlab goes to the abandoned queue, slabs and free stacks intact. */
     void abandonAll() {
         // Forget first: once a SuperSlab is in the queue an adopter may file its slabs (setting their list
         // indices) at once, and nothing of this heap may touch them after that.
@@ -563,6 +569,9 @@ public final class ThreadHeap extends SlabOwner {
     void forgetAll() {
         superSlabs.clear();
         for (int c = 0; c < current.length; c++) {
+            if (current[c] != Slab.SENTINEL) {
+                current[c].setCurrent(false);
+            }
             current[c] = Slab.SENTINEL;
             // The slabs outlive this heap (an adopter files them in its own lists): leave no index of ours behind.
             others[c].forEach(s -> s.setListIndex(-1));

@@ -6,7 +6,7 @@ import java.lang.invoke.VarHandle;
 /**
  * One slab: a run of equal blocks of one size class inside a {@link SuperSlab}. All of its metadata lives on the Java
  * heap, out of reach of stray native writes, so a use-after-free or an overflow in user code can never corrupt a
- * free list into handing out a wild address.
+ * free stack into handing out a wild address.
  *
  * <h2>State and invariants</h2>
  * A block {@code b} (index in {@code [0, capacity)}) has two bits in {@link #bits}: <i>allocated</i>
@@ -14,27 +14,38 @@ import java.lang.invoke.VarHandle;
  * owner:
  * <pre>
  *   b >= carved                          : never handed out since the slab was carved; both bits 0
- *   b on the local free list              : allocated 0, claimed 0
+ *   b on the local free stack             : allocated 0, claimed 0
  *   b handed out                          : allocated 1, claimed 0
  *   b on the remote-free stack            : allocated 1, claimed 1   (freed by another thread, not yet drained)
  *
- *   used == popcount(allocated)
- *   used + |local free list| + (capacity - carved) == capacity
+ *   used == carved - top == popcount(allocated)          (top: the local free stack's height)
  * </pre>
  * so {@code used - |remote stack|} is the number of blocks the program holds, and a free of a block whose allocated
  * bit is 0, or whose claimed bit is 1, is a double free, detected exactly.
  *
+ * <h2>The local free stack</h2>
+ * The owner's free blocks are a stack of block indices in an array, not a list linked through the blocks:
+ * <pre>
+ *   free[]:  | 7 | 3 | 12 | 5 |   ...   |        malloc pops free[top - 1], the owner's free pushes at free[top]
+ *            0              top        capacity
+ * </pre>
+ * Its height is its count, so {@code used} is not counted on either path ({@code carved - top}), and the free that
+ * empties the slab is seen by comparing {@code top} with {@code carved}; a pop's index does not wait on a link loaded
+ * from the block popped before. Every push is an allocated bit going from 1 to 0 by the owner, every pop one going
+ * from 0 to 1, and a rebuild lists each free block once, so an index is on the stack at most once and
+ * {@code top <= carved <= capacity}.
+ *
  * <h2>Threads</h2>
- * The owner (the heap whose SuperSlab this is) alone touches {@code freeHead}, {@code carved}, {@code used} and the
+ * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code top}, {@code carved} and the
  * allocated words, all plain on its hot paths ({@link #popFree}, {@link #freeLocal}; the reasons are written at each
  * access): opaque accesses there would stop the JIT from combining the bitmap word's read and write and from
  * scheduling the other loads around them. Other threads read the allocated words opaque, never a compiler-cached
  * value. Any thread may free a block remotely: it claims the block's bit with
  * one atomic OR (of racing frees of one block exactly one wins), then pushes the block onto the lock-free MPSC
  * stack headed by {@code remoteHead} with one CAS. The owner takes the whole stack with one atomic swap.
- * The local free list links through {@link #next}, the remote stack through {@link #remoteNext}: a racing double free
- * in user code may put one block on both lists at once, and with separate links neither list is spliced into the
- * other (the drain then notices the block is already free, see {@link #drain}).
+ * The local free stack is the array {@link #free}, the remote stack links through {@link #remoteNext}: a racing
+ * double free in user code may put one block on both at once, and neither is spliced into the other (the drain then
+ * notices the block is already free, see {@link #drain}).
  */
 public final class Slab {
     /** "No block": end of a list. Above any index, since capacity <= 4096. */
@@ -84,21 +95,29 @@ public final class Slab {
     public final int capacity;
     private final long recip;
 
-    /** Links of the local free list, by block index; NIL ends it. Owner only. */
-    private final char[] next;
+    /** The local free stack: {@code free[0, top)} are free blocks, {@code free[top - 1]} the next popped. Owner only. */
+    private final char[] free;
     /** Links of the remote-free stack, by block index; written by the pusher before its publishing CAS. */
     private final char[] remoteNext;
     /** Per 64 blocks: [2w] allocated bits (owner writes), [2w+1] claimed bits (atomic OR by freers). */
     private final long[] bits;
 
     // ---- owner-only state: plain fields, see the class comment ----
-    private int freeHead = NIL;
+    /** The local free stack's height. */
+    private int top;
     private int carved;
-    private int used;
     /** Blocks at index >= carved read as zero (the slot was fresh or decommitted when the slab was carved). */
     private final boolean zeroTail;
     /** Position in the owner's list of slabs of this class, or -1 (current slab, or none). */
     private int listIndex = -1;
+    /**
+     * Whether this is its owner heap's current slab of its class, the one its mallocs pop. The owner's free tests it
+     * on the slab it holds, so that a free emptying the current slab (every free of a malloc/free loop) does not load
+     * SuperSlab, owner heap and its {@code current[]} to find out that nothing is to be retired. Written by the owner
+     * heap whenever its {@code current[]} changes; owner only, plain. Quiescent, checked by the heap's check: true
+     * exactly for the slabs in its {@code current[]}.
+     */
+    private boolean current;
     /** Double frees that raced and were only noticed when draining (counted, the block kept consistent). */
     private int lateDoubleFrees;
     /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
@@ -118,9 +137,8 @@ public final class Slab {
      * {@link #checkInvariants}: equal to the SuperSlab's owner thread. A thread reads itself here only while it
      * owns the slab (see {@link #ownerThreadPlain}).
      */
-    @SuppressWarnings("unused")
     private Thread ownerThread;
-    /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free list once. */
+    /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free stack once. */
     private volatile boolean rebuildRequested;
 
     /**
@@ -155,7 +173,7 @@ public final class Slab {
         this.blockSize = blockSize;
         this.capacity = (1 << superSlab.slabShift) / blockSize;
         this.recip = SizeClasses.reciprocal(blockSize);
-        this.next = new char[capacity];
+        this.free = new char[capacity];
         this.remoteNext = new char[capacity];
         this.bits = new long[2 * ((capacity + 63) >>> 6)];
         this.zeroTail = zeroTail;
@@ -198,21 +216,22 @@ public final class Slab {
     // ------------------------------------------------------------------ owner: allocate
 
     /**
-     * Owner: takes a block from the local free list, or -1 if it is empty. A popped block must have both bits 0;
-     * if not (only possible after a racing double free in user code) the list is rebuilt from the bitmaps, which
+     * Owner: takes a block from the local free stack, or -1 if it is empty. A popped block must have both bits 0;
+     * if not (only possible after a racing double free in user code) the stack is rebuilt from the bitmaps, which
      * are the truth, and the pop retried.
      */
     public int popFree() {
-        int b = freeHead;
-        if (b == NIL) {
+        int t = top - 1;
+        if (t < 0) {
             return -1;
         }
+        int b = free[t];
         int w = b >>> 6;
         long bit = 1L << b;
         if (b >= carved || ((bits[2 * w] | claimedPlain(w)) & bit) != 0) {
             return popFreeRebuilt();
         }
-        freeHead = next[b];
+        top = t;
         markAllocated(w, bit);
         return b;
     }
@@ -240,8 +259,14 @@ public final class Slab {
 
     private void markAllocated(int w, long bit) {
         setAllocatedPlain(w, bits[2 * w] | bit);
-        used++;
         allocations++;
+    }
+
+    /** Owner: block {@code b}, whose allocated bit it just cleared, goes on the local free stack. */
+    private void push(int b) {
+        int t = top;
+        free[t] = (char) b;
+        top = t + 1;
     }
 
     /** Blocks ever handed out from this slab (racy read by stats; exact when quiescent). */
@@ -251,17 +276,17 @@ public final class Slab {
 
     /** Owner: whether a block can be handed out without draining. */
     public boolean hasFree() {
-        return freeHead != NIL || carved < capacity;
+        return top > 0 || carved < capacity;
     }
 
-    /** Blocks allocated, including those freed remotely and not yet drained. */
+    /** Owner: blocks allocated, including those freed remotely and not yet drained. */
     public int used() {
-        return used;
+        return carved - top;
     }
 
     // ------------------------------------------------------------------ owner: free
 
-    /** Owner: frees block {@code b} onto the local free list. No atomic instruction, no ordered access. */
+    /** Owner: frees block {@code b} onto the local free stack. No atomic instruction, no ordered access. */
     public int freeLocal(int b) {
         int w = b >>> 6;
         long bit = 1L << b;
@@ -273,9 +298,7 @@ public final class Slab {
             return ALREADY_CLAIMED;
         }
         setAllocatedPlain(w, a & ~bit);
-        used--;
-        next[b] = (char) freeHead;
-        freeHead = b;
+        push(b);
         return FREED;
     }
 
@@ -289,7 +312,7 @@ public final class Slab {
         int w = b >>> 6;
         long bit = 1L << b;
         // A free of a block that is plainly not allocated is refused without touching the claim bit, so the owner
-        // never sees a transient claim on a block of its free list.
+        // never sees a transient claim on a block of its free stack.
         if ((allocatedOpaque(w) & bit) == 0) {
             return NOT_ALLOCATED;
         }
@@ -320,7 +343,7 @@ public final class Slab {
     }
 
     /**
-     * Owner: takes the whole remote stack with one swap and returns its blocks to the local free list.
+     * Owner: takes the whole remote stack with one swap and returns its blocks to the local free stack.
      *
      * @return the number of blocks reclaimed
      */
@@ -345,9 +368,7 @@ public final class Slab {
                 // allocated first, claim second: see freeRemote.
                 setAllocatedOpaque(w, a & ~bit);
                 claimAndNot(w, bit);
-                used--;
-                next[h] = (char) freeHead;
-                freeHead = h;
+                push(h);
                 n++;
             } else {
                 // A remote free raced a local free of the same block: the local one already listed it.
@@ -363,22 +384,20 @@ public final class Slab {
         return n;
     }
 
-    /** Owner: the local free list becomes exactly the carved blocks with both bits 0, and used the allocated count. */
+    /**
+     * Owner: the local free stack becomes exactly the carved blocks with both bits 0, the lowest on top. A block
+     * claimed but not allocated (a remote freer's claim about to be undone) is left off: the freer that undoes it
+     * requests the next rebuild, which lists it.
+     */
     private void rebuildFreeList() {
-        int head = NIL;
-        int allocated = 0;
+        int t = 0;
         for (int b = carved - 1; b >= 0; b--) {
             int w = b >>> 6;
-            long bit = 1L << b;
-            if ((bits[2 * w] & bit) != 0) {
-                allocated++;
-            } else if ((claimedOpaque(w) & bit) == 0) {
-                next[b] = (char) head;
-                head = b;
+            if (((bits[2 * w] | claimedOpaque(w)) & (1L << b)) == 0) {
+                free[t++] = (char) b;
             }
         }
-        freeHead = head;
-        used = allocated;
+        top = t;
     }
 
     /** Owner: whether the slab left its slot (see {@link #retired}). */
@@ -396,10 +415,11 @@ public final class Slab {
      * thread reads itself only if its own write of itself (at carve or adoption) is the latest in its program order.
      * Ownership leaves a thread by its own write (retiring the slab) or after its death (abandonment clears it), so a
      * thread that no longer owns the slab has written something else since, or is dead; it never reads its own
-     * earlier write.
+     * earlier write. A field read, not the VarHandle's plain get: the same access, without the cast of its Object
+     * result, a class check on the free's fast path.
      */
     public Thread ownerThreadPlain() {
-        return (Thread) OWNER_THREAD.get(this);
+        return ownerThread;
     }
 
     /** Opaque: other threads' checks read whole references; ordering comes from the ownership transfer itself. */
@@ -414,6 +434,15 @@ public final class Slab {
 
     public void setListIndex(int i) {
         listIndex = i;
+    }
+
+    /** Owner: whether this is its heap's current slab of its class (see {@link #current}). */
+    public boolean isCurrent() {
+        return current;
+    }
+
+    public void setCurrent(boolean c) {
+        current = c;
     }
 
     /** Blocks marked sampled, an upper bound at all times: 0 on every free of a slab that holds none. */
@@ -507,7 +536,7 @@ public final class Slab {
     }
 
     /**
-     * Checks the invariants of the class comment, walking both lists. For a quiescent slab, or by its owner.
+     * Checks the invariants of the class comment, walking both stacks. For a quiescent slab, or by its owner.
      *
      * @return null when they hold, else what is wrong
      */
@@ -520,8 +549,29 @@ public final class Slab {
                 return "block " + (64 * w + Long.numberOfTrailingZeros(claimedOnly)) + " claimed but not allocated";
             }
         }
-        if (allocated != used) {
-            return "used " + used + " but " + allocated + " allocated bits";
+        if (top < 0 || top > carved) {
+            return "free stack of height " + top + " with " + carved + " blocks carved";
+        }
+        boolean[] seen = new boolean[capacity];
+        for (int i = 0; i < top; i++) {
+            int b = free[i];
+            if (b >= carved || seen[b]) {
+                return "free stack holds block " + b + (b >= carved ? " beyond carved " + carved : " twice");
+            }
+            if (!isFreeState(b)) {
+                return "free-stack block " + b + " has its allocated or claimed bit set";
+            }
+            seen[b] = true;
+        }
+        for (int b = carved; b < capacity; b++) {
+            if (!isFreeState(b)) {
+                return "uncarved block " + b + " has a bit set";
+            }
+        }
+        // With the stack sound, this fails exactly when a carved free block is missing from it.
+        if (allocated != used()) {
+            return "used " + used() + " (carved " + carved + " - free " + top + ") but " + allocated
+                    + " allocated bits";
         }
         if (OWNER_THREAD.getOpaque(this) != superSlab.ownerThreadOpaque()) {
             return "its owner thread " + OWNER_THREAD.getOpaque(this) + " is not its SuperSlab's, "
@@ -530,27 +580,6 @@ public final class Slab {
         String marks = checkSampledMarks();
         if (marks != null) {
             return marks;
-        }
-        boolean[] seen = new boolean[capacity];
-        int free = 0;
-        for (int b = freeHead; b != NIL; b = next[b]) {
-            if (b >= carved || seen[b]) {
-                return "free list reaches block " + b + (b >= carved ? " beyond carved " + carved : " twice");
-            }
-            if (!isFreeState(b)) {
-                return "free-list block " + b + " has its allocated or claimed bit set";
-            }
-            seen[b] = true;
-            free++;
-        }
-        for (int b = carved; b < capacity; b++) {
-            if (!isFreeState(b)) {
-                return "uncarved block " + b + " has a bit set";
-            }
-        }
-        if (used + free + (capacity - carved) != capacity) {
-            return "used " + used + " + free " + free + " + uncarved " + (capacity - carved) + " != capacity "
-                    + capacity;
         }
         int remote = 0;
         for (int b = remoteHeadOpaque(); b != NIL && remote <= capacity; b = remoteNext[b], remote++) {
@@ -644,6 +673,6 @@ public final class Slab {
     @Override
     public String toString() {
         return "Slab[class " + cls + ", " + blockSize + " B x " + capacity + " at 0x" + Long.toHexString(base)
-                + ", used " + used + ", carved " + carved + "]";
+                + ", used " + used() + ", carved " + carved + "]";
     }
 }

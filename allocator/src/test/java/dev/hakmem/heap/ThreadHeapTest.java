@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -81,6 +83,28 @@ class ThreadHeapTest {
         assertSame(current, ss.slabAcquire(current.slot), "the current slab stays, empty, for the next malloc");
         assertEquals(blocks.getLast(), heap.malloc(CLS));
         assertLedger(0);
+    }
+
+    /** The owner's free trusts a slab's own current flag: the heap check holds it to the heap's current slabs. */
+    @Test
+    void theCheckHoldsEachSlabsCurrentFlagToTheHeapsCurrentSlabs() {
+        List<Long> blocks = overOneSlab();
+        Slab listed = slabOf(blocks.getFirst());
+        Slab current = slabOf(blocks.getLast());
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        listed.setCurrent(true);
+        assertEquals("slab " + listed + " of class " + CLS + " is listed but says it is current: a free emptying it"
+                + " would never retire it", heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        listed.setCurrent(false);
+        current.setCurrent(false);
+        assertEquals("current slab " + current + " of class " + CLS + " is current but does not say so: a free"
+                + " emptying it would retire it", heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        current.setCurrent(true);
+        for (long b : blocks) {
+            Slab s = slabOf(b);
+            assertEquals(Slab.FREED, Free.blockLocal(s, s.indexOf(b)));
+        }
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
     }
 
     @Test

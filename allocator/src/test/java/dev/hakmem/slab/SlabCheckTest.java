@@ -45,11 +45,10 @@ class SlabCheckTest {
     }
 
     private static final VarHandle BITS = field("bits", long[].class);
-    private static final VarHandle NEXT = field("next", char[].class);
+    private static final VarHandle FREE = field("free", char[].class);
     private static final VarHandle REMOTE_NEXT = field("remoteNext", char[].class);
     private static final VarHandle REMOTE_HEAD = field("remoteHead", int.class);
-    private static final VarHandle FREE_HEAD = field("freeHead", int.class);
-    private static final VarHandle USED = field("used", int.class);
+    private static final VarHandle TOP = field("top", int.class);
     private static final VarHandle REBUILD = field("rebuildRequested", boolean.class);
 
     /** A slab of 16-byte blocks (4096 of them, 64 bitmap words), {@code carved} of them handed out. */
@@ -74,8 +73,9 @@ class SlabCheckTest {
         setBit(s, 2 * (b >>> 6) + 1, b);
     }
 
-    private static void addUsed(Slab s, int delta) {
-        USED.set(s, (int) USED.get(s) + delta);
+    /** Moves the free stack's top by {@code delta}: the used count, carved - top, moves the other way. */
+    private static void moveTop(Slab s, int delta) {
+        TOP.set(s, (int) TOP.get(s) + delta);
     }
 
     @Test
@@ -111,24 +111,31 @@ class SlabCheckTest {
     @Test
     void aUsedCountOffTheBitmapIsReported() {
         Slab s = slab(3);
-        addUsed(s, 1);
-        assertEquals("used 4 but 3 allocated bits", s.checkInvariants());
+        assertEquals(Slab.FREED, s.freeLocal(1));
+        moveTop(s, -1);
+        assertEquals("used 3 (carved 3 - free 0) but 2 allocated bits", s.checkInvariants());
+        moveTop(s, 4);
+        assertEquals("free stack of height 4 with 3 blocks carved", s.checkInvariants(),
+                "a height above what is free");
     }
 
     @Test
-    void aFreeListReachingBeyondTheCarvedBlocksIsReported() {
+    void aFreeStackHoldingABlockBeyondTheCarvedOnesIsReported() {
         Slab s = slab(70);
-        FREE_HEAD.set(s, 70);
-        assertEquals("free list reaches block 70 beyond carved 70", s.checkInvariants());
+        assertEquals(Slab.FREED, s.freeLocal(3));
+        ((char[]) FREE.get(s))[0] = 70;
+        assertEquals("free stack holds block 70 beyond carved 70", s.checkInvariants());
+        assertEquals(3, s.popFree(), "the pop does not hand it out: it rebuilds the stack from the bitmaps");
+        assertNull(s.checkInvariants());
     }
 
     @Test
-    void aFreeListWithACycleIsReported() {
+    void aFreeStackHoldingABlockTwiceIsReported() {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(65));
         assertEquals(Slab.FREED, s.freeLocal(66));
-        ((char[]) NEXT.get(s))[65] = 66;
-        assertEquals("free list reaches block 66 twice", s.checkInvariants());
+        ((char[]) FREE.get(s))[0] = 66;
+        assertEquals("free stack holds block 66 twice", s.checkInvariants());
     }
 
     @Test
@@ -136,24 +143,22 @@ class SlabCheckTest {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(65));
         setAllocated(s, 65);
-        addUsed(s, 1);
-        assertEquals("free-list block 65 has its allocated or claimed bit set", s.checkInvariants());
+        assertEquals("free-stack block 65 has its allocated or claimed bit set", s.checkInvariants());
     }
 
     @Test
     void anUncarvedBlockWithABitSetIsReported() {
         Slab s = slab(70);
         setAllocated(s, 200);
-        addUsed(s, 1);
         assertEquals("uncarved block 200 has a bit set", s.checkInvariants());
     }
 
     @Test
-    void aFreeBlockMissingFromTheFreeListIsReported() {
+    void aFreeBlockMissingFromTheFreeStackIsReported() {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(3));
-        FREE_HEAD.set(s, Slab.NIL);
-        assertEquals("used 69 + free 0 + uncarved 4026 != capacity 4096", s.checkInvariants());
+        TOP.set(s, 0);
+        assertEquals("used 70 (carved 70 - free 0) but 69 allocated bits", s.checkInvariants());
     }
 
     @Test
@@ -203,8 +208,8 @@ class SlabCheckTest {
     void aRequestedRebuildIsDoneOnceByTheNextDrain() {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(3));
-        // What a remote freer that undid its claim leaves: the owner's list may have lost a free block.
-        FREE_HEAD.set(s, Slab.NIL);
+        // What a remote freer that undid its claim leaves: the owner's stack may have lost a free block.
+        TOP.set(s, 0);
         REBUILD.set(s, true);
         assertTrue(s.hasRemote(), "a requested rebuild makes the owner drain");
         assertEquals(0, s.drain());
@@ -279,11 +284,11 @@ class SlabCheckTest {
                 long a = h.malloc(100);
                 h.check();
                 Slab s = ((SuperSlab) Registry.lookup(a)).slabAt(a);
-                addUsed(s, 1);
+                moveTop(s, -1);
                 HeapCorruptionException e = assertThrows(HeapCorruptionException.class, h::check);
                 assertEquals(s.base, e.address());
-                assertTrue(e.getMessage().contains(": used "), e.getMessage());
-                addUsed(s, -1);
+                assertTrue(e.getMessage().contains(": free stack of height "), e.getMessage());
+                moveTop(s, 1);
                 h.check();
             }
         }
