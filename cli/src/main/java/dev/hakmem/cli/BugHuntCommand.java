@@ -22,7 +22,7 @@ import java.util.function.ToLongFunction;
                 "byte at one site and writes after free into 1 in 100,000 at another runs on a heap",
                 "in sampled guard mode until both are reported with their allocating and freeing",
                 "stacks, once per seed. Prints each seed's times to the first report and their",
-                "distribution; exit code 0 only when at least 99% of the runs found both bugs."},
+                "distribution; exit code 0 only when at least 99%% of the runs found both bugs."},
         mixinStandardHelpOptions = true)
 final class BugHuntCommand implements Callable<Integer> {
 
