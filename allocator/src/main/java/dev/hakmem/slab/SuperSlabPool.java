@@ -74,9 +74,36 @@ public final class SuperSlabPool {
                 ss = recarveOrReturn(ss, slabShift);
             }
         }
+        return own(ss, owner, ownerThread);
+    }
+
+    private static SuperSlab own(SuperSlab ss, SlabOwner owner, Thread ownerThread) {
         ss.setOwnerOpaque(owner, ownerThread);
         ss.setStateRelease(SuperSlab.OWNED);
         return ss;
+    }
+
+    /**
+     * A pooled SuperSlab of {@code slabShift} with a free slot that last held class {@code cls} (see
+     * {@link SuperSlab#freeSlotFor}), now owned by {@code owner}; null if none is pooled.
+     */
+    public SuperSlab acquirePooledWithSlotOf(int slabShift, int cls, SlabOwner owner, Thread ownerThread) {
+        checkOpen();
+        SuperSlab found = null;
+        synchronized (this) {
+            for (SuperSlab ss : pooled) {
+                if (ss.slabShift == slabShift && ss.hasFreeSlotOf(cls)) {
+                    found = ss;
+                    break;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            pooled.remove(found);
+        }
+        account.retained(-SuperSlab.SIZE);
+        return own(found, owner, ownerThread);
     }
 
     private SuperSlab map(int slabShift) {

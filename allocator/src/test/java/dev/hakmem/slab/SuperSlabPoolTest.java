@@ -158,7 +158,7 @@ class SuperSlabPoolTest {
         assertLedger(SIZE);
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
         assertTrue(ss.allZero(), "decommitted pages read as zero");
-        assertTrue(ss.isDecommitted(ss.nextFreeSlot()));
+        assertTrue(ss.isDecommitted(ss.freeSlotFor(0)));
         assertEquals(0, account.committedBytes());
         assertLedger(0);
         pool.commitSlot(ss, 1);
