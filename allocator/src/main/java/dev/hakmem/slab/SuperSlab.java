@@ -198,6 +198,32 @@ public final class SuperSlab extends Region {
         java.util.Arrays.fill(lastClass, -1);
     }
 
+    /**
+     * For {@code check()} on a quiescent heap: the slot bookkeeping agrees with the slots. {@code usedSlots} counts
+     * the slots holding a slab; each slab sits in its own slot and is the last class carved there; a slot whose pages
+     * read as zero or were given back remembers no class (its pages hold no layout). Returns null or the problem.
+     */
+    String checkSlots() {
+        int used = 0;
+        for (int i = 0; i < slots; i++) {
+            Slab s = slabAcquire(i);
+            if (s != null) {
+                used++;
+                if (s.slot != i || s.superSlab != this) {
+                    return "slot " + i + " holds " + s + ", which records slot " + s.slot + " of " + s.superSlab;
+                }
+                if (lastClass[i] != s.cls) {
+                    return "slot " + i + " holds a slab of class " + s.cls + " but remembers class " + lastClass[i];
+                }
+            }
+            if ((zero[i] || decommitted[i]) && lastClass[i] != -1) {
+                return "slot " + i + " reads as zero (" + zero[i] + ") or was given back (" + decommitted[i]
+                        + ") but remembers the layout of class " + lastClass[i];
+            }
+        }
+        return used == usedSlots ? null : usedSlots + " slots counted as used, but " + used + " hold a slab";
+    }
+
     // ------------------------------------------------------------------ ownership
 
     public int stateVolatile() {

@@ -284,8 +284,8 @@ public final class SuperSlabPool {
     // ------------------------------------------------------------------ check
 
     /**
-     * For {@code check()} on a quiescent heap (the caller holds off maintenance): checks that the pooled SuperSlabs
-     * are exactly the empty POOLED ones and that the event counts match the SuperSlabs mapped; adds what the
+     * For {@code check()} on a quiescent heap (the caller holds off maintenance): checks every SuperSlab's slots
+     * ({@link SuperSlab#checkSlots}), that the pooled SuperSlabs are exactly the empty POOLED ones and that the event counts match the SuperSlabs mapped; adds what the
      * SuperSlabs hold to {@code held}. Returns null, or the problem.
      */
     public synchronized String check(MemoryAccount.Held held) {
@@ -296,6 +296,10 @@ public final class SuperSlabPool {
             int state = ss.stateVolatile();
             if (state == SuperSlab.RELEASED) {
                 return ss + " is released but still in the pool's set";
+            }
+            String slots = ss.checkSlots();
+            if (slots != null) {
+                return ss + ": " + slots;
             }
             inPool += state == SuperSlab.POOLED ? 1 : 0;
         }
