@@ -334,16 +334,24 @@ public final class ThreadHeap extends SlabOwner {
     /** A new slab for {@code cls} in a SuperSlab this heap owns, or in one it acquires from the pool. */
     private Slab carveSlab(int cls) {
         int shift = classes.slabShift(cls);
-        SuperSlab target = superSlabWithFreeSlot(shift);
+        SuperSlab target = superSlabWithFreeSlot(shift, cls);
+        if (target == null || !target.hasFreeSlotOf(cls)) {
+            // A pooled SuperSlab with a slot laid out for cls dirties no new page; another class's slot would.
+            SuperSlab pooled = pool.acquirePooledWithSlotOf(shift, cls, this, ownerThread());
+            if (pooled != null) {
+                superSlabs.add(pooled);
+                target = pooled;
+            }
+        }
         if (target == null && collect() > 0) {
-            target = superSlabWithFreeSlot(shift);
+            target = superSlabWithFreeSlot(shift, cls);
         }
         if (target == null) {
             set.reapIfDue();
-            target = pool.acquire(shift, this, isShared() ? null : Thread.currentThread());
+            target = pool.acquire(shift, this, ownerThread());
             superSlabs.add(target);
         }
-        int slot = target.nextFreeSlot();
+        int slot = target.freeSlotFor(cls);
         if (target.isDecommitted(slot)) {
             try {
                 pool.commitSlot(target, slot);
@@ -358,13 +366,22 @@ public final class ThreadHeap extends SlabOwner {
         return target.carve(cls, classes.blockSize(cls));
     }
 
-    private SuperSlab superSlabWithFreeSlot(int shift) {
+    /** An owned SuperSlab of {@code shift} with a free slot: preferably one that last held {@code cls}. */
+    private SuperSlab superSlabWithFreeSlot(int shift, int cls) {
+        SuperSlab any = null;
         for (SuperSlab ss : superSlabs) {
             if (ss.slabShift == shift && ss.hasFreeSlot()) {
-                return ss;
+                if (ss.hasFreeSlotOf(cls)) {
+                    return ss;
+                }
+                any = any == null ? ss : any;
             }
         }
-        return null;
+        return any;
+    }
+
+    private Thread ownerThread() {
+        return isShared() ? null : Thread.currentThread();
     }
 
     /**

@@ -56,6 +56,14 @@ public final class SuperSlab extends Region {
     private final boolean[] zero;
     /** Slot's pages were given back with madvise. */
     private final boolean[] decommitted;
+    /**
+     * Per slot, the class of the last slab carved there since its pages were last given back, or -1. A slab touches
+     * the pages its blocks start and end on; carving the same class again touches the same pages, where another
+     * class's block boundaries would dirty new ones (issue 11: a new thread's heap re-carving a dead one's slots for
+     * other classes made the resident set grow by up to the whole slot each time). Kept across retire, the pool and
+     * adoption; reset with the pages.
+     */
+    private final int[] lastClass;
 
     @SuppressWarnings("unused")
     private volatile int state;
@@ -75,6 +83,8 @@ public final class SuperSlab extends Region {
         this.decommitted = new boolean[slots];
         java.util.Arrays.fill(this.zero, zero);
         java.util.Arrays.fill(this.decommitted, decommitted);
+        this.lastClass = new int[slots];
+        java.util.Arrays.fill(this.lastClass, -1);
     }
 
     public long slotBytes() {
@@ -101,29 +111,46 @@ public final class SuperSlab extends Region {
         return usedSlots == 0;
     }
 
-    /** Owner: carves a slab of class {@code cls} in a free slot. The caller commits the slot first if needed. */
+    /**
+     * Owner: carves a slab of class {@code cls} in slot {@link #freeSlotFor freeSlotFor(cls)}. The caller commits the
+     * slot first if needed.
+     */
     public Slab carve(int cls, int blockSize) {
-        for (int i = 0; i < slots; i++) {
-            if (slabs[i] == null) {
-                Slab s = new Slab(this, i, cls, blockSize, zero[i]);
-                zero[i] = false;
-                usedSlots++;
-                // release: the slab is fully built before a freer's acquire load can find it.
-                SLABS.setRelease(slabs, i, s);
-                return s;
-            }
+        int i = freeSlotFor(cls);
+        if (i < 0) {
+            throw new IllegalStateException("no free slot in " + this);
         }
-        throw new IllegalStateException("no free slot in " + this);
+        Slab s = new Slab(this, i, cls, blockSize, zero[i]);
+        zero[i] = false;
+        lastClass[i] = cls;
+        usedSlots++;
+        // release: the slab is fully built before a freer's acquire load can find it.
+        SLABS.setRelease(slabs, i, s);
+        return s;
     }
 
-    /** Owner: the slot the next {@link #carve} takes, if its pages were given back. */
-    public int nextFreeSlot() {
+    /**
+     * Owner (or the pool, for a pooled SuperSlab under its lock): the slot the next {@link #carve} of {@code cls}
+     * takes: a free slot that last held {@code cls} (its pages already dirty in that layout), else the first free
+     * slot; -1 if none is free.
+     */
+    public int freeSlotFor(int cls) {
+        int first = -1;
         for (int i = 0; i < slots; i++) {
             if (slabs[i] == null) {
-                return i;
+                if (lastClass[i] == cls) {
+                    return i;
+                }
+                first = first < 0 ? i : first;
             }
         }
-        return -1;
+        return first;
+    }
+
+    /** Owner (or the pool, under its lock): whether a free slot last held a slab of {@code cls}. */
+    public boolean hasFreeSlotOf(int cls) {
+        int i = freeSlotFor(cls);
+        return i >= 0 && lastClass[i] == cls;
     }
 
     public boolean isDecommitted(int slot) {
@@ -168,6 +195,33 @@ public final class SuperSlab extends Region {
     void markAllDecommitted() {
         java.util.Arrays.fill(zero, true);
         java.util.Arrays.fill(decommitted, true);
+        java.util.Arrays.fill(lastClass, -1);
+    }
+
+    /**
+     * For {@code check()} on a quiescent heap: the slot bookkeeping agrees with the slots. {@code usedSlots} counts
+     * the slots holding a slab; each slab sits in its own slot and is the last class carved there; a slot whose pages
+     * read as zero or were given back remembers no class (its pages hold no layout). Returns null or the problem.
+     */
+    String checkSlots() {
+        int used = 0;
+        for (int i = 0; i < slots; i++) {
+            Slab s = slabAcquire(i);
+            if (s != null) {
+                used++;
+                if (s.slot != i || s.superSlab != this) {
+                    return "slot " + i + " holds " + s + ", which records slot " + s.slot + " of " + s.superSlab;
+                }
+                if (lastClass[i] != s.cls) {
+                    return "slot " + i + " holds a slab of class " + s.cls + " but remembers class " + lastClass[i];
+                }
+            }
+            if ((zero[i] || decommitted[i]) && lastClass[i] != -1) {
+                return "slot " + i + " reads as zero (" + zero[i] + ") or was given back (" + decommitted[i]
+                        + ") but remembers the layout of class " + lastClass[i];
+            }
+        }
+        return used == usedSlots ? null : usedSlots + " slots counted as used, but " + used + " hold a slab";
     }
 
     // ------------------------------------------------------------------ ownership

@@ -74,9 +74,36 @@ public final class SuperSlabPool {
                 ss = recarveOrReturn(ss, slabShift);
             }
         }
+        return own(ss, owner, ownerThread);
+    }
+
+    private static SuperSlab own(SuperSlab ss, SlabOwner owner, Thread ownerThread) {
         ss.setOwnerOpaque(owner, ownerThread);
         ss.setStateRelease(SuperSlab.OWNED);
         return ss;
+    }
+
+    /**
+     * A pooled SuperSlab of {@code slabShift} with a free slot that last held class {@code cls} (see
+     * {@link SuperSlab#freeSlotFor}), now owned by {@code owner}; null if none is pooled.
+     */
+    public SuperSlab acquirePooledWithSlotOf(int slabShift, int cls, SlabOwner owner, Thread ownerThread) {
+        checkOpen();
+        SuperSlab found = null;
+        synchronized (this) {
+            for (SuperSlab ss : pooled) {
+                if (ss.slabShift == slabShift && ss.hasFreeSlotOf(cls)) {
+                    found = ss;
+                    break;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            pooled.remove(found);
+        }
+        account.retained(-SuperSlab.SIZE);
+        return own(found, owner, ownerThread);
     }
 
     private SuperSlab map(int slabShift) {
@@ -257,8 +284,8 @@ public final class SuperSlabPool {
     // ------------------------------------------------------------------ check
 
     /**
-     * For {@code check()} on a quiescent heap (the caller holds off maintenance): checks that the pooled SuperSlabs
-     * are exactly the empty POOLED ones and that the event counts match the SuperSlabs mapped; adds what the
+     * For {@code check()} on a quiescent heap (the caller holds off maintenance): checks every SuperSlab's slots
+     * ({@link SuperSlab#checkSlots}), that the pooled SuperSlabs are exactly the empty POOLED ones and that the event counts match the SuperSlabs mapped; adds what the
      * SuperSlabs hold to {@code held}. Returns null, or the problem.
      */
     public synchronized String check(MemoryAccount.Held held) {
@@ -269,6 +296,10 @@ public final class SuperSlabPool {
             int state = ss.stateVolatile();
             if (state == SuperSlab.RELEASED) {
                 return ss + " is released but still in the pool's set";
+            }
+            String slots = ss.checkSlots();
+            if (slots != null) {
+                return ss + ": " + slots;
             }
             inPool += state == SuperSlab.POOLED ? 1 : 0;
         }

@@ -73,6 +73,7 @@ class SuperSlabPoolTest {
             all += SIZE;
         }
         assertEquals(account.mappedBytes(), all, "every mapped SuperSlab is in all()");
+        assertNull(pool.check(new MemoryAccount.Held()), "the pool's own check");
     }
 
     private static Set<SuperSlab> all(SuperSlabPool p) {
@@ -158,7 +159,7 @@ class SuperSlabPoolTest {
         assertLedger(SIZE);
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
         assertTrue(ss.allZero(), "decommitted pages read as zero");
-        assertTrue(ss.isDecommitted(ss.nextFreeSlot()));
+        assertTrue(ss.isDecommitted(ss.freeSlotFor(0)));
         assertEquals(0, account.committedBytes());
         assertLedger(0);
         pool.commitSlot(ss, 1);
@@ -402,5 +403,41 @@ class SuperSlabPoolTest {
         pages.failing(Op.RELEASE, false);
         pages.releaseAll();
         pool = null;
+    }
+
+    @Test
+    void aRetiredSlotIsCarvedAgainByItsOwnClassBeforeAnother() {
+        pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
+        SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
+        Slab a = ss.carve(1, 64);
+        Slab b = ss.carve(2, 128);
+        ss.retire(a);
+        ss.retire(b);
+        assertLedger(0);
+        assertEquals(1, ss.carve(2, 128).slot, "class 2 takes back the slot laid out for it, not the first free one");
+        assertEquals(0, ss.carve(3, 256).slot, "a class with no slot of its own takes the first free one");
+        assertLedger(0);
+    }
+
+    @Test
+    void aPooledSuperSlabIsFoundByTheClassOfItsFreeSlotsUntilItsPagesGoBack() {
+        pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
+        SuperSlab other = pool.acquire(MEDIUM, null, Thread.currentThread());
+        other.retire(other.carve(2, 128));
+        SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
+        ss.retire(ss.carve(1, 64));
+        pool.giveBack(ss);
+        pool.giveBack(other);
+        assertLedger(2 * SIZE);
+        assertNull(pool.acquirePooledWithSlotOf(MEDIUM, 3, null, Thread.currentThread()), "no slot of class 3");
+        assertNull(pool.acquirePooledWithSlotOf(SMALL, 1, null, Thread.currentThread()), "no SuperSlab of that shift");
+        assertSame(ss, pool.acquirePooledWithSlotOf(MEDIUM, 1, null, Thread.currentThread()),
+                "the one whose free slot held class 1, though another was pooled after it");
+        assertEquals(SuperSlab.OWNED, ss.stateVolatile());
+        assertLedger(SIZE);
+        pool.purge(System.nanoTime() + LATER);
+        assertLedger(SIZE);
+        assertNull(pool.acquirePooledWithSlotOf(MEDIUM, 2, null, Thread.currentThread()),
+                "a purged slot's pages hold no layout");
     }
 }
