@@ -23,6 +23,8 @@ public final class SiteState {
     // profiler's table of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
     // lifetimes.
     private long samples;
+    /** The sampled mallocs' durations summed (0 each when the profiler does not time them). */
+    private long nanos;
     private double allocations;
     private double bytes;
     private double largeBytes;
@@ -60,9 +62,10 @@ public final class SiteState {
         return c.rule;
     }
 
-    /** A sampled allocation of {@code size} bytes, standing for {@code weight} allocations. */
-    synchronized void sampled(long size, double weight, boolean remember) {
+    /** A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. */
+    synchronized void sampled(long size, long nanos, double weight, boolean remember) {
         samples++;
+        this.nanos += nanos;
         allocations += weight;
         bytes += size * weight;
         if (size > Policy.MIN_BIG_THRESHOLD) {
@@ -99,6 +102,20 @@ public final class SiteState {
     /** Samples taken. */
     synchronized long samples() {
         return samples;
+    }
+
+    /**
+     * Adds this site's samples so far to {@code totals}: their count to {@code totals.samples}, their durations to
+     * {@code totals.nanos}, and their size histogram to {@code totals.histogram} (read together, under the lock).
+     */
+    synchronized void addTo(Profiler.Totals totals) {
+        totals.samples += samples;
+        totals.nanos += nanos;
+        if (sizeHistogram != null) {
+            for (int i = 0; i < sizeHistogram.length; i++) {
+                totals.histogram[i] += sizeHistogram[i];
+            }
+        }
     }
 
     /** A snapshot, with the live sampled blocks the caller counted in the profiler's table and some of their ages. */
