@@ -514,9 +514,12 @@ public final class Allocator {
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
-                big.free(m, address);
-                if (sampled != null) {
-                    profiler.freed(sampled, System.nanoTime(), Thread.currentThread().threadId());
+                boolean freed = false;
+                try {
+                    big.free(m, address);
+                    freed = true;
+                } finally {
+                    profiler.released(sampled, freed);
                 }
                 return;
             }

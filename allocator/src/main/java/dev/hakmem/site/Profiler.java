@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>What a sample costs</h2>
  * A sampled malloc takes a stripe's lock (the table's put) and its site's lock; a sampled free a stripe's lock (the
- * remove) and its site's lock. The learner's window has no counters of its own: a drain sums the sites' counters and
+ * remove) and its site's lock once (forgotten and its lifetime together, {@link #released}). The learner's window has no counters of its own: a drain sums the sites' counters and
  * subtracts what the previous drains took ({@link Totals}), so a sample is recorded once, in its site. A malloc is
  * timed ({@link #start}, {@link #took}: {@code System.nanoTime()} costs 40 to 55 ns here) only for a heap that
  * learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
@@ -283,26 +283,47 @@ public final class Profiler {
 
     /**
      * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
-     * cleared its mark, frees the block, and then reports the free with {@link #freed}.
+     * cleared its mark, frees the block, and then reports it, freed ({@link #freed}) or not ({@link #lost}); its site
+     * counts it forgotten only then, with its lifetime, under one lock.
      */
     public SampledBlock forget(long address) {
         SampledBlock b = blocks.remove(address);
         if (b != null) {
             remembered.decrementAndGet();
-            b.site().forgot();
         }
         return b;
     }
 
-    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}. */
+    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}: it lived, and is forgotten. */
     public void freed(SampledBlock b, long now, long thread) {
         b.site().freed(Math.max(0, now - b.bornNanos()), thread != b.thread());
+    }
+
+    /** The forgotten block {@code b} is forgotten without a lifetime: its free was refused, or its heap closed. */
+    public void lost(SampledBlock b) {
+        b.site().forgot();
+    }
+
+    /**
+     * Reports the block {@link #forget} returned (null: none) once its free returned, by this thread, now:
+     * {@link #freed} if {@code freed}, else {@link #lost}. The caller calls it in a {@code finally}, so that a free
+     * that throws leaves no site counting a block the table no longer holds.
+     */
+    public void released(SampledBlock b, boolean freed) {
+        if (b == null) {
+            return;
+        }
+        if (freed) {
+            freed(b, System.nanoTime(), Thread.currentThread().threadId());
+        } else {
+            lost(b);
+        }
     }
 
     /** The heap closed: every remembered block goes with it. */
     public void clear() {
         for (long address : blocks.addresses()) {
-            forget(address);
+            released(forget(address), false);
         }
     }
 

@@ -78,13 +78,17 @@ public final class SiteState {
         remembered += remember ? 1 : 0;
     }
 
-    /** One of this site's sampled blocks left the profiler's table (freed, or its heap closed). */
+    /** One of this site's sampled blocks left the profiler's table without a lifetime (refused, or heap closed). */
     synchronized void forgot() {
         forgotten++;
     }
 
-    /** One of this site's sampled blocks was freed after {@code nanos}, by another thread if {@code remote}. */
+    /**
+     * One of this site's sampled blocks left the profiler's table, freed after {@code nanos}, by another thread if
+     * {@code remote}.
+     */
     synchronized void freed(long nanos, boolean remote) {
+        forgotten++;
         if (recent == null) {
             recent = new long[SiteProfile.RECENT];
         }

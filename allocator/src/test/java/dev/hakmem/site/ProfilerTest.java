@@ -157,8 +157,10 @@ class ProfilerTest {
         SiteProfile prof = p.profile(s, T0);
         assertEquals(3, prof.samples());
         assertEquals(2, prof.liveSamples());
-        assertNotNull(p.forget(0x10));
+        SampledBlock b = p.forget(0x10);
+        assertNotNull(b);
         assertNull(p.forget(0x10));
+        p.lost(b);
         assertTrue(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "room again");
         assertNull(p.check());
         p.clear();
