@@ -20,8 +20,8 @@ public final class SiteState {
     private volatile RuleCache rule = new RuleCache(null, null);
 
     // Guarded by this. Quiescent, checked by Profiler.check: remembered - forgotten == this site's entries in the
-    // profiler's table of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
-    // lifetimes.
+    // profiler's table of sampled blocks. Always (check()): lifetimes <= forgotten <= remembered <= samples,
+    // remoteFrees <= lifetimes, the size histogram sums to samples.
     private long samples;
     /** The sampled mallocs' durations summed (0 each when the profiler does not time them). */
     private long nanos;
@@ -106,6 +106,23 @@ public final class SiteState {
     /** Samples taken. */
     synchronized long samples() {
         return samples;
+    }
+
+    /** For {@code check()}: the invariants that always hold (beside the fields). Returns null or the problem. */
+    synchronized String check() {
+        long inBuckets = 0;
+        if (sizeHistogram != null) {
+            for (long n : sizeHistogram) {
+                inBuckets += n;
+            }
+        }
+        if (inBuckets != samples) {
+            return this + "'s size histogram holds " + inBuckets + " samples, but it counts " + samples;
+        }
+        return 0 <= remoteFrees && remoteFrees <= lifetimes && lifetimes <= forgotten && forgotten <= remembered
+                && remembered <= samples ? null : this + " counts " + samples + " samples, " + remembered
+                + " remembered, " + forgotten + " forgotten, " + lifetimes + " lifetimes, " + remoteFrees
+                + " freed remotely";
     }
 
     /**

@@ -251,6 +251,21 @@ class ProfilerTest {
         assertTrue(problem.contains("remembers 1 sampled blocks but counts 2"), problem);
     }
 
+    /** check() can fail: a forgotten block reported twice (its free and a retry both told the site) is found. */
+    @Test
+    void checkFindsASiteThatForgotMoreThanItRemembered() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState s = p.site("s");
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        SampledBlock b = p.forget(0x10);
+        p.freed(b, T0 + 1, 1);
+        assertNull(p.check());
+        p.lost(b);
+        String problem = p.check();
+        assertNotNull(problem, "the site forgot 2 of the 1 block it remembered");
+        assertTrue(problem.contains("1 remembered, 2 forgotten"), problem);
+    }
+
     private static List<Long> boxed(long[] values) {
         return java.util.Arrays.stream(values).boxed().toList();
     }
