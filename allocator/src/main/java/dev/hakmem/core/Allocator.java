@@ -126,7 +126,8 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
-        this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id);
+        this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id,
+                learns(config.mode()));
         this.free = new Free(heaps, profiler);
         this.sampled = config.guard().sampling()
                 ? new SampledGuard(id, config.pageSource(), account, config.guard(), events, this::counted) : null;
@@ -402,7 +403,7 @@ public final class Allocator {
         Requests.checkSize(size);
         pool.checkOpen();
         if (profiler.sampleBig(size)) {
-            long start = System.nanoTime();
+            long start = profiler.start();
             long address = mapBig(size, alignment, zeroed);
             remember(site, address, size, start);
             return address;
@@ -438,7 +439,8 @@ public final class Allocator {
      */
     private void remember(SiteState site, long address, long size, long start) {
         long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
+        if (profiler.recordMalloc(site, address, size, profiler.took(start, end), end,
+                Thread.currentThread().threadId())) {
             ((BigMapping) Registry.lookup(address)).markSampled();
         }
     }
@@ -512,9 +514,12 @@ public final class Allocator {
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
-                big.free(m, address);
-                if (sampled != null) {
-                    profiler.freed(sampled, System.nanoTime(), Thread.currentThread().threadId());
+                boolean freed = false;
+                try {
+                    big.free(m, address);
+                    freed = true;
+                } finally {
+                    profiler.released(sampled, freed);
                 }
                 return;
             }

@@ -47,11 +47,14 @@ public final class Free {
     /** Slow path of both: the slab holds sampled blocks, and this may be one of them. */
     private int freeSampled(Slab s, int b, long address, boolean local) {
         SampledBlock sampled = s.unmarkSampled(b) ? profiler.forget(address) : null;
-        int outcome = local ? blockLocal(s, b) : blockRemote(s, b);
-        if (outcome == Slab.FREED && sampled != null) {
-            profiler.freed(sampled, System.nanoTime(), Thread.currentThread().threadId());
+        boolean freed = false;
+        try {
+            int outcome = local ? blockLocal(s, b) : blockRemote(s, b);
+            freed = outcome == Slab.FREED;
+            return outcome;
+        } finally {
+            profiler.released(sampled, freed);
         }
-        return outcome;
     }
 
     /**

@@ -183,10 +183,11 @@ public final class ThreadHeap extends SlabOwner {
      * current one, which every malloc takes from) before it is handed out.
      */
     private long allocateSampled(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
-        long start = System.nanoTime();
+        long start = profiler.start();
         long address = zeroed ? calloc(cls) : malloc(cls);
         long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, end - start, end, Thread.currentThread().threadId())) {
+        if (profiler.recordMalloc(site, address, size, profiler.took(start, end), end,
+                Thread.currentThread().threadId())) {
             Slab s = current[cls];
             assert s.covers(address) : s + " did not hand out 0x" + Long.toHexString(address);
             s.markSampled(s.indexOf(address));

@@ -46,10 +46,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread may allocate and sample the same address. Of racing frees of one block (a double free in user code) the one
  * that clears the mark forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
  *
+ * <h2>What a sample costs</h2>
+ * A sampled malloc takes a stripe's lock (the table's put) and its site's lock; a sampled free a stripe's lock (the
+ * remove) and its site's lock once (forgotten and its lifetime together, {@link #released}). The learner's window has no counters of its own: a drain sums the sites' counters and
+ * subtracts what the previous drains took ({@link Totals}), so a sample is recorded once, in its site. A malloc is
+ * timed ({@link #start}, {@link #took}: {@code System.nanoTime()} costs 40 to 55 ns here) only for a heap that
+ * learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
+ *
  * <h2>Threads</h2>
- * The table's stripes have a lock each; a site records under its own lock, the window under its own. Nothing takes a
- * heap's lock while holding any of them, so the sampling malloc of a heap shared by virtual threads may record under
- * the heap's lock.
+ * The table's stripes have a lock each; a site records under its own lock; drains take the drained totals' lock, and
+ * each site's in turn. Nothing takes a heap's lock while holding any of them, so the sampling malloc of a heap shared
+ * by virtual threads may record under the heap's lock.
  */
 public final class Profiler {
     /**
@@ -76,6 +83,8 @@ public final class Profiler {
     /** ln(1 - q): the log of the chance that a byte is not sampled. */
     private final double logKeep;
     private final int capacity;
+    /** Whether sampled mallocs are timed: only a learner reads their durations. */
+    private final boolean timed;
     private final AtomicLong seeds;
     private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
     private final SiteState anonymous = new SiteState(ANONYMOUS);
@@ -83,7 +92,8 @@ public final class Profiler {
     private final SampledBlocks blocks = new SampledBlocks();
     /** Entries of {@link #blocks}, reserved before the put, so the bound holds under concurrent puts. */
     private final AtomicInteger remembered = new AtomicInteger();
-    private final Window window = new Window();
+    /** What the drains have taken so far; the lock serializes drains. */
+    private final Totals drained = new Totals();
     /**
      * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields are
      * final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
@@ -93,13 +103,14 @@ public final class Profiler {
     private record Weight(long size, double weight) {
     }
 
-    /** The samples of the current window and the count of those drained before. */
-    private static final class Window {
-        // Guarded by this. Always: drained + mallocs == every site's samples summed.
-        long drained;
-        long mallocs;
+    /**
+     * Samples summed over sites: their count, durations and size histogram. The current window is the sites' totals
+     * now less {@link #drained}; every sample is in exactly one window, since both only grow.
+     */
+    static final class Totals {
+        long samples;
         long nanos;
-        long[] histogram = new long[SizeGrid.BUCKETS];
+        final long[] histogram = new long[SizeGrid.BUCKETS];
     }
 
     /**
@@ -108,6 +119,13 @@ public final class Profiler {
      * @param seed     the seed of the heaps' countdown generators, so a single-threaded run can be replayed
      */
     public Profiler(long period, int capacity, long seed) {
+        this(period, capacity, seed, true);
+    }
+
+    /**
+     * @param timed whether sampled mallocs are timed ({@link #start}): a heap without a learner need not pay for it
+     */
+    public Profiler(long period, int capacity, long seed, boolean timed) {
         if (period < 0 || capacity < 0) {
             throw new IllegalArgumentException("sampling period and capacity must be >= 0: " + period + ", "
                     + capacity);
@@ -115,6 +133,7 @@ public final class Profiler {
         this.period = period;
         this.logKeep = period <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / period);
         this.capacity = capacity;
+        this.timed = timed;
         this.seeds = new AtomicLong(seed);
         sites.put(ANONYMOUS, anonymous);
     }
@@ -224,6 +243,16 @@ public final class Profiler {
 
     // ------------------------------------------------------------------ recording
 
+    /** Where a sampled malloc starts: the time, if this profiler times mallocs; else 0, read by {@link #took}. */
+    public long start() {
+        return timed ? System.nanoTime() : 0;
+    }
+
+    /** The duration of a sampled malloc that {@link #start} began and that ended at {@code end}; 0 if untimed. */
+    public long took(long start, long end) {
+        return timed ? end - start : 0;
+    }
+
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
      * {@code address} after {@code nanos}, at {@code now}, on thread {@code thread}. Returns whether the block is
@@ -236,12 +265,7 @@ public final class Profiler {
         if (remember) {
             blocks.put(address, new SampledBlock(s, size, now, thread));
         }
-        s.sampled(size, weight(size), remember);
-        synchronized (window) {
-            window.mallocs++;
-            window.nanos += nanos;
-            window.histogram[SizeGrid.bucketOf(size)]++;
-        }
+        s.sampled(size, nanos, weight(size), remember);
         return remember;
     }
 
@@ -259,26 +283,47 @@ public final class Profiler {
 
     /**
      * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
-     * cleared its mark, frees the block, and then reports the free with {@link #freed}.
+     * cleared its mark, frees the block, and then reports it, freed ({@link #freed}) or not ({@link #lost}); its site
+     * counts it forgotten only then, with its lifetime, under one lock.
      */
     public SampledBlock forget(long address) {
         SampledBlock b = blocks.remove(address);
         if (b != null) {
             remembered.decrementAndGet();
-            b.site().forgot();
         }
         return b;
     }
 
-    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}. */
+    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}: it lived, and is forgotten. */
     public void freed(SampledBlock b, long now, long thread) {
         b.site().freed(Math.max(0, now - b.bornNanos()), thread != b.thread());
+    }
+
+    /** The forgotten block {@code b} is forgotten without a lifetime: its free was refused, or its heap closed. */
+    public void lost(SampledBlock b) {
+        b.site().forgot();
+    }
+
+    /**
+     * Reports the block {@link #forget} returned (null: none) once its free returned, by this thread, now:
+     * {@link #freed} if {@code freed}, else {@link #lost}. The caller calls it in a {@code finally}, so that a free
+     * that throws leaves no site counting a block the table no longer holds.
+     */
+    public void released(SampledBlock b, boolean freed) {
+        if (b == null) {
+            return;
+        }
+        if (freed) {
+            freed(b, System.nanoTime(), Thread.currentThread().threadId());
+        } else {
+            lost(b);
+        }
     }
 
     /** The heap closed: every remembered block goes with it. */
     public void clear() {
         for (long address : blocks.addresses()) {
-            forget(address);
+            released(forget(address), false);
         }
     }
 
@@ -289,14 +334,27 @@ public final class Profiler {
      * exactly one window.
      */
     public WindowSample drainWindow() {
-        synchronized (window) {
-            WindowSample w = new WindowSample(window.mallocs, window.nanos, window.histogram);
-            window.drained += window.mallocs;
-            window.mallocs = 0;
-            window.nanos = 0;
-            window.histogram = new long[SizeGrid.BUCKETS];
+        synchronized (drained) {
+            Totals now = totals();
+            long[] histogram = new long[SizeGrid.BUCKETS];
+            for (int i = 0; i < histogram.length; i++) {
+                histogram[i] = now.histogram[i] - drained.histogram[i];
+                drained.histogram[i] = now.histogram[i];
+            }
+            WindowSample w = new WindowSample(now.samples - drained.samples, now.nanos - drained.nanos, histogram);
+            drained.samples = now.samples;
+            drained.nanos = now.nanos;
             return w;
         }
+    }
+
+    /** Every site's samples so far, summed site by site (racy; exact when quiescent). */
+    private Totals totals() {
+        Totals t = new Totals();
+        for (SiteState s : sites.values()) {
+            s.addTo(t);
+        }
+        return t;
     }
 
     /** A snapshot of {@code site}'s profile at {@code now}. */
@@ -366,8 +424,8 @@ public final class Profiler {
 
     /**
      * For {@code check()} on a quiescent heap: the table's size equals its reservations; every site's remembered
-     * blocks not yet forgotten are exactly its entries in the table; the samples drained and in the current window
-     * are exactly every site's samples. Returns null or the problem.
+     * blocks not yet forgotten are exactly its entries in the table, and its own invariants hold
+     * ({@code SiteState.check}); the windows drained no more than the sites hold. Returns null or the problem.
      */
     public String check() {
         String table = blocks.check();
@@ -388,18 +446,28 @@ public final class Profiler {
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
         }
-        long samples = 0;
         for (SiteState s : sites.values()) {
+            String site = s.check();
+            if (site != null) {
+                return site;
+            }
             long inMap = entries.getOrDefault(s, new long[1])[0];
             if (s.remembered() != inMap) {
                 return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
                         + inMap;
             }
-            samples += s.samples();
         }
-        synchronized (window) {
-            return window.drained + window.mallocs == samples ? null : "windows drained " + window.drained
-                    + " samples and hold " + window.mallocs + ", but the sites count " + samples;
+        synchronized (drained) {
+            Totals now = totals();
+            for (int i = 0; i < now.histogram.length; i++) {
+                if (drained.histogram[i] > now.histogram[i]) {
+                    return "windows drained " + drained.histogram[i] + " samples of size bucket " + i
+                            + ", but the sites count " + now.histogram[i];
+                }
+            }
+            return drained.samples <= now.samples && drained.nanos <= now.nanos ? null : "windows drained "
+                    + drained.samples + " samples of " + drained.nanos + " ns, but the sites count " + now.samples
+                    + " of " + now.nanos + " ns";
         }
     }
 }

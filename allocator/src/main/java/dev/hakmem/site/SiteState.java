@@ -20,9 +20,11 @@ public final class SiteState {
     private volatile RuleCache rule = new RuleCache(null, null);
 
     // Guarded by this. Quiescent, checked by Profiler.check: remembered - forgotten == this site's entries in the
-    // profiler's table of sampled blocks. Always: lifetimes <= forgotten <= remembered <= samples, remoteFrees <=
-    // lifetimes.
+    // profiler's table of sampled blocks. Always (check()): lifetimes <= forgotten <= remembered <= samples,
+    // remoteFrees <= lifetimes, the size histogram sums to samples.
     private long samples;
+    /** The sampled mallocs' durations summed (0 each when the profiler does not time them). */
+    private long nanos;
     private double allocations;
     private double bytes;
     private double largeBytes;
@@ -60,9 +62,10 @@ public final class SiteState {
         return c.rule;
     }
 
-    /** A sampled allocation of {@code size} bytes, standing for {@code weight} allocations. */
-    synchronized void sampled(long size, double weight, boolean remember) {
+    /** A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. */
+    synchronized void sampled(long size, long nanos, double weight, boolean remember) {
         samples++;
+        this.nanos += nanos;
         allocations += weight;
         bytes += size * weight;
         if (size > Policy.MIN_BIG_THRESHOLD) {
@@ -75,13 +78,17 @@ public final class SiteState {
         remembered += remember ? 1 : 0;
     }
 
-    /** One of this site's sampled blocks left the profiler's table (freed, or its heap closed). */
+    /** One of this site's sampled blocks left the profiler's table without a lifetime (refused, or heap closed). */
     synchronized void forgot() {
         forgotten++;
     }
 
-    /** One of this site's sampled blocks was freed after {@code nanos}, by another thread if {@code remote}. */
+    /**
+     * One of this site's sampled blocks left the profiler's table, freed after {@code nanos}, by another thread if
+     * {@code remote}.
+     */
     synchronized void freed(long nanos, boolean remote) {
+        forgotten++;
         if (recent == null) {
             recent = new long[SiteProfile.RECENT];
         }
@@ -99,6 +106,37 @@ public final class SiteState {
     /** Samples taken. */
     synchronized long samples() {
         return samples;
+    }
+
+    /** For {@code check()}: the invariants that always hold (beside the fields). Returns null or the problem. */
+    synchronized String check() {
+        long inBuckets = 0;
+        if (sizeHistogram != null) {
+            for (long n : sizeHistogram) {
+                inBuckets += n;
+            }
+        }
+        if (inBuckets != samples) {
+            return this + "'s size histogram holds " + inBuckets + " samples, but it counts " + samples;
+        }
+        return 0 <= remoteFrees && remoteFrees <= lifetimes && lifetimes <= forgotten && forgotten <= remembered
+                && remembered <= samples ? null : this + " counts " + samples + " samples, " + remembered
+                + " remembered, " + forgotten + " forgotten, " + lifetimes + " lifetimes, " + remoteFrees
+                + " freed remotely";
+    }
+
+    /**
+     * Adds this site's samples so far to {@code totals}: their count to {@code totals.samples}, their durations to
+     * {@code totals.nanos}, and their size histogram to {@code totals.histogram} (read together, under the lock).
+     */
+    synchronized void addTo(Profiler.Totals totals) {
+        totals.samples += samples;
+        totals.nanos += nanos;
+        if (sizeHistogram != null) {
+            for (int i = 0; i < sizeHistogram.length; i++) {
+                totals.histogram[i] += sizeHistogram[i];
+            }
+        }
     }
 
     /** A snapshot, with the live sampled blocks the caller counted in the profiler's table and some of their ages. */

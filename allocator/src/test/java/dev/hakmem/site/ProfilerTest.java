@@ -157,8 +157,10 @@ class ProfilerTest {
         SiteProfile prof = p.profile(s, T0);
         assertEquals(3, prof.samples());
         assertEquals(2, prof.liveSamples());
-        assertNotNull(p.forget(0x10));
+        SampledBlock b = p.forget(0x10);
+        assertNotNull(b);
         assertNull(p.forget(0x10));
+        p.lost(b);
         assertTrue(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "room again");
         assertNull(p.check());
         p.clear();
@@ -247,6 +249,21 @@ class ProfilerTest {
         String problem = p.check();
         assertNotNull(problem, "a second sample at an address never freed overwrote the first");
         assertTrue(problem.contains("remembers 1 sampled blocks but counts 2"), problem);
+    }
+
+    /** check() can fail: a forgotten block reported twice (its free and a retry both told the site) is found. */
+    @Test
+    void checkFindsASiteThatForgotMoreThanItRemembered() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState s = p.site("s");
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        SampledBlock b = p.forget(0x10);
+        p.freed(b, T0 + 1, 1);
+        assertNull(p.check());
+        p.lost(b);
+        String problem = p.check();
+        assertNotNull(problem, "the site forgot 2 of the 1 block it remembered");
+        assertTrue(problem.contains("1 remembered, 2 forgotten"), problem);
     }
 
     private static List<Long> boxed(long[] values) {
