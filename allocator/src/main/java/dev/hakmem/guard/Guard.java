@@ -304,7 +304,7 @@ public final class Guard {
             long oldSize = q.sizeAt(0);
             q.dropOldest();
             if (inner != 0) {
-                first = leave(inner, oldUser, oldSize, first, " while in quarantine");
+                first = leave(inner, writeAfterFree(oldUser, oldSize, " while in quarantine"), first);
             }
         }
         if (first != null) {
@@ -313,12 +313,12 @@ public final class Guard {
     }
 
     /**
-     * A block taken out of a quarantine: given back to the allocator if its poison is intact, else condemned (kept
-     * allocated for good: whoever wrote it may still hold the pointer) and its violation added to {@code first}'s.
+     * A block taken out of a quarantine, its poison verified ({@code problem}, null if intact): given back to the
+     * allocator if intact, else condemned (kept allocated for good: whoever wrote it may still hold the pointer) and
+     * its violation added to {@code first}'s.
      */
-    private HeapCorruptionException leave(long inner, long user, long size, HeapCorruptionException first,
-                                          String when) {
-        HeapCorruptionException problem = writeAfterFree(user, size, when);
+    private HeapCorruptionException leave(long inner, HeapCorruptionException problem,
+                                          HeapCorruptionException first) {
         if (problem == null) {
             core.free(inner);
             return first;
@@ -563,7 +563,7 @@ public final class Guard {
         String bookkeeping = tracer.check();
         HeapCorruptionException poisoned = null;
         Set<Long> quarantined = new HashSet<>();
-        long[] held = new long[1];
+        long held = 0;
         synchronized (locals) {
             for (Local l : locals) {
                 Quarantine q = l.quarantine;
@@ -576,16 +576,15 @@ public final class Guard {
                         continue;
                     }
                     HeapCorruptionException p = writeAfterFree(q.userAt(k), q.sizeAt(k), "");
+                    if (p == null && !dead) {
+                        quarantined.add(inner);
+                        held++;
+                        continue;
+                    }
                     if (p != null) {
                         q.forget(k);
-                        condemnFreed(inner);
-                        poisoned = suppressed(poisoned, p);
-                    } else if (dead) {
-                        core.free(inner);
-                    } else {
-                        quarantined.add(inner);
-                        held[0]++;
                     }
+                    poisoned = leave(inner, p, poisoned);
                 }
                 if (dead) {
                     q.clear();
@@ -614,8 +613,8 @@ public final class Guard {
             }
         });
         String drift = null;
-        if (held[0] != quarantined.size()) {
-            drift = (held[0] - quarantined.size()) + " quarantined blocks are held twice";
+        if (held != quarantined.size()) {
+            drift = (held - quarantined.size()) + " quarantined blocks are held twice";
         }
         for (long inner : quarantined) {
             if (drift == null && !freed.contains(inner)) {
