@@ -101,10 +101,6 @@ final class Quarantine {
         return count > (maxBytes == 0 ? 0 : 1) && (bytes > maxBytes || count > maxBlocks);
     }
 
-    boolean isEmpty() {
-        return count == 0;
-    }
-
     int count() {
         return count;
     }
