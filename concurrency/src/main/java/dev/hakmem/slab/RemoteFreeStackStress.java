@@ -21,7 +21,7 @@ public final class RemoteFreeStackStress {
     }
 
     /**
-     * The blocks on the slab's local free list, as a bit mask, or -1 if one came twice; pops them all (the owner
+     * The blocks on the slab's local free stack, as a bit mask, or -1 if one came twice; pops them all (the owner
      * hands them out). For slabs of at most 31 blocks.
      */
     static int popAll(Slab s) {

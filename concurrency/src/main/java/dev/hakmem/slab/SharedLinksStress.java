@@ -25,7 +25,7 @@ public final class SharedLinksStress {
     }
 
     @JCStressTest
-    @Description("Block 1 is legitimately on the remote stack and block 2 on the local free list when block 0 is "
+    @Description("Block 1 is legitimately on the remote stack and block 2 on the local free stack when block 0 is "
             + "freed locally by the owner and remotely by another thread at once (a double free); the owner then "
             + "hands out a block; later it drains and hands out everything. Blocks 1 and 2 must come back exactly "
             + "once and the slab must stay consistent, whatever the double free did.")

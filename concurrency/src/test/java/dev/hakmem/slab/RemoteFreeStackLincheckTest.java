@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayDeque;
 
 /**
- * Linearizability of a real {@link Slab}'s remote-free MPSC stack, claimed bitmap and local free list, against a
+ * Linearizability of a real {@link Slab}'s remote-free MPSC stack, claimed bitmap and local free stack, against a
  * specification that is the same lists as plain deques. The program is a correct one: every thread frees remotely,
  * once each, the blocks handed to it (its own partition, so distinct across threads); the owner drains, allocates
  * and frees locally what it allocated. Allocation order is LIFO, so a lost, duplicated or reordered block changes
@@ -53,7 +53,7 @@ public class RemoteFreeStackLincheckTest {
         return slab.drain();
     }
 
-    /** Owner: the block popped from the local free list, or -1. */
+    /** Owner: the block popped from the local free stack, or -1. */
     @Operation(nonParallelGroup = "owner")
     public int allocate() {
         int b = slab.popFree();
@@ -92,7 +92,7 @@ public class RemoteFreeStackLincheckTest {
                 .check(getClass());
     }
 
-    /** The slab as deques: the remote stack (pushed at the head), the local free list (LIFO), the owner's blocks. */
+    /** The slab as deques: the remote stack (pushed at the head), the local free stack (LIFO), the owner's blocks. */
     public static final class Spec {
         private final int[] freed = new int[PARTITIONS];
         private final ArrayDeque<Integer> remote = new ArrayDeque<>();
