@@ -107,7 +107,8 @@ public final class FaultInjectingPageSource implements PageSource {
      * heap counts a reservation before calling {@link #reserve} and a release after {@link #release} returns, and
      * its maintenance thread calls on when the test's own threads have ended (tens of milliseconds after a thread
      * dies it reaps its heap and unmaps what it held, under the lock {@link HakMem#stats()} takes). So the readings
-     * are repeated until they agree, for up to {@link #SETTLE_NANOS}.
+     * are repeated until they agree, for up to a second: only a call in flight of exactly a drift's size, at every
+     * reading, could hide it.
      */
     public String reconcile(HakMem heap) {
         long giveUp = System.nanoTime() + SETTLE_NANOS;

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -105,24 +104,24 @@ class FaultInjectionTest {
      * The interleaving behind MemoryPressureStressTest's one failure ("expected: <50331648> but was: <0>"), made
      * certain: a thread frees all it allocated and dies, its current slab keeping its SuperSlab; the test has joined
      * it, but the maintenance thread has not yet reaped its heap. The maintenance thread then unmaps that SuperSlab
-     * (the retain budget is 0) and is held inside the release while the test reads the page source's reservations,
-     * which still hold it; the test's {@code stats()} waits for the maintenance lock, and reads the account after the
-     * release. Each reading is right at its moment; together they differ by everything the dead thread held.
+     * (the retain budget is 0), and the release, delayed by a second before it forgets the reservation, holds it
+     * while the test reads the page source's reservations, which still hold the SuperSlab; the test's
+     * {@code stats()} waits for the maintenance lock, and reads the account after the release. Each reading is right
+     * at its moment; together they differ by everything the dead thread held.
      * {@link FaultInjectingPageSource#reconcile} reads until they agree, and does.
      */
     @Test
     void memoryADeadThreadHeldIsUnmappedAfterTheJoinBetweenTwoReadings() throws InterruptedException {
-        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system()).build();
-        HeldRelease pages = new HeldRelease(faults);
-        try (HakMem h = HakMem.create(HakMemConfig.builder().pageSource(pages).retainBytes(0).purgeDelayMillis(0)
+        FaultInjectingPageSource faults = FaultInjectingPageSource.builder(PageSource.system())
+                .delay(Op.RELEASE, 1, TimeUnit.SECONDS).build();
+        try (HakMem h = HakMem.create(HakMemConfig.builder().pageSource(faults).retainBytes(0).purgeDelayMillis(0)
                 .build())) {
             Thread t = Thread.ofPlatform().start(() -> h.free(h.malloc(100)));
             t.join();
-            pages.entered.await();
+            awaitTrue(() -> faults.calls(Op.RELEASE) == 1);
             long reserved = faults.reservedBytes();
-            pages.proceed.countDown();
             long mapped = h.stats().mappedBytes();
-            assertEquals(SUPERSLAB, reserved, "the dead thread's SuperSlab, before the maintenance thread's release");
+            assertEquals(SUPERSLAB, reserved, "the dead thread's SuperSlab, in the maintenance thread's release");
             assertEquals(0, mapped, "after it: the account was right at each reading");
             assertNull(faults.reconcile(h));
         }
@@ -145,48 +144,6 @@ class FaultInjectionTest {
             faults.release(stray, SUPERSLAB);
             assertEquals("release(0x" + Long.toHexString(stray) + ", " + SUPERSLAB + ") is not a reservation "
                     + "(reserved there: null)", faults.reconcile(h));
-        }
-    }
-
-    /** A page source that holds its first release until the test lets it go on. */
-    private static final class HeldRelease implements PageSource {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch proceed = new CountDownLatch(1);
-        private final PageSource delegate;
-
-        HeldRelease(PageSource delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public long reserve(long size, long alignment) {
-            return delegate.reserve(size, alignment);
-        }
-
-        @Override
-        public void commit(long address, long size) {
-            delegate.commit(address, size);
-        }
-
-        @Override
-        public void decommit(long address, long size) {
-            delegate.decommit(address, size);
-        }
-
-        @Override
-        public void release(long address, long size) {
-            entered.countDown();
-            try {
-                proceed.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            delegate.release(address, size);
-        }
-
-        @Override
-        public long pageSize() {
-            return delegate.pageSize();
         }
     }
 
