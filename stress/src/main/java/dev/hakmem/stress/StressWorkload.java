@@ -148,6 +148,12 @@ public final class StressWorkload {
             }
         }
         checkHeap("after the run");
+        if (faults != null) {
+            String drift = faults.reconcile(heap);
+            if (drift != null) {
+                error("the heap's mapped bytes against its page source after the run: " + drift);
+            }
+        }
         if (planted != null) {
             planted.finish();
         }

@@ -14,7 +14,7 @@ class GuardFaultsSmokeTest {
     void guardModeDetectsEveryPlantedErrorOnceWhileMappingsFail() {
         Duration duration = StressSupport.duration(Duration.ofSeconds(5), 0.15);
         int threads = StressSupport.full() ? 4 : 2;
-        long seed = StressSupport.seed();
+        long seed = StressSupport.seed("guard mode with faults");
         StressHeap stressHeap = StressHeap.create(true, true, seed);
         StressResult result;
         try (stressHeap) {

@@ -35,7 +35,7 @@ class LarsonStressTest {
     @Test
     void blocksHandedToNewThreadsAreFreedIntactAndNothingLeaks() throws InterruptedException {
         Duration duration = StressSupport.duration(Duration.ofSeconds(3), 0.15);
-        long seed = StressSupport.seed();
+        long seed = StressSupport.seed("Larson hand-offs");
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         HakMemStats stats;

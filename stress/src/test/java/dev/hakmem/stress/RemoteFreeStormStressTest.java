@@ -40,7 +40,7 @@ class RemoteFreeStormStressTest {
     @Test
     void remoteFreesFromManyThreadsIntoLiveSlabsLoseNothing() throws InterruptedException {
         Duration duration = StressSupport.duration(Duration.ofSeconds(3), 0.15);
-        long seed = StressSupport.seed();
+        long seed = StressSupport.seed("remote-free storm");
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         BlockingQueue<Block[]> queue = new ArrayBlockingQueue<>(4 * CONSUMERS);

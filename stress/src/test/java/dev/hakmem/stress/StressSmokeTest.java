@@ -15,7 +15,7 @@ class StressSmokeTest {
     void aShortMixedRunCorruptsNothingAndLeavesTheHeapEmpty() {
         Duration duration = StressSupport.duration(Duration.ofSeconds(3), 0.15);
         int threads = StressSupport.full() ? 4 : 2;
-        long seed = StressSupport.full() ? StressSupport.seed() : 0x5EEDL;
+        long seed = StressSupport.full() ? StressSupport.seed("stress smoke") : 0x5EEDL;
         try (HakMem heap = HakMem.create()) {
             StressResult result = new StressWorkload(
                     new StressOptions(threads, duration, seed, heap), System.out::println).run();

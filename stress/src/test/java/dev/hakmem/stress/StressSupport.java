@@ -46,10 +46,15 @@ final class StressSupport {
         return Duration.ofMillis(Math.max(1000, Math.round(minutes * share * 60_000)));
     }
 
-    /** {@code stress.seed} when given, so a failing run can be repeated; else a new one, which the report prints. */
-    static long seed() {
+    /**
+     * {@code stress.seed} when given, so a failing run can be repeated; else a new one. Printed at once, with
+     * {@code test}'s name: a test that fails before its report must not take its seed with it.
+     */
+    static long seed(String test) {
         Long given = Long.getLong("stress.seed");
-        return given != null ? given : System.nanoTime() ^ System.currentTimeMillis() << 20;
+        long seed = given != null ? given : System.nanoTime() ^ System.currentTimeMillis() << 20;
+        System.out.printf(Locale.ROOT, "[stress] %s: seed %d (-Dstress.seed=%d repeats it)%n", test, seed, seed);
+        return seed;
     }
 
     /** A block the test owns, filled with the pattern of {@code seed}; {@code owner} is the allocating thread. */

@@ -39,7 +39,7 @@ class ThreadChurnStressTest {
     @Test
     void deadThreadsCachedBlocksAndSlabsComeBack() throws InterruptedException {
         Duration duration = StressSupport.duration(Duration.ofSeconds(30), 0.15);
-        long seed = StressSupport.seed();
+        long seed = StressSupport.seed("thread churn");
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         ConcurrentLinkedQueue<Block> handedOver = new ConcurrentLinkedQueue<>();

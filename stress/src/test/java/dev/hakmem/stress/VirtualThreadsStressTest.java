@@ -32,7 +32,7 @@ class VirtualThreadsStressTest {
     @Test
     void aHundredThousandVirtualThreadsAllocateAndFreeIntact() throws InterruptedException {
         Duration duration = StressSupport.duration(Duration.ofSeconds(1), 0.10);
-        long seed = StressSupport.seed();
+        long seed = StressSupport.seed("virtual threads");
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         ConcurrentLinkedQueue<Block> leftBehind = new ConcurrentLinkedQueue<>();
