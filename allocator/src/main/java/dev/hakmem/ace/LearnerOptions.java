@@ -10,7 +10,9 @@ package dev.hakmem.ace;
  * @param minSampledOps  a window with fewer timed mallocs is not scored; default 32
  * @param minImprovement a candidate beats the incumbent when its cost is at most {@code 1 - minImprovement} times
  *                       the incumbent's; (0, 1), default 0.08 (the seed's 8%)
- * @param hysteresis     consecutive scored comparisons a candidate must win to replace the incumbent; default 3
+ * @param hysteresis     a candidate replaces the incumbent when it won this many of its last
+ *                       {@code 2 hysteresis - 1} scored paired comparisons (the median of those pairs), and its
+ *                       turn ends when this many were not won; [1, 16], default 3 (the median of 5 pairs)
  * @param cooldown       windows after a change during which no other change is made; default 10
  * @param freezeAfter    LEARN freezes once no change was made for this many windows and the p99 of the incumbent's
  *                       cost is stable; default 40
@@ -38,7 +40,10 @@ public record LearnerOptions(double memoryWeight, long minOps, long minSampledOp
         if (!(minImprovement > 0 && minImprovement < 1)) {
             throw new IllegalArgumentException("learner.minImprovement must be in (0, 1): " + minImprovement);
         }
-        atLeast("hysteresis", hysteresis, 1);
+        // The learner keeps a candidate's last 2 hysteresis - 1 outcomes as the bits of an int.
+        if (hysteresis < 1 || hysteresis > 16) {
+            throw new IllegalArgumentException("learner.hysteresis must be in [1, 16]: " + hysteresis);
+        }
         atLeast("cooldown", cooldown, 0);
         atLeast("freezeAfter", freezeAfter, 2);
         atLeast("frozenWindows", frozenWindows, 1);

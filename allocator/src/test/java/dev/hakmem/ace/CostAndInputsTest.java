@@ -79,6 +79,8 @@ class CostAndInputsTest {
         assertRefused("learner.minImprovement", () -> d.withRails(0, 3, 10));
         assertRefused("learner.minImprovement", () -> d.withRails(1, 3, 10));
         assertRefused("learner.hysteresis", () -> d.withRails(0.08, 0, 10));
+        assertRefused("learner.hysteresis", () -> d.withRails(0.08, 17, 10));
+        assertEquals(16, d.withRails(0.08, 16, 10).hysteresis());
         assertRefused("learner.cooldown", () -> d.withRails(0.08, 3, -1));
         assertRefused("learner.freezeAfter", () -> d.withLifecycle(1, 60, 60));
         assertRefused("learner.frozenWindows", () -> d.withLifecycle(40, 0, 60));
