@@ -30,16 +30,17 @@ import java.util.SplittableRandom;
  *        sizes shifted (L1 &gt; shiftDistance), p99 drifted (x p99Drift), or the runner-up won by the rails
  * </pre>
  *
- * <p><b>LEARN</b> alternates windows of the incumbent ({@link #best()}) and of a candidate one step away on one
- * knob (A B A B), so that each candidate window is paired with the incumbent window just before it, under the same
- * load, and a drift of the machine hits both windows of a pair alike. A pair is won when its cost ratio C / I is at
- * most {@code 1 - minImprovement}. The candidate is judged on the median of its last {@code 2 hysteresis - 1}
- * paired ratios, decided as soon as it is known: {@code hysteresis} pairs won (the median is won) adopt it,
- * {@code hysteresis} pairs not won (the median is lost) end its turn:
+ * <p><b>LEARN</b> interleaves windows of the incumbent ({@link #best()}) and of a candidate one step away on one
+ * knob, so that each candidate window is paired with the incumbent window just before it, under the same load, and a
+ * drift of the machine hits both windows of a pair alike. The incumbent window right after a candidate's is a
+ * washout (W), no reference: it carries the work the candidate deferred ({@link #score}). A pair is won when its cost
+ * ratio C / I is at most {@code 1 - minImprovement}. The candidate is judged on the median of its last
+ * {@code 2 hysteresis - 1} paired ratios, decided as soon as it is known: {@code hysteresis} pairs won (the median is
+ * won) adopt it, {@code hysteresis} pairs not won (the median is lost) end its turn:
  * <pre>
- *   window    I     C     I     C     I     C     I     C          (hysteresis 3: the median of 5 pairs)
- *   pair            won         lost        won         won  -&gt; 3 of at most 5 won: the candidate replaces the
- *                                                                  incumbent (if out of cooldown)
+ *   window    I  C  W  I  C  W  I  C  W  I  C        (hysteresis 3: the median of 5 pairs)
+ *   pair         won      lost     won      won  -&gt; 3 of at most 5 won: the candidate replaces the incumbent
+ *                                                   (if out of cooldown)
  * </pre>
  * Why a median and not {@code hysteresis} wins in a row: with windows of 20 ms on a busy machine, one window in a
  * few is an outlier (a GC, another process), and a run of wins breaks on any one of them: a candidate 16% cheaper
@@ -110,6 +111,13 @@ public final class Learner {
     private Policy incumbent;
     /** What {@link #onWindow} returned last: the policy in force during the next window. */
     private Policy running;
+    /** The policy the window before the last one ran (the start before the first window). */
+    private Policy ranBefore;
+    /**
+     * Whether the last window ran the same policy as the window before it. Only a settled incumbent window is a
+     * reference: one right after a candidate's window carries the candidate's deferred work (see {@link #score}).
+     */
+    private boolean settled;
     /** LEARN: the candidate under test, null between turns. FROZEN and CANARY: the runner-up. One step away. */
     private Candidate candidate;
     /**
@@ -155,6 +163,7 @@ public final class Learner {
         this.incumbent = Objects.requireNonNull(start, "start");
         this.state = Objects.requireNonNull(startState, "startState");
         this.running = start;
+        this.ranBefore = start;
         this.random = new SplittableRandom(seed);
         resetStatistics();
         if (state != LearningState.LEARN) {
@@ -232,6 +241,8 @@ public final class Learner {
         }
         lastIndex = w.index();
         Policy ran = running;
+        settled = ran.equals(ranBefore);
+        ranBefore = ran;
         double cost = options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
         switch (state) {
             case LEARN -> learn(w, ran, cost);
@@ -310,12 +321,19 @@ public final class Learner {
     }
 
     /**
-     * A scored incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is compared
-     * with the reference, if it and the reference were scored, and uses it up.
+     * A scored, settled incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is
+     * compared with the reference, if it and the reference were scored, and uses it up.
+     *
+     * <p>Why the incumbent window right after a candidate's is no reference (a washout window, as crossover trials
+     * have): what a candidate defers lands in the window after it. A longer purge delay leaves the memory it did not
+     * purge to the next maintenance tick, under the incumbent's shorter delay; a larger retain budget leaves its trim
+     * there. Compared with that window, such a candidate looked cheaper than it is (its work charged to the
+     * incumbent) and its memory was never charged: the learner kept purge 1000 ms and retain 256 MiB on the
+     * lifetime mix. LEARN's windows go I C W I C W ...: each candidate window paired with a settled incumbent window.
      */
     private void score(Policy ran, double cost, long index, P2Quantile costs) {
         if (ran.equals(incumbent)) {
-            if (!Double.isNaN(cost)) {
+            if (!Double.isNaN(cost) && settled) {
                 reference = cost;
                 costs.add(cost);
             }

@@ -94,7 +94,7 @@ class CostAndInputsTest {
                 () -> new LearnerOptions(0.5, 1, 1, 0.08, 3, 10, 40, 60, 60, 0.05, 2.5, 2));
         assertRefused("learner.p99Drift", () -> new LearnerOptions(0.5, 1, 1, 0.08, 3, 10, 40, 60, 60, 0.05, 0.5, 1));
         assertEquals(2, d.withMemoryWeight(2).memoryWeight());
-        assertEquals(d, d.withRails(0.08, 3, 10).withLifecycle(40, 60, 60));
+        assertEquals(d, d.withRails(0.08, 3, 10).withLifecycle(90, 60, 60));
     }
 
     @Test

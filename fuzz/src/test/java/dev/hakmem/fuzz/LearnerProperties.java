@@ -192,7 +192,7 @@ class LearnerProperties {
     /**
      * Watches a learner from the outside, knowing only its settings, the windows and what it returned. The
      * comparisons are the learner's documented ones: a candidate window paired with the last scored incumbent window
-     * since the previous candidate window. The pairs of the candidate that ran last are kept from its first run after
+     * since the previous candidate window that ran the same policy as the window before it (not a washout). The pairs of the candidate that ran last are kept from its first run after
      * another candidate (or a change): the learner's own pairs are the newest of them (a turn ended and the same
      * candidate proposed again starts afresh there), so whenever the learner's median is won, so is the median of
      * the last {@code 2 hysteresis - 1} kept here.
@@ -201,6 +201,8 @@ class LearnerProperties {
         private final Learner learner;
         private final LearnerOptions options;
         private Policy ran;
+        /** What the window before {@link #ran}'s ran. */
+        private Policy ranBefore;
         private Policy best;
         private LearningState state;
         private double reference = Double.NaN;
@@ -217,6 +219,7 @@ class LearnerProperties {
             this.learner = learner;
             this.options = options;
             this.ran = learner.best();
+            this.ranBefore = ran;
             this.best = learner.best();
             this.state = learner.state();
         }
@@ -224,7 +227,7 @@ class LearnerProperties {
         void after(Window w, Policy next) {
             double cost = options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
             if (ran.equals(best)) {
-                if (!Double.isNaN(cost)) {
+                if (!Double.isNaN(cost) && ran.equals(ranBefore)) {
                     reference = cost;
                 }
             } else {
@@ -269,6 +272,7 @@ class LearnerProperties {
             require(problem == null, w, problem);
             List<LearnerEvent> events = learner.events();
             require(events.size() <= Learner.MAX_EVENTS, w, events.size() + " events kept");
+            ranBefore = ran;
             ran = next;
             best = now;
             state = s;
