@@ -30,12 +30,23 @@ import java.util.SplittableRandom;
  *        sizes shifted (L1 &gt; shiftDistance), p99 drifted (x p99Drift), or the runner-up won by the rails
  * </pre>
  *
- * <p><b>LEARN</b> alternates windows of the incumbent ({@link #best()}) and of a candidate one step away on one
- * knob, so that each candidate window is compared with the incumbent window just before it, under the same load:
+ * <p><b>LEARN</b> interleaves windows of the incumbent ({@link #best()}) and of a candidate one step away on one
+ * knob, so that each candidate window is paired with the incumbent window just before it, under the same load, and a
+ * drift of the machine hits both windows of a pair alike. The incumbent window right after a candidate's is a
+ * washout (W), no reference: it carries the work the candidate deferred ({@link #score}). A pair is won when its cost
+ * ratio C / I is at most {@code 1 - minImprovement}. The candidate is judged on the median of its last
+ * {@code 2 hysteresis - 1} paired ratios, decided as soon as it is known: {@code hysteresis} pairs won (the median is
+ * won) adopt it, {@code hysteresis} pairs not won (the median is lost) end its turn:
  * <pre>
- *   window    I     C     I     C     I     C           C: cost &lt;= (1 - minImprovement) x the I before it?
- *   streak          1     .     2     .     3  -&gt; the candidate replaces the incumbent (if out of cooldown)
+ *   window    I  C  W  I  C  W  I  C  W  I  C        (hysteresis 3: the median of 5 pairs)
+ *   pair         won      lost     won      won  -&gt; 3 of at most 5 won: the candidate replaces the incumbent
+ *                                                   (if out of cooldown)
  * </pre>
+ * Why a median and not {@code hysteresis} wins in a row: with windows of 20 ms on a busy machine, one window in a
+ * few is an outlier (a GC, another process), and a run of wins breaks on any one of them: a candidate 16% cheaper
+ * lost its turn to the noise more often than not (docs/PERFORMANCE.md, change 9). A median ignores up to
+ * {@code hysteresis - 1} outliers either way, so a better candidate still wins and a candidate that is no better
+ * (within the noise, whose pairs cannot be won honestly) still never does.
  * The candidate comes from each knob in turn: W_MAX, the big threshold, the retain budget, the purge delay, the
  * bridge classes. A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
  * the incumbent's value to try; the bridges come from peaks of the size distribution ({@link Bridges}). A comparison
@@ -43,10 +54,11 @@ import java.util.SplittableRandom;
  * draw at minImprovement), then the rails decide:
  * <ul>
  *   <li>one step: a candidate differs from the incumbent by one step on one knob ({@link #step});
- *   <li>hysteresis: it replaces the incumbent only after {@code hysteresis} consecutive scored comparisons won by
- *       at least {@code minImprovement} (a comparison not won ends the candidate's turn);
- *   <li>cooldown: after a change, no other change for {@code cooldown} windows (the candidate may keep winning
- *       meanwhile; it is accepted at its first win after the cooldown).
+ *   <li>hysteresis: it replaces the incumbent only when {@code hysteresis} of its last {@code 2 hysteresis - 1}
+ *       scored paired comparisons were won by at least {@code minImprovement} (the median of those pairs won);
+ *       {@code hysteresis} of them not won end the candidate's turn;
+ *   <li>cooldown: after a change, no other change for {@code cooldown} windows (the candidate's pairs keep sliding
+ *       meanwhile; it is accepted at its first comparison after the cooldown at which its median still wins).
  * </ul>
  * The bandits' statistics outlive a change (the knobs are close to separable: what a W_MAX step gains hardly depends
  * on the purge delay) and are dropped when the workload shifts.
@@ -99,10 +111,23 @@ public final class Learner {
     private Policy incumbent;
     /** What {@link #onWindow} returned last: the policy in force during the next window. */
     private Policy running;
+    /** The policy the window before the last one ran (the start before the first window). */
+    private Policy ranBefore;
+    /**
+     * Whether the last window ran the same policy as the window before it. Only a settled incumbent window is a
+     * reference: one right after a candidate's window carries the candidate's deferred work (see {@link #score}).
+     */
+    private boolean settled;
     /** LEARN: the candidate under test, null between turns. FROZEN and CANARY: the runner-up. One step away. */
     private Candidate candidate;
-    /** Consecutive scored comparisons the candidate won; 0 when there is no candidate. */
-    private int streak;
+    /**
+     * The candidate's last scored paired comparisons, newest in bit 0, a bit set for a won pair. Invariant: only the
+     * low {@link #pairs} bits may be set; fewer than {@code hysteresis} of them in LEARN are not won (else its turn
+     * ended). Reset with the candidate ({@link #setCandidate}).
+     */
+    private int outcomes;
+    /** How many pairs {@link #outcomes} holds: at most {@code 2 hysteresis - 1}; 0 when there is no candidate. */
+    private int pairs;
     /** The next turn in {@link #TURNS}. */
     private int turn;
     /** The cost of the last scored incumbent window since the last candidate window; NaN when there is none. */
@@ -138,10 +163,11 @@ public final class Learner {
         this.incumbent = Objects.requireNonNull(start, "start");
         this.state = Objects.requireNonNull(startState, "startState");
         this.running = start;
+        this.ranBefore = start;
         this.random = new SplittableRandom(seed);
         resetStatistics();
         if (state != LearningState.LEARN) {
-            candidate = runnerUp();
+            setCandidate(runnerUp());
         }
     }
 
@@ -215,6 +241,8 @@ public final class Learner {
         }
         lastIndex = w.index();
         Policy ran = running;
+        settled = ran.equals(ranBefore);
+        ranBefore = ran;
         double cost = options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
         switch (state) {
             case LEARN -> learn(w, ran, cost);
@@ -293,12 +321,19 @@ public final class Learner {
     }
 
     /**
-     * A scored incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is compared
-     * with the reference, if it and the reference were scored, and uses it up.
+     * A scored, settled incumbent window becomes the reference (and a sample of {@code costs}); a candidate window is
+     * compared with the reference, if it and the reference were scored, and uses it up.
+     *
+     * <p>Why the incumbent window right after a candidate's is no reference (a washout window, as crossover trials
+     * have): what a candidate defers lands in the window after it. A longer purge delay leaves the memory it did not
+     * purge to the next maintenance tick, under the incumbent's shorter delay; a larger retain budget leaves its trim
+     * there. Compared with that window, such a candidate looked cheaper than it is (its work charged to the
+     * incumbent) and its memory was never charged: the learner kept purge 1000 ms and retain 256 MiB on the
+     * lifetime mix. LEARN's windows go I C W I C W ...: each candidate window paired with a settled incumbent window.
      */
     private void score(Policy ran, double cost, long index, P2Quantile costs) {
         if (ran.equals(incumbent)) {
-            if (!Double.isNaN(cost)) {
+            if (!Double.isNaN(cost) && settled) {
                 reference = cost;
                 costs.add(cost);
             }
@@ -310,7 +345,10 @@ public final class Learner {
         }
     }
 
-    /** A scored candidate window against the incumbent window before it: the bandit's update, then the rails. */
+    /**
+     * A scored candidate window paired with the incumbent window before it: the bandit's update, then the rails on
+     * the median of the candidate's last {@code 2 hysteresis - 1} pairs.
+     */
     private void compare(double cost, long index) {
         Candidate c = candidate;
         double m = options.minImprovement();
@@ -328,21 +366,26 @@ public final class Learner {
                 bandits[o].update(c.arm(), reference + cost > 0 ? reference / (reference + cost) : 0.5);
             }
         }
-        if (!won) {
-            streak = 0;
-            if (state == LearningState.LEARN) {
-                candidate = null;
+        int h = options.hysteresis();
+        int window = 2 * h - 1;
+        outcomes = (outcomes << 1 | (won ? 1 : 0)) & (int) ((1L << window) - 1);
+        pairs = Math.min(pairs + 1, window);
+        int wins = Integer.bitCount(outcomes);
+        if (wins < h) {
+            // The median of the last pairs is lost once h of them are not won: LEARN tries another candidate;
+            // CANARY keeps its runner-up, whose pairs slide on across periods.
+            if (pairs - wins >= h && state == LearningState.LEARN) {
+                setCandidate(null);
             }
             return;
         }
-        streak++;
-        if (streak >= options.hysteresis() && mayChange(index)) {
-            String evidence = String.format("%s: won %d comparisons in a row by at least %.0f%% (last: %.1f vs %.1f)",
-                    c.step(), streak, 100 * m, cost, reference);
+        if (mayChange(index)) {
+            String evidence = String.format("%s: won %d of its last %d paired comparisons by at least %.0f%%, so"
+                    + " the median cost ratio is at most %.2f (last: %.1f vs %.1f)", c.step(), wins, pairs, 100 * m,
+                    1 - m, cost, reference);
             incumbent = c.policy();
             lastChange = index;
-            candidate = null;
-            streak = 0;
+            setCandidate(null);
             restartConvergence(index);
             record(new LearnerEvent(index, LearnerEvent.Kind.CHANGE, state, state, incumbent, evidence));
             if (state == LearningState.CANARY) {
@@ -366,13 +409,13 @@ public final class Learner {
         }
         double now = p99.estimate();
         boolean stable = p99.warm() && Math.abs(now - markP99) <= options.minImprovement() * markP99;
-        if (stable && streak == 0 && index - quietSince >= options.freezeAfter()) {
+        if (stable && outcomes == 0 && index - quietSince >= options.freezeAfter()) {
             frozenSignature = Signature.of(recentSizes);
             if (frozenSignature.samples() < Signature.MIN_SAMPLES) {
                 frozenSignature = null;
             }
             frozenP99 = now;
-            candidate = runnerUp();
+            setCandidate(runnerUp());
             transition(index, LearningState.FROZEN, String.format(
                     "converged: no change for %d windows, p99 of the cost %.1f (was %.1f); runner-up: %s",
                     index - quietSince, now, markP99, candidate == null ? "none" : candidate.step()));
@@ -384,15 +427,14 @@ public final class Learner {
 
     private void relearn(long index, String reason) {
         resetStatistics();
-        candidate = null;
-        streak = 0;
+        setCandidate(null);
         frozenSignature = null;
         frozenP99 = Double.NaN;
         restartConvergence(index);
         transition(index, LearningState.LEARN, reason);
     }
 
-    /** Moves the lifecycle. The runner-up's streak survives FROZEN: its comparisons are consecutive across periods. */
+    /** Moves the lifecycle. The runner-up's pairs survive FROZEN: its median slides on across periods. */
     private void transition(long index, LearningState to, String reason) {
         LearningState from = state;
         state = to;
@@ -439,7 +481,7 @@ public final class Learner {
                     yield incumbent;
                 }
                 if (candidate == null) {
-                    candidate = propose();
+                    setCandidate(propose());
                 }
                 yield candidate == null ? incumbent : candidate.policy();
             }
@@ -451,6 +493,13 @@ public final class Learner {
                 yield slot && candidate != null && !Double.isNaN(reference) ? candidate.policy() : incumbent;
             }
         };
+    }
+
+    /** The one home of a candidate's turn beginning or ending: its pairs start afresh. */
+    private void setCandidate(Candidate c) {
+        candidate = c;
+        outcomes = 0;
+        pairs = 0;
     }
 
     /** The next turn's candidate, or null if no knob can move. */
@@ -515,8 +564,17 @@ public final class Learner {
         if (candidate != null && !Objects.equals(candidate.step(), step(incumbent, candidate.policy()))) {
             return "learner: the candidate " + candidate.policy() + " is not one step from " + incumbent;
         }
-        if (candidate == null && streak != 0) {
-            return "learner: a streak of " + streak + " without a candidate";
+        if (candidate == null && pairs != 0) {
+            return "learner: " + pairs + " paired comparisons without a candidate";
+        }
+        int h = options.hysteresis();
+        if (pairs > 2 * h - 1 || outcomes >>> pairs != 0) {
+            return "learner: outcomes " + Integer.toBinaryString(outcomes) + " of " + pairs + " pairs, at most "
+                    + (2 * h - 1) + " kept";
+        }
+        if (state == LearningState.LEARN && pairs - Integer.bitCount(outcomes) >= h) {
+            return "learner: a candidate kept with " + (pairs - Integer.bitCount(outcomes)) + " of its last " + pairs
+                    + " pairs lost: its median is lost";
         }
         if (!running.equals(incumbent) && (candidate == null || !running.equals(candidate.policy()))) {
             return "learner: running " + running + ", neither the incumbent nor the candidate";

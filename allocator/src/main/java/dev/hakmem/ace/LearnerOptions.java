@@ -10,10 +10,13 @@ package dev.hakmem.ace;
  * @param minSampledOps  a window with fewer timed mallocs is not scored; default 32
  * @param minImprovement a candidate beats the incumbent when its cost is at most {@code 1 - minImprovement} times
  *                       the incumbent's; (0, 1), default 0.08 (the seed's 8%)
- * @param hysteresis     consecutive scored comparisons a candidate must win to replace the incumbent; default 3
+ * @param hysteresis     a candidate replaces the incumbent when it won this many of its last
+ *                       {@code 2 hysteresis - 1} scored paired comparisons (the median of those pairs), and its
+ *                       turn ends when this many were not won; [1, 16], default 3 (the median of 5 pairs)
  * @param cooldown       windows after a change during which no other change is made; default 10
  * @param freezeAfter    LEARN freezes once no change was made for this many windows and the p99 of the incumbent's
- *                       cost is stable; default 40
+ *                       cost is stable; default 90 (a round of turns in which every neighbour of every knob is
+ *                       tried once and loses its median: 9 turns of 3 pairs, each pair 3 windows with its washout)
  * @param frozenWindows  windows of a FROZEN period, before the next CANARY period; default 60
  * @param canaryWindows  windows of a CANARY period; default 60
  * @param canaryShare    the share of CANARY windows that run the runner-up; (0, 0.5], default 0.05 (the seed's 5%)
@@ -26,7 +29,7 @@ public record LearnerOptions(double memoryWeight, long minOps, long minSampledOp
                              int hysteresis, int cooldown, int freezeAfter, int frozenWindows, int canaryWindows,
                              double canaryShare, double shiftDistance, double p99Drift) {
 
-    private static final LearnerOptions DEFAULTS = new LearnerOptions(0.5, 1000, 32, 0.08, 3, 10, 40, 60, 60, 0.05,
+    private static final LearnerOptions DEFAULTS = new LearnerOptions(0.5, 1000, 32, 0.08, 3, 10, 90, 60, 60, 0.05,
             0.5, 2);
 
     public LearnerOptions {
@@ -38,7 +41,10 @@ public record LearnerOptions(double memoryWeight, long minOps, long minSampledOp
         if (!(minImprovement > 0 && minImprovement < 1)) {
             throw new IllegalArgumentException("learner.minImprovement must be in (0, 1): " + minImprovement);
         }
-        atLeast("hysteresis", hysteresis, 1);
+        // The learner keeps a candidate's last 2 hysteresis - 1 outcomes as the bits of an int.
+        if (hysteresis < 1 || hysteresis > 16) {
+            throw new IllegalArgumentException("learner.hysteresis must be in [1, 16]: " + hysteresis);
+        }
         atLeast("cooldown", cooldown, 0);
         atLeast("freezeAfter", freezeAfter, 2);
         atLeast("frozenWindows", frozenWindows, 1);
@@ -61,7 +67,7 @@ public record LearnerOptions(double memoryWeight, long minOps, long minSampledOp
         }
     }
 
-    /** 0.5, 1000, 32, 0.08, 3, 10, 40, 60, 60, 0.05, 0.5, 2: see the components. */
+    /** 0.5, 1000, 32, 0.08, 3, 10, 90, 60, 60, 0.05, 0.5, 2: see the components. */
     public static LearnerOptions defaults() {
         return DEFAULTS;
     }

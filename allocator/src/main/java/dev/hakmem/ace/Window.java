@@ -16,7 +16,8 @@ import java.util.Arrays;
  * @param mapCalls       SuperSlabs and big mappings mapped in the window
  * @param purgeCalls     madvise purges in the window
  * @param committedBytes at the window's end
- * @param liveBytes      at the window's end
+ * @param liveBytes      what the live blocks' requests asked for, at the window's end (a heap estimates it from its
+ *                       live blocks and the window's sampled sizes: {@code core.Learning})
  * @param sizeHistogram  sampled malloc sizes per {@link SizeGrid} bucket, in the window ({@link SizeGrid#BUCKETS}
  *                       counts; the record keeps its own copy)
  */

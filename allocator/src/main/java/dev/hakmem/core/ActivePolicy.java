@@ -3,6 +3,7 @@ package dev.hakmem.core;
 import dev.hakmem.Policy;
 import dev.hakmem.pool.PoolClasses;
 import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.stats.SizeGrid;
 import dev.hakmem.tiny.TinyClasses;
 
 import java.util.Arrays;
@@ -82,6 +83,28 @@ final class ActivePolicy {
     int classOf(long size, int presize) {
         int cls = classOf(size);
         return size <= presize && presize < grid.blockSize(cls) ? grid.classOf(presize) : cls;
+    }
+
+    /**
+     * The share of the bytes handed out that their requests asked for, for mallocs of the sampled sizes
+     * {@code sizeHistogram} ({@link SizeGrid} buckets) under this policy's classes: 1 less the classes' internal
+     * waste, which the live bytes (counted in whole blocks) do not show. Samples are drawn per byte, so a bucket's
+     * count already weighs its sizes by their bytes; each stands for its bucket's middle size. Sizes above the big
+     * threshold (rounded to pages only) and empty requests count as fully used; 1 when nothing was sampled.
+     */
+    double requestedShare(long[] sizeHistogram) {
+        double requested = 0;
+        double handedOut = 0;
+        for (int b = 0; b < sizeHistogram.length; b++) {
+            long middle = SizeGrid.low(b) + (SizeGrid.high(b) - SizeGrid.low(b)) / 2;
+            if (sizeHistogram[b] == 0 || middle == 0) {
+                continue;
+            }
+            long block = middle <= bigThreshold ? grid.blockSize(classOf(middle)) : middle;
+            requested += sizeHistogram[b];
+            handedOut += sizeHistogram[b] * (double) block / middle;
+        }
+        return handedOut == 0 ? 1 : requested / handedOut;
     }
 
     /** The first broken invariant (see the fields), or null. */

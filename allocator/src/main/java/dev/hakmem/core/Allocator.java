@@ -206,10 +206,11 @@ public final class Allocator {
      * the next window runs a candidate.
      */
     private void learn(long now) {
-        Policy inForce = activeOpaque().policy;
+        ActivePolicy active = activeOpaque();
+        Policy inForce = active.policy;
         LearningState before = learning.state();
         Policy kept = learning.best();
-        Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), inForce);
+        Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), active);
         Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
         for (SiteProfile p : profiler.profiles(now)) {
             if (!SiteRules.decides(p)) {

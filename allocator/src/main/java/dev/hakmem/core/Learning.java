@@ -68,16 +68,25 @@ final class Learning {
 
     /**
      * Closes the window: {@code counts} are the allocator's at {@code now}, {@code sample} the profiler's samples of
-     * the window, {@code inForce} the policy that ran during it.
+     * the window, {@code active} the compiled policy that ran during it.
+     *
+     * <p>The window's live bytes are what the live blocks' requests asked for: the live blocks' bytes times the
+     * share of the bytes the window's sampled mallocs asked for under the classes in force
+     * ({@link ActivePolicy#requestedShare}). Counted in whole blocks, a coarser W_MAX's rounding would be live, not
+     * waste, and the cost would judge W_MAX on time alone: on the lifetime mix the learner kept W_MAX 1.5, whose
+     * classes round a request up by 17% on average against 8% at 1.25, for its speed (docs/PERFORMANCE.md, change 9).
      *
      * @return the learner's policy for the next window
      */
-    Policy closeWindow(long now, Counts counts, WindowSample sample, Policy inForce) {
+    Policy closeWindow(long now, Counts counts, WindowSample sample, ActivePolicy active) {
+        Policy inForce = active.policy;
+        long[] sizes = sample.sizeHistogram();
+        long live = Math.round(Math.min(counts.liveBytes, counts.committedBytes) * active.requestedShare(sizes));
         Window w = new Window(index, Math.max(0, counts.ops - atStart.ops), sample.sampledMallocs(),
                 sample.sampledNanos(), counts.pageFaults < 0 || atStart.pageFaults < 0 ? -1
                         : Math.max(0, counts.pageFaults - atStart.pageFaults),
                 Math.max(0, counts.mapCalls - atStart.mapCalls), Math.max(0, counts.purgeCalls - atStart.purgeCalls),
-                counts.committedBytes, Math.min(counts.liveBytes, counts.committedBytes), sample.sizeHistogram());
+                counts.committedBytes, live, sizes);
         LearningState during = state;
         // The learner tunes the knobs; the site rules in force come from the profiles (see withSites).
         String trial = Objects.requireNonNullElse(Learner.step(withSites(learner.best(), inForce.sites().values()),

@@ -79,6 +79,8 @@ class CostAndInputsTest {
         assertRefused("learner.minImprovement", () -> d.withRails(0, 3, 10));
         assertRefused("learner.minImprovement", () -> d.withRails(1, 3, 10));
         assertRefused("learner.hysteresis", () -> d.withRails(0.08, 0, 10));
+        assertRefused("learner.hysteresis", () -> d.withRails(0.08, 17, 10));
+        assertEquals(16, d.withRails(0.08, 16, 10).hysteresis());
         assertRefused("learner.cooldown", () -> d.withRails(0.08, 3, -1));
         assertRefused("learner.freezeAfter", () -> d.withLifecycle(1, 60, 60));
         assertRefused("learner.frozenWindows", () -> d.withLifecycle(40, 0, 60));
@@ -92,7 +94,7 @@ class CostAndInputsTest {
                 () -> new LearnerOptions(0.5, 1, 1, 0.08, 3, 10, 40, 60, 60, 0.05, 2.5, 2));
         assertRefused("learner.p99Drift", () -> new LearnerOptions(0.5, 1, 1, 0.08, 3, 10, 40, 60, 60, 0.05, 0.5, 1));
         assertEquals(2, d.withMemoryWeight(2).memoryWeight());
-        assertEquals(d, d.withRails(0.08, 3, 10).withLifecycle(40, 60, 60));
+        assertEquals(d, d.withRails(0.08, 3, 10).withLifecycle(90, 60, 60));
     }
 
     @Test

@@ -69,7 +69,9 @@ class LearnerLifecycleTest {
         Policy start = Policy.defaults();
         Phase parser = Phase.parser();
         Phase vm = Phase.vm();
-        long shiftAt = 500;
+        // In a FROZEN period: the next CANARY period's first windows hold only the new sizes, whose signature then
+        // moves at once, before the p99 of the cost can drift (a shift within a CANARY period may be seen either way).
+        long shiftAt = 440;
         Run run = run(new Learner(OPTIONS, start, LearningState.LEARN, 1), 1100,
                 i -> i < shiftAt ? parser : vm, 11);
         List<LearnerEvent> events = run.learner().events();
@@ -84,6 +86,8 @@ class LearnerLifecycleTest {
                 && events.stream().noneMatch(e -> e.best().equals(p) && e.window() < shiftAt)),
                 "the canary tried the runner-up");
 
+        assertEquals(LearningState.FROZEN, events.stream().filter(e -> e.window() < shiftAt).toList().getLast().to(),
+                "the shift comes in a FROZEN period: " + events);
         LearnerEvent relearn = run.transitions(LearningState.LEARN).getFirst();
         assertTrue(relearn.window() > shiftAt && relearn.from() == LearningState.CANARY, relearn.toString());
         assertTrue(relearn.reason().startsWith("sizes shifted"), relearn.reason());

@@ -5,6 +5,7 @@ import dev.hakmem.HakMemConfig;
 import dev.hakmem.Policy;
 import dev.hakmem.pool.PoolClasses;
 import dev.hakmem.slab.SizeClasses;
+import dev.hakmem.stats.SizeGrid;
 import dev.hakmem.tiny.TinyClasses;
 import org.junit.jupiter.api.Test;
 
@@ -147,5 +148,40 @@ class ActivePolicyTest {
         var f = HakMem.class.getDeclaredField("allocator");
         f.setAccessible(true);
         return (Allocator) f.get(heap);
+    }
+    /**
+     * The requested share of a window's sampled sizes is each bucket's middle over its block, weighted by the
+     * samples; a coarser W_MAX of the learner's ladder (whose classes are a subset of a finer one's) never hands out
+     * less waste, and a histogram of two buckets lies between its buckets' shares.
+     */
+    @Test
+    void theRequestedShareIsTheClassesInternalWasteOverTheSampledSizes() {
+        double[] ladder = {1.0625, 1.125, 1.25, 1.5, 2};
+        assertEquals(1, new ActivePolicy(GRID, Policy.defaults()).requestedShare(new long[SizeGrid.BUCKETS]));
+        for (int b = 1; b < SizeGrid.BUCKETS && SizeGrid.high(b) < PoolClasses.MAX; b++) {
+            long[] one = new long[SizeGrid.BUCKETS];
+            one[b] = 5;
+            long middle = SizeGrid.low(b) + (SizeGrid.high(b) - SizeGrid.low(b)) / 2;
+            double previous = 1;
+            for (double w : ladder) {
+                ActivePolicy a = new ActivePolicy(GRID, Policy.builder().wMax(w).build());
+                double share = a.requestedShare(one);
+                assertEquals((double) middle / GRID.blockSize(a.classOf(middle)), share, 1e-12, w + ", bucket " + b);
+                assertTrue(share <= previous && share > 0, w + ", bucket " + b + ": " + share + " after " + previous);
+                previous = share;
+                long[] two = one.clone();
+                two[SizeGrid.bucketOf(100_000)] += 3;
+                double other = a.requestedShare(only(SizeGrid.bucketOf(100_000)));
+                double mixed = a.requestedShare(two);
+                assertTrue(mixed >= Math.min(share, other) - 1e-12 && mixed <= Math.max(share, other) + 1e-12,
+                        w + ", bucket " + b + ": " + mixed);
+            }
+        }
+    }
+
+    private static long[] only(int bucket) {
+        long[] h = new long[SizeGrid.BUCKETS];
+        h[bucket] = 1;
+        return h;
     }
 }

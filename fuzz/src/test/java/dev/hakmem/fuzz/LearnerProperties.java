@@ -14,6 +14,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
 
@@ -26,10 +27,14 @@ import java.util.SplittableRandom;
  * The learner on random synthetic workloads ({@link World}: phases that price every candidate of every knob, with
  * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every
  * starting state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs:
- * a policy run is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, follows
- * {@code hysteresis} consecutive comparisons won by {@code minImprovement} and comes after the cooldown, the
+ * a policy run is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only
+ * when the median of the candidate's last {@code 2 hysteresis - 1} paired comparisons is won by
+ * {@code minImprovement} (at least {@code hysteresis} of them won), and comes after the cooldown, the
  * lifecycle moves only along its arrows, and {@link Learner#check} holds. Replaying the recorded windows into a
- * learner of the same seed gives the same decisions.
+ * learner of the same seed gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise
+ * and up to {@code hysteresis - 1} outlier pairs: a better candidate is adopted in its first turn
+ * ({@link #aBetterCandidateWinsDespiteOutliers}), a candidate that is no better never is
+ * ({@link #aCandidateNoBetterNeverWinsDespiteOutliers}).
  */
 @AddLifecycleHook(FuzzScale.class)
 class LearnerProperties {
@@ -70,20 +75,140 @@ class LearnerProperties {
     }
 
     /**
+     * A world of one better step: W_MAX moved to {@code better}'s value costs {@code ratio} of any other policy, with
+     * every window's cost off by at most {@code noise} either way, below what a pair could win by honestly
+     * ({@code (1 - noise) / (1 + noise) > 1 - minImprovement}), and the ratio low enough that its pairs are won
+     * honestly. Up to {@code hysteresis - 1} of the first {@code 2 hysteresis - 1} windows that run the better step
+     * are outliers, their cost multiplied by up to 10. The better step is adopted within its first
+     * {@code 2 hysteresis - 1} pairs, and nothing else ever is.
+     */
+    @Property(tries = 200)
+    void aBetterCandidateWinsDespiteOutliers(@ForAll("rails") LearnerOptions options, @ForAll boolean down,
+                                             @ForAll @DoubleRange(max = 0.99) double noiseShare,
+                                             @ForAll @DoubleRange(min = 0.3, max = 0.99) double margin,
+                                             @ForAll long seed) {
+        int h = options.hysteresis();
+        double noise = noiseShare * honestNoise(options);
+        double ratio = (1 - options.minImprovement()) * (1 - noise) / (1 + noise) * margin;
+        Policy start = Policy.defaults();
+        Policy better = Axis.W_MAX.with(start, Axis.W_MAX.indexOf(start) + (down ? -1 : 1));
+        SplittableRandom r = new SplittableRandom(seed);
+        long outliers = outlierSlots(r, h, 2 * h - 1);
+        Learner learner = new Learner(options, start, LearningState.LEARN, seed);
+        Rails rails = new Rails(learner, options);
+        Policy running = start;
+        int betterRuns = 0;
+        for (int i = 0; i < 4000 && learner.best().equals(start); i++) {
+            boolean isBetter = running.wMax() == better.wMax();
+            double cost = 100 * (isBetter ? ratio : 1) * (1 + noise * (2 * r.nextDouble() - 1));
+            if (isBetter && betterRuns < 64 && (outliers & 1L << betterRuns) != 0) {
+                cost *= 1 + 9 * r.nextDouble();
+            }
+            betterRuns += isBetter ? 1 : 0;
+            Window w = modelled(i, cost);
+            running = learner.onWindow(w);
+            rails.after(w, running);
+        }
+        if (!learner.best().equals(better) || betterRuns > 2 * h - 1) {
+            throw new AssertionError("not adopted in its first turn: " + betterRuns + " windows of " + better
+                    + ", best now " + learner.best() + "\n" + learner.events());
+        }
+        for (int i = 0; i < 400; i++) {
+            Window w = modelled(4000 + i, 100 * (running.wMax() == better.wMax() ? ratio : 1)
+                    * (1 + noise * (2 * r.nextDouble() - 1)));
+            running = learner.onWindow(w);
+            rails.after(w, running);
+        }
+        if (rails.changes != 1 || !learner.best().equals(better)) {
+            throw new AssertionError(rails.changes + " changes, best " + learner.best() + "\n" + learner.events());
+        }
+    }
+
+    /**
+     * A world where {@code start} is the best policy and every other policy costs {@code worse} times it (1: a
+     * tie), with bounded noise below what a pair could win by honestly, and up to {@code hysteresis - 1} lucky
+     * windows among the first 64 that run a candidate, their cost divided by up to 100. No candidate is ever
+     * adopted, in LEARN or as CANARY's runner-up, whose pairs slide on across periods.
+     */
+    @Property(tries = 200)
+    void aCandidateNoBetterNeverWinsDespiteOutliers(@ForAll("rails") LearnerOptions options,
+                                                    @ForAll("starts") Policy start,
+                                                    @ForAll @DoubleRange(max = 0.99) double noiseShare,
+                                                    @ForAll @DoubleRange(max = 1) double worse, @ForAll long seed) {
+        double noise = noiseShare * honestNoise(options);
+        SplittableRandom r = new SplittableRandom(seed);
+        long lucky = outlierSlots(r, options.hysteresis(), 64);
+        Learner learner = new Learner(options.withLifecycle(20, 30, 40), start, LearningState.LEARN, seed);
+        Rails rails = new Rails(learner, options.withLifecycle(20, 30, 40));
+        Policy running = start;
+        int candidateRuns = 0;
+        for (int i = 0; i < 1500; i++) {
+            boolean candidate = !running.equals(start);
+            double cost = 100 * (candidate ? 1 + worse : 1) * (1 + noise * (2 * r.nextDouble() - 1));
+            if (candidate && candidateRuns < 64 && (lucky & 1L << candidateRuns) != 0) {
+                cost /= 1 + 99 * r.nextDouble();
+            }
+            candidateRuns += candidate ? 1 : 0;
+            Window w = modelled(i, cost);
+            running = learner.onWindow(w);
+            rails.after(w, running);
+        }
+        if (rails.changes != 0 || !learner.best().equals(start)) {
+            throw new AssertionError("a candidate no better was adopted:\n" + learner.events());
+        }
+        Statistics.label("canary").collect(rails.canaried ? "reached CANARY" : "stayed in LEARN/FROZEN");
+    }
+
+    /** Noise at which a pair of windows of equal cost can never be won: {@code (1 - e) / (1 + e) > 1 - m}. */
+    private static double honestNoise(LearnerOptions options) {
+        double m = options.minImprovement();
+        return m / (2 - m);
+    }
+
+    /** A set of at most {@code h - 1} of the slots [0, n), as bits. */
+    private static long outlierSlots(SplittableRandom r, int h, int n) {
+        long slots = 0;
+        for (int k = r.nextInt(h); k > 0; k--) {
+            slots |= 1L << r.nextInt(n);
+        }
+        return slots;
+    }
+
+    /** A scored window whose cost is exactly {@code nanosPerOp}: no faults, calls or waste, no sizes. */
+    private static Window modelled(long index, double nanosPerOp) {
+        long sampled = 1000;
+        return new Window(index, 101_000, sampled, Math.round(nanosPerOp * sampled), -1, 0, 0, 1L << 26, 1L << 26,
+                new long[SizeGrid.BUCKETS]);
+    }
+
+    /** Random rails (no cooldown for the better candidate's world, which starts with none) and defaults else. */
+    @Provide
+    Arbitrary<LearnerOptions> rails() {
+        return Combinators.combine(Arbitraries.doubles().between(0.02, 0.25), Arbitraries.integers().between(1, 5),
+                Arbitraries.integers().between(0, 12)).as((m, h, c) -> LearnerOptions.defaults().withRails(m, h, c)
+                .withLifecycle(100_000, 60, 60));
+    }
+
+    /**
      * Watches a learner from the outside, knowing only its settings, the windows and what it returned. The
-     * comparisons are the learner's documented ones: a candidate window against the last scored incumbent window
-     * since the previous candidate window.
+     * comparisons are the learner's documented ones: a candidate window paired with the last scored incumbent window
+     * since the previous candidate window that ran the same policy as the window before it (not a washout). The pairs of the candidate that ran last are kept from its first run after
+     * another candidate (or a change): the learner's own pairs are the newest of them (a turn ended and the same
+     * candidate proposed again starts afresh there), so whenever the learner's median is won, so is the median of
+     * the last {@code 2 hysteresis - 1} kept here.
      */
     static final class Rails {
         private final Learner learner;
         private final LearnerOptions options;
         private Policy ran;
+        /** What the window before {@link #ran}'s ran. */
+        private Policy ranBefore;
         private Policy best;
         private LearningState state;
         private double reference = Double.NaN;
-        /** The candidate whose consecutive wins {@link #streak} counts. */
-        private Policy streakOf;
-        private int streak;
+        /** The candidate whose paired comparisons {@link #pairs} holds, oldest first: true for a won pair. */
+        private Policy pairsOf;
+        private final List<Boolean> pairs = new ArrayList<>();
         private long lastChange = Long.MIN_VALUE;
         int changes;
         boolean froze;
@@ -94,6 +219,7 @@ class LearnerProperties {
             this.learner = learner;
             this.options = options;
             this.ran = learner.best();
+            this.ranBefore = ran;
             this.best = learner.best();
             this.state = learner.state();
         }
@@ -101,18 +227,18 @@ class LearnerProperties {
         void after(Window w, Policy next) {
             double cost = options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
             if (ran.equals(best)) {
-                if (!Double.isNaN(cost)) {
+                if (!Double.isNaN(cost) && ran.equals(ranBefore)) {
                     reference = cost;
                 }
             } else {
                 require(Learner.step(best, ran) != null, w, "ran " + ran + ", not one step from " + best);
                 require(state != LearningState.FROZEN, w, "FROZEN ran a candidate");
                 if (!Double.isNaN(cost) && !Double.isNaN(reference)) {
-                    if (!ran.equals(streakOf)) {
-                        streakOf = ran;
-                        streak = 0;
+                    if (!ran.equals(pairsOf)) {
+                        pairsOf = ran;
+                        pairs.clear();
                     }
-                    streak = cost <= (1 - options.minImprovement()) * reference ? streak + 1 : 0;
+                    pairs.add(cost <= (1 - options.minImprovement()) * reference);
                 }
                 reference = Double.NaN;
             }
@@ -120,14 +246,18 @@ class LearnerProperties {
             if (!now.equals(best)) {
                 require(Learner.step(best, now) != null, w, "changed from " + best + " to " + now + ": not one step");
                 require(now.equals(ran), w, "changed to " + now + ", not to the candidate that ran: " + ran);
-                require(now.equals(streakOf) && streak >= options.hysteresis(), w, "changed after "
-                        + (now.equals(streakOf) ? streak : 0) + " consecutive wins, not " + options.hysteresis());
+                int h = options.hysteresis();
+                List<Boolean> last = now.equals(pairsOf) ? pairs.subList(Math.max(0, pairs.size() - (2 * h - 1)),
+                        pairs.size()) : List.of();
+                long won = last.stream().filter(b -> b).count();
+                require(won >= h, w, "changed after winning " + won + " of its last " + last.size()
+                        + " paired comparisons: the median of " + (2 * h - 1) + " needs " + h);
                 require(lastChange == Long.MIN_VALUE || w.index() - lastChange > options.cooldown(), w,
                         "changed at " + w.index() + ", the last change was at " + lastChange + ", cooldown "
                                 + options.cooldown());
                 lastChange = w.index();
-                streakOf = null;
-                streak = 0;
+                pairsOf = null;
+                pairs.clear();
                 changes++;
             }
             LearningState s = learner.state();
@@ -142,6 +272,7 @@ class LearnerProperties {
             require(problem == null, w, problem);
             List<LearnerEvent> events = learner.events();
             require(events.size() <= Learner.MAX_EVENTS, w, events.size() + " events kept");
+            ranBefore = ran;
             ran = next;
             best = now;
             state = s;

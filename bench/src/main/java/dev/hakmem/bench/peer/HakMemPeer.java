@@ -47,7 +47,7 @@ public final class HakMemPeer implements Reallocating {
      * learning windows, enough for the learner's 40 to freeze and for CANARY periods after, where the default 1 s
      * window would give it 3. (A site's rule no longer depends on the window: a site is long-lived when 75% of its
      * blocks outlive 10 ms, {@code SiteRules}.) The price is noisier windows, which the learner's rails absorb (a
-     * change must win 3 comparisons in a row by 8%).
+     * change must win the median of its last 5 paired comparisons by 8%).
      */
     public static final long LEARN_WINDOW_MILLIS = 20;
 
