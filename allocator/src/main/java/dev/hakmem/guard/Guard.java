@@ -46,15 +46,15 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link Allocator#liveBlockStart}); only then is the header read.
  *
  * <p>Freeing moves the checksum from allocated to freed with a CAS (of racing frees exactly one wins), poisons the
- * data and puts the block in the freeing thread's bounded quarantine; the poison is verified when it leaves, so a
- * write after free is caught. Errors carry the block's size, class, allocating thread and site, and the block's
+ * data and puts the block in the freeing thread's bounded quarantine; the poison is verified whole when it leaves
+ * (every byte, in one branch-free pass), so a write after free anywhere in the block is caught. Errors carry the block's size, class, allocating thread and site, and the block's
  * recent trace.
  *
  * <h2>Per-thread state</h2>
  * Each thread that uses the heap has a {@link Local}: its trace ring, its {@link Quarantine} and its share of the
- * live counts, found with one ThreadLocal lookup per call and written by that thread alone with no lock and no
- * shared counter (issue 12: a shared synchronized quarantine and LongAdders were most of full mode's cost after
- * the stack walks). A new thread adopts the state of every dead one (its quarantined blocks and counts), so a
+ * live counts, found by one lookup per call in a cache by thread id ({@link #local()}) and written by that thread
+ * alone with no lock and no shared counter (issue 12: a shared synchronized quarantine and LongAdders were most of
+ * full mode's cost after the stack walks). A new thread adopts the state of every dead one (its quarantined blocks and counts), so a
  * thread pool's churn neither loses quarantined blocks nor keeps them for ever; {@link #check} drains the
  * quarantines of dead threads not yet adopted.
  */
