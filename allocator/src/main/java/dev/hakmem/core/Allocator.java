@@ -608,11 +608,6 @@ public final class Allocator {
         return s.address(b);
     }
 
-    /** Whether the calling thread owns the slab of the live block at {@code start} (its free would be local). */
-    public boolean ownedByCaller(long start) {
-        return Registry.lookup(start) instanceof SuperSlab ss && ss.ownerThreadOpaque() == Thread.currentThread();
-    }
-
     /** Visits the start of every live block (racy; exact when quiescent). */
     public void forEachLiveBlock(java.util.function.LongConsumer visitor) {
         forEachSlab(s -> s.forEachLive(visitor));

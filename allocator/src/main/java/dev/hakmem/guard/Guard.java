@@ -15,7 +15,6 @@ import dev.hakmem.os.Mem;
 import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.SiteState;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -47,27 +46,24 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link Allocator#liveBlockStart}); only then is the header read.
  *
  * <p>Freeing moves the checksum from allocated to freed with a CAS (of racing frees exactly one wins), poisons the
- * data and puts the block in the freeing thread's bounded quarantine; the poison is verified when it leaves, so a
- * write after free is caught. Errors carry the block's size, class, allocating thread and site, and the block's
+ * data and puts the block in the freeing thread's bounded quarantine; the poison is verified whole when it leaves
+ * (every byte, in one branch-free pass), so a write after free anywhere in the block is caught. Errors carry the block's size, class, allocating thread and site, and the block's
  * recent trace.
  *
  * <h2>Per-thread state</h2>
  * Each thread that uses the heap has a {@link Local}: its trace ring, its {@link Quarantine} and its share of the
- * live counts, found with one ThreadLocal lookup per call and written by that thread alone with no lock and no
- * shared counter (issue 12: a shared synchronized quarantine and LongAdders were most of full mode's cost after
- * the stack walks). A new thread adopts the state of every dead one (its quarantined blocks and counts), so a
+ * live counts, found by one lookup per call in a cache by thread id ({@link #local()}) and written by that thread
+ * alone with no lock and no shared counter (issue 12: a shared synchronized quarantine and LongAdders were most of
+ * full mode's cost after the stack walks). A new thread adopts the state of every dead one (its quarantined blocks and counts), so a
  * thread pool's churn neither loses quarantined blocks nor keeps them for ever; {@link #check} drains the
  * quarantines of dead threads not yet adopted.
  */
 public final class Guard {
     static final int HEADER = 32;
+    private static final int CACHE = 256;
     private static final int TRAILER = 8;
     private static final byte POISON = (byte) 0xDF;
     private static final long POISON_WORD = 0xDFDF_DFDF_DFDF_DFDFL;
-    /** Freed blocks up to this size have their poison verified word by word ({@link #firstUnpoisoned}). */
-    private static final long WORDWISE = 1024;
-    /** 64 KiB of poison, the reference a freed block's bytes are compared with. */
-    private static final MemorySegment POISONED = Arena.global().allocate(1 << 16).fill(POISON);
     private static final long ALLOCATED = 0x5AFE_A110_C8ED_0001L;
     private static final long FREED = 0xF4EE_D0FF_DEAD_0002L;
     /** A block whose corruption was reported: out of circulation for good, no longer the program's. */
@@ -80,6 +76,17 @@ public final class Guard {
     private final Sites sites;
     private final Tracer tracer;
     private final ThreadLocal<Local> local = ThreadLocal.withInitial(this::newLocal);
+    /**
+     * Per thread id modulo its length, the state of the thread that last missed there: one array load and an owner
+     * compare find the caller's state ({@link #local()}), as {@code HeapSet} finds a thread's heap; the ThreadLocal
+     * (a hash probe and a weak reference, about a fifth of full mode's time in a profile of a 64-byte loop) only on
+     * a miss. NOTE: slots are read and written plain by every thread, racing. A reader sees null, its own state or
+     * another thread's, never a torn one, and {@link Local#owner} is final, so a state read through the race is seen
+     * with its owner (JLS 17.5): a mismatch takes the slow way, which writes the slot again. A dead thread's state
+     * stays reachable from its slot until another thread takes it: at most {@value #CACHE} states, their rings
+     * emptied by adoption ({@link Quarantine#clear} gives back their arrays).
+     */
+    private final Local[] cache = new Local[CACHE];
     /**
      * Every thread's state, dead threads' included until a new thread adopts them. Guarded by itself.
      * Quiescent, checked by check(): the live counts summed over it == the allocator's live blocks whose header
@@ -116,6 +123,7 @@ public final class Guard {
         }
 
         final Thread owner;
+        final long ownerId;
         final Tracer.Ring trace;
         final Quarantine quarantine;
         /**
@@ -128,6 +136,7 @@ public final class Guard {
 
         Local(Thread owner, Tracer.Ring trace, Quarantine quarantine) {
             this.owner = owner;
+            this.ownerId = owner.threadId();
             this.trace = trace;
             this.quarantine = quarantine;
         }
@@ -170,6 +179,19 @@ public final class Guard {
         return mine;
     }
 
+    /** The calling thread's state: its {@link #cache} slot when it holds it, else the ThreadLocal's. */
+    private Local local() {
+        Thread t = Thread.currentThread();
+        Local l = cache[(int) t.threadId() & (CACHE - 1)];
+        return l != null && l.owner == t ? l : localSlow(t);
+    }
+
+    private Local localSlow(Thread t) {
+        Local l = local.get();
+        cache[(int) t.threadId() & (CACHE - 1)] = l;
+        return l;
+    }
+
     /** A block's header, read only after the allocator validated the block; trusted only once its state is known. */
     private record Block(long inner, long size, long padSite, long thread, long sum) {
         long pad() {
@@ -193,18 +215,16 @@ public final class Guard {
 
     /** The checksum the header would carry in {@code state}. */
     private long sumFor(Block b, long state) {
-        return checksum(b.inner, b.size, b.padSite, b.thread, state);
+        return checksum(b.inner, b.size, b.padSite, b.thread) ^ state;
     }
 
-    /** ALLOCATED, FREED or CONDEMNED when the checksum matches one of them, else 0: the header was overwritten. */
+    /**
+     * ALLOCATED, FREED or CONDEMNED when the checksum matches one of them, else 0: the header was overwritten. One
+     * mixer round whatever the state, since the state is XOR-ed onto the mixed fields.
+     */
     private long state(Block b) {
-        if (b.sum == sumFor(b, ALLOCATED)) {
-            return ALLOCATED;
-        }
-        if (b.sum == sumFor(b, FREED)) {
-            return FREED;
-        }
-        return b.sum == sumFor(b, CONDEMNED) ? CONDEMNED : 0;
+        long s = b.sum ^ checksum(b.inner, b.size, b.padSite, b.thread);
+        return s == ALLOCATED || s == FREED || s == CONDEMNED ? s : 0;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -215,7 +235,9 @@ public final class Guard {
      */
     public long malloc(SiteState site, long size) {
         Requests.checkSize(size);
-        return place(core.malloc(site, withOverhead(size, HEADER)), HEADER, size, Tracer.Kind.ALLOC);
+        long total = withOverhead(size, HEADER);
+        // The anonymous site takes the allocator's own anonymous malloc, whose Tiny path reads no policy.
+        return place(site == null ? core.malloc(total) : core.malloc(site, total), HEADER, size, Tracer.Kind.ALLOC);
     }
 
     public long calloc(SiteState site, long count, long size) {
@@ -244,17 +266,17 @@ public final class Guard {
     private long place(long inner, long pad, long size, Tracer.Kind kind) {
         long user = inner + pad;
         int site = sites.capture();
-        long thread = Thread.currentThread().threadId();
+        Local l = local();
+        long thread = l.ownerId;
         long padSite = pad | ((long) site << 32);
         Mem.putLong(inner, size);
         Mem.putLong(inner + 8, padSite);
         Mem.putLong(inner + 16, thread);
-        Mem.putLong(inner + 24, checksum(inner, size, padSite, thread, ALLOCATED));
+        Mem.putLong(inner + 24, checksum(inner, size, padSite, thread) ^ ALLOCATED);
         if (pad > HEADER) {
             Mem.putLong(user - 8, canary(user - 8));
         }
         Mem.putLong(user + size, canary(user + size));
-        Local l = local.get();
         l.live(1, size);
         Tracer.record(l.trace, kind, user, size, site);
         return user;
@@ -281,16 +303,18 @@ public final class Guard {
         if (!fencesIntact(b)) {
             return;
         }
-        if (!LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, sumFor(b, FREED))) {
+        // open() read the state ALLOCATED, so the sum is the fields' checksum ^ ALLOCATED: no mixer round here.
+        if (!LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, b.sum ^ ALLOCATED ^ FREED)) {
             violation(new DoubleFreeException(user, "guarded block " + describe(b) + " was freed by a racing thread"
                     + tracer.history(user)));
             return;
         }
         Mem.fill(user, b.size, POISON);
-        Local l = local.get();
+        Local l = local();
         l.live(-1, -b.size);
-        Tracer.record(l.trace, core.ownedByCaller(b.inner) ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user,
-                b.size, b.site());
+        // Remote: freed by another thread than its allocator (the header's thread; no second registry lookup).
+        Tracer.record(l.trace, b.thread == l.ownerId ? Tracer.Kind.FREE : Tracer.Kind.REMOTE_FREE, user, b.size,
+                b.site());
         Quarantine q = l.quarantine;
         if (!evict) {
             q.addWithoutEviction(b.inner, user, b.size);
@@ -357,40 +381,38 @@ public final class Guard {
 
     /**
      * Offset of the first byte of [user, user+size) that is not poison, or -1. Every freed block leaving a
-     * quarantine is verified whole, so this is on full mode's free path. Up to {@link #WORDWISE} bytes a loop of
-     * 8-byte loads wins: most blocks are small, and a bulk {@link MemorySegment#mismatch} pays for a slice, its
-     * checks and a byte-wise tail (a profile of a 16..256-byte workload put a fifth of full mode's time there).
-     * Larger blocks are compared against {@link #POISONED} with the vectorised mismatch.
+     * quarantine is verified whole, so this is on full mode's free path: an intact block, the common case, costs one
+     * branch-free pass ({@link #intact}); the offset is searched for only in a block found written. (The word loop
+     * that stopped at the first difference, a branch per 32 bytes, was a third of full mode's time on blocks of 16 B
+     * to 1 KiB; a bulk {@link MemorySegment#mismatch} against a poisoned segment was no faster.)
      */
     private static long firstUnpoisoned(long user, long size) {
-        if (size <= WORDWISE) {
-            // Four words a round, their differences OR-ed: one branch per 32 bytes while all is poison.
-            long off = 0;
-            for (; off + 32 <= size; off += 32) {
-                long diff = (Mem.getLong(user + off) ^ POISON_WORD) | (Mem.getLong(user + off + 8) ^ POISON_WORD)
-                        | (Mem.getLong(user + off + 16) ^ POISON_WORD) | (Mem.getLong(user + off + 24) ^ POISON_WORD);
-                if (diff != 0) {
-                    break;
-                }
-            }
-            while (off + 8 <= size && Mem.getLong(user + off) == POISON_WORD) {
-                off += 8;
-            }
-            for (; off < size; off++) {
-                if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + off) != POISON) {
-                    return off;
-                }
-            }
+        if (size >= 8 && intact(user, size)) {
             return -1;
         }
-        for (long off = 0; off < size; off += POISONED.byteSize()) {
-            long n = Math.min(POISONED.byteSize(), size - off);
-            long bad = MemorySegment.mismatch(Mem.ALL, user + off, user + off + n, POISONED, 0, n);
-            if (bad >= 0) {
-                return off + bad;
+        long off = 0;
+        while (off + 8 <= size && Mem.getLong(user + off) == POISON_WORD) {
+            off += 8;
+        }
+        for (; off < size; off++) {
+            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, user + off) != POISON) {
+                return off;
             }
         }
         return -1;
+    }
+
+    /**
+     * Whether the {@code size >= 8} bytes at {@code user} are all poison: every word's difference OR-ed, with no
+     * branch in the loop, and the last word read where it ends (overlapping the one before), so no byte-wise tail.
+     */
+    private static boolean intact(long user, long size) {
+        long diff = Mem.getLong(user + size - 8) ^ POISON_WORD;
+        long end = user + size - 8;
+        for (long a = user; a < end; a += 8) {
+            diff |= Mem.getLong(a) ^ POISON_WORD;
+        }
+        return diff == 0;
     }
 
     // ------------------------------------------------------------------ resize and queries
@@ -486,7 +508,7 @@ public final class Guard {
     /** Moves an allocated block to CONDEMNED (once, by CAS), so it is neither reported again nor counted live. */
     private void condemn(Block b) {
         if (LONG.compareAndSet(Mem.ALL, b.inner + 24, b.sum, sumFor(b, CONDEMNED))) {
-            local.get().live(-1, -b.size);
+            local().live(-1, -b.size);
         }
     }
 
@@ -496,19 +518,26 @@ public final class Guard {
     }
 
     /**
-     * Two rounds of the mixer: the secret, the address and the state, then the fields, rotated apart so that the
-     * bytes an underflow or a wild write overwrites in one field are not cancelled by the same bytes of another.
-     * Any change to the last round's input changes the sum. (A round per field, as before issue 12, cost about a
-     * tenth of full mode's time and guards only against writes that cancel across fields, which a stray write does
-     * not make.)
+     * The mixed fields, onto which the header's state is XOR-ed. One round of the mixer (a bijection) over the
+     * secret, the address spread by an odd multiplier, and the fields rotated apart so that the bytes an underflow or
+     * a wild write overwrites in one field are not cancelled by the same bytes of another: any change to one field
+     * changes the sum. The state outside the round makes the move to freed a XOR of two constants (no round in the
+     * CAS) and reading the state one round whatever it is; to pass as another state an overwritten sum would have to
+     * change by exactly the XOR of two of them. (Before issue 12 a round per field, four in all, computed three
+     * times per malloc+free, cost about a tenth of full mode's time; then two rounds, twice or more.)
      */
-    private long checksum(long inner, long size, long padSite, long thread, long state) {
-        long h = SampledGuard.mix(secret ^ inner ^ state);
-        return SampledGuard.mix(h ^ size ^ Long.rotateLeft(padSite, 23) ^ Long.rotateLeft(thread, 47));
+    private long checksum(long inner, long size, long padSite, long thread) {
+        return SampledGuard.mix(secret ^ inner * 0x9E37_79B9_7F4A_7C15L ^ size ^ Long.rotateLeft(padSite, 23)
+                ^ Long.rotateLeft(thread, 47));
     }
 
+    /**
+     * The canary at {@code address}: the secret keyed by the address, an odd multiple so that canaries of different
+     * places differ. No mixer round: a stray write passes only by writing exactly this secret-dependent word, which
+     * a mixed value would not make less likely.
+     */
     private long canary(long address) {
-        return SampledGuard.mix(secret + address * 0x9E37_79B9_7F4A_7C15L);
+        return Long.rotateLeft(secret, 32) ^ address * 0xC2B2_AE3D_27D4_EB4FL;
     }
 
     private InvalidFreeException withHistory(InvalidFreeException e, long user) {

@@ -1,7 +1,5 @@
 package dev.hakmem.guard;
 
-import java.util.Arrays;
-
 /**
  * One thread's freed guarded blocks, poisoned, held first in first out before their memory is reused, bounded in
  * bytes and in count. A write after free lands in a quarantined block and is found when it leaves (or by a heap
@@ -142,9 +140,14 @@ final class Quarantine {
         orphan.clear();
     }
 
-    /** Forgets every block (their memory is about to be unmapped, or they were given back by the caller). */
+    /**
+     * Forgets every block (their memory is about to be unmapped, or they were given back by the caller), and gives
+     * back grown arrays: an adopted ring's state may stay reachable from guard mode's per-thread cache.
+     */
     void clear() {
-        Arrays.fill(inner, 0);
+        inner = new long[INITIAL];
+        user = new long[INITIAL];
+        size = new long[INITIAL];
         head = 0;
         count = 0;
         bytes = 0;

@@ -45,13 +45,17 @@ final class Tracer implements SlowPathListener {
         this.mine = ThreadLocal.withInitial(this::newRing);
     }
 
+    /**
+     * One thread's events in one array, {@value #WORDS} longs an event (its kind and site, address, size, time), so
+     * that recording one writes one array's consecutive words (five arrays, one per field, before issue 12).
+     */
     static final class Ring {
+        static final int WORDS = 4;
         final String thread;
-        final byte[] kind;
-        final long[] address;
-        final long[] size;
-        final long[] time;
-        final int[] site;
+        /** Event k at words {@code WORDS * k ..}: {@code kind | site << 32}, address, size, time. */
+        final long[] events;
+        /** Slots, a slot per event. */
+        final int n;
         /** The slot the next event goes to: always {@code count % n}, so once wrapped it holds the oldest event. */
         int next;
         /** Events ever recorded; the ring holds the last {@code min(count, n)} of them. */
@@ -61,11 +65,28 @@ final class Tracer implements SlowPathListener {
 
         Ring(String thread, int n) {
             this.thread = thread;
-            kind = new byte[n];
-            address = new long[n];
-            size = new long[n];
-            time = new long[n];
-            site = new int[n];
+            this.n = n;
+            events = new long[n * WORDS];
+        }
+
+        Kind kind(int slot) {
+            return KINDS[(int) events[slot * WORDS]];
+        }
+
+        int site(int slot) {
+            return (int) (events[slot * WORDS] >>> 32);
+        }
+
+        long address(int slot) {
+            return events[slot * WORDS + 1];
+        }
+
+        long size(int slot) {
+            return events[slot * WORDS + 2];
+        }
+
+        long time(int slot) {
+            return events[slot * WORDS + 3];
         }
     }
 
@@ -94,12 +115,13 @@ final class Tracer implements SlowPathListener {
         if ((r.count & (STAMP_EVERY - 1)) == 0 || (k != Kind.ALLOC && k != Kind.FREE)) {
             r.stamp = System.nanoTime();
         }
-        r.kind[i] = (byte) k.ordinal();
-        r.address[i] = address;
-        r.size[i] = size;
-        r.time[i] = r.stamp;
-        r.site[i] = site;
-        r.next = i + 1 == r.kind.length ? 0 : i + 1;
+        long[] e = r.events;
+        int w = i * Ring.WORDS;
+        e[w] = k.ordinal() | (long) site << 32;
+        e[w + 1] = address;
+        e[w + 2] = size;
+        e[w + 3] = r.stamp;
+        r.next = i + 1 == r.n ? 0 : i + 1;
         r.count++;
     }
 
@@ -119,15 +141,15 @@ final class Tracer implements SlowPathListener {
     private List<Event> events(long from, long to) {
         List<Event> out = new ArrayList<>();
         for (Ring r : rings) {
-            int len = r.kind.length;
+            int len = r.n;
             int n = (int) Math.min(r.count, len);
             // Oldest first, so that events of one thread with equal times keep their order through the stable sort.
             int oldest = r.count > len ? r.next : 0;
             for (int k = 0; k < n; k++) {
                 int j = (oldest + k) % len;
-                long a = r.address[j];
+                long a = r.address(j);
                 if (a >= from && a < to) {
-                    out.add(new Event(r.time[j], r.thread, KINDS[r.kind[j]], a, r.size[j], r.site[j]));
+                    out.add(new Event(r.time(j), r.thread, r.kind(j), a, r.size(j), r.site(j)));
                 }
             }
         }
@@ -136,19 +158,23 @@ final class Tracer implements SlowPathListener {
     }
 
     /**
-     * The rings' invariants, for a quiescent heap: {@code next == count % n}, and each ring's events in time order
-     * from its oldest. Null or the problem.
+     * The rings' invariants, for a quiescent heap: {@code next == count % n}, each held event's first word a kind,
+     * and each ring's events in time order from its oldest. Null or the problem.
      */
     String check() {
         for (Ring r : rings) {
-            int len = r.kind.length;
+            int len = r.n;
             if (r.count < 0 || r.next != r.count % len) {
                 return "trace ring of " + r.thread + " has next " + r.next + " after " + r.count + " events in "
                         + len + " slots";
             }
             int oldest = r.count > len ? r.next : 0;
-            for (int k = 1; k < Math.min(r.count, len); k++) {
-                if (r.time[(oldest + k) % len] < r.time[(oldest + k - 1) % len]) {
+            for (int k = 0; k < Math.min(r.count, len); k++) {
+                int j = (oldest + k) % len;
+                if ((int) r.events[j * Ring.WORDS] >= KINDS.length || (int) r.events[j * Ring.WORDS] < 0) {
+                    return "trace ring of " + r.thread + " holds no kind of event in its " + k + "-th oldest slot";
+                }
+                if (k > 0 && r.time(j) < r.time((oldest + k - 1) % len)) {
                     return "trace ring of " + r.thread + " is out of time order at its " + k + "-th oldest event";
                 }
             }

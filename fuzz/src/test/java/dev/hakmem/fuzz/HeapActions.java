@@ -4,6 +4,7 @@ import dev.hakmem.DoubleFreeException;
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
+import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
 import dev.hakmem.verify.ShadowHeap;
 import net.jqwik.api.Arbitraries;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.function.Executable;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -139,6 +141,44 @@ final class HeapActions {
             refusedFree(s, expected, "second free(0x" + Long.toHexString(a) + ") of a " + size + "-byte block",
                     () -> s.test.heap.free(a));
         })));
+    }
+
+    /**
+     * In full guard mode, one byte of a block written just after its free: {@code HakMem.check()} must report that
+     * block at that exact offset, whatever the size and the offset (the first and last words, or anywhere), so every
+     * byte of a quarantined block is verified; then the block is condemned and the next check passes. Off guard mode
+     * (or with no quarantine) there is nothing to verify and the step is skipped.
+     */
+    static Action<ChainState> writeAfterFree() {
+        Arbitrary<Integer> where = Arbitraries.integers().between(0, 3);
+        return action(Combinators.combine(Gen.size(), where, Arbitraries.longs().between(0, Long.MAX_VALUE))
+                .as((size, at, any) -> step("writeAfterFree(" + size + ", " + at + ")", s -> {
+                    var guard = s.test.heap.config().guard();
+                    if (!guard.enabled() || guard.sampling() || guard.quarantineBytes() == 0 || size == 0) {
+                        s.log("writeAfterFree: no full guard mode or an empty block: skipped");
+                        return;
+                    }
+                    long a = s.test.shadow.malloc(size);
+                    // Not remembered as freed: the block is condemned, and a stale free of it is a corruption report.
+                    s.test.shadow.free(a);
+                    // The first word, the last word, the last byte, or anywhere.
+                    long off = switch (at) {
+                        case 0 -> any % Math.min(size, 8);
+                        case 1 -> size - 1 - any % Math.min(size, 8);
+                        case 2 -> size - 1;
+                        default -> any % size;
+                    };
+                    s.log("free(0x" + Long.toHexString(a) + "), then its byte at offset " + off + " written");
+                    MemorySegment all = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+                    all.set(ValueLayout.JAVA_BYTE, a + off, (byte) ~all.get(ValueLayout.JAVA_BYTE, a + off));
+                    HeapCorruptionException e = assertThrows(HeapCorruptionException.class, s.test.heap::check,
+                            "a write after free at offset " + off + " of a " + size + "-byte block");
+                    if (e.address() != a || !e.getMessage().contains("was modified at offset " + off + "\n")) {
+                        throw new AssertionError("write after free at offset " + off + " of 0x" + Long.toHexString(a)
+                                + " (" + size + " B) reported as: " + e.getMessage(), e);
+                    }
+                    s.test.heap.check();
+                })));
     }
 
     /** An address freed earlier in the chain and not handed out again: free, realloc and usableSize refuse it. */

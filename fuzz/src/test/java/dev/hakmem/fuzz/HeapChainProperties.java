@@ -89,6 +89,7 @@ class HeapChainProperties {
         return withValidActions(ActionChain.startWith(this::newState))
                 .withAction(3, HeapActions.doubleFree())
                 .withAction(3, HeapActions.staleFree())
+                .withAction(3, HeapActions.writeAfterFree())
                 .withAction(3, HeapActions.interiorFree())
                 .withAction(3, HeapActions.foreignFree())
                 .withAction(2, HeapActions.negativeSize())
