@@ -128,7 +128,7 @@ public final class MmapPageSource implements PageSource {
         int pages = (int) (size / PAGE);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment vector = arena.allocate(pages);
-            syscall(state -> (int) mincore.invokeExact(state, address, size, vector),
+            syscall(arena, state -> (int) mincore.invokeExact(state, address, size, vector),
                     () -> "mincore(0x" + Long.toHexString(address) + ", " + size + ")");
             for (int i = 0; i < pages; i++) {
                 // Bit 0 is residency; the kernel reserves the other bits.
@@ -160,6 +160,13 @@ public final class MmapPageSource implements PageSource {
     /** Runs a downcall; its result -1 (MAP_FAILED, or -1 from munmap/madvise) becomes an OsException with errno. */
     private static long syscall(Downcall call, Supplier<String> what) {
         try (Arena arena = Arena.ofConfined()) {
+            return syscall(arena, call, what);
+        }
+    }
+
+    /** {@link #syscall(Downcall, Supplier)} with its errno capture state in {@code arena}, the caller's. */
+    private static long syscall(Arena arena, Downcall call, Supplier<String> what) {
+        try {
             MemorySegment state = arena.allocate(CAPTURE);
             long result = call.invoke(state);
             if (result == -1L) {
