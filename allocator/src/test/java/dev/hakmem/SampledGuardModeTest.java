@@ -32,10 +32,6 @@ class SampledGuardModeTest {
         heap.close();
     }
 
-    private static void poke(long address, int value) {
-        Mem.ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
-    }
-
     private static void assertNames(String m, String... parts) {
         for (String p : parts) {
             assertTrue(m.contains(p), "the report names " + p + ": " + m);
@@ -107,9 +103,13 @@ class SampledGuardModeTest {
         long a = heap.malloc(80);
         heap.free(a);
         GuardModeTest.flip(a + 17);
-        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
-        assertNames(e.getMessage(), "write after free", "offset 17", "80 B requested", "freed by thread",
+        assertCheckReportsOnce("write after free", "offset 17", "80 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteAfterFreeIsCaughtByCheck");
+    }
+
+    /** check() throws a report naming each of {@code parts}, and does not report it again. */
+    private void assertCheckReportsOnce(String... parts) {
+        assertNames(assertThrows(HeapCorruptionException.class, heap::check).getMessage(), parts);
         heap.check();
     }
 
@@ -121,11 +121,9 @@ class SampledGuardModeTest {
     void aWriteOfZerosAfterFreeIsCaughtByItsPageComingBack() {
         long a = heap.malloc(64);
         heap.free(a);
-        poke(a + 5, 0);
-        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
-        assertNames(e.getMessage(), "use after free", "a write of zeros", "64 B requested", "freed by thread",
+        GuardModeTest.poke(a + 5, 0);
+        assertCheckReportsOnce("use after free", "a write of zeros", "64 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteOfZerosAfterFree");
-        heap.check();
     }
 
     /** A read of a freed sampled block maps a page into the given-back slot: a use after free too. */
@@ -134,8 +132,7 @@ class SampledGuardModeTest {
         long a = heap.malloc(300);
         heap.free(a);
         assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + 299), "a given-back page reads as zero");
-        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
-        assertNames(e.getMessage(), "use after free", "a read", "300 B requested");
+        assertCheckReportsOnce("use after free", "a read", "300 B requested");
     }
 
     /**
