@@ -26,13 +26,17 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
 
     /**
      * Sampled mode's default rate. A sampled allocation costs two stack captures (at malloc and free), filling and
-     * checking one slot, and a lock: about 3 to 5 us here against 15 ns for a plain malloc+free, so 1 in 16384 keeps
-     * the average at 0.2 to 0.3 ns a call, about 2% of the hottest loop (docs/GUARD_MODE.md, "Why 1 in 16384").
+     * checking one slot, a lock, and the freed slot's page given back, watched and faulted in again (madvise, mincore
+     * and a page fault): about 8 us of CPU here against 15 ns for a plain malloc+free, so 1 in 32768 keeps the
+     * average at about 0.25 ns a call, under 2% of the hottest loop (docs/GUARD_MODE.md, "Why 1 in 32768").
      */
-    public static final int DEFAULT_SAMPLE_RATE = 16384;
+    public static final int DEFAULT_SAMPLE_RATE = 32768;
     /** The largest rate: the countdown is drawn in [1, 2N] as an int. */
     public static final int MAX_SAMPLE_RATE = 1 << 30;
-    /** Sampled mode's default scan period: a whole scan of the sampled slots reads 512 KiB at most. */
+    /**
+     * Sampled mode's default scan period: a whole scan reads the live sampled slots (64 KiB at most) and asks the
+     * residency of the freed ones once.
+     */
     public static final long DEFAULT_SCAN_MILLIS = 500;
 
     /**

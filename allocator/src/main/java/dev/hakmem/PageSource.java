@@ -48,6 +48,33 @@ public interface PageSource {
      */
     void release(long address, long size);
 
+    /**
+     * Prepares a range of a reservation for {@link #residency} and says whether this source can report it: which of
+     * the range's pages were touched since they were reserved or {@link #decommit decommitted}. The sampled guard
+     * gives a freed slot's page back and later asks whether anything touched it. On Linux this also keeps the kernel
+     * from backing the range with huge pages (MADV_NOHUGEPAGE), which would make every page of it resident at once.
+     *
+     * @param address the range's start, on a page boundary, inside a reservation
+     * @param size    the range's length in bytes, whole pages
+     * @return false (the default) when this source cannot tell: {@link #residency} must then not be called
+     */
+    default boolean trackResidency(long address, long size) {
+        return false;
+    }
+
+    /**
+     * Writes into {@code resident[0 .. size / pageSize())} whether each page of a range {@link #trackResidency}
+     * accepted is in memory (1) or not (0). A page that was decommitted and not touched since is not; a page read or
+     * written since is. An exception means nothing was written.
+     *
+     * @param address  the range's start, on a page boundary
+     * @param size     the range's length in bytes, whole pages
+     * @param resident where to write, at least one byte per page
+     */
+    default void residency(long address, long size, byte[] resident) {
+        throw new UnsupportedOperationException(this + " cannot tell which pages are resident");
+    }
+
     /** {@return the page size this source works in, in bytes, a power of two} */
     long pageSize();
 

@@ -29,7 +29,7 @@ class GuardModeTest {
         heap.close();
     }
 
-    private static void poke(long address, int value) {
+    static void poke(long address, int value) {
         Mem.ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
     }
 

@@ -103,9 +103,101 @@ class SampledGuardModeTest {
         long a = heap.malloc(80);
         heap.free(a);
         GuardModeTest.flip(a + 17);
-        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
-        assertNames(e.getMessage(), "write after free", "offset 17", "80 B requested", "freed by thread",
+        assertCheckReportsOnce("write after free", "offset 17", "80 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteAfterFreeIsCaughtByCheck");
+    }
+
+    /** check() throws a report naming each of {@code parts}, and does not report it again. */
+    private void assertCheckReportsOnce(String... parts) {
+        assertNames(assertThrows(HeapCorruptionException.class, heap::check).getMessage(), parts);
+        heap.check();
+    }
+
+    /**
+     * A freed slot's page goes back to the OS and is watched by its residency: a write of zeros into it, which no
+     * poison could tell from the page's contents, is caught by the page being in memory again.
+     */
+    @Test
+    void aWriteOfZerosAfterFreeIsCaughtByItsPageComingBack() {
+        long a = heap.malloc(64);
+        heap.free(a);
+        GuardModeTest.poke(a + 5, 0);
+        assertCheckReportsOnce("use after free", "a write of zeros", "64 B requested", "freed by thread",
+                "SampledGuardModeTest.aWriteOfZerosAfterFree");
+    }
+
+    /** A read of a freed sampled block maps a page into the given-back slot: a use after free too. */
+    @Test
+    void aReadAfterFreeIsCaught() {
+        long a = heap.malloc(300);
+        heap.free(a);
+        assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + 299), "a given-back page reads as zero");
+        assertCheckReportsOnce("use after free", "a read", "300 B requested");
+    }
+
+    /**
+     * Only the live sampled blocks' pages stay resident: each freed slot's page is given back, counted as a purge
+     * and as decommitted memory until the slot is reused, so the account (reconciled by check()) follows it.
+     */
+    @Test
+    void freedSlotsGiveTheirPagesBackAndTheAccountFollows() {
+        long kept = heap.malloc(50);
+        long chunk = kept & -(2L << 20);
+        long purges = heap.stats().events().purges();
+        for (int i = 0; i < 3 * 128; i++) {
+            heap.free(heap.malloc(16 + i));
+        }
+        HakMemStats s = heap.stats();
+        assertEquals(purges + 3 * 128, s.events().purges(), "one page given back per sampled free");
+        assertEquals((2L << 20) - 127 * SLOT, s.committedBytes(), "127 freed slots hold no committed page");
+        heap.check();
+        byte[] resident = new byte[128];
+        PageSource.system().residency(chunk, 128 * SLOT, resident);
+        int pages = 0;
+        for (byte r : resident) {
+            pages += r;
+        }
+        assertEquals(1, pages, "only the live sampled block's slot is resident");
+        heap.free(kept);
+        heap.check();
+    }
+
+    /** A page source that cannot watch residency: freed slots keep their pages, poisoned. */
+    @Test
+    void withoutResidencyAFreedSlotIsPoisonedAndAWriteAfterFreeStillCaught() {
+        heap.close();
+        PageSource system = PageSource.system();
+        PageSource blind = new PageSource() {
+            public long reserve(long size, long alignment) {
+                return system.reserve(size, alignment);
+            }
+
+            public void commit(long address, long size) {
+                system.commit(address, size);
+            }
+
+            public void decommit(long address, long size) {
+                system.decommit(address, size);
+            }
+
+            public void release(long address, long size) {
+                system.release(address, size);
+            }
+
+            public long pageSize() {
+                return system.pageSize();
+            }
+        };
+        heap = HakMem.create(HakMemConfig.builder().guard(GuardOptions.sampled(1).withThrowOnViolation(false))
+                .pageSource(blind).build());
+        long a = heap.malloc(80);
+        heap.free(a);
+        assertEquals(2L << 20, heap.stats().committedBytes(), "the freed slot kept its page");
+        GuardModeTest.flip(a + 17);
+        for (int i = 0; i < 3 * 128; i++) {
+            heap.free(heap.malloc(32));
+        }
+        assertEquals(1, heap.violations(), "the poison is verified before the freed slot is reused");
         heap.check();
     }
 

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -21,6 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Pages from the Linux kernel: mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE), madvise(MADV_DONTNEED), munmap,
  * called through FFM downcalls with errno captured. MAP_NORESERVE keeps reservations from counting against
  * overcommit until touched; DONTNEED on private anonymous memory drops the pages, which read as zero afterwards.
+ * Residency is mincore(2): a dropped page is not resident until touched again, by a read (which maps the shared
+ * zero page) or a write; MADV_NOHUGEPAGE first, so that khugepaged never collapses the range into a resident huge page.
  */
 public final class MmapPageSource implements PageSource {
     // Linux values, the same on x86_64 and aarch64.
@@ -30,6 +33,7 @@ public final class MmapPageSource implements PageSource {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
     private static final int MADV_DONTNEED = 4;
+    private static final int MADV_NOHUGEPAGE = 15;
     private static final long PAGE = 4096;
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -38,11 +42,14 @@ public final class MmapPageSource implements PageSource {
     private final MethodHandle mmap;
     private final MethodHandle munmap;
     private final MethodHandle madvise;
+    /** Null where the C library has none: then {@link #trackResidency} says no. */
+    private final MethodHandle mincore;
 
-    private MmapPageSource(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise) {
+    private MmapPageSource(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, MethodHandle mincore) {
         this.mmap = mmap;
         this.munmap = munmap;
         this.madvise = madvise;
+        this.mincore = mincore;
     }
 
     /** The kernel's source, or empty where the C library has no mmap. */
@@ -62,7 +69,9 @@ public final class MmapPageSource implements PageSource {
                         errno),
                 linker.downcallHandle(munmap.get(), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), errno),
                 linker.downcallHandle(madvise.get(),
-                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno)));
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno),
+                libc.find("mincore").map(f -> linker.downcallHandle(f,
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), errno)).orElse(null)));
     }
 
     @Override
@@ -105,6 +114,30 @@ public final class MmapPageSource implements PageSource {
     }
 
     @Override
+    public boolean trackResidency(long address, long size) {
+        if (mincore == null) {
+            return false;
+        }
+        syscall(state -> (int) madvise.invokeExact(state, address, size, MADV_NOHUGEPAGE),
+                () -> "madvise(0x" + Long.toHexString(address) + ", " + size + ", MADV_NOHUGEPAGE)");
+        return true;
+    }
+
+    @Override
+    public void residency(long address, long size, byte[] resident) {
+        int pages = (int) (size / PAGE);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment vector = arena.allocate(pages);
+            syscall(arena, state -> (int) mincore.invokeExact(state, address, size, vector),
+                    () -> "mincore(0x" + Long.toHexString(address) + ", " + size + ")");
+            for (int i = 0; i < pages; i++) {
+                // Bit 0 is residency; the kernel reserves the other bits.
+                resident[i] = (byte) (vector.get(JAVA_BYTE, i) & 1);
+            }
+        }
+    }
+
+    @Override
     public long pageSize() {
         return PAGE;
     }
@@ -127,6 +160,13 @@ public final class MmapPageSource implements PageSource {
     /** Runs a downcall; its result -1 (MAP_FAILED, or -1 from munmap/madvise) becomes an OsException with errno. */
     private static long syscall(Downcall call, Supplier<String> what) {
         try (Arena arena = Arena.ofConfined()) {
+            return syscall(arena, call, what);
+        }
+    }
+
+    /** {@link #syscall(Downcall, Supplier)} with its errno capture state in {@code arena}, the caller's. */
+    private static long syscall(Arena arena, Downcall call, Supplier<String> what) {
+        try {
             MemorySegment state = arena.allocate(CAPTURE);
             long result = call.invoke(state);
             if (result == -1L) {

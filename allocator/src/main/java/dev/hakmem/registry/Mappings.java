@@ -113,14 +113,22 @@ public final class Mappings<R extends Region> {
      * False if the page source refused: the memory stays committed, and a later purge tries again.
      */
     public boolean decommit(R r, long committedBytes) {
+        return decommit(r.base, r.span, committedBytes);
+    }
+
+    /**
+     * Gives back the pages of {@code bytes} at {@code address}, inside one of this tier's regions, of which
+     * {@code committedBytes} are committed, and counts a purge. False if the page source refused: nothing changed.
+     */
+    public boolean decommit(long address, long bytes, long committedBytes) {
         try {
-            pages.decommit(r.base, r.span);
+            pages.decommit(address, bytes);
         } catch (RuntimeException | Error e) {
             return false;
         }
         account.committed(-committedBytes);
         events.purges.increment();
-        Jfr.purge(heapId, r.base, r.span);
+        Jfr.purge(heapId, address, bytes);
         return true;
     }
 

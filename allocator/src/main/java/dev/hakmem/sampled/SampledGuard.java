@@ -3,6 +3,7 @@ package dev.hakmem.sampled;
 import dev.hakmem.DoubleFreeException;
 import dev.hakmem.GuardOptions;
 import dev.hakmem.HakMemException;
+import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
 import dev.hakmem.LeakReport;
@@ -56,8 +57,26 @@ import java.util.function.Consumer;
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
- * slot joins a FIFO and is reused only when no slot was ever used is left and it is the oldest, so it stays poisoned
+ * slot joins a FIFO and is reused only when no slot was ever used is left and it is the oldest, so it stays watched
  * for at least {@code SLOTS - MAX_LIVE} sampled frees: a write after free lands in a slot that is still checked.
+ *
+ * <h2>Freed slots hold no memory</h2>
+ * Once its margins are checked, a freed slot's page is given back to the OS (madvise DONTNEED), so that only the
+ * live sampled blocks are resident: a quarantine that kept its pages made the guard's resident set grow by 512 KiB
+ * as it cycled, more than plain hakmem's whole growth on small workloads (issue 12's target is 10%). A dropped page
+ * is watched by its residency instead of a poison (mincore, {@link PageSource#residency}):
+ * <pre>
+ *   free:   margins checked --> DONTNEED: not resident, reads as zero
+ *   later:  not resident ............................ untouched: the slot may be reused (its canaries rewritten)
+ *           resident, a non-zero byte ............... write after free, at that byte's offset
+ *           resident, all zero ...................... touched after free: a read, or a write of zeros
+ * </pre>
+ * A read maps the kernel's shared zero page, which makes the page resident but not the process's memory; a write,
+ * of any value, gives it a page of its own. Either is a use after free, and the guard never reads a dropped page
+ * before its residency says it was touched. Where the page source cannot tell residency (not Linux), or refuses to
+ * give a page back, the freed block's data is poisoned in place instead and checked against the poison. This trades
+ * memory for time: a syscall at the free and a page fault when the slot is reused (GWP-ASan pays the same, an
+ * mprotect or mmap at each free and allocation of a slot).
  *
  * <h2>Checks</h2>
  * A free checks the slot's margins (overflow, underflow) and its state (double free, interior pointer); the
@@ -70,13 +89,15 @@ import java.util.function.Consumer;
  * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
  * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
  * slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it with at least {@value #MARGIN}
- * canary bytes on each side; and of at least 64 placements both ends were chosen (the coin is not stuck).
+ * canary bytes on each side; only FREED or CONDEMNED slots have their page given back, {@code droppedSlots} of them,
+ * and only where the page source watches residency (the memory account counts the chunk committed but for those
+ * pages); and of at least 64 placements both ends were chosen (the coin is not stuck).
  */
 public final class SampledGuard {
     public static final int SLOT = 4096;
     /**
-     * Slots in use: a quarter of the chunk, since every slot the ring cycles through stays resident (512 KiB at most,
-     * where all 512 slots made a workload's peak RSS grow by 1.6 MiB over plain hakmem's 0.5 MiB).
+     * Slots in use: a quarter of the chunk. Freed slots' pages are given back, so the count no longer costs memory
+     * where residency can be watched (Linux); elsewhere freed slots stay poisoned and resident, 512 KiB at most.
      */
     static final int SLOTS = 128;
     static final int MAX_LIVE = SLOTS / 8;
@@ -109,28 +130,35 @@ public final class SampledGuard {
         }
     }
 
-    /** A sampled block's history. Written under the guard's lock. */
+    /**
+     * A sampled block's history: one per slot, rewritten by each sample the slot takes (the stacks are the only
+     * objects a sample creates). Written under the guard's lock.
+     */
     private static final class Sample {
-        final long user;
-        final long size;
-        final boolean atEnd;
-        final Thread allocThread;
-        final Stack allocStack;
+        long user;
+        long size;
+        boolean atEnd;
+        Thread allocThread;
+        Stack allocStack;
         Thread freeThread;
         Stack freeStack;
         /** A live block whose corruption the scan reported: its free is not reported again. */
         boolean reported;
 
-        Sample(long user, long size, boolean atEnd, Thread thread, Stack stack) {
+        void allocated(long user, long size, boolean atEnd, Thread thread, Stack stack) {
             this.user = user;
             this.size = size;
             this.atEnd = atEnd;
             this.allocThread = thread;
             this.allocStack = stack;
+            this.freeThread = null;
+            this.freeStack = null;
+            this.reported = false;
         }
     }
 
     private final int heapId;
+    private final PageSource pages;
     private final Mappings<Slots> mappings;
     private final int rate;
     private final long scanNanos;
@@ -143,6 +171,8 @@ public final class SampledGuard {
      */
     private final MemorySegment canary;
     private final MemorySegment poison;
+    /** What a dropped page reads as. */
+    private static final MemorySegment ZERO = MemorySegment.ofArray(new long[SLOT / Long.BYTES]);
     /** Where samples, skips and violations are counted (the heap's stats). */
     private final Events events;
     private final Consumer<InvalidFreeException> refusedFrees;
@@ -152,6 +182,17 @@ public final class SampledGuard {
     private boolean unmappable;
     private final byte[] state = new byte[SLOTS];
     private final Sample[] samples = new Sample[SLOTS];
+    /** Set with the slots: whether the page source can tell residency, so that freed slots' pages are given back. */
+    private boolean dropping;
+    /**
+     * Slot {@code i}'s page was given back at its free, and is counted decommitted in the memory account until the
+     * slot is reused: only FREED or CONDEMNED slots, {@code droppedSlots} of them.
+     */
+    private final boolean[] dropped = new boolean[SLOTS];
+    private int droppedSlots;
+    /** Whether slot {@code i}'s page was resident when last asked: refreshed before a dropped slot is verified. */
+    private final byte[] resident = new byte[SLOTS];
+    private final byte[] residentScratch = new byte[SLOTS];
     private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
     private int fresh;
     private int live;
@@ -170,6 +211,10 @@ public final class SampledGuard {
                         Consumer<InvalidFreeException> refusedFrees) {
         this.events = events;
         this.heapId = heapId;
+        this.pages = pages;
+        for (int i = 0; i < SLOTS; i++) {
+            samples[i] = new Sample();
+        }
         this.mappings = new Mappings<>(heapId, "sampled", pages, account, events);
         this.rate = options.sampleRate();
         this.scanNanos = options.scanMillis() * 1_000_000L;
@@ -215,7 +260,7 @@ public final class SampledGuard {
             }
             // Under the lock, and only for a sample that got a slot: one in N mallocs, and none when all are taken.
             Stack stack = new Stack();
-            long slot = slots.base + (long) i * SLOT;
+            long slot = slotAddress(i);
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
                     : (slot + MARGIN + alignment - 1) & -alignment;
             fill(slot, slot, user, canary);
@@ -223,7 +268,7 @@ public final class SampledGuard {
             if (zeroed) {
                 Mem.fill(user, size, (byte) 0);
             }
-            samples[i] = new Sample(user, size, atEnd, Thread.currentThread(), stack);
+            samples[i].allocated(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
             live++;
             liveBytes += size;
@@ -237,7 +282,11 @@ public final class SampledGuard {
         }
     }
 
-    /** A slot for a new sample, or -1: a never-used one first, else the oldest freed one whose poison is intact. */
+    /**
+     * A slot for a new sample, or -1: a never-used one first, else the oldest freed one found untouched (its page, if
+     * given back, committed again). A freed slot whose residency cannot be asked, or whose page cannot be committed,
+     * stays first in the quarantine and this sample is skipped.
+     */
     private int takeSlot() {
         if (live >= MAX_LIVE || !mapped()) {
             return -1;
@@ -247,14 +296,57 @@ public final class SampledGuard {
         }
         Integer i;
         while ((i = quarantine.pollFirst()) != null) {
-            HakMemException problem = verify(i);
-            if (problem == null) {
-                return i;
+            if (dropped[i] && !refreshResidency(i, 1)) {
+                quarantine.addFirst(i);
+                return -1;
             }
-            state[i] = CONDEMNED;
-            reportLater(problem);
+            HakMemException problem = verify(i);
+            if (problem != null) {
+                state[i] = CONDEMNED;
+                reportLater(problem);
+            } else if (reclaim(i)) {
+                return i;
+            } else {
+                quarantine.addFirst(i);
+                return -1;
+            }
         }
         return -1;
+    }
+
+    /** Counts slot {@code i}'s page committed again if it was given back; false if the page source refused. */
+    private boolean reclaim(int i) {
+        if (!dropped[i]) {
+            return true;
+        }
+        try {
+            mappings.commit(slotAddress(i), SLOT, SLOT, "a sampled guard slot");
+        } catch (HakMemOutOfMemoryError e) {
+            return false;
+        }
+        dropped[i] = false;
+        droppedSlots--;
+        return true;
+    }
+
+    /**
+     * Asks the page source which of {@code count} slots from {@code from} are resident, into {@link #resident};
+     * false (logged) if it could not answer: those slots' residency is then unknown.
+     */
+    private boolean refreshResidency(int from, int count) {
+        try {
+            pages.residency(slotAddress(from), (long) count * SLOT, residentScratch);
+        } catch (RuntimeException e) {
+            System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING,
+                    "hakmem sampled guard: the residency of its freed slots could not be read", e);
+            return false;
+        }
+        System.arraycopy(residentScratch, 0, resident, from, count);
+        return true;
+    }
+
+    private long slotAddress(int i) {
+        return slots.base + (long) i * SLOT;
     }
 
     /** Maps the slots on the first sample; a failure is logged once and sampling stops (nothing is lost). */
@@ -265,13 +357,19 @@ public final class SampledGuard {
         try {
             long base = mappings.reserve(Registry.CHUNK, Registry.CHUNK, SLOT, "the sampled guard's slots");
             slots = mappings.register(new Slots(heapId, base));
-            return true;
         } catch (RuntimeException | OutOfMemoryError e) {
             unmappable = true;
             System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING,
                     "hakmem sampled guard: its slots could not be mapped; no allocation will be guarded", e);
             return false;
         }
+        try {
+            dropping = pages.trackResidency(slots.base, slots.span);
+        } catch (RuntimeException e) {
+            System.getLogger("dev.hakmem").log(System.Logger.Level.INFO, "hakmem sampled guard: freed slots keep"
+                    + " their pages, poisoned, since the page source cannot watch them: " + e);
+        }
+        return true;
     }
 
     /** Whether {@code r} is this guard's region of slots: a free, resize or size query there is the guard's. */
@@ -299,15 +397,29 @@ public final class SampledGuard {
                     state[i] = CONDEMNED;
                     problem = s.reported ? null : smashed;
                 } else {
-                    fill(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
-                    state[i] = FREED;
-                    quarantine.addLast(i);
+                    quarantine(i, s);
                 }
             }
         }
         if (problem != null) {
             violation(problem);
         }
+    }
+
+    /**
+     * Slot {@code i}'s block was freed with its margins intact: its page is given back, or where it cannot be, its
+     * data poisoned; either way it joins the quarantine.
+     */
+    private void quarantine(int i, Sample s) {
+        long slot = slotAddress(i);
+        if (dropping && mappings.decommit(slot, SLOT, SLOT)) {
+            dropped[i] = true;
+            droppedSlots++;
+        } else {
+            fill(slot, s.user, s.user + s.size, poison);
+        }
+        state[i] = FREED;
+        quarantine.addLast(i);
     }
 
     /** The requested size of the live sampled block at {@code address}. */
@@ -356,23 +468,47 @@ public final class SampledGuard {
 
     /**
      * Null when slot {@code i} (LIVE or FREED) is intact: its margins hold the canary and, once freed, its data the
-     * poison; else the violation, naming the first changed byte.
+     * poison, or its page (if given back) was not touched since, as {@link #resident} last said; else the violation,
+     * naming the first changed byte.
      */
     private HakMemException verify(int i) {
+        if (dropped[i]) {
+            return touched(i);
+        }
         HakMemException problem = margins(i);
         if (problem != null || state[i] != FREED) {
             return problem;
         }
         Sample s = samples[i];
-        long bad = firstChanged(slots.base + (long) i * SLOT, s.user, s.user + s.size, poison);
-        return bad < 0 ? null : new HeapCorruptionException(s.user, "write after free: byte at offset "
-                + (bad - s.user) + " of freed sampled block " + history(i));
+        long bad = firstChanged(slotAddress(i), s.user, s.user + s.size, poison);
+        return bad < 0 ? null : writeAfterFree(i, bad);
+    }
+
+    /**
+     * Null when the given-back page of slot {@code i} is not resident; else it was touched after the free, and its
+     * first non-zero byte, if any, is where it was written (its contents are read only then).
+     */
+    private HakMemException touched(int i) {
+        if (resident[i] == 0) {
+            return null;
+        }
+        long slot = slotAddress(i);
+        long bad = firstChanged(slot, slot, slot + SLOT, ZERO);
+        return bad >= 0 ? writeAfterFree(i, bad) : new HeapCorruptionException(samples[i].user, "use after free"
+                + " (a read, or a write of zeros: its slot's page, given back at the free, is in memory again) of"
+                + " freed sampled block " + history(i));
+    }
+
+    private HeapCorruptionException writeAfterFree(int i, long bad) {
+        Sample s = samples[i];
+        return new HeapCorruptionException(s.user, "write after free: byte at offset " + (bad - s.user)
+                + " of freed sampled block " + history(i));
     }
 
     /** Null when slot {@code i}'s margins hold the canary, else the overflow or underflow at the nearest change. */
     private HakMemException margins(int i) {
         Sample s = samples[i];
-        long slot = slots.base + (long) i * SLOT;
+        long slot = slotAddress(i);
         long after = firstChanged(slot, s.user + s.size, slot + SLOT, canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
@@ -405,8 +541,9 @@ public final class SampledGuard {
      * one stays the program's, marked reported.
      */
     private void verifyAll(List<HakMemException> found) {
+        boolean residencyKnown = droppedSlots == 0 || refreshResidency(0, fresh);
         for (int i = 0; i < fresh; i++) {
-            if (state[i] != LIVE && state[i] != FREED) {
+            if (state[i] != LIVE && state[i] != FREED || dropped[i] && !residencyKnown) {
                 continue;
             }
             HakMemException problem = verify(i);
@@ -460,15 +597,23 @@ public final class SampledGuard {
         }
         int liveSlots = 0;
         int freedSlots = 0;
+        int droppedCount = 0;
         long liveSlotBytes = 0;
         for (int i = 0; i < SLOTS; i++) {
+            if (dropped[i]) {
+                if (!dropping || state[i] != FREED && state[i] != CONDEMNED) {
+                    return "slot " + i + "'s page was given back, but the slot is in state " + state[i]
+                            + (dropping ? "" : " and the page source cannot watch it");
+                }
+                droppedCount++;
+            }
             if ((state[i] == UNUSED) != (i >= fresh)) {
                 return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but " + fresh
                         + " slots were handed out";
             }
             if (state[i] == LIVE || state[i] == FREED) {
                 Sample s = samples[i];
-                long slot = slots.base + (long) i * SLOT;
+                long slot = slotAddress(i);
                 if (s.user - slot < MARGIN || slot + SLOT - (s.user + s.size) < MARGIN) {
                     return "sampled block 0x" + Long.toHexString(s.user) + " of " + s.size + " B leaves less than "
                             + MARGIN + " canary bytes in its slot";
@@ -477,6 +622,9 @@ public final class SampledGuard {
                 liveSlotBytes += state[i] == LIVE ? s.size : 0;
                 freedSlots += state[i] == FREED ? 1 : 0;
             }
+        }
+        if (droppedCount != droppedSlots) {
+            return "it counts " + droppedSlots + " slots given back, but " + droppedCount + " are";
         }
         if (liveSlots != live || live > MAX_LIVE || liveSlotBytes != liveBytes) {
             return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + ") of " + liveBytes
@@ -527,7 +675,7 @@ public final class SampledGuard {
         Sample s = samples[i];
         StringBuilder sb = new StringBuilder("0x").append(Long.toHexString(s.user)).append(" (").append(s.size)
                 .append(" B requested, placed at the ").append(s.atEnd ? "end" : "start").append(" of slot 0x")
-                .append(Long.toHexString(slots.base + (long) i * SLOT)).append(")\n  allocated by thread ")
+                .append(Long.toHexString(slotAddress(i))).append(")\n  allocated by thread ")
                 .append(describe(s.allocThread)).append(s.allocStack.frames("\n    at ", DEPTH));
         if (s.freeStack != null) {
             sb.append("\n  freed by thread ").append(describe(s.freeThread))
@@ -581,8 +729,10 @@ public final class SampledGuard {
      * the page source, collected as {@link Mappings#releaseAll} does.
      */
     public synchronized List<Throwable> close() {
-        List<Throwable> failures = mappings.releaseAll(r -> r.span, r -> { });
+        List<Throwable> failures = mappings.releaseAll(r -> r.span - (long) droppedSlots * SLOT, r -> { });
         slots = null;
+        droppedSlots = 0;
+        Arrays.fill(dropped, false);
         unmappable = true;
         live = 0;
         liveBytes = 0;
@@ -591,13 +741,13 @@ public final class SampledGuard {
 
     /**
      * For the heap's {@code check()}: adds what the guard holds to {@code held}, from its own state (its chunk,
-     * mapped and committed whole, while it has one), so that the memory account's reconciliation catches a chunk
-     * mapped or unmapped past the account.
+     * mapped while it has one, and committed but for the pages of freed slots given back), so that the memory
+     * account's reconciliation catches a chunk, or a slot's page, mapped, given back or committed past the account.
      */
     public synchronized void held(MemoryAccount.Held held) {
         if (slots != null) {
             held.mapped += slots.span;
-            held.committed += slots.span;
+            held.committed += slots.span - (long) droppedSlots * SLOT;
         }
     }
 

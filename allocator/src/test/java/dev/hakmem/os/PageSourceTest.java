@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.lang.foreign.ValueLayout;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,6 +52,30 @@ class PageSourceTest {
         assertTrue(e.getMessage().contains("EINVAL"), e.getMessage());
         assertEquals(12, assertThrows(OsException.class, () -> mmap.reserve(1L << 48, 4096)).errno(), "ENOMEM");
         assertThrows(IllegalArgumentException.class, () -> mmap.reserve(1000, 4096));
+    }
+
+    /** The sampled guard's watch on given-back pages: untouched, written or merely read, as mincore tells. */
+    @Test
+    void mmapTellsWhichPagesWereTouchedSinceTheyWereGivenBack() {
+        Assumptions.assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"));
+        PageSource mmap = PageSource.system();
+        long a = mmap.reserve(2L << 20, 2L << 20);
+        try {
+            assertTrue(mmap.trackResidency(a, 2L << 20));
+            byte[] resident = new byte[4];
+            mmap.residency(a, 4 * 4096, resident);
+            assertArrayEquals(new byte[] {0, 0, 0, 0}, resident, "fresh pages are not resident");
+            Mem.fill(a, 4 * 4096, (byte) 7);
+            mmap.decommit(a + 4096, 3 * 4096);
+            Mem.ALL.set(ValueLayout.JAVA_BYTE, a + 2 * 4096 + 100, (byte) 0);
+            assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + 3 * 4096 + 5));
+            mmap.residency(a, 4 * 4096, resident);
+            assertArrayEquals(new byte[] {1, 0, 1, 1}, resident, "written, given back, written with zero, read");
+            assertThrows(OsException.class, () -> mmap.residency(a + 1, 4096, resident));
+        } finally {
+            mmap.release(a, 2L << 20);
+        }
+        assertEquals(false, new ArenaPageSource().trackResidency(a, 4096), "the portable source cannot tell");
     }
 
     @Test

@@ -38,7 +38,7 @@ final class BugHuntCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "N", description = "Sample 1 allocation in N (default: the default rate, ${DEFAULT-VALUE}).")
     private int rate = GuardOptions.DEFAULT_SAMPLE_RATE;
 
-    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "1200", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "2400", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
     private double maxSeconds;
 
     @Override

@@ -199,6 +199,17 @@ public final class FaultInjectingPageSource implements PageSource {
         }
     }
 
+    /** Not a fault point: the delegate's answer, so that the guard's residency checks run under fault injection too. */
+    @Override
+    public boolean trackResidency(long address, long size) {
+        return delegate.trackResidency(address, size);
+    }
+
+    @Override
+    public void residency(long address, long size, byte[] resident) {
+        delegate.residency(address, size, resident);
+    }
+
     @Override
     public long pageSize() {
         return delegate.pageSize();
