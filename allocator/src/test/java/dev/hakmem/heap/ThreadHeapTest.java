@@ -67,21 +67,41 @@ class ThreadHeapTest {
         return ((SuperSlab) Registry.lookup(address)).slabAt(address);
     }
 
+    /**
+     * A slab emptied by local frees retires unless it is current or, for a Mid class, becomes the class's spare (the
+     * first one emptied); the next refill takes the spare's freed blocks before the current slab carves its
+     * never-used ones.
+     */
     @Test
-    void aSlabEmptiedByLocalFreesIsRetiredUnlessItIsCurrent() {
-        List<Long> blocks = overOneSlab();
-        Slab first = slabOf(blocks.getFirst());
-        Slab current = slabOf(blocks.getLast());
-        SuperSlab ss = first.superSlab;
-        assertSame(ss, current.superSlab);
-        for (long b : blocks.subList(0, blocks.size() - 1)) {
-            assertEquals(Slab.FREED, Free.blockLocal(first, first.indexOf(b)));
+    void aSlabEmptiedByLocalFreesIsRetiredUnlessItIsCurrentOrItsClassSpare() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i <= 2 * perSlab; i++) {
+            blocks.add(heap.malloc(CLS));
         }
-        assertNull(ss.slabAcquire(first.slot), "the emptied slab left its slot");
-        assertEquals(CLASSES.capacity(CLS), heap.counters.mallocs[CLS], "its blocks are counted as handed out");
+        Slab spare = slabOf(blocks.getFirst());
+        Slab second = slabOf(blocks.get(perSlab));
+        Slab current = slabOf(blocks.getLast());
+        SuperSlab ss = spare.superSlab;
+        assertSame(ss, second.superSlab);
+        assertSame(ss, current.superSlab);
+        for (long b : blocks.subList(0, perSlab)) {
+            assertEquals(Slab.FREED, Free.blockLocal(spare, spare.indexOf(b)));
+        }
+        assertSame(spare, ss.slabAcquire(spare.slot), "the first emptied slab stays, as its class's spare");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        for (long b : blocks.subList(perSlab, 2 * perSlab)) {
+            assertEquals(Slab.FREED, Free.blockLocal(second, second.indexOf(b)));
+        }
+        assertNull(ss.slabAcquire(second.slot), "the second emptied slab left its slot");
+        assertEquals(perSlab, heap.counters.mallocs[CLS], "its blocks are counted as handed out");
         assertEquals(Slab.FREED, Free.blockLocal(current, current.indexOf(blocks.getLast())));
         assertSame(current, ss.slabAcquire(current.slot), "the current slab stays, empty, for the next malloc");
         assertEquals(blocks.getLast(), heap.malloc(CLS));
+        long next = heap.malloc(CLS);
+        assertSame(spare, slabOf(next), "a freed block of the spare before a never-used block of the current slab");
+        assertTrue(blocks.subList(0, perSlab).contains(next));
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
         assertLedger(0);
     }
 
