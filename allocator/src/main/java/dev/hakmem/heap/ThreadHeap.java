@@ -412,6 +412,10 @@ public final class ThreadHeap extends SlabOwner {
             superSlabs.add(target);
         }
         int slot = target.freeSlotFor(cls);
+        if (target.laidOutForOther(slot, cls)) {
+            // Refused: carved in place, the old layout's pages staying resident.
+            pool.decommitSlot(target, slot);
+        }
         if (target.isDecommitted(slot)) {
             try {
                 pool.commitSlot(target, slot);

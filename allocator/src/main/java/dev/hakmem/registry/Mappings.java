@@ -113,14 +113,26 @@ public final class Mappings<R extends Region> {
      * False if the page source refused: the memory stays committed, and a later purge tries again.
      */
     public boolean decommit(R r, long committedBytes) {
+        return decommit(r.base, r.span, committedBytes);
+    }
+
+    /**
+     * Gives back the pages of the {@code bytes} at {@code address}, a committed part of a region (a SuperSlab's slot),
+     * and counts a purge. False if the page source refused: the memory stays committed.
+     */
+    public boolean decommitPart(long address, long bytes) {
+        return decommit(address, bytes, bytes);
+    }
+
+    private boolean decommit(long address, long span, long committedBytes) {
         try {
-            pages.decommit(r.base, r.span);
+            pages.decommit(address, span);
         } catch (RuntimeException | Error e) {
             return false;
         }
         account.committed(-committedBytes);
         events.purges.increment();
-        Jfr.purge(heapId, r.base, r.span);
+        Jfr.purge(heapId, address, span);
         return true;
     }
 
