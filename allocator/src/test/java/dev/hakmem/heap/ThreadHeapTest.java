@@ -105,6 +105,59 @@ class ThreadHeapTest {
         assertLedger(0);
     }
 
+    /**
+     * Leaves a free slot laid out for {@link #CLS}: three slabs of it, the first two emptied (the first stays as the
+     * class's spare, the second retires). Returns the retired slab.
+     */
+    private Slab aFreeSlotLaidOutForCls() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i <= 2 * perSlab; i++) {
+            blocks.add(heap.malloc(CLS));
+        }
+        Slab retired = slabOf(blocks.get(perSlab));
+        for (long b : blocks.subList(0, 2 * perSlab)) {
+            Slab s = slabOf(b);
+            assertEquals(Slab.FREED, Free.blockLocal(s, s.indexOf(b)));
+        }
+        assertNull(retired.superSlab.slabAcquire(retired.slot));
+        return retired;
+    }
+
+    /** Another Mid class of the same slab size, which takes the free slot {@link #CLS} left. */
+    private static int otherClass() {
+        int other = CLASSES.classOf(48 << 10);
+        assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(other));
+        return other;
+    }
+
+    /** A free slot carved for another class than the one it last held first gives back the old layout's pages. */
+    @Test
+    void aSlotCarvedForAnotherClassGivesBackTheOldLayoutsPagesFirst() {
+        Slab retired = aFreeSlotLaidOutForCls();
+        Slab carved = slabOf(heap.malloc(otherClass()));
+        assertSame(retired.superSlab, carved.superSlab);
+        assertEquals(retired.slot, carved.slot);
+        assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back");
+        assertEquals(1, pages.calls(Op.COMMIT), "and were committed again for the new layout");
+        assertTrue(carved.carvedZero(), "the slot reads as zero: a calloc need not clear it");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+    }
+
+    /** Refused, the give-back leaves the slot committed in its old layout, and the carve goes on in place. */
+    @Test
+    void aRefusedGiveBackOfASlotCarvesItInPlace() {
+        Slab retired = aFreeSlotLaidOutForCls();
+        pages.failing(Op.DECOMMIT, true);
+        Slab carved = slabOf(heap.malloc(otherClass()));
+        assertEquals(retired.slot, carved.slot);
+        assertEquals(0, pages.calls(Op.DECOMMIT));
+        assertFalse(carved.carvedZero(), "the old layout's bytes are still there");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+    }
+
     /** The owner's free trusts a slab's own current flag: the heap check holds it to the heap's current slabs. */
     @Test
     void theCheckHoldsEachSlabsCurrentFlagToTheHeapsCurrentSlabs() {
