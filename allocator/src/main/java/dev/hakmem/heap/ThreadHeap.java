@@ -1,5 +1,6 @@
 package dev.hakmem.heap;
 
+import dev.hakmem.HakMemStats;
 import dev.hakmem.os.Mem;
 import dev.hakmem.site.Profiler;
 import dev.hakmem.site.SiteState;
@@ -63,6 +64,12 @@ public final class ThreadHeap extends SlabOwner {
     private final ArrayList<Slab>[] others;
     /** Per class, where the next search for a slab with space starts (round robin). */
     private final int[] cursor;
+    /**
+     * Per Mid class, the slab a free emptied that this heap keeps instead of retiring it, or null (see
+     * {@link #emptied}). Quiescent, checked by {@link #check}: null, or a slab of its class, listed in
+     * {@link #others}, with no block in use. Owner only, plain.
+     */
+    private final Slab[] spare;
     private final ArrayList<SuperSlab> superSlabs = new ArrayList<>();
     final ClassCounters counters;
 
@@ -108,6 +115,7 @@ public final class ThreadHeap extends SlabOwner {
             others[c] = new ArrayList<>();
         }
         this.cursor = new int[classes.count()];
+        this.spare = new Slab[classes.count()];
         this.counters = new ClassCounters(classes.count());
     }
 
@@ -228,12 +236,28 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * The current slab's free stack is empty: drain its remote frees first (reusing warm blocks, as mimalloc collects
-     * before it extends), else carve its never-used blocks, else refill from another slab.
+     * before it extends), else carve its never-used blocks, else refill from another slab. A Mid or Large class
+     * carves only when none of its slabs has a freed block (see {@link #reusesFirst}).
      */
     private Slab slabWithSpace(int cls) {
         Slab s = current[cls];
         drain(s);
-        return s.hasFree() ? s : refill(cls);
+        if (s.hasFreed()) {
+            return s;
+        }
+        return s.hasFree() && !reusesFirst(cls) ? s : refill(cls);
+    }
+
+    /**
+     * Whether class {@code cls} hands out freed blocks of any of its slabs before it carves a never-used one. A block
+     * touches the pages it starts and ends on, so a never-used Mid or Large block (8 KiB to 1 MiB) is up to two pages
+     * the resident set did not hold, while a freed one's are already resident: a program that frees blocks at random
+     * across a class's slabs (mid_large_mt_64k) otherwise grows its resident set by carving the current slab while
+     * the others hold freed blocks (issue 11). Tiny classes keep carving first: a 64 KiB slab's blocks share pages,
+     * and their refill stays as short as it was.
+     */
+    private boolean reusesFirst(int cls) {
+        return classes.tier(cls) != HakMemStats.Tier.TINY;
     }
 
     /** A block from a slab that has space. */
@@ -248,8 +272,22 @@ public final class ThreadHeap extends SlabOwner {
 
     // ------------------------------------------------------------------ free (see Free)
 
-    /** A free emptied {@code s}, a slab of this heap that is not the current one of its class: it retires. */
+    /**
+     * A free emptied {@code s}, a slab of this heap that is not the current one of its class: it retires, unless it
+     * is of a Mid class that keeps no spare yet. Then it stays listed, every block freed, as the class's spare: the
+     * next refill that finds no freed block elsewhere takes it back whole, where a retired slab would have left its
+     * slot to be carved again, by another class when the demand swings, whose layout dirties pages this one never
+     * touched (mid_large_mt_64k retired and carved about 4000 slabs per million operations, 6% of them in another
+     * class's slot; mimalloc keeps an emptied page for a few retire cycles for the same reason). One per class
+     * bounds what an idle thread holds to one Mid slab (512 KiB) a class; its death, or a carve that finds no free
+     * slot ({@link #collect}), retires the spares.
+     */
     void emptied(Slab s) {
+        int cls = s.cls;
+        if (spare[cls] == null && classes.tier(cls) == HakMemStats.Tier.MID) {
+            spare[cls] = s;
+            return;
+        }
         retire(s);
     }
 
@@ -283,22 +321,40 @@ public final class ThreadHeap extends SlabOwner {
         return s;
     }
 
-    /** The current slab after draining its remote frees, else the first other slab of the class with space. */
+    /**
+     * The current slab after draining its remote frees, else the first other slab of the class with space; for a
+     * class that {@link #reusesFirst reuses first}, a slab with a freed block before one that only has never-used
+     * blocks left to carve.
+     */
     private Slab findSlabWithSpace(int cls) {
         Slab cur = current[cls];
         if (cur != Slab.SENTINEL) {
             drain(cur);
-            if (cur.hasFree()) {
+        }
+        if (reusesFirst(cls)) {
+            if (cur.hasFreed()) {
                 return cur;
             }
+            Slab freed = nextOther(cls, true);
+            if (freed != null) {
+                return freed;
+            }
         }
+        return cur.hasFree() ? cur : nextOther(cls, false);
+    }
+
+    /**
+     * The first other slab of {@code cls}, round robin from its cursor, that has a freed block ({@code freedOnly}) or
+     * any space, after draining it; null if none.
+     */
+    private Slab nextOther(int cls, boolean freedOnly) {
         ArrayList<Slab> list = others[cls];
         int n = list.size();
         for (int k = 0; k < n; k++) {
             int i = (cursor[cls] + k) % n;
             Slab s = list.get(i);
             drain(s);
-            if (s.hasFree()) {
+            if (freedOnly ? s.hasFreed() : s.hasFree()) {
                 cursor[cls] = i;
                 return s;
             }
@@ -319,6 +375,9 @@ public final class ThreadHeap extends SlabOwner {
         }
         if (s.listIndex() >= 0) {
             removeFromList(s);
+        }
+        if (spare[cls] == s) {
+            spare[cls] = null;
         }
         current[cls] = s;
         s.setCurrent(true);
@@ -353,6 +412,12 @@ public final class ThreadHeap extends SlabOwner {
             superSlabs.add(target);
         }
         int slot = target.freeSlotFor(cls);
+        if (classes.tier(cls) == HakMemStats.Tier.MID && target.laidOutForOther(slot, cls)) {
+            // Refused: carved in place, the old layout's pages staying resident. A Large slot (the whole SuperSlab)
+            // keeps its pages: given back, it would fault up to 512 pages in again for each change of class
+            // (mid_large_mt_1m ran 3 to 8 times slower so, as before commit 818c46f).
+            pool.decommitSlot(target, slot);
+        }
         if (target.isDecommitted(slot)) {
             try {
                 pool.commitSlot(target, slot);
@@ -410,6 +475,9 @@ public final class ThreadHeap extends SlabOwner {
         assert s.used() == 0 && s != current[s.cls] : s;
         if (s.listIndex() >= 0) {
             removeFromList(s);
+        }
+        if (spare[s.cls] == s) {
+            spare[s.cls] = null;
         }
         counters.mallocs[s.cls] += s.allocations();
         SuperSlab ss = s.superSlab;
@@ -483,6 +551,11 @@ public final class ThreadHeap extends SlabOwner {
                 }
             }
             ArrayList<Slab> list = others[c];
+            Slab sp = spare[c];
+            if (sp != null && (sp.cls != c || sp.listIndex() < 0 || sp.listIndex() >= list.size()
+                    || list.get(sp.listIndex()) != sp || sp.used() != 0)) {
+                return "spare slab " + sp + " of class " + c + " is not an empty slab listed under its class";
+            }
             for (int i = 0; i < list.size(); i++) {
                 Slab s = list.get(i);
                 String problem = checkFiled(s, c, "listed", mine);
@@ -594,6 +667,7 @@ public final class ThreadHeap extends SlabOwner {
             // The slabs outlive this heap (an adopter files them in its own lists): leave no index of ours behind.
             others[c].forEach(s -> s.setListIndex(-1));
             others[c].clear();
+            spare[c] = null;
         }
     }
 }

@@ -279,6 +279,11 @@ public final class Slab {
         return top > 0 || carved < capacity;
     }
 
+    /** Owner: whether a block freed since it was carved can be handed out without draining (its pages were used). */
+    public boolean hasFreed() {
+        return top > 0;
+    }
+
     /** Owner: blocks allocated, including those freed remotely and not yet drained. */
     public int used() {
         return carved - top;

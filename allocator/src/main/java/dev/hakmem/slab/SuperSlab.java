@@ -161,6 +161,18 @@ public final class SuperSlab extends Region {
         decommitted[slot] = false;
     }
 
+    /** Owner: whether free slot {@code slot} holds pages dirtied in the layout of a class other than {@code cls}. */
+    public boolean laidOutForOther(int slot, int cls) {
+        return lastClass[slot] != -1 && lastClass[slot] != cls;
+    }
+
+    /** Owner: free slot {@code slot}'s pages were given back (see {@link SuperSlabPool#decommitSlot}). */
+    void markDecommitted(int slot) {
+        zero[slot] = true;
+        decommitted[slot] = true;
+        lastClass[slot] = -1;
+    }
+
     /**
      * Owner: empties a slot. Its pages stay committed and dirty: {@code zero} and {@code decommitted} are already
      * false for a carved slot (carve clears the one, the commit before it the other), and only the pool's purge of
@@ -193,9 +205,9 @@ public final class SuperSlab extends Region {
 
     /** Owner or pool: every slot's pages were given back. */
     void markAllDecommitted() {
-        java.util.Arrays.fill(zero, true);
-        java.util.Arrays.fill(decommitted, true);
-        java.util.Arrays.fill(lastClass, -1);
+        for (int i = 0; i < slots; i++) {
+            markDecommitted(i);
+        }
     }
 
     /**

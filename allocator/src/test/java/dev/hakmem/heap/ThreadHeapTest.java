@@ -67,21 +67,94 @@ class ThreadHeapTest {
         return ((SuperSlab) Registry.lookup(address)).slabAt(address);
     }
 
+    /**
+     * A slab emptied by local frees retires unless it is current or, for a Mid class, becomes the class's spare (the
+     * first one emptied); the next refill takes the spare's freed blocks before the current slab carves its
+     * never-used ones.
+     */
     @Test
-    void aSlabEmptiedByLocalFreesIsRetiredUnlessItIsCurrent() {
-        List<Long> blocks = overOneSlab();
-        Slab first = slabOf(blocks.getFirst());
-        Slab current = slabOf(blocks.getLast());
-        SuperSlab ss = first.superSlab;
-        assertSame(ss, current.superSlab);
-        for (long b : blocks.subList(0, blocks.size() - 1)) {
-            assertEquals(Slab.FREED, Free.blockLocal(first, first.indexOf(b)));
+    void aSlabEmptiedByLocalFreesIsRetiredUnlessItIsCurrentOrItsClassSpare() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i <= 2 * perSlab; i++) {
+            blocks.add(heap.malloc(CLS));
         }
-        assertNull(ss.slabAcquire(first.slot), "the emptied slab left its slot");
-        assertEquals(CLASSES.capacity(CLS), heap.counters.mallocs[CLS], "its blocks are counted as handed out");
+        Slab spare = slabOf(blocks.getFirst());
+        Slab second = slabOf(blocks.get(perSlab));
+        Slab current = slabOf(blocks.getLast());
+        SuperSlab ss = spare.superSlab;
+        assertSame(ss, second.superSlab);
+        assertSame(ss, current.superSlab);
+        for (long b : blocks.subList(0, perSlab)) {
+            assertEquals(Slab.FREED, Free.blockLocal(spare, spare.indexOf(b)));
+        }
+        assertSame(spare, ss.slabAcquire(spare.slot), "the first emptied slab stays, as its class's spare");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        for (long b : blocks.subList(perSlab, 2 * perSlab)) {
+            assertEquals(Slab.FREED, Free.blockLocal(second, second.indexOf(b)));
+        }
+        assertNull(ss.slabAcquire(second.slot), "the second emptied slab left its slot");
+        assertEquals(perSlab, heap.counters.mallocs[CLS], "its blocks are counted as handed out");
         assertEquals(Slab.FREED, Free.blockLocal(current, current.indexOf(blocks.getLast())));
         assertSame(current, ss.slabAcquire(current.slot), "the current slab stays, empty, for the next malloc");
         assertEquals(blocks.getLast(), heap.malloc(CLS));
+        long next = heap.malloc(CLS);
+        assertSame(spare, slabOf(next), "a freed block of the spare before a never-used block of the current slab");
+        assertTrue(blocks.subList(0, perSlab).contains(next));
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+    }
+
+    /**
+     * Leaves a free slot laid out for {@link #CLS}: three slabs of it, the first two emptied (the first stays as the
+     * class's spare, the second retires). Returns the retired slab.
+     */
+    private Slab aFreeSlotLaidOutForCls() {
+        int perSlab = CLASSES.capacity(CLS);
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i <= 2 * perSlab; i++) {
+            blocks.add(heap.malloc(CLS));
+        }
+        Slab retired = slabOf(blocks.get(perSlab));
+        for (long b : blocks.subList(0, 2 * perSlab)) {
+            Slab s = slabOf(b);
+            assertEquals(Slab.FREED, Free.blockLocal(s, s.indexOf(b)));
+        }
+        assertNull(retired.superSlab.slabAcquire(retired.slot));
+        return retired;
+    }
+
+    /** Another Mid class of the same slab size, which takes the free slot {@link #CLS} left. */
+    private static int otherClass() {
+        int other = CLASSES.classOf(48 << 10);
+        assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(other));
+        return other;
+    }
+
+    /** A free slot carved for another class than the one it last held first gives back the old layout's pages. */
+    @Test
+    void aSlotCarvedForAnotherClassGivesBackTheOldLayoutsPagesFirst() {
+        Slab retired = aFreeSlotLaidOutForCls();
+        Slab carved = slabOf(heap.malloc(otherClass()));
+        assertSame(retired.superSlab, carved.superSlab);
+        assertEquals(retired.slot, carved.slot);
+        assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back");
+        assertEquals(1, pages.calls(Op.COMMIT), "and were committed again for the new layout");
+        assertTrue(carved.carvedZero(), "the slot reads as zero: a calloc need not clear it");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+    }
+
+    /** Refused, the give-back leaves the slot committed in its old layout, and the carve goes on in place. */
+    @Test
+    void aRefusedGiveBackOfASlotCarvesItInPlace() {
+        Slab retired = aFreeSlotLaidOutForCls();
+        pages.failing(Op.DECOMMIT, true);
+        Slab carved = slabOf(heap.malloc(otherClass()));
+        assertEquals(retired.slot, carved.slot);
+        assertEquals(0, pages.calls(Op.DECOMMIT));
+        assertFalse(carved.carvedZero(), "the old layout's bytes are still there");
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
         assertLedger(0);
     }
 
