@@ -104,6 +104,14 @@ final class ChainState {
         freed.addLast(address);
     }
 
+    /**
+     * Forgets every remembered free of {@code address}: its block was condemned, and a stale free of a condemned
+     * block is a corruption report, not the invalid free {@code staleFree} expects.
+     */
+    void forgetFreed(long address) {
+        freed.removeIf(a -> a == address);
+    }
+
     void log(String line) {
         if (log.size() == LOG_KEPT) {
             log.removeFirst();

@@ -159,8 +159,10 @@ final class HeapActions {
                         return;
                     }
                     long a = s.test.shadow.malloc(size);
-                    // Not remembered as freed: the block is condemned, and a stale free of it is a corruption report.
+                    // Not remembered as freed, and forgotten if an earlier block there was: the block is condemned,
+                    // and a stale free of it is a corruption report.
                     s.test.shadow.free(a);
+                    s.forgetFreed(a);
                     // The first word, the last word, the last byte, or anywhere.
                     long off = switch (at) {
                         case 0 -> any % Math.min(size, 8);
