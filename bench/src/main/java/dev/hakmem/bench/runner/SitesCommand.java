@@ -61,7 +61,7 @@ public final class SitesCommand implements Callable<Integer> {
 
     @Option(names = "--window-ms", paramLabel = "MS", defaultValue = "" + HakMemPeer.LEARN_WINDOW_MILLIS,
             description = {"The learner's window, hakmem-learning's by default: rules are decided once a window",
-                    "(a site is long-lived when 75% of its sampled blocks outlive 10 ms) (default: ${DEFAULT-VALUE})."})
+                    "(a site is long-lived when 75%% of its sampled blocks outlive 10 ms) (default: ${DEFAULT-VALUE})."})
     long windowMillis;
 
     @Override
