@@ -146,15 +146,13 @@ public final class SuperSlabPool {
     /**
      * Owner: gives back the pages of free slot {@code slot} of {@code ss}, dirtied in the layout of another class than
      * the next carve's: a slab dirties the pages its blocks start and end on, and a slot carved again in another
-     * layout would keep the old layout's pages resident beside the new one's (issue 11, mid_large_mt_64k). False if
-     * the page source refused: the slot stays committed, old pages and all, and is carved anyway.
+     * layout would keep the old layout's pages resident beside the new one's (issue 11, mid_large_mt_64k). If the page
+     * source refuses, the slot stays committed, old pages and all, and is carved anyway.
      */
-    public boolean decommitSlot(SuperSlab ss, int slot) {
-        if (!mappings.decommit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
-            return false;
+    public void decommitSlot(SuperSlab ss, int slot) {
+        if (mappings.decommit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
+            ss.markDecommitted(slot);
         }
-        ss.markDecommitted(slot);
-        return true;
     }
 
     /** Owner: every slab of {@code ss} is retired; it waits in the pool for reuse. */
