@@ -44,7 +44,7 @@ import java.util.function.Function;
         mixinStandardHelpOptions = true)
 public final class BenchCommand implements Callable<Integer> {
     /** Left out by default: they differ from hakmem-guard only in how often they record a site. */
-    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sampled", "hakmem-guard-nosites");
+    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sites64", "hakmem-guard-nosites");
 
     @Spec
     private CommandSpec spec;
@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
     private List<String> workloads = Workloads.names();
 
     @Option(names = "--allocators", split = ",", paramLabel = "NAME",
-            description = "Allocators to run (default: all but hakmem-guard-sampled and hakmem-guard-nosites).")
+            description = "Allocators to run (default: all but hakmem-guard-sites64 and hakmem-guard-nosites).")
     private List<String> allocators = Peers.NAMES.stream().filter(name -> !NOT_BY_DEFAULT.contains(name)).toList();
 
     @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
