@@ -6,13 +6,13 @@
 #
 # Usage: verify/planted-bugs/run.sh [--first] [--layers unit,verify,...] [patch ...]
 # Layers: unit (allocator tests), verify (shadow heap and fault injection), fuzz (jqwik), stress (stress smoke),
-#         concurrency (Lincheck and jcstress). Default: all layers, every patch. With --first, the layers after the
+#         concurrency (Lincheck and jcstress), bench (the benchmark runner's tests, for bugs in bench/). Default: all layers, every patch. With --first, the layers after the
 #         first that catches a bug are skipped (shown as "."): the table then says which layer catches it first.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 root="$(cd "$here/../.." && pwd -P)"
-all_layers=(unit verify fuzz stress concurrency)
+all_layers=(unit verify fuzz stress concurrency bench)
 layers=("${all_layers[@]}")
 patches=()
 first=0
@@ -43,6 +43,7 @@ layer_args() {
         fuzz) echo "${common[*]} -pl fuzz -am test -Dtest=dev/hakmem/fuzz/**/*" ;;
         stress) echo "${common[*]} -pl stress -am test -Dtest=dev/hakmem/stress/**/*" ;;
         concurrency) echo "${common[*]} -pl concurrency -am verify -Dtest=**/*Lincheck*" ;;
+        bench) echo "${common[*]} -pl bench -am test -Dtest=dev/hakmem/bench/**/*" ;;
     esac
 }
 

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public class MallocFreeBenchmark {
 
     /** Read by {@link PeerState}. */
-    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "hakmem-guard-sample",
+    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sites64", "hakmem-guard-sample",
             "mimalloc", "jemalloc", "tcmalloc", "glibc",
             "netty-pooled", "netty-pooled-nocache", "netty-adaptive", "arena-confined", "arena-shared"})
     public String allocator;

@@ -38,7 +38,7 @@ public class RandomMixedBenchmark {
     private static final long SEED = 0x5EED_4A4BL;
 
     /** Read by {@link PeerState}. */
-    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sampled", "hakmem-guard-sample",
+    @Param({"hakmem", "hakmem-guard", "hakmem-guard-sites64", "hakmem-guard-sample",
             "mimalloc", "jemalloc", "tcmalloc", "glibc",
             "netty-pooled", "netty-pooled-nocache", "netty-adaptive", "arena-confined", "arena-shared"})
     public String allocator;

@@ -30,7 +30,7 @@ public final class HakMemPeer implements Reallocating {
     /** Guard mode with its defaults: every allocation records its site. */
     public static final String GUARD = "hakmem-guard";
     /** Guard mode recording the site of one allocation in 64. */
-    public static final String GUARD_SAMPLED = "hakmem-guard-sampled";
+    public static final String GUARD_SITES64 = "hakmem-guard-sites64";
     /** Full guard mode with sites off (depth 0): the configuration of issue 12's 3x target. */
     public static final String GUARD_NO_SITES = "hakmem-guard-nosites";
     /** Sampled guard mode (the production level) at its default rate: one allocation in N guarded. */
@@ -78,9 +78,9 @@ public final class HakMemPeer implements Reallocating {
         return new HakMemPeer(GUARD, HakMemConfig.builder().guard(true).build(), false);
     }
 
-    public static HakMemPeer guardSampled() {
-        GuardOptions sampled = GuardOptions.on().withSites(GuardOptions.on().siteDepth(), 64);
-        return new HakMemPeer(GUARD_SAMPLED, HakMemConfig.builder().guard(sampled).build(), false);
+    public static HakMemPeer guardSites64() {
+        GuardOptions oneSiteIn64 = GuardOptions.on().withSites(GuardOptions.on().siteDepth(), 64);
+        return new HakMemPeer(GUARD_SITES64, HakMemConfig.builder().guard(oneSiteIn64).build(), false);
     }
 
     public static HakMemPeer guardNoSites() {

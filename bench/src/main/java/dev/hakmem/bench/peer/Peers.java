@@ -7,7 +7,7 @@ public final class Peers {
 
     /** Every peer name, hakmem first. */
     public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.LEARNING, HakMemPeer.FROZEN,
-            HakMemPeer.GUARD, HakMemPeer.GUARD_SAMPLED, HakMemPeer.GUARD_NO_SITES,
+            HakMemPeer.GUARD, HakMemPeer.GUARD_SITES64, HakMemPeer.GUARD_NO_SITES,
             HakMemPeer.GUARD_SAMPLE,
             CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC, CMallocPeer.GLIBC,
             NettyPeer.POOLED, NettyPeer.POOLED_NO_CACHE, NettyPeer.ADAPTIVE,
@@ -28,7 +28,7 @@ public final class Peers {
             case HakMemPeer.LEARNING -> HakMemPeer.learning();
             case HakMemPeer.FROZEN -> HakMemPeer.frozen();
             case HakMemPeer.GUARD -> HakMemPeer.guard();
-            case HakMemPeer.GUARD_SAMPLED -> HakMemPeer.guardSampled();
+            case HakMemPeer.GUARD_SITES64 -> HakMemPeer.guardSites64();
             case HakMemPeer.GUARD_NO_SITES -> HakMemPeer.guardNoSites();
             case HakMemPeer.GUARD_SAMPLE -> HakMemPeer.guardSample();
             case CMallocPeer.MIMALLOC -> CMallocPeer.mimalloc();

@@ -18,11 +18,15 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * {@code hakmem bench}: every (workload, allocator, threads) in a fresh JVM, a warm-up and measured windows in it,
- * medians; then a table per workload on stdout, a CSV and a chart per workload under {@code --out}.
+ * medians; then a table per workload on stdout, a CSV and a chart per workload under {@code --out}. With
+ * {@code --rounds N}, every cell in N JVMs, interleaved and compared in pairs ({@link Rounds}).
  */
 @Command(name = "bench",
         description = {
@@ -31,11 +35,16 @@ import java.util.concurrent.Callable;
                 "windows of --seconds; medians. Prints a table per workload (Mops/s, peak RSS",
                 "growth, RSS after free, each allocator's throughput over hakmem's, and the",
                 "project's targets), writes bench-<time>.csv, latest.csv and bench-<time>/",
-                "<workload>.png under --out. --list shows the workloads and allocators."},
+                "<workload>.png under --out. --list shows the workloads and allocators.",
+                "With --rounds N, each cell runs in N JVMs: per (workload, threads) the",
+                "allocators take turns, one JVM each per round, the order turned by one each",
+                "round; each cell reports its median over the rounds, and each allocator the",
+                "median of its per-round ratios to hakmem with their range, so that a 5%%",
+                "difference can be told from the JVM-to-JVM spread."},
         mixinStandardHelpOptions = true)
 public final class BenchCommand implements Callable<Integer> {
     /** Left out by default: they differ from hakmem-guard only in how often they record a site. */
-    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sampled", "hakmem-guard-nosites");
+    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sites64", "hakmem-guard-nosites");
 
     @Spec
     private CommandSpec spec;
@@ -45,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
     private List<String> workloads = Workloads.names();
 
     @Option(names = "--allocators", split = ",", paramLabel = "NAME",
-            description = "Allocators to run (default: all but hakmem-guard-sampled and hakmem-guard-nosites).")
+            description = "Allocators to run (default: all but hakmem-guard-sites64 and hakmem-guard-nosites).")
     private List<String> allocators = Peers.NAMES.stream().filter(name -> !NOT_BY_DEFAULT.contains(name)).toList();
 
     @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
@@ -64,6 +73,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Measured windows per JVM; the median is reported (default: ${DEFAULT-VALUE}).")
     private int reps;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "JVMs per cell, the allocators interleaved and their ratios to hakmem paired per round"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int rounds;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench/results",
             description = "Where the CSV and the charts go (default: ${DEFAULT-VALUE}).")
     private Path out;
@@ -80,45 +94,51 @@ public final class BenchCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
-        List<Trial> trials = plan();
-        ChildJvm jvm = new ChildJvm(warmup, seconds, reps);
+        List<Rounds.Cell> cells = measure(new ChildJvm(warmup, seconds, reps)::run, stdout);
+        List<TrialResult> summaries = cells.stream().map(Rounds.Cell::summary).toList();
+        Map<Trial, Rounds.Paired> paired = Rounds.pairedToHakmem(cells);
+        stdout.print(ResultTable.format(workloads, threads, summaries, paired));
+        write(cells, summaries, paired, stdout);
+        stdout.flush();
+        return summaries.stream().anyMatch(r -> r.status() == TrialResult.Status.FAILED) ? 1 : 0;
+    }
+
+    /** Runs the {@link #schedule()}, one {@code child} call per JVM, with a progress line each. */
+    List<Rounds.Cell> measure(Function<Trial, TrialResult> child, PrintWriter stdout) {
+        List<Rounds.Run> runs = schedule();
         List<TrialResult> results = new ArrayList<>();
         long start = System.nanoTime();
-        for (Trial trial : trials) {
-            stdout.printf("[%d/%d] %s ... ", results.size() + 1, trials.size(), trial);
+        for (Rounds.Run run : runs) {
+            stdout.printf("[%d/%d] %s%s ... ", results.size() + 1, runs.size(), run.trial(),
+                    rounds > 1 ? " round " + (run.round() + 1) : "");
             stdout.flush();
             long trialStart = System.nanoTime();
-            TrialResult result = jvm.run(trial);
+            TrialResult result = child.apply(run.trial());
             results.add(result);
             stdout.printf("%s (%.1f s)%n", outcome(result), (System.nanoTime() - trialStart) / 1e9);
             stdout.flush();
         }
-        stdout.printf("%n%d JVMs in %.1f min%n%n", trials.size(), (System.nanoTime() - start) / 60e9);
-        stdout.print(ResultTable.format(workloads, threads, results));
-        write(results, stdout);
-        stdout.flush();
-        return results.stream().anyMatch(r -> r.status() == TrialResult.Status.FAILED) ? 1 : 0;
+        stdout.printf("%n%d JVMs in %.1f min%n%n", runs.size(), (System.nanoTime() - start) / 60e9);
+        return Rounds.cells(runs, results, rounds);
     }
 
-    /** The trials in the order they run: by workload, then thread count, then allocator. */
-    List<Trial> plan() {
+    /**
+     * The JVMs in the order they run: by workload, then thread count, then round, then allocator (see
+     * {@link Rounds#schedule}); with one round, the allocators in the order given.
+     */
+    List<Rounds.Run> schedule() {
         workloads.forEach(name -> check(Workloads.names().contains(name), "unknown workload '" + name + "', known: "
                 + Workloads.names()));
         allocators.forEach(name -> check(Peers.NAMES.contains(name), "unknown allocator '" + name + "', known: "
                 + Peers.NAMES));
         threads.forEach(t -> check(t >= 1, "--threads must be at least 1: " + t));
+        check(Set.copyOf(workloads).size() == workloads.size() && Set.copyOf(allocators).size() == allocators.size()
+                && Set.copyOf(threads).size() == threads.size(), "a workload, allocator or thread count is named twice");
         check(seconds > 0, "--seconds must be more than 0: " + seconds);
         check(warmup >= 0, "--warmup must not be negative: " + warmup);
         check(reps >= 1, "--reps must be at least 1: " + reps);
-        List<Trial> trials = new ArrayList<>();
-        for (String workload : workloads) {
-            for (int t : threads) {
-                for (String allocator : allocators) {
-                    trials.add(new Trial(workload, allocator, t));
-                }
-            }
-        }
-        return trials;
+        check(rounds >= 1, "--rounds must be at least 1: " + rounds);
+        return Rounds.schedule(workloads, threads, allocators, rounds);
     }
 
     private void check(boolean condition, String message) {
@@ -136,13 +156,23 @@ public final class BenchCommand implements Callable<Integer> {
         };
     }
 
-    private void write(List<TrialResult> results, PrintWriter stdout) throws IOException {
+    /** The CSV of the cells (and with several rounds, of every JVM), latest.csv, and the charts of the summaries. */
+    private void write(List<Rounds.Cell> cells, List<TrialResult> summaries, Map<Trial, Rounds.Paired> paired,
+                       PrintWriter stdout) throws IOException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Files.createDirectories(out);
         Path csv = out.resolve("bench-" + stamp + ".csv");
-        Files.writeString(csv, ResultCsv.format(results));
+        if (rounds == 1) {
+            Files.writeString(csv, ResultCsv.format(summaries));
+        } else {
+            Files.writeString(csv, ResultCsv.formatCells(summaries, paired, rounds));
+            Path runs = out.resolve("bench-" + stamp + "-rounds.csv");
+            Files.writeString(runs, ResultCsv.formatRuns(cells));
+            stdout.printf("wrote every JVM's result to %s%n", runs);
+        }
         Files.copy(csv, out.resolve("latest.csv"), StandardCopyOption.REPLACE_EXISTING);
-        List<Path> charts = ResultCharts.write(out.resolve("bench-" + stamp), workloads, allocators, threads, results);
+        List<Path> charts = ResultCharts.write(out.resolve("bench-" + stamp), workloads, allocators, threads,
+                summaries);
         stdout.printf("wrote %s, %s and %d charts in %s%n", csv, out.resolve("latest.csv"), charts.size(),
                 out.resolve("bench-" + stamp));
     }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -16,7 +17,10 @@ import java.util.Set;
  * growth at most 1.25x mimalloc's; its RSS, once every block is freed, within 10% of where it started. The adaptive
  * layer's (issue 10): FROZEN costs nothing, {@code hakmem-frozen} within 2% of plain hakmem's throughput on the hot
  * paths (tiny_hot, random_mixed); sites pay, on the lifetime mix the peers with sites at least as fast as plain
- * hakmem with a peak RSS growth at least 30% below its.
+ * hakmem with a peak RSS growth at least 30% below its. Sampled guard mode's (issue 12): {@code hakmem-guard-sample}
+ * costs at most 5% of plain hakmem's throughput on every workload, and its peak RSS growth at most 10% more. Where the
+ * run had several rounds, the throughput ratios to hakmem are the medians of the paired per-round ratios
+ * ({@link Rounds}), shown with their range.
  */
 final class Targets {
     static final String HAKMEM = HakMemPeer.NAME;
@@ -39,6 +43,8 @@ final class Targets {
     static final List<String> SITED = List.of(HakMemPeer.LEARNING, HakMemPeer.FROZEN);
     static final double SITED_THROUGHPUT_VS_HAKMEM = 1.0;
     static final double SITED_GROWTH_VS_HAKMEM = 0.70;
+    static final double SAMPLED_VS_HAKMEM = 0.95;
+    static final double SAMPLED_GROWTH_VS_HAKMEM = 1.10;
     private static final double MiB = 1 << 20;
 
     private Targets() {
@@ -49,6 +55,11 @@ final class Targets {
      * no result here.
      */
     static List<String> check(List<TrialResult> sameWorkloadAndThreads) {
+        return check(sameWorkloadAndThreads, Map.of());
+    }
+
+    /** As {@link #check(List)}, with the paired ratios to hakmem of several rounds, by allocator. */
+    static List<String> check(List<TrialResult> sameWorkloadAndThreads, Map<String, Rounds.Paired> paired) {
         Optional<TrialResult> hakmem = find(sameWorkloadAndThreads, HAKMEM);
         if (hakmem.isEmpty()) {
             return List.of();
@@ -68,14 +79,19 @@ final class Targets {
         }
         String workload = h.trial().workload();
         if (FROZEN_COSTS_NOTHING.contains(workload)) {
-            find(sameWorkloadAndThreads, HakMemPeer.FROZEN).ifPresent(f -> lines.add(line(HakMemPeer.FROZEN
-                    + " / hakmem Mops/s", f.medianMops() / h.medianMops(), true, FROZEN_VS_HAKMEM)));
+            find(sameWorkloadAndThreads, HakMemPeer.FROZEN).ifPresent(f -> lines.add(versusHakmem(f, h, paired,
+                    FROZEN_VS_HAKMEM)));
         }
+        find(sameWorkloadAndThreads, HakMemPeer.GUARD_SAMPLE).ifPresent(s -> {
+            lines.add(versusHakmem(s, h, paired, SAMPLED_VS_HAKMEM));
+            if (s.peakGrowth() >= 0 && h.peakGrowth() >= 0) {
+                lines.add(sampledGrowthLine(s.peakGrowth(), h.peakGrowth()));
+            }
+        });
         if (workload.equals(Workloads.LIFETIME_MIX)) {
             for (String sited : SITED) {
                 find(sameWorkloadAndThreads, sited).ifPresent(s -> {
-                    lines.add(line(sited + " / hakmem Mops/s", s.medianMops() / h.medianMops(), true,
-                            SITED_THROUGHPUT_VS_HAKMEM));
+                    lines.add(versusHakmem(s, h, paired, SITED_THROUGHPUT_VS_HAKMEM));
                     if (s.peakGrowth() >= 0 && h.peakGrowth() >= 0) {
                         lines.add(sitedGrowthLine(sited, s.peakGrowth(), h.peakGrowth()));
                     }
@@ -83,6 +99,29 @@ final class Targets {
             }
         }
         return lines;
+    }
+
+    /**
+     * An allocator's throughput over hakmem's against a target: the paired median over the rounds with its range where
+     * there were several, else the ratio of the two medians.
+     */
+    private static String versusHakmem(TrialResult r, TrialResult hakmem, Map<String, Rounds.Paired> paired,
+                                       double target) {
+        String allocator = r.trial().allocator();
+        Rounds.Paired p = paired.get(allocator);
+        if (p == null) {
+            return line(allocator + " / hakmem Mops/s", r.medianMops() / hakmem.medianMops(), true, target);
+        }
+        return line(String.format(Locale.ROOT, "%s / hakmem Mops/s, paired over %d rounds (range %.2f-%.2f)",
+                allocator, p.ratios().size(), p.min(), p.max()), p.median(), true, target);
+    }
+
+    /** As {@link #growthLine}: a sampled growth within {@link #RSS_NOISE} is the JVM's, not the guard's. */
+    private static String sampledGrowthLine(long growth, long hakmem) {
+        String what = String.format(Locale.ROOT, "%s / hakmem peak RSS growth (%.1f / %.1f MiB)",
+                HakMemPeer.GUARD_SAMPLE, growth / MiB, hakmem / MiB);
+        return growth <= RSS_NOISE ? what + " within the JVM's noise of " + RSS_NOISE / (1 << 20) + " MiB: met"
+                : line(what, (double) growth / hakmem, false, SAMPLED_GROWTH_VS_HAKMEM);
     }
 
     /** As {@link #growthLine}: a hakmem growth within {@link #RSS_NOISE} leaves nothing to be 30% below. */

@@ -18,7 +18,7 @@ class BenchCommandTest {
     private static List<Trial> plan(String... args) {
         BenchCommand command = new BenchCommand();
         new CommandLine(command).parseArgs(args);
-        return command.plan();
+        return command.schedule().stream().map(Rounds.Run::trial).toList();
     }
 
     @Test
@@ -53,5 +53,9 @@ class BenchCommandTest {
         assertThrows(ParameterException.class, () -> plan("--seconds", "0"));
         assertThrows(ParameterException.class, () -> plan("--reps", "0"));
         assertThrows(ParameterException.class, () -> plan("--threads", "two"));
+        assertTrue(assertThrows(ParameterException.class, () -> plan("--rounds", "0")).getMessage()
+                .contains("--rounds must be at least 1: 0"));
+        assertTrue(assertThrows(ParameterException.class, () -> plan("--allocators", "hakmem,mimalloc,hakmem"))
+                .getMessage().contains("named twice"));
     }
 }
