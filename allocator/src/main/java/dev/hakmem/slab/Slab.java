@@ -45,7 +45,7 @@ import java.lang.invoke.VarHandle;
  * that costs nothing on the hot path). {@code top <= capacity < 2^16}, so a push never carries into the count.
  *
  * <h2>Threads</h2>
- * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code top}, {@code carved} and the
+ * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code stack}, {@code carved} and the
  * allocated words, all plain on its hot paths ({@link #popFree}, {@link #freeLocal}; the reasons are written at each
  * access): opaque accesses there would stop the JIT from combining the bitmap word's read and write and from
  * scheduling the other loads around them. Other threads read the allocated words opaque, never a compiler-cached
