@@ -60,11 +60,12 @@ public final class Free {
     /**
      * The owner (or the holder of its shared heap's lock): the block goes on the slab's local free stack. A slab
      * this emptied retires unless it is its heap's current one, which the slab itself says ({@code Slab.isCurrent});
-     * only then is the heap loaded, from the SuperSlab's owner word, which the owner itself wrote.
+     * only then is the heap loaded, from the SuperSlab's owner word, which the owner itself wrote. The current flag
+     * is tested first: a free into the current slab (every free of a malloc/free loop) then reads no block count.
      */
     static int blockLocal(Slab s, int b) {
         int outcome = s.freeLocal(b);
-        if (outcome == Slab.FREED && s.used() == 0 && !s.isCurrent()) {
+        if (outcome == Slab.FREED && !s.isCurrent() && s.used() == 0) {
             ((ThreadHeap) s.superSlab.ownerOpaque()).emptied(s);
         }
         return outcome;

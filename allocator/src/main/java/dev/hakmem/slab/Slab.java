@@ -19,6 +19,7 @@ import java.lang.invoke.VarHandle;
  *   b on the remote-free stack            : allocated 1, claimed 1   (freed by another thread, not yet drained)
  *
  *   used == carved - top == popcount(allocated)          (top: the local free stack's height)
+ *   allocations >= carved                                 (every carved block was handed out once)
  * </pre>
  * so {@code used - |remote stack|} is the number of blocks the program holds, and a free of a block whose allocated
  * bit is 0, or whose claimed bit is 1, is a double free, detected exactly.
@@ -34,9 +35,17 @@ import java.lang.invoke.VarHandle;
  * from the block popped before. Every push is an allocated bit going from 1 to 0 by the owner, every pop one going
  * from 0 to 1, and a rebuild lists each free block once, so an index is on the stack at most once and
  * {@code top <= carved <= capacity}.
+ * <p>
+ * The height shares one {@code long} with the count of blocks ever handed out ({@link #stack}):
+ * <pre>
+ *   stack:  | allocations (48 bits)                          | top (16 bits) |
+ *   pop:    stack += ONE_ALLOCATION - 1        push: stack += 1        carve: stack += ONE_ALLOCATION
+ * </pre>
+ * so a malloc reads and writes one field for its pop and its count, where it read and wrote two (issue 11: counting
+ * that costs nothing on the hot path). {@code top <= capacity < 2^16}, so a push never carries into the count.
  *
  * <h2>Threads</h2>
- * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code top}, {@code carved} and the
+ * The owner (the heap whose SuperSlab this is) alone touches {@code free}, {@code stack}, {@code carved} and the
  * allocated words, all plain on its hot paths ({@link #popFree}, {@link #freeLocal}; the reasons are written at each
  * access): opaque accesses there would stop the JIT from combining the bitmap word's read and write and from
  * scheduling the other loads around them. Other threads read the allocated words opaque, never a compiler-cached
@@ -63,7 +72,7 @@ public final class Slab {
 
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle REMOTE_HEAD;
-    private static final VarHandle ALLOCATIONS;
+    private static final VarHandle STACK;
     private static final VarHandle SAMPLED;
     private static final VarHandle SAMPLED_MARKS;
     private static final VarHandle OWNER_THREAD;
@@ -71,7 +80,7 @@ public final class Slab {
     static {
         try {
             REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
-            ALLOCATIONS = MethodHandles.lookup().findVarHandle(Slab.class, "allocations", long.class);
+            STACK = MethodHandles.lookup().findVarHandle(Slab.class, "stack", long.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
             SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
             OWNER_THREAD = MethodHandles.lookup().findVarHandle(Slab.class, "ownerThread", Thread.class);
@@ -102,9 +111,18 @@ public final class Slab {
     /** Per 64 blocks: [2w] allocated bits (owner writes), [2w+1] claimed bits (atomic OR by freers). */
     private final long[] bits;
 
+    /** The low bits of {@link #stack}: the local free stack's height. */
+    private static final long TOP_MASK = 0xFFFF;
+    /** What one block handed out adds to {@link #stack}: the count lives above the height. */
+    private static final long ONE_ALLOCATION = 1L << 16;
+
     // ---- owner-only state: plain fields, see the class comment ----
-    /** The local free stack's height. */
-    private int top;
+    /**
+     * The local free stack's height ({@code stack & TOP_MASK}) and the blocks ever handed out from this slab
+     * ({@code stack >>> 16}), folded into its heap's counters when the slab retires. Owner only, plain; stats read
+     * it opaque ({@link #allocations}), a whole long (see {@link #setAllocatedPlain} on torn longs).
+     */
+    private long stack;
     private int carved;
     /** Blocks at index >= carved read as zero (the slot was fresh or decommitted when the slab was carved). */
     private final boolean zeroTail;
@@ -120,8 +138,6 @@ public final class Slab {
     private boolean current;
     /** Double frees that raced and were only noticed when draining (counted, the block kept consistent). */
     private int lateDoubleFrees;
-    /** Blocks ever handed out from this slab; folded into its heap's counters when the slab retires. */
-    private long allocations;
     /**
      * Set when the slab leaves its slot; a Slab object is never carved again. Written by whoever owns the SuperSlab
      * then (its heap, or the maintenance thread reclaiming it abandoned); read plain by the owner's free, which
@@ -221,18 +237,20 @@ public final class Slab {
      * are the truth, and the pop retried.
      */
     public int popFree() {
-        int t = top - 1;
+        long st = stack;
+        int t = (int) (st & TOP_MASK) - 1;
         if (t < 0) {
             return -1;
         }
         int b = free[t];
         int w = b >>> 6;
         long bit = 1L << b;
-        if (b >= carved || ((bits[2 * w] | claimedPlain(w)) & bit) != 0) {
+        long a = bits[2 * w];
+        if (b >= carved || ((a | claimedPlain(w)) & bit) != 0) {
             return popFreeRebuilt();
         }
-        top = t;
-        markAllocated(w, bit);
+        stack = st - 1 + ONE_ALLOCATION;
+        setAllocatedPlain(w, a | bit);
         return b;
     }
 
@@ -248,7 +266,9 @@ public final class Slab {
             return -1;
         }
         int b = carved++;
-        markAllocated(b >>> 6, 1L << b);
+        int w = b >>> 6;
+        stack += ONE_ALLOCATION;
+        setAllocatedPlain(w, bits[2 * w] | (1L << b));
         return b;
     }
 
@@ -257,36 +277,36 @@ public final class Slab {
         return zeroTail;
     }
 
-    private void markAllocated(int w, long bit) {
-        setAllocatedPlain(w, bits[2 * w] | bit);
-        allocations++;
-    }
-
     /** Owner: block {@code b}, whose allocated bit it just cleared, goes on the local free stack. */
     private void push(int b) {
-        int t = top;
-        free[t] = (char) b;
-        top = t + 1;
+        long st = stack;
+        free[(int) (st & TOP_MASK)] = (char) b;
+        stack = st + 1;
+    }
+
+    /** Owner: the local free stack's height. */
+    private int top() {
+        return (int) (stack & TOP_MASK);
     }
 
     /** Blocks ever handed out from this slab (racy read by stats; exact when quiescent). */
     public long allocations() {
-        return (long) ALLOCATIONS.getOpaque(this);
+        return (long) STACK.getOpaque(this) >>> 16;
     }
 
     /** Owner: whether a block can be handed out without draining. */
     public boolean hasFree() {
-        return top > 0 || carved < capacity;
+        return top() > 0 || carved < capacity;
     }
 
     /** Owner: whether a block freed since it was carved can be handed out without draining (its pages were used). */
     public boolean hasFreed() {
-        return top > 0;
+        return top() > 0;
     }
 
     /** Owner: blocks allocated, including those freed remotely and not yet drained. */
     public int used() {
-        return carved - top;
+        return carved - top();
     }
 
     // ------------------------------------------------------------------ owner: free
@@ -402,7 +422,7 @@ public final class Slab {
                 free[t++] = (char) b;
             }
         }
-        top = t;
+        stack = (stack & ~TOP_MASK) | t;
     }
 
     /** Owner: whether the slab left its slot (see {@link #retired}). */
@@ -554,8 +574,13 @@ public final class Slab {
                 return "block " + (64 * w + Long.numberOfTrailingZeros(claimedOnly)) + " claimed but not allocated";
             }
         }
-        if (top < 0 || top > carved) {
+        int top = top();
+        if (top > carved) {
             return "free stack of height " + top + " with " + carved + " blocks carved";
+        }
+        // Every carved block was handed out once (used <= carved then follows from top >= 0).
+        if (allocations() < carved) {
+            return "counts " + allocations() + " blocks handed out, but " + carved + " were carved";
         }
         boolean[] seen = new boolean[capacity];
         for (int i = 0; i < top; i++) {

@@ -48,7 +48,7 @@ class SlabCheckTest {
     private static final VarHandle FREE = field("free", char[].class);
     private static final VarHandle REMOTE_NEXT = field("remoteNext", char[].class);
     private static final VarHandle REMOTE_HEAD = field("remoteHead", int.class);
-    private static final VarHandle TOP = field("top", int.class);
+    private static final VarHandle STACK = field("stack", long.class);
     private static final VarHandle REBUILD = field("rebuildRequested", boolean.class);
 
     /** A slab of 16-byte blocks (4096 of them, 64 bitmap words), {@code carved} of them handed out. */
@@ -73,9 +73,14 @@ class SlabCheckTest {
         setBit(s, 2 * (b >>> 6) + 1, b);
     }
 
+    /** Sets the free stack's height, the low 16 bits of the slab's stack word, leaving its count of allocations. */
+    private static void setTop(Slab s, int top) {
+        STACK.set(s, ((long) STACK.get(s) & ~0xFFFFL) | (top & 0xFFFF));
+    }
+
     /** Moves the free stack's top by {@code delta}: the used count, carved - top, moves the other way. */
     private static void moveTop(Slab s, int delta) {
-        TOP.set(s, (int) TOP.get(s) + delta);
+        setTop(s, (int) ((long) STACK.get(s) & 0xFFFF) + delta);
     }
 
     @Test
@@ -119,6 +124,23 @@ class SlabCheckTest {
                 "a height above what is free");
     }
 
+    /** The count of blocks handed out shares the stack's word: a pop, a carve and a push each keep it exact. */
+    @Test
+    void theCountOfBlocksHandedOutFollowsPopsAndCarvesAndIsCheckedAgainstTheCarvedOnes() {
+        Slab s = slab(3);
+        assertEquals(3, s.allocations());
+        assertEquals(Slab.FREED, s.freeLocal(1));
+        assertEquals(Slab.FREED, s.freeLocal(2));
+        assertEquals(3, s.allocations(), "a free hands nothing out");
+        assertEquals(2, s.popFree());
+        assertEquals(1, s.popFree());
+        assertEquals(5, s.allocations());
+        assertEquals(3, s.used());
+        assertNull(s.checkInvariants());
+        STACK.set(s, (1L << 16) | ((long) STACK.get(s) & 0xFFFF));
+        assertEquals("counts 1 blocks handed out, but 3 were carved", s.checkInvariants());
+    }
+
     @Test
     void aFreeStackHoldingABlockBeyondTheCarvedOnesIsReported() {
         Slab s = slab(70);
@@ -157,7 +179,7 @@ class SlabCheckTest {
     void aFreeBlockMissingFromTheFreeStackIsReported() {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(3));
-        TOP.set(s, 0);
+        setTop(s, 0);
         assertEquals("used 70 (carved 70 - free 0) but 69 allocated bits", s.checkInvariants());
     }
 
@@ -209,7 +231,7 @@ class SlabCheckTest {
         Slab s = slab(70);
         assertEquals(Slab.FREED, s.freeLocal(3));
         // What a remote freer that undid its claim leaves: the owner's stack may have lost a free block.
-        TOP.set(s, 0);
+        setTop(s, 0);
         REBUILD.set(s, true);
         assertTrue(s.hasRemote(), "a requested rebuild makes the owner drain");
         assertEquals(0, s.drain());
