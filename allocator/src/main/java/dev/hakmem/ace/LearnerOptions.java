@@ -18,7 +18,8 @@ package dev.hakmem.ace;
  * @param cooldown       windows after a change during which no other change is made; default 10
  * @param freezeAfter    LEARN freezes once no change was made for this many windows and the p99 of the incumbent's
  *                       cost is stable; default 90 (a round of turns in which every neighbour of every knob is
- *                       tried once and loses its median: 9 turns of 3 pairs, each pair 3 windows with its washout)
+ *                       tried once and loses: 9 turns of at least 3 pairs (3 not cheaper), each pair 3 windows
+ *                       with its washout)
  * @param frozenWindows  windows of a FROZEN period, before the next CANARY period; default 60
  * @param canaryWindows  windows of a CANARY period; default 60
  * @param canaryShare    the share of CANARY windows that run the runner-up; (0, 0.5], default 0.05 (the seed's 5%)
