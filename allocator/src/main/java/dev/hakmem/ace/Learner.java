@@ -34,19 +34,25 @@ import java.util.SplittableRandom;
  * knob, so that each candidate window is paired with the incumbent window just before it, under the same load, and a
  * drift of the machine hits both windows of a pair alike. The incumbent window right after a candidate's is a
  * washout (W), no reference: it carries the work the candidate deferred ({@link #score}). A pair is won when its cost
- * ratio C / I is at most {@code 1 - minImprovement}. The candidate is judged on the median of its last
- * {@code 2 hysteresis - 1} paired ratios, decided as soon as it is known: {@code hysteresis} pairs won (the median is
- * won) adopt it, {@code hysteresis} pairs not won (the median is lost) end its turn:
+ * ratio C / I is at most {@code 1 - minImprovement}. The candidate is judged on its last
+ * {@link LearnerOptions#trialPairs()} pairs ({@link #verdict}), decided as soon as it is known: it is adopted when at
+ * most {@code hysteresis - 1} of them were not cheaper (a sign test) and the median of its pairs is won; its turn
+ * ends when {@code hysteresis} were not cheaper:
  * <pre>
- *   window    I  C  W  I  C  W  I  C  W  I  C        (hysteresis 3: the median of 5 pairs)
- *   pair         won      lost     won      won  -&gt; 3 of at most 5 won: the candidate replaces the incumbent
- *                                                   (if out of cooldown)
+ *   window    I  C  W  I  C  W  I  C  W ...  I  C      (hysteresis 3: 14 pairs, at most 2 not cheaper)
+ *   cheaper      yes      no       yes  ...     yes -&gt; 12 cheaper, 1 not, 8 of 13 won by 8%: the candidate
+ *                                                      replaces the incumbent (if out of cooldown)
  * </pre>
- * Why a median and not {@code hysteresis} wins in a row: with windows of 20 ms on a busy machine, one window in a
- * few is an outlier (a GC, another process), and a run of wins breaks on any one of them: a candidate 16% cheaper
- * lost its turn to the noise more often than not (docs/PERFORMANCE.md, change 9). A median ignores up to
- * {@code hysteresis - 1} outliers either way, so a better candidate still wins and a candidate that is no better
- * (within the noise, whose pairs cannot be won honestly) still never does.
+ * Why a sign test: with windows of 20 ms on a busy machine, one window in a few is off by tens of percent, and the
+ * median of 5 pairs, the rule before it, is pushed past 8% by the noise alone (with a pair's ratio off by 30% either
+ * way, in about 3 turns in 10 of a candidate no better): the learner adopted 21 changes in 50 s and ended in LEARN
+ * (docs/PERFORMANCE.md, change 13). A candidate no better is cheaper in a pair as
+ * often as not, whatever the noise's size or shape (the two windows of a pair are alike but for the policy), so the
+ * chance that it is cheaper in all but {@code hysteresis - 1} of {@code trialPairs} pairs is a binomial tail,
+ * {@link LearnerOptions#SIGN_TEST_LEVEL} at most, with no estimate of the noise. The median won by
+ * {@code minImprovement} keeps a candidate cheaper by less than is worth a change out, and both tolerate up to
+ * {@code hysteresis - 1} outlier pairs. The price: a better candidate needs at least {@code trialPairs - hysteresis +
+ * 1} pairs (12 at the defaults) where the median alone needed {@code hysteresis}.
  * The candidate comes from each knob in turn: W_MAX, the big threshold, the retain budget, the purge delay, the
  * bridge classes. A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
  * the incumbent's value to try; the bridges come from peaks of the size distribution ({@link Bridges}). A comparison
@@ -54,11 +60,11 @@ import java.util.SplittableRandom;
  * draw at minImprovement), then the rails decide:
  * <ul>
  *   <li>one step: a candidate differs from the incumbent by one step on one knob ({@link #step});
- *   <li>hysteresis: it replaces the incumbent only when {@code hysteresis} of its last {@code 2 hysteresis - 1}
- *       scored paired comparisons were won by at least {@code minImprovement} (the median of those pairs won);
- *       {@code hysteresis} of them not won end the candidate's turn;
+ *   <li>hysteresis: it replaces the incumbent only when its last pairs pass the sign test with at most
+ *       {@code hysteresis - 1} pairs against it and their median is won by {@code minImprovement}; {@code hysteresis}
+ *       pairs not cheaper end the candidate's turn;
  *   <li>cooldown: after a change, no other change for {@code cooldown} windows (the candidate's pairs keep sliding
- *       meanwhile; it is accepted at its first comparison after the cooldown at which its median still wins).
+ *       meanwhile; it is accepted at its first comparison after the cooldown at which it still wins).
  * </ul>
  * The bandits' statistics outlive a change (the knobs are close to separable: what a W_MAX step gains hardly depends
  * on the purge delay) and are dropped when the workload shifts.
@@ -121,12 +127,15 @@ public final class Learner {
     /** LEARN: the candidate under test, null between turns. FROZEN and CANARY: the runner-up. One step away. */
     private Candidate candidate;
     /**
-     * The candidate's last scored paired comparisons, newest in bit 0, a bit set for a won pair. Invariant: only the
-     * low {@link #pairs} bits may be set; fewer than {@code hysteresis} of them in LEARN are not won (else its turn
-     * ended). Reset with the candidate ({@link #setCandidate}).
+     * The candidate's last scored paired comparisons, newest in bit 0: a bit set in {@code cheaper} for a pair whose
+     * candidate window cost less than its incumbent window, in {@code wonBy} for one it won by
+     * {@code minImprovement}. Invariant: only the low {@link #pairs} bits may be set, {@code wonBy} within
+     * {@code cheaper}; in LEARN the candidate's {@link #verdict} is not LOST (else its turn ended). Reset with the
+     * candidate ({@link #setCandidate}).
      */
-    private int outcomes;
-    /** How many pairs {@link #outcomes} holds: at most {@code 2 hysteresis - 1}; 0 when there is no candidate. */
+    private long cheaper;
+    private long wonBy;
+    /** How many pairs the bits hold: at most {@link LearnerOptions#trialPairs()}; 0 when there is no candidate. */
     private int pairs;
     /** The next turn in {@link #TURNS}. */
     private int turn;
@@ -347,7 +356,7 @@ public final class Learner {
 
     /**
      * A scored candidate window paired with the incumbent window before it: the bandit's update, then the rails on
-     * the median of the candidate's last {@code 2 hysteresis - 1} pairs.
+     * the candidate's last {@link LearnerOptions#trialPairs()} pairs ({@link #verdict}).
      */
     private void compare(double cost, long index) {
         Candidate c = candidate;
@@ -366,32 +375,58 @@ public final class Learner {
                 bandits[o].update(c.arm(), reference + cost > 0 ? reference / (reference + cost) : 0.5);
             }
         }
-        int h = options.hysteresis();
-        int window = 2 * h - 1;
-        outcomes = (outcomes << 1 | (won ? 1 : 0)) & (int) ((1L << window) - 1);
-        pairs = Math.min(pairs + 1, window);
-        int wins = Integer.bitCount(outcomes);
-        if (wins < h) {
-            // The median of the last pairs is lost once h of them are not won: LEARN tries another candidate;
-            // CANARY keeps its runner-up, whose pairs slide on across periods.
-            if (pairs - wins >= h && state == LearningState.LEARN) {
-                setCandidate(null);
-            }
+        long kept = (1L << options.trialPairs()) - 1;
+        cheaper = (cheaper << 1 | (cost < reference ? 1 : 0)) & kept;
+        wonBy = (wonBy << 1 | (won ? 1 : 0)) & kept;
+        pairs = Math.min(pairs + 1, options.trialPairs());
+        Verdict v = verdict(options, pairs, cheaper, wonBy);
+        if (v == Verdict.LOST && state == LearningState.LEARN) {
+            // LEARN tries another candidate; CANARY keeps its runner-up, whose pairs slide on across periods.
+            setCandidate(null);
+        }
+        if (v != Verdict.WON || !mayChange(index)) {
             return;
         }
-        if (mayChange(index)) {
-            String evidence = String.format("%s: won %d of its last %d paired comparisons by at least %.0f%%, so"
-                    + " the median cost ratio is at most %.2f (last: %.1f vs %.1f)", c.step(), wins, pairs, 100 * m,
-                    1 - m, cost, reference);
-            incumbent = c.policy();
-            lastChange = index;
-            setCandidate(null);
-            restartConvergence(index);
-            record(new LearnerEvent(index, LearnerEvent.Kind.CHANGE, state, state, incumbent, evidence));
-            if (state == LearningState.CANARY) {
-                relearn(index, "the runner-up won: " + c.step());
-            }
+        String evidence = String.format("%s: cheaper in %d of its last %d paired comparisons, by at least %.0f%% in"
+                + " %d, so its median cost ratio is at most %.2f (last: %.1f vs %.1f)", c.step(),
+                Long.bitCount(cheaper), pairs, 100 * m, Long.bitCount(wonBy), 1 - m, cost, reference);
+        incumbent = c.policy();
+        lastChange = index;
+        setCandidate(null);
+        restartConvergence(index);
+        record(new LearnerEvent(index, LearnerEvent.Kind.CHANGE, state, state, incumbent, evidence));
+        if (state == LearningState.CANARY) {
+            relearn(index, "the runner-up won: " + c.step());
         }
+    }
+
+    /** What a candidate's pairs say: adopt it, end its turn, or wait for more pairs. */
+    enum Verdict { WON, LOST, OPEN }
+
+    /**
+     * The decision rule on a candidate's last {@code pairs} paired comparisons (at most
+     * {@link LearnerOptions#trialPairs()}, {@code n} below), newest in bit 0: {@code cheaper} has a bit set for a pair
+     * whose candidate window cost less than its incumbent window, {@code wonBy} for one that cost at most
+     * {@code 1 - minImprovement} of it.
+     * <ul>
+     *   <li>WON when at most {@code hysteresis - 1} of {@code n} pairs are not cheaper (the sign test: a candidate
+     *       no better is cheaper in a pair as often as not, whatever the noise, and passes with a chance of at most
+     *       {@link LearnerOptions#SIGN_TEST_LEVEL}) and more than half of the pairs held are won by
+     *       {@code minImprovement} (their median is: the improvement is worth a change);
+     *   <li>LOST when {@code hysteresis} of the pairs held are not cheaper (the sign test cannot pass until they
+     *       slide out), or when all {@code n} are held and their median is not won;
+     *   <li>OPEN otherwise.
+     * </ul>
+     */
+    static Verdict verdict(LearnerOptions options, int pairs, long cheaper, long wonBy) {
+        int h = options.hysteresis();
+        int n = options.trialPairs();
+        int against = pairs - Long.bitCount(cheaper);
+        boolean medianWon = 2 * Long.bitCount(wonBy) > pairs;
+        if (against >= h || (pairs == n && !medianWon)) {
+            return Verdict.LOST;
+        }
+        return pairs - against >= n - h + 1 && medianWon ? Verdict.WON : Verdict.OPEN;
     }
 
     private boolean mayChange(long index) {
@@ -401,7 +436,7 @@ public final class Learner {
     /**
      * Every {@code freezeAfter / 2} windows the p99 is compared with the last mark: LEARN freezes when it moved by
      * less than {@code minImprovement} (what counts as a real difference), nothing changed for {@code freezeAfter}
-     * windows and no candidate is half-way through its wins.
+     * windows and no candidate is half-way through its wins (the median of its pairs won).
      */
     private void maybeFreeze(long index) {
         if (index - markIndex < options.freezeAfter() / 2) {
@@ -409,7 +444,8 @@ public final class Learner {
         }
         double now = p99.estimate();
         boolean stable = p99.warm() && Math.abs(now - markP99) <= options.minImprovement() * markP99;
-        if (stable && outcomes == 0 && index - quietSince >= options.freezeAfter()) {
+        boolean halfWay = 2 * Long.bitCount(wonBy) > pairs;
+        if (stable && !halfWay && index - quietSince >= options.freezeAfter()) {
             frozenSignature = Signature.of(recentSizes);
             if (frozenSignature.samples() < Signature.MIN_SAMPLES) {
                 frozenSignature = null;
@@ -434,7 +470,7 @@ public final class Learner {
         transition(index, LearningState.LEARN, reason);
     }
 
-    /** Moves the lifecycle. The runner-up's pairs survive FROZEN: its median slides on across periods. */
+    /** Moves the lifecycle. The runner-up's pairs survive FROZEN: they slide on across periods. */
     private void transition(long index, LearningState to, String reason) {
         LearningState from = state;
         state = to;
@@ -498,7 +534,8 @@ public final class Learner {
     /** The one home of a candidate's turn beginning or ending: its pairs start afresh. */
     private void setCandidate(Candidate c) {
         candidate = c;
-        outcomes = 0;
+        cheaper = 0;
+        wonBy = 0;
         pairs = 0;
     }
 
@@ -567,14 +604,13 @@ public final class Learner {
         if (candidate == null && pairs != 0) {
             return "learner: " + pairs + " paired comparisons without a candidate";
         }
-        int h = options.hysteresis();
-        if (pairs > 2 * h - 1 || outcomes >>> pairs != 0) {
-            return "learner: outcomes " + Integer.toBinaryString(outcomes) + " of " + pairs + " pairs, at most "
-                    + (2 * h - 1) + " kept";
+        if (pairs > options.trialPairs() || cheaper >>> pairs != 0 || (wonBy & ~cheaper) != 0) {
+            return "learner: pairs cheaper " + Long.toBinaryString(cheaper) + ", won " + Long.toBinaryString(wonBy)
+                    + " of " + pairs + " pairs, at most " + options.trialPairs() + " kept, each won one cheaper";
         }
-        if (state == LearningState.LEARN && pairs - Integer.bitCount(outcomes) >= h) {
-            return "learner: a candidate kept with " + (pairs - Integer.bitCount(outcomes)) + " of its last " + pairs
-                    + " pairs lost: its median is lost";
+        if (state == LearningState.LEARN && verdict(options, pairs, cheaper, wonBy) == Verdict.LOST) {
+            return "learner: a candidate kept with " + Long.bitCount(cheaper) + " cheaper and " + Long.bitCount(wonBy)
+                    + " won of its last " + pairs + " pairs: its turn is lost";
         }
         if (!running.equals(incumbent) && (candidate == null || !running.equals(candidate.policy()))) {
             return "learner: running " + running + ", neither the incumbent nor the candidate";

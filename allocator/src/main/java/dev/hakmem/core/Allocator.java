@@ -114,8 +114,16 @@ public final class Allocator {
         this(config, kind, Profiler.periodFor(config.mode()));
     }
 
-    /** An allocator sampling one byte in {@code samplePeriod} (0: none; 1: every allocation, for exact profiles). */
+    /**
+     * An allocator sampling one byte in {@code samplePeriod} (0: none; 1: every allocation, for exact profiles), a
+     * learning one resting at {@link Profiler#restingPeriodFor} that while FROZEN.
+     */
     public Allocator(HakMemConfig config, String kind, long samplePeriod) {
+        this(config, kind, samplePeriod, Profiler.restingPeriodFor(samplePeriod));
+    }
+
+    /** An allocator sampling one byte in {@code samplePeriod}, or in {@code restingPeriod} while its learner rests. */
+    public Allocator(HakMemConfig config, String kind, long samplePeriod, long restingPeriod) {
         this.id = IDS.incrementAndGet();
         this.name = kind + "-" + id;
         this.config = config;
@@ -126,8 +134,8 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
-        this.profiler = new Profiler(samplePeriod, Profiler.DEFAULT_CAPACITY, System.nanoTime() * 31 + id,
-                learns(config.mode()));
+        this.profiler = new Profiler(samplePeriod, restingPeriod, Profiler.DEFAULT_CAPACITY,
+                System.nanoTime() * 31 + id, learns(config.mode()));
         this.free = new Free(heaps, profiler);
         this.sampled = config.guard().sampling()
                 ? new SampledGuard(id, config.pageSource(), account, config.guard(), events, this::counted) : null;
@@ -137,6 +145,7 @@ public final class Allocator {
                 config.startsFrozen() ? LearningState.FROZEN : LearningState.LEARN, config.learnSeed(),
                 config.learnWindowMillis() * 1_000_000L, config.mode() == HakMemConfig.Mode.RESEARCH
                 ? RESEARCH_HISTORY : LEARNING_HISTORY, System.nanoTime(), counts()) : null;
+        samplePerLearner();
         Maintenance.register(this);
     }
 
@@ -239,6 +248,17 @@ public final class Allocator {
         if (learning.state() != before) {
             events.learningTransitions.increment();
             Jfr.learningTransition(id, before, learning.state(), activeOpaque().policy);
+            samplePerLearner();
+        }
+    }
+
+    /**
+     * A learning heap samples at its learning period, timed, while its learner reads the windows, and rests at
+     * BALANCED's period, untimed, while FROZEN ignores them (see {@link Profiler}): FROZEN pays no learning cost.
+     */
+    private void samplePerLearner() {
+        if (learning != null) {
+            profiler.learning(learning.state() != LearningState.FROZEN);
         }
     }
 
@@ -403,10 +423,11 @@ public final class Allocator {
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
         Requests.checkSize(size);
         pool.checkOpen();
-        if (profiler.sampleBig(size)) {
-            long start = profiler.start();
+        Profiler.Period drawn = profiler.sampleBig(size);
+        if (drawn != null) {
+            long start = drawn.start();
             long address = mapBig(size, alignment, zeroed);
-            remember(site, address, size, start);
+            remember(site, address, size, drawn, start);
             return address;
         }
         return mapBig(size, alignment, zeroed);
@@ -434,13 +455,14 @@ public final class Allocator {
     }
 
     /**
-     * Slow path: records a sampled big malloc that started at {@code start} and, if the profiler remembers the
+     * Slow path: records a sampled big malloc drawn under {@code drawn} that started at {@code start} and, if the
+     * profiler remembers the
      * block, marks it sampled in its mapping before the block is handed out (a slab's blocks: see
      * {@code ThreadHeap.allocate}).
      */
-    private void remember(SiteState site, long address, long size, long start) {
+    private void remember(SiteState site, long address, long size, Profiler.Period drawn, long start) {
         long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, profiler.took(start, end), end,
+        if (profiler.recordMalloc(site, address, size, drawn, drawn.took(start, end), end,
                 Thread.currentThread().threadId())) {
             ((BigMapping) Registry.lookup(address)).markSampled();
         }

@@ -88,8 +88,11 @@ public final class ThreadHeap extends SlabOwner {
      */
     public int guardCountdown;
     public boolean guardCounting;
-    /** Whether the stream of sampled bytes has started, and the state of its generator. Owner only, plain. */
-    private boolean sampling;
+    /**
+     * The period {@link #sampleCountdown} was drawn under (its sample weighs what that period gives), null until the
+     * stream of sampled bytes starts; and the state of its generator. Owner only, plain.
+     */
+    private Profiler.Period samplePeriod;
     private long sampleRandom;
 
     /**
@@ -136,26 +139,24 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * Slow path: a malloc of {@code size} bytes took {@link #sampleCountdown} below zero. Returns whether it is
-     * sampled, and restarts the countdown from a fresh gap counted from the end of this malloc (the gaps are
-     * memoryless, see {@link Profiler}). The heap's first malloc starts its stream instead: the generator is seeded
-     * and the countdown drawn afresh, and the malloc is sampled only if that countdown falls inside it.
+     * sampled ({@link #allocateSampled} then restarts the countdown). The heap's first malloc starts its stream
+     * instead: the generator is seeded and the countdown drawn afresh, and the malloc is sampled only if that
+     * countdown falls inside it.
      */
     private boolean sampleDue(long size, Profiler profiler) {
-        if (!sampling) {
-            sampling = true;
+        if (samplePeriod == null) {
             sampleRandom = profiler.seed();
             sampleCountdown = nextGap(profiler) - size;
-            if (sampleCountdown >= 0) {
-                return false;
-            }
+            return sampleCountdown < 0;
         }
-        sampleCountdown = nextGap(profiler);
         return true;
     }
 
+    /** A fresh countdown, under the period in force (the gaps are memoryless, see {@link Profiler}). */
     private long nextGap(Profiler profiler) {
         sampleRandom = Profiler.advance(sampleRandom);
-        return profiler.gap(sampleRandom);
+        samplePeriod = profiler.period();
+        return samplePeriod.gap(sampleRandom);
     }
 
     // ------------------------------------------------------------------ allocate
@@ -187,14 +188,19 @@ public final class ThreadHeap extends SlabOwner {
     }
 
     /**
-     * Slow path: a sampled malloc. If the profiler remembers the block, it is marked sampled in its slab (the
-     * current one, which every malloc takes from) before it is handed out.
+     * Slow path: a sampled malloc. It weighs what the period its countdown was drawn under gives, and restarts the
+     * countdown from a fresh gap under the period in force, which also says whether it is timed. If the profiler
+     * remembers the block, it is marked sampled in its slab (the current one, which every malloc takes from) before
+     * it is handed out.
      */
     private long allocateSampled(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
-        long start = profiler.start();
+        Profiler.Period drawn = samplePeriod;
+        sampleCountdown = nextGap(profiler);
+        Profiler.Period now = samplePeriod;
+        long start = now.start();
         long address = zeroed ? calloc(cls) : malloc(cls);
         long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, profiler.took(start, end), end,
+        if (profiler.recordMalloc(site, address, size, drawn, now.took(start, end), end,
                 Thread.currentThread().threadId())) {
             Slab s = current[cls];
             assert s.covers(address) : s + " did not hand out 0x" + Long.toHexString(address);

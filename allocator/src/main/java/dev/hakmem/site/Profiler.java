@@ -50,8 +50,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * A sampled malloc takes a stripe's lock (the table's put) and its site's lock; a sampled free a stripe's lock (the
  * remove) and its site's lock once (forgotten and its lifetime together, {@link #released}). The learner's window has no counters of its own: a drain sums the sites' counters and
  * subtracts what the previous drains took ({@link Totals}), so a sample is recorded once, in its site. A malloc is
- * timed ({@link #start}, {@link #took}: {@code System.nanoTime()} costs 40 to 55 ns here) only for a heap that
- * learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
+ * timed ({@link Period#start}, {@link Period#took}: {@code System.nanoTime()} costs 40 to 55 ns here) only while a
+ * heap learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
+ *
+ * <h2>Learning and resting</h2>
+ * A learning heap samples at its learning period, timed, only while its learner reads the windows (LEARN and
+ * CANARY); in FROZEN it rests at BALANCED's period, untimed ({@link #learning}), so a frozen heap pays what a
+ * BALANCED heap pays (at 512 KiB and timed, FROZEN windows cost 1.3x to 2.1x the default heap's on the seed's
+ * scenarios: docs/PERFORMANCE.md, change 13). A countdown drawn under one period may run out under the other: each
+ * heap keeps the {@link Period} its countdown was drawn under, and the sample it gives weighs {@code 1 / p(s)} of
+ * that period ({@link #recordMalloc(SiteState, long, long, Period, long, long, long)}), which keeps the estimator
+ * unbiased across a change: each byte was sampled with the probability of the period its countdown was drawn under.
+ * Whether a sample is timed is the period in force's choice, read when the malloc starts: a window the learner
+ * scores then has every sample timed but those started in the microseconds between its drain and the switch.
  *
  * <h2>Threads</h2>
  * The table's stripes have a lock each; a site records under its own lock; drains take the drained totals' lock, and
@@ -60,8 +71,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Profiler {
     /**
-     * The learning modes' sampling period: one sampled allocation per 512 KiB allocated, gperftools' and jemalloc's
-     * default; the learner's windows need the samples.
+     * The learning modes' sampling period while they learn (LEARN, CANARY): one sampled allocation per 512 KiB
+     * allocated, gperftools' and jemalloc's default; the learner's windows need the samples. FROZEN rests at
+     * {@link #BALANCED_PERIOD} ({@link #restingPeriodFor}).
      */
     public static final long DEFAULT_PERIOD = 512L << 10;
     /**
@@ -78,13 +90,13 @@ public final class Profiler {
     public static final String ANONYMOUS = "(anonymous)";
     private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
 
-    /** Bytes per sampled byte on average; 0: nothing is sampled. */
-    private final long period;
-    /** ln(1 - q): the log of the chance that a byte is not sampled. */
-    private final double logKeep;
+    /** The period while the heap's learner reads the windows, or always for a heap that does not learn. */
+    private final Period learningPeriod;
+    /** The period while the heap's learner rests (FROZEN): untimed. */
+    private final Period restingPeriod;
+    /** The period in force: one of the two, switched by {@link #learning}; read by a heap drawing a countdown. */
+    private volatile Period period;
     private final int capacity;
-    /** Whether sampled mallocs are timed: only a learner reads their durations. */
-    private final boolean timed;
     private final AtomicLong seeds;
     private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
     private final SiteState anonymous = new SiteState(ANONYMOUS);
@@ -95,12 +107,89 @@ public final class Profiler {
     /** What the drains have taken so far; the lock serializes drains. */
     private final Totals drained = new Totals();
     /**
-     * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields are
-     * final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
+     * A sampling period and whether its samples are timed: immutable but for its weight cache. A heap keeps the one
+     * its countdown was drawn under, and its sample weighs what that period gives.
      */
-    private Weight lastWeight = new Weight(-1, 0);
+    public static final class Period {
+        /** Bytes per sampled byte on average; 0: nothing is sampled. */
+        private final long bytes;
+        /** ln(1 - q): the log of the chance that a byte is not sampled. */
+        private final double logKeep;
+        /** Whether sampled mallocs are timed: only a learner reads their durations. */
+        private final boolean timed;
+        /**
+         * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields
+         * are final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
+         */
+        private Weight lastWeight = new Weight(-1, 0);
 
-    private record Weight(long size, double weight) {
+        private record Weight(long size, double weight) {
+        }
+
+        Period(long bytes, boolean timed) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("sampling period must be >= 0: " + bytes);
+            }
+            this.bytes = bytes;
+            this.logKeep = bytes <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / bytes);
+            this.timed = timed;
+        }
+
+        public long bytes() {
+            return bytes;
+        }
+
+        public boolean timed() {
+            return timed;
+        }
+
+        /**
+         * A countdown drawn from a generator state: the bytes before the next sampled byte, geometric with success
+         * probability {@code q} (by inversion, from the 53 high bits of the state's splitmix64 output); 0 with a
+         * period of 1; {@link Long#MAX_VALUE} when nothing is sampled, which no countdown ever spends.
+         */
+        public long gap(long state) {
+            if (bytes == 0) {
+                return Long.MAX_VALUE;
+            }
+            if (bytes == 1) {
+                return 0;
+            }
+            double u = ((mix(state) >>> 11) + 1) * 0x1.0p-53;
+            return (long) (Math.log(u) / logKeep);
+        }
+
+        /**
+         * How many allocations of {@code size} bytes one sample drawn under this period stands for:
+         * {@code 1 / p(size)}. The last size's weight is kept, since {@code expm1} costs tens of ns and a sampled heap
+         * often asks for one size again and again.
+         */
+        public double weight(long size) {
+            if (bytes == 1) {
+                return 1;
+            }
+            Weight last = lastWeight;
+            if (last.size != size) {
+                last = new Weight(size, -1 / Math.expm1(size * logKeep));
+                lastWeight = last;
+            }
+            return last.weight;
+        }
+
+        /** Where a sampled malloc starts: the time, if this period times mallocs; else 0, read by {@link #took}. */
+        public long start() {
+            return timed ? System.nanoTime() : 0;
+        }
+
+        /** The duration of a sampled malloc that {@link #start} of this period began, ended at {@code end}. */
+        public long took(long start, long end) {
+            return timed ? end - start : 0;
+        }
+
+        @Override
+        public String toString() {
+            return "sampling period " + bytes + (timed ? ", timed" : "");
+        }
     }
 
     /**
@@ -126,21 +215,37 @@ public final class Profiler {
      * @param timed whether sampled mallocs are timed ({@link #start}): a heap without a learner need not pay for it
      */
     public Profiler(long period, int capacity, long seed, boolean timed) {
-        if (period < 0 || capacity < 0) {
-            throw new IllegalArgumentException("sampling period and capacity must be >= 0: " + period + ", "
-                    + capacity);
+        this(period, period, capacity, seed, timed);
+    }
+
+    /**
+     * @param period        the learning period, in force from the start
+     * @param restingPeriod the period while the learner rests ({@link #learning}), untimed
+     * @param timed         whether sampled mallocs are timed under the learning period
+     */
+    public Profiler(long period, long restingPeriod, int capacity, long seed, boolean timed) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("sampled blocks' capacity must be >= 0: " + capacity);
         }
-        this.period = period;
-        this.logKeep = period <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / period);
+        this.learningPeriod = new Period(period, timed);
+        this.restingPeriod = new Period(restingPeriod, false);
+        this.period = learningPeriod;
         this.capacity = capacity;
-        this.timed = timed;
         this.seeds = new AtomicLong(seed);
         sites.put(ANONYMOUS, anonymous);
     }
 
     /**
+     * Whether the heap's learner reads the windows: the learning period then, else the resting one. Countdowns
+     * already drawn run out under the period they were drawn under; each heap's next one is drawn under this.
+     */
+    public void learning(boolean on) {
+        period = on ? learningPeriod : restingPeriod;
+    }
+
+    /**
      * The sampling period of a mode: MINIMAL and FAST sample nothing, BALANCED {@link #BALANCED_PERIOD}, the learning
-     * modes {@link #DEFAULT_PERIOD}.
+     * modes {@link #DEFAULT_PERIOD} while they learn.
      */
     public static long periodFor(HakMemConfig.Mode mode) {
         return switch (mode) {
@@ -150,8 +255,17 @@ public final class Profiler {
         };
     }
 
-    public long period() {
+    /** The period in force: what a heap draws its next countdown under. */
+    public Period period() {
         return period;
+    }
+
+    /**
+     * A learning heap's resting period: BALANCED's, or the learning period if longer; a test's period of 1 (exact
+     * profiles) or 0 rests at itself, so its profiles stay exact and a heap that samples nothing never starts.
+     */
+    public static long restingPeriodFor(long learningPeriod) {
+        return learningPeriod <= 1 ? learningPeriod : Math.max(learningPeriod, BALANCED_PERIOD);
     }
 
     // ------------------------------------------------------------------ sites
@@ -193,20 +307,9 @@ public final class Profiler {
         return state + GOLDEN;
     }
 
-    /**
-     * A countdown drawn from a generator state: the bytes before the next sampled byte, geometric with success
-     * probability {@code q} (by inversion, from the 53 high bits of the state's splitmix64 output); 0 with a period
-     * of 1; {@link Long#MAX_VALUE} when nothing is sampled, which no countdown ever spends.
-     */
+    /** A countdown drawn under the period in force ({@link Period#gap}). */
     public long gap(long state) {
-        if (period == 0) {
-            return Long.MAX_VALUE;
-        }
-        if (period == 1) {
-            return 0;
-        }
-        double u = ((mix(state) >>> 11) + 1) * 0x1.0p-53;
-        return (long) (Math.log(u) / logKeep);
+        return period.gap(state);
     }
 
     /** splitmix64's output function: every input bit affects every output bit. */
@@ -217,41 +320,24 @@ public final class Profiler {
     }
 
     /**
-     * Whether a big allocation of {@code size} bytes is sampled: its own draw, with probability p(size) (0 for a
-     * request of 0 bytes, which holds no byte).
+     * Whether a big allocation of {@code size} bytes is sampled: its own draw under the period in force, with
+     * probability p(size) (0 for a request of 0 bytes, which holds no byte). Returns that period, or null when not
+     * sampled.
      */
-    public boolean sampleBig(long size) {
-        return period != 0 && size > 0
-                && (period == 1 || ThreadLocalRandom.current().nextDouble() * weight(size) < 1);
+    public Period sampleBig(long size) {
+        Period p = period;
+        boolean sampled = p.bytes != 0 && size > 0
+                && (p.bytes == 1 || ThreadLocalRandom.current().nextDouble() * p.weight(size) < 1);
+        return sampled ? p : null;
     }
 
-    /**
-     * How many allocations of {@code size} bytes one sample stands for: {@code 1 / p(size)}. The last size's weight
-     * is kept, since {@code expm1} costs tens of ns and a sampled heap often asks for one size again and again.
-     */
+    /** The weight of a sample of {@code size} bytes drawn under the period in force ({@link Period#weight}). */
     public double weight(long size) {
-        if (period == 1) {
-            return 1;
-        }
-        Weight last = lastWeight;
-        if (last.size != size) {
-            last = new Weight(size, -1 / Math.expm1(size * logKeep));
-            lastWeight = last;
-        }
-        return last.weight;
+        return period.weight(size);
     }
 
     // ------------------------------------------------------------------ recording
 
-    /** Where a sampled malloc starts: the time, if this profiler times mallocs; else 0, read by {@link #took}. */
-    public long start() {
-        return timed ? System.nanoTime() : 0;
-    }
-
-    /** The duration of a sampled malloc that {@link #start} began and that ended at {@code end}; 0 if untimed. */
-    public long took(long start, long end) {
-        return timed ? end - start : 0;
-    }
 
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
@@ -260,12 +346,18 @@ public final class Profiler {
      * before the block is handed out.
      */
     public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
+        return recordMalloc(site, address, size, period, nanos, now, thread);
+    }
+
+    /** As above, for a sample drawn under {@code drawn}: it weighs what that period gives. */
+    public boolean recordMalloc(SiteState site, long address, long size, Period drawn, long nanos, long now,
+                                long thread) {
         SiteState s = site == null ? anonymous : site;
         boolean remember = reserve();
         if (remember) {
             blocks.put(address, new SampledBlock(s, size, now, thread));
         }
-        s.sampled(size, nanos, weight(size), remember);
+        s.sampled(size, nanos, drawn.weight(size), remember);
         return remember;
     }
 

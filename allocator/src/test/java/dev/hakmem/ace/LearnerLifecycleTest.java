@@ -71,7 +71,7 @@ class LearnerLifecycleTest {
         Phase vm = Phase.vm();
         // In a FROZEN period: the next CANARY period's first windows hold only the new sizes, whose signature then
         // moves at once, before the p99 of the cost can drift (a shift within a CANARY period may be seen either way).
-        long shiftAt = 440;
+        long shiftAt = 420;
         Run run = run(new Learner(OPTIONS, start, LearningState.LEARN, 1), 1100,
                 i -> i < shiftAt ? parser : vm, 11);
         List<LearnerEvent> events = run.learner().events();
@@ -133,7 +133,9 @@ class LearnerLifecycleTest {
             moved[axis.ordinal()] = axis.indexOf(runnerUp);
         }
         Phase shifted = new Phase("parser, moved", parser.base(), moved, parser.bridge(), parser.sizes());
-        Run run = run(new Learner(OPTIONS, start, LearningState.LEARN, 3), 800, i -> i < 400 ? parser : shifted, 13);
+        // The runner-up runs 3 windows a CANARY period: its 14 pairs slide through the losses before the move.
+        Run run = run(new Learner(OPTIONS, start, LearningState.LEARN, 3), 1600, i -> i < 400 ? parser : shifted,
+                13);
         LearnerEvent change = run.learner().events().stream()
                 .filter(e -> e.kind() == LearnerEvent.Kind.CHANGE && e.window() >= 400).findFirst().orElseThrow();
         assertEquals(LearningState.CANARY, change.from());

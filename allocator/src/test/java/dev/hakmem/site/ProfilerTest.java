@@ -34,7 +34,7 @@ class ProfilerTest {
         }
         Profiler off = new Profiler(0, 16, 1);
         assertEquals(Long.MAX_VALUE, off.gap(12345));
-        assertFalse(off.sampleBig(64L << 20));
+        assertNull(off.sampleBig(64L << 20));
         assertThrows(IllegalArgumentException.class, () -> new Profiler(-1, 16, 1));
     }
 
@@ -44,8 +44,8 @@ class ProfilerTest {
         assertEquals(0, p.gap(42));
         assertEquals(1.0, p.weight(1));
         assertEquals(1.0, p.weight(1 << 20));
-        assertTrue(p.sampleBig(3 << 20));
-        assertFalse(p.sampleBig(0), "a request of 0 bytes holds no byte to sample");
+        assertNotNull(p.sampleBig(3 << 20));
+        assertNull(p.sampleBig(0), "a request of 0 bytes holds no byte to sample");
     }
 
     /** The countdowns are geometric: their mean is period - 1 and P(gap >= k) = (1 - 1/period)^k. */
@@ -86,7 +86,7 @@ class ProfilerTest {
         int n = 20_000;
         int sampled = 0;
         for (int i = 0; i < n; i++) {
-            sampled += p.sampleBig(size) ? 1 : 0;
+            sampled += p.sampleBig(size) != null ? 1 : 0;
         }
         double chance = 1 / p.weight(size);
         assertEquals(n * chance, sampled, 5 * Math.sqrt(n * chance * (1 - chance)));

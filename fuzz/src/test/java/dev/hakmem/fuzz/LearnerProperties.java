@@ -28,9 +28,9 @@ import java.util.SplittableRandom;
  * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every
  * starting state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs:
  * a policy run is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only
- * when the median of the candidate's last {@code 2 hysteresis - 1} paired comparisons is won by
- * {@code minImprovement} (at least {@code hysteresis} of them won), and comes after the cooldown, the
- * lifecycle moves only along its arrows, and {@link Learner#check} holds. Replaying the recorded windows into a
+ * when some of the candidate's last {@link LearnerOptions#trialPairs()} paired comparisons pass the sign test (at
+ * most {@code hysteresis - 1} of the trial not cheaper) and their median is won by {@code minImprovement}, and comes
+ * after the cooldown, the lifecycle moves only along its arrows, and {@link Learner#check} holds. Replaying the recorded windows into a
  * learner of the same seed gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise
  * and up to {@code hysteresis - 1} outlier pairs: a better candidate is adopted in its first turn
  * ({@link #aBetterCandidateWinsDespiteOutliers}), a candidate that is no better never is
@@ -78,9 +78,9 @@ class LearnerProperties {
      * A world of one better step: W_MAX moved to {@code better}'s value costs {@code ratio} of any other policy, with
      * every window's cost off by at most {@code noise} either way, below what a pair could win by honestly
      * ({@code (1 - noise) / (1 + noise) > 1 - minImprovement}), and the ratio low enough that its pairs are won
-     * honestly. Up to {@code hysteresis - 1} of the first {@code 2 hysteresis - 1} windows that run the better step
-     * are outliers, their cost multiplied by up to 10. The better step is adopted within its first
-     * {@code 2 hysteresis - 1} pairs, and nothing else ever is.
+     * honestly. Up to {@code hysteresis - 1} of the first {@link LearnerOptions#trialPairs()} windows that run the
+     * better step are outliers, their cost multiplied by up to 10. The better step is adopted within its first
+     * {@code trialPairs} pairs, and nothing else ever is.
      */
     @Property(tries = 200)
     void aBetterCandidateWinsDespiteOutliers(@ForAll("rails") LearnerOptions options, @ForAll boolean down,
@@ -93,7 +93,7 @@ class LearnerProperties {
         Policy start = Policy.defaults();
         Policy better = Axis.W_MAX.with(start, Axis.W_MAX.indexOf(start) + (down ? -1 : 1));
         SplittableRandom r = new SplittableRandom(seed);
-        long outliers = outlierSlots(r, h, 2 * h - 1);
+        long outliers = outlierSlots(r, h, options.trialPairs());
         Learner learner = new Learner(options, start, LearningState.LEARN, seed);
         Rails rails = new Rails(learner, options);
         Policy running = start;
@@ -109,7 +109,7 @@ class LearnerProperties {
             running = learner.onWindow(w);
             rails.after(w, running);
         }
-        if (!learner.best().equals(better) || betterRuns > 2 * h - 1) {
+        if (!learner.best().equals(better) || betterRuns > options.trialPairs()) {
             throw new AssertionError("not adopted in its first turn: " + betterRuns + " windows of " + better
                     + ", best now " + learner.best() + "\n" + learner.events());
         }
@@ -192,11 +192,17 @@ class LearnerProperties {
     /**
      * Watches a learner from the outside, knowing only its settings, the windows and what it returned. The
      * comparisons are the learner's documented ones: a candidate window paired with the last scored incumbent window
-     * since the previous candidate window that ran the same policy as the window before it (not a washout). The pairs of the candidate that ran last are kept from its first run after
-     * another candidate (or a change): the learner's own pairs are the newest of them (a turn ended and the same
-     * candidate proposed again starts afresh there), so whenever the learner's median is won, so is the median of
-     * the last {@code 2 hysteresis - 1} kept here.
+     * since the previous candidate window that ran the same policy as the window before it (not a washout); a pair
+     * is cheaper when the candidate's cost is below the reference's, won when at most {@code 1 - minImprovement} of
+     * it. The pairs of the candidate that ran last are kept from its first run after another candidate (or a change):
+     * the learner's own pairs are the newest of them, at most {@code trialPairs} (a turn ended and the same candidate
+     * proposed again starts afresh there), so a change must be justified by some newest {@code k <= trialPairs} kept
+     * here: at least {@code trialPairs - hysteresis + 1} of them cheaper, more than half of them won.
      */
+    /** A paired comparison: the candidate window cost less than its reference, and by {@code minImprovement}. */
+    record Pair(boolean cheaper, boolean won) {
+    }
+
     static final class Rails {
         private final Learner learner;
         private final LearnerOptions options;
@@ -206,9 +212,9 @@ class LearnerProperties {
         private Policy best;
         private LearningState state;
         private double reference = Double.NaN;
-        /** The candidate whose paired comparisons {@link #pairs} holds, oldest first: true for a won pair. */
+        /** The candidate whose paired comparisons {@link #pairs} holds, oldest first. */
         private Policy pairsOf;
-        private final List<Boolean> pairs = new ArrayList<>();
+        private final List<Pair> pairs = new ArrayList<>();
         private long lastChange = Long.MIN_VALUE;
         int changes;
         boolean froze;
@@ -238,7 +244,7 @@ class LearnerProperties {
                         pairsOf = ran;
                         pairs.clear();
                     }
-                    pairs.add(cost <= (1 - options.minImprovement()) * reference);
+                    pairs.add(new Pair(cost < reference, cost <= (1 - options.minImprovement()) * reference));
                 }
                 reference = Double.NaN;
             }
@@ -246,12 +252,8 @@ class LearnerProperties {
             if (!now.equals(best)) {
                 require(Learner.step(best, now) != null, w, "changed from " + best + " to " + now + ": not one step");
                 require(now.equals(ran), w, "changed to " + now + ", not to the candidate that ran: " + ran);
-                int h = options.hysteresis();
-                List<Boolean> last = now.equals(pairsOf) ? pairs.subList(Math.max(0, pairs.size() - (2 * h - 1)),
-                        pairs.size()) : List.of();
-                long won = last.stream().filter(b -> b).count();
-                require(won >= h, w, "changed after winning " + won + " of its last " + last.size()
-                        + " paired comparisons: the median of " + (2 * h - 1) + " needs " + h);
+                require(now.equals(pairsOf) && justified(), w, "changed with no newest pairs of at most "
+                        + options.trialPairs() + " passing the sign test and winning their median: " + pairs);
                 require(lastChange == Long.MIN_VALUE || w.index() - lastChange > options.cooldown(), w,
                         "changed at " + w.index() + ", the last change was at " + lastChange + ", cooldown "
                                 + options.cooldown());
@@ -276,6 +278,20 @@ class LearnerProperties {
             ran = next;
             best = now;
             state = s;
+        }
+
+        /** Whether some newest {@code k <= trialPairs} pairs kept pass the sign test and win their median. */
+        private boolean justified() {
+            int n = options.trialPairs();
+            for (int k = 1; k <= Math.min(n, pairs.size()); k++) {
+                List<Pair> last = pairs.subList(pairs.size() - k, pairs.size());
+                long cheaper = last.stream().filter(Pair::cheaper).count();
+                long won = last.stream().filter(Pair::won).count();
+                if (cheaper >= n - options.hysteresis() + 1 && 2 * won > k) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** The arrows of the lifecycle (LEARN to LEARN on a runner-up's win in CANARY is CANARY to LEARN). */

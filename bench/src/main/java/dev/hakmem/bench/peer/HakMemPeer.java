@@ -44,10 +44,10 @@ public final class HakMemPeer implements Reallocating {
     /**
      * {@value #LEARNING}'s learning window: 20 ms, the maintenance thread's tick at which windows close, the shortest
      * there is. The runner gives a trial 0.5 s of warm-up and 1 s windows (3 by default), 3.5 s in all: about 175
-     * learning windows, enough for the learner's 40 to freeze and for CANARY periods after, where the default 1 s
-     * window would give it 3. (A site's rule no longer depends on the window: a site is long-lived when 75% of its
-     * blocks outlive 10 ms, {@code SiteRules}.) The price is noisier windows, which the learner's rails absorb (a
-     * change must win the median of its last 5 paired comparisons by 8%).
+     * learning windows, enough for the learner's 90 to freeze, where the default 1 s window would give it 3. (A
+     * site's rule no longer depends on the window: a site is long-lived when 75% of its blocks outlive 10 ms,
+     * {@code SiteRules}.) The price is noisier windows, which the learner's rails absorb (a change must pass a sign
+     * test over its last 14 paired comparisons, at most 2 not cheaper, and win their median by 8%).
      */
     public static final long LEARN_WINDOW_MILLIS = 20;
 
