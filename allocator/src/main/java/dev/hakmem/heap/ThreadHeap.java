@@ -432,18 +432,25 @@ public final class ThreadHeap extends SlabOwner {
         return target.carve(cls, classes.blockSize(cls));
     }
 
-    /** An owned SuperSlab of {@code shift} with a free slot: preferably one that last held {@code cls}. */
+    /**
+     * An owned SuperSlab of {@code shift} with a free slot, preferring its best slot as {@link SuperSlab#freeSlotFor}
+     * does: one that last held {@code cls}, else one laid out for no class, else any.
+     */
     private SuperSlab superSlabWithFreeSlot(int shift, int cls) {
+        SuperSlab blank = null;
         SuperSlab any = null;
         for (SuperSlab ss : superSlabs) {
             if (ss.slabShift == shift && ss.hasFreeSlot()) {
                 if (ss.hasFreeSlotOf(cls)) {
                     return ss;
                 }
+                if (blank == null && !ss.laidOutForOther(ss.freeSlotFor(cls), cls)) {
+                    blank = ss;
+                }
                 any = any == null ? ss : any;
             }
         }
-        return any;
+        return blank != null ? blank : any;
     }
 
     private Thread ownerThread() {

@@ -131,20 +131,27 @@ public final class SuperSlab extends Region {
 
     /**
      * Owner (or the pool, for a pooled SuperSlab under its lock): the slot the next {@link #carve} of {@code cls}
-     * takes: a free slot that last held {@code cls} (its pages already dirty in that layout), else the first free
-     * slot; -1 if none is free.
+     * takes, the first free slot in this order: one that last held {@code cls} (its pages already dirty in that
+     * layout), one laid out for no class (never used, or given back: it dirties only the pages {@code cls} touches),
+     * one laid out for another class (a Mid slot's pages are then given back first, a madvise and a refault: issue
+     * 11, mid_large_mt_64k); -1 if none is free.
      */
     public int freeSlotFor(int cls) {
-        int first = -1;
+        int blank = -1;
+        int other = -1;
         for (int i = 0; i < slots; i++) {
             if (slabs[i] == null) {
                 if (lastClass[i] == cls) {
                     return i;
                 }
-                first = first < 0 ? i : first;
+                if (lastClass[i] == -1) {
+                    blank = blank < 0 ? i : blank;
+                } else {
+                    other = other < 0 ? i : other;
+                }
             }
         }
-        return first;
+        return blank >= 0 ? blank : other;
     }
 
     /** Owner (or the pool, under its lock): whether a free slot last held a slab of {@code cls}. */
