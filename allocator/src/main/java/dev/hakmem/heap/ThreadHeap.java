@@ -193,9 +193,7 @@ public final class ThreadHeap extends SlabOwner {
     private long allocateSampled(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
         long start = profiler.start();
         long address = zeroed ? calloc(cls) : malloc(cls);
-        long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, profiler.took(start, end), end,
-                Thread.currentThread().threadId())) {
+        if (profiler.recordMalloc(site, address, size, start)) {
             Slab s = current[cls];
             assert s.covers(address) : s + " did not hand out 0x" + Long.toHexString(address);
             s.markSampled(s.indexOf(address));

@@ -42,21 +42,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * A sampled block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked in
  * its slab (a bit per block, and a count of the marks) or its big mapping, so a free learns with one load (the count)
  * whether its slab holds any, and with one bit whether its block is one; only a marked block's free looks the table
- * up. That free clears the mark and forgets the entry <em>before</em> the block goes back: once it is back, another
- * thread may allocate and sample the same address. Of racing frees of one block (a double free in user code) the one
- * that clears the mark forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
+ * up. That free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
+ * <em>before</em> the block goes back: once it is back, another thread may allocate and sample the same address. Of
+ * racing frees of one block (a double free in user code) the one that clears the mark records the lifetime; if its
+ * own free is then refused, another free of the block won, so the block did die then. Births and deaths are timed
+ * with {@link CoarseClock} (a load, about 1 ms resolution), not {@code System.nanoTime()}.
  *
  * <h2>What a sample costs</h2>
- * A sampled malloc takes a stripe's lock (the table's put) and its site's lock; a sampled free a stripe's lock (the
- * remove) and its site's lock once (forgotten and its lifetime together, {@link #released}). The learner's window has no counters of its own: a drain sums the sites' counters and
- * subtracts what the previous drains took ({@link Totals}), so a sample is recorded once, in its site. A malloc is
- * timed ({@link #start}, {@link #took}: {@code System.nanoTime()} costs 40 to 55 ns here) only for a heap that
- * learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
+ * A sampled malloc reserves room in the bound (a CAS) and takes a stripe's lock, for the table's put and an entry in
+ * the stripe's log; a sampled free takes a stripe's lock, for the remove and a log entry. A site learns its samples
+ * when a log fills or something reads the sites ({@link #drainWindow}, {@link #profiles}, {@link #check} fold every
+ * log first), a run of its events under one acquisition of its lock. The learner's window has no counters of its
+ * own: a drain sums the sites' counters and subtracts what the previous drains took ({@link Totals}), so a sample is
+ * recorded once, in its site. A malloc is timed ({@link #start}: {@code System.nanoTime()} costs 40 to 83 ns here)
+ * only for a heap that learns.
  *
  * <h2>Threads</h2>
- * The table's stripes have a lock each; a site records under its own lock; drains take the drained totals' lock, and
- * each site's in turn. Nothing takes a heap's lock while holding any of them, so the sampling malloc of a heap shared
- * by virtual threads may record under the heap's lock.
+ * The table's stripes have a lock each; a site records under its own lock, taken by a fold under a stripe's lock;
+ * drains take the drained totals' lock, then each stripe's in turn, then each site's. Nothing takes a stripe's lock
+ * while holding a site's, nor a heap's lock while holding any of them, so the sampling malloc of a heap shared by
+ * virtual threads may record under the heap's lock.
  */
 public final class Profiler {
     /**
@@ -89,7 +94,7 @@ public final class Profiler {
     private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
     private final SiteState anonymous = new SiteState(ANONYMOUS);
     /** Sampled blocks by address. Quiescent, checked by {@link #check}: its size == {@link #remembered}. */
-    private final SampledBlocks blocks = new SampledBlocks();
+    private final SampledBlocks blocks = new SampledBlocks(this::weight);
     /** Entries of {@link #blocks}, reserved before the put, so the bound holds under concurrent puts. */
     private final AtomicInteger remembered = new AtomicInteger();
     /** What the drains have taken so far; the lock serializes drains. */
@@ -248,9 +253,26 @@ public final class Profiler {
         return timed ? System.nanoTime() : 0;
     }
 
-    /** The duration of a sampled malloc that {@link #start} began and that ended at {@code end}; 0 if untimed. */
-    public long took(long start, long end) {
-        return timed ? end - start : 0;
+    /** The duration of a sampled malloc that {@link #start} began and that just ended; 0 if untimed. */
+    private long took(long start) {
+        return timed ? System.nanoTime() - start : 0;
+    }
+
+    /**
+     * The clock of sampled blocks' births and deaths: {@link System#nanoTime()} read at most about 1 ms ago, for the
+     * price of a load ({@link CoarseClock}).
+     */
+    public static long now() {
+        return CoarseClock.now();
+    }
+
+    /**
+     * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that {@link #start} began and
+     * that just returned {@code address} on this thread; see {@link #recordMalloc(SiteState, long, long, long, long,
+     * long)}.
+     */
+    public boolean recordMalloc(SiteState site, long address, long size, long start) {
+        return recordMalloc(site, address, size, took(start), now(), Thread.currentThread().threadId());
     }
 
     /**
@@ -262,10 +284,7 @@ public final class Profiler {
     public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
         SiteState s = site == null ? anonymous : site;
         boolean remember = reserve();
-        if (remember) {
-            blocks.put(address, new SampledBlock(s, size, now, thread));
-        }
-        s.sampled(size, nanos, weight(size), remember);
+        blocks.sampled(address, remember ? new SampledBlock(s, size, now, thread) : null, s, size, nanos);
         return remember;
     }
 
@@ -282,48 +301,39 @@ public final class Profiler {
     }
 
     /**
-     * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
-     * cleared its mark, frees the block, and then reports it, freed ({@link #freed}) or not ({@link #lost}); its site
-     * counts it forgotten only then, with its lifetime, under one lock.
+     * The caller cleared the mark of the block at {@code address} and is about to free it, on this thread, now: see
+     * {@link #freed(long, long, long)}.
      */
-    public SampledBlock forget(long address) {
-        SampledBlock b = blocks.remove(address);
-        if (b != null) {
-            remembered.decrementAndGet();
-        }
-        return b;
-    }
-
-    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}: it lived, and is forgotten. */
-    public void freed(SampledBlock b, long now, long thread) {
-        b.site().freed(Math.max(0, now - b.bornNanos()), thread != b.thread());
-    }
-
-    /** The forgotten block {@code b} is forgotten without a lifetime: its free was refused, or its heap closed. */
-    public void lost(SampledBlock b) {
-        b.site().forgot();
+    public boolean freed(long address) {
+        return freed(address, now(), Thread.currentThread().threadId());
     }
 
     /**
-     * Reports the block {@link #forget} returned (null: none) once its free returned, by this thread, now:
-     * {@link #freed} if {@code freed}, else {@link #lost}. The caller calls it in a {@code finally}, so that a free
-     * that throws leaves no site counting a block the table no longer holds.
+     * The block at {@code address} is freed at {@code now} by thread {@code thread}: if it is remembered, it is
+     * forgotten, and its lifetime recorded, in one step. Returns whether it was remembered. The caller cleared its
+     * mark and calls this before the block goes back (after that, another thread may sample the same address).
      */
-    public void released(SampledBlock b, boolean freed) {
-        if (b == null) {
-            return;
+    public boolean freed(long address, long now, long thread) {
+        if (blocks.freed(address, now, thread) == null) {
+            return false;
         }
-        if (freed) {
-            freed(b, System.nanoTime(), Thread.currentThread().threadId());
-        } else {
-            lost(b);
-        }
+        remembered.decrementAndGet();
+        return true;
     }
 
-    /** The heap closed: every remembered block goes with it. */
+    /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
+    public boolean lost(long address) {
+        if (blocks.lost(address) == null) {
+            return false;
+        }
+        remembered.decrementAndGet();
+        return true;
+    }
+
+    /** The heap closed: every remembered block goes with it, without a lifetime. */
     public void clear() {
         for (long address : blocks.addresses()) {
-            released(forget(address), false);
+            lost(address);
         }
     }
 
@@ -335,6 +345,7 @@ public final class Profiler {
      */
     public WindowSample drainWindow() {
         synchronized (drained) {
+            blocks.fold();
             Totals now = totals();
             long[] histogram = new long[SizeGrid.BUCKETS];
             for (int i = 0; i < histogram.length; i++) {
@@ -359,6 +370,7 @@ public final class Profiler {
 
     /** A snapshot of {@code site}'s profile at {@code now}. */
     public SiteProfile profile(SiteState site, long now) {
+        blocks.fold();
         return profiles(List.of(site), now).getFirst();
     }
 
@@ -367,6 +379,7 @@ public final class Profiler {
      * first. One walk over the remembered blocks counts every site's live ones.
      */
     public List<SiteProfile> profiles(long now) {
+        blocks.fold();
         List<SiteState> shown = new ArrayList<>();
         for (SiteState s : sites.values()) {
             if (s != anonymous || s.samples() > 0) {
@@ -428,6 +441,7 @@ public final class Profiler {
      * ({@code SiteState.check}); the windows drained no more than the sites hold. Returns null or the problem.
      */
     public String check() {
+        blocks.fold();
         String table = blocks.check();
         if (table != null) {
             return table;

@@ -2,33 +2,53 @@ package dev.hakmem.site;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.LongToDoubleFunction;
 
 /**
- * The profiler's sampled blocks by address: a table of {@code long} keys striped over {@value #STRIPES} locks, each
- * stripe an open-addressing table with linear probing and backward-shift deletion (Knuth, TAOCP vol. 3, 6.4,
- * Algorithm R), so that a removal leaves no tombstone behind.
+ * The profiler's sampled blocks by address, and the samples not yet told their sites: a table of {@code long} keys
+ * striped over {@value #STRIPES} locks, each stripe an open-addressing table with linear probing and backward-shift
+ * deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so that a removal leaves no tombstone behind, and a log of the
+ * stripe's samples, births and deaths in their order, folded into the sites' counters in batches.
  * <pre>
  *   h = address * golden          stripe = top 4 bits of h,  home slot = bits 32.. of h, masked
  *   stripe:  keys   [ 0 | a | b | 0 | c | ... ]     0: empty (no block starts at address 0)
  *            blocks [ - | A | B | - | C | ... ]
+ *            log    [ sampled(site 1, 64 KiB) | freed(site 1, 3 ms) | lost(site 2) | ... ]  folded when full
  *   remove(a): the run after a's slot shifts back over the hole, each key that may move (its home is not in
  *   the hole's run after the hole), until an empty slot ends the run
  * </pre>
  * Why not a {@code ConcurrentHashMap<Long, SampledBlock>}: its put boxes the key and allocates a node, and a put and
  * a remove took about 100 ns of a sampled malloc's and free's 240 ns on {@code mir}'s 256 KiB blocks, of which one in
- * three is sampled at the default period (issue 11). Here a put and a remove take an uncontended monitor and touch
- * two arrays.
+ * three is sampled at the default period (issue 11). Here a sample takes one uncontended monitor on each side and
+ * touches a few arrays.
+ *
+ * <p>Why a log: a site's counters have a lock of their own (a site spans every stripe), and taking it on every sample
+ * doubled the locks a sample takes. The log is written under the stripe's lock that the table's update takes anyway,
+ * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A block's
+ * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of a
+ * death before the birth, and its counters' order (lifetimes <= forgotten <= remembered <= samples) holds at every
+ * fold. Whatever reads the sites' counters folds first ({@code Profiler}).
  *
  * <h2>Threads</h2>
- * Each stripe's arrays and count are guarded by the stripe's monitor; nothing else is shared. The walks
+ * Each stripe's arrays, log and counts are guarded by the stripe's monitor; nothing else is shared. A fold takes a
+ * site's lock while holding the stripe's, and nothing takes a stripe's lock while holding a site's. The walks
  * ({@link #forEach}, {@link #addresses}) take each stripe's lock in turn, so they are exact only when quiescent.
  */
 final class SampledBlocks {
     private static final int STRIPES = 16;
     private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
     private static final int FIRST_LENGTH = 16;
+    /** Events a stripe logs before it folds them. */
+    static final int LOG_LENGTH = 64;
+    private static final byte SAMPLED = 0;
+    private static final byte SAMPLED_REMEMBERED = 1;
+    private static final byte FREED = 2;
+    private static final byte FREED_REMOTELY = 3;
+    private static final byte LOST = 4;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
+    /** How many allocations of a size one sample stands for ({@code Profiler.weight}), computed at fold. */
+    private final LongToDoubleFunction weight;
 
     private static final class Stripe {
         // Guarded by this. Always: keys.length is a power of two; 0 <= size < keys.length / 2 (grown at half full, so
@@ -37,9 +57,18 @@ final class SampledBlocks {
         long[] keys = new long[FIRST_LENGTH];
         SampledBlock[] blocks = new SampledBlock[FIRST_LENGTH];
         int size;
+        // The log, guarded by this. Always: 0 <= logged < LOG_LENGTH after each operation (a full log is folded before
+        // the next event); logSite[i] != null exactly for i < logged. Event i is logKind[i] of logSite[i]: a sample
+        // of logValue[i] bytes that took logNanos[i], or a death after logValue[i] ns, or a loss.
+        final SiteState[] logSite = new SiteState[LOG_LENGTH];
+        final byte[] logKind = new byte[LOG_LENGTH];
+        final long[] logValue = new long[LOG_LENGTH];
+        final long[] logNanos = new long[LOG_LENGTH];
+        int logged;
     }
 
-    SampledBlocks() {
+    SampledBlocks(LongToDoubleFunction weight) {
+        this.weight = weight;
         Arrays.setAll(stripes, i -> new Stripe());
     }
 
@@ -55,23 +84,33 @@ final class SampledBlocks {
         return (int) (hash(address) >>> 32) & mask;
     }
 
-    /** Remembers {@code block} at {@code address} (not 0), replacing what was there. */
-    void put(long address, SampledBlock block) {
+    /**
+     * A sample of {@code size} bytes by {@code site} that took {@code nanos}, allocated at {@code address}: logged, and
+     * remembered there ({@code block} not null: replacing what was there; {@code address} is then not 0).
+     */
+    void sampled(long address, SampledBlock block, SiteState site, long size, long nanos) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            int mask = s.keys.length - 1;
-            int i = home(address, mask);
-            while (s.keys[i] != 0 && s.keys[i] != address) {
-                i = (i + 1) & mask;
+            if (block != null) {
+                put(s, address, block);
             }
-            if (s.keys[i] == 0) {
-                s.keys[i] = address;
-                s.size++;
-            }
-            s.blocks[i] = block;
-            if (2 * s.size >= s.keys.length) {
-                grow(s);
-            }
+            log(s, site, block != null ? SAMPLED_REMEMBERED : SAMPLED, size, nanos);
+        }
+    }
+
+    private static void put(Stripe s, long address, SampledBlock block) {
+        int mask = s.keys.length - 1;
+        int i = home(address, mask);
+        while (s.keys[i] != 0 && s.keys[i] != address) {
+            i = (i + 1) & mask;
+        }
+        if (s.keys[i] == 0) {
+            s.keys[i] = address;
+            s.size++;
+        }
+        s.blocks[i] = block;
+        if (2 * s.size >= s.keys.length) {
+            grow(s);
         }
     }
 
@@ -94,33 +133,101 @@ final class SampledBlocks {
         }
     }
 
-    /** Forgets the block remembered at {@code address} and returns it, or null if none is. */
-    SampledBlock remove(long address) {
+    /**
+     * Forgets the block remembered at {@code address}, freed at {@code now} by thread {@code thread}, and logs its
+     * lifetime; returns it, or null if none is remembered there.
+     */
+    SampledBlock freed(long address, long now, long thread) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            int mask = s.keys.length - 1;
-            int hole = home(address, mask);
-            while (s.keys[hole] != address) {
-                if (s.keys[hole] == 0) {
-                    return null;
-                }
-                hole = (hole + 1) & mask;
+            SampledBlock b = remove(s, address);
+            if (b != null) {
+                log(s, b.site(), thread != b.thread() ? FREED_REMOTELY : FREED, Math.max(0, now - b.bornNanos()), 0);
             }
-            SampledBlock removed = s.blocks[hole];
-            s.size--;
-            // Shift the rest of the run back: the key at j may fill the hole if its home is not after the hole
-            // (cyclically, in (hole, j]), that is if it is at least as far from its home as from the hole.
-            for (int j = (hole + 1) & mask; s.keys[j] != 0; j = (j + 1) & mask) {
-                if (((j - home(s.keys[j], mask)) & mask) >= ((j - hole) & mask)) {
-                    s.keys[hole] = s.keys[j];
-                    s.blocks[hole] = s.blocks[j];
-                    hole = j;
-                }
-            }
-            s.keys[hole] = 0;
-            s.blocks[hole] = null;
-            return removed;
+            return b;
         }
+    }
+
+    /** Forgets the block remembered at {@code address} without a lifetime; returns it, or null if none is. */
+    SampledBlock lost(long address) {
+        Stripe s = stripeOf(address);
+        synchronized (s) {
+            SampledBlock b = remove(s, address);
+            if (b != null) {
+                log(s, b.site(), LOST, 0, 0);
+            }
+            return b;
+        }
+    }
+
+    private static SampledBlock remove(Stripe s, long address) {
+        int mask = s.keys.length - 1;
+        int hole = home(address, mask);
+        while (s.keys[hole] != address) {
+            if (s.keys[hole] == 0) {
+                return null;
+            }
+            hole = (hole + 1) & mask;
+        }
+        SampledBlock removed = s.blocks[hole];
+        s.size--;
+        // Shift the rest of the run back: the key at j may fill the hole if its home is not after the hole
+        // (cyclically, in (hole, j]), that is if it is at least as far from its home as from the hole.
+        for (int j = (hole + 1) & mask; s.keys[j] != 0; j = (j + 1) & mask) {
+            if (((j - home(s.keys[j], mask)) & mask) >= ((j - hole) & mask)) {
+                s.keys[hole] = s.keys[j];
+                s.blocks[hole] = s.blocks[j];
+                hole = j;
+            }
+        }
+        s.keys[hole] = 0;
+        s.blocks[hole] = null;
+        return removed;
+    }
+
+    // ------------------------------------------------------------------ the log
+
+    /** Appends an event to {@code s}'s log, folding it when full; the caller holds its lock. */
+    private void log(Stripe s, SiteState site, byte kind, long value, long nanos) {
+        int i = s.logged;
+        s.logSite[i] = site;
+        s.logKind[i] = kind;
+        s.logValue[i] = value;
+        s.logNanos[i] = nanos;
+        s.logged = i + 1;
+        if (s.logged == LOG_LENGTH) {
+            fold(s);
+        }
+    }
+
+    /** Tells every site the events logged so far: afterwards its counters hold every sample recorded before. */
+    void fold() {
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                fold(s);
+            }
+        }
+    }
+
+    /** Tells the sites {@code s}'s log, each run of one site's events under one acquisition of its lock. */
+    private void fold(Stripe s) {
+        int n = s.logged;
+        int i = 0;
+        while (i < n) {
+            SiteState site = s.logSite[i];
+            synchronized (site) {
+                do {
+                    switch (s.logKind[i]) {
+                        case SAMPLED, SAMPLED_REMEMBERED -> site.sampled(s.logValue[i], s.logNanos[i],
+                                weight.applyAsDouble(s.logValue[i]), s.logKind[i] == SAMPLED_REMEMBERED);
+                        case FREED, FREED_REMOTELY -> site.freed(s.logValue[i], s.logKind[i] == FREED_REMOTELY);
+                        default -> site.forgot();
+                    }
+                    s.logSite[i] = null;
+                } while (++i < n && s.logSite[i] == site);
+            }
+        }
+        s.logged = 0;
     }
 
     /** The blocks remembered (racy; exact when quiescent). */
@@ -195,6 +302,15 @@ final class SampledBlocks {
                 if (keys != s.size || 2 * s.size >= s.keys.length) {
                     return "sampled-block stripe " + t + " holds " + keys + " keys in " + s.keys.length
                             + " slots but counts " + s.size;
+                }
+                if (s.logged < 0 || s.logged >= LOG_LENGTH) {
+                    return "sampled-block stripe " + t + " logs " + s.logged + " events in " + LOG_LENGTH + " slots";
+                }
+                for (int i = 0; i < LOG_LENGTH; i++) {
+                    if ((s.logSite[i] != null) != (i < s.logged)) {
+                        return "sampled-block stripe " + t + " logs " + s.logged + " events, but slot " + i
+                                + " holds " + s.logSite[i];
+                    }
                 }
             }
         }

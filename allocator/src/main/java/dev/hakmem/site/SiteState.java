@@ -10,9 +10,10 @@ import dev.hakmem.stats.SizeGrid;
  * {@code HakMem.malloc} is one too.
  *
  * <h2>Threads</h2>
- * Samples are recorded, and snapshots taken, under this object's lock: a sample is rare (one per sampling period of
- * bytes a thread allocates), and a snapshot taken under the lock is consistent (never more lifetimes than blocks
- * forgotten). The rule is a racy cache of an immutable pair, read and written whole through a volatile field.
+ * Samples are recorded, and snapshots taken, under this object's lock: the table's stripes log samples, births and
+ * deaths and fold them in here in runs ({@link SampledBlocks}), and a snapshot taken under the lock is consistent
+ * (never more lifetimes than blocks forgotten). The rule is a racy cache of an immutable pair, read and written whole
+ * through a volatile field.
  */
 public final class SiteState {
     private final String name;

@@ -23,7 +23,7 @@ class SampledBlocksTest {
 
     @Test
     void agreesWithAMapAfterEveryPutAndRemove() {
-        SampledBlocks table = new SampledBlocks();
+        SampledBlocks table = new SampledBlocks(size -> 1);
         Map<Long, SampledBlock> oracle = new HashMap<>();
         SplittableRandom random = new SplittableRandom(11);
         List<Long> keys = new ArrayList<>();
@@ -33,11 +33,11 @@ class SampledBlocksTest {
         for (int step = 0; step < 200_000; step++) {
             long address = keys.get(random.nextInt(step < 100_000 ? keys.size() : 64));
             if (random.nextInt(3) == 0) {
-                assertSame(oracle.remove(address), table.remove(address), "remove at step " + step);
+                assertSame(oracle.remove(address), table.lost(address), "remove at step " + step);
             } else {
                 SampledBlock b = new SampledBlock(SITE, step, step, 1);
                 oracle.put(address, b);
-                table.put(address, b);
+                table.sampled(address, b, SITE, 8, 0);
             }
             if (step % 97 == 0 || step > 199_000) {
                 assertNull(table.check(), "step " + step);
@@ -51,7 +51,7 @@ class SampledBlocksTest {
         table.forEach(walked::add);
         assertEquals(oracle.size(), walked.size());
         for (long a : addresses) {
-            assertSame(oracle.get(a), table.remove(a));
+            assertSame(oracle.get(a), table.freed(a, 0, 1));
         }
         assertEquals(0, table.size());
         assertNull(table.check());
