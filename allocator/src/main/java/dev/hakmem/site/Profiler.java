@@ -284,7 +284,7 @@ public final class Profiler {
     public boolean recordMalloc(SiteState site, long address, long size, long nanos, long now, long thread) {
         SiteState s = site == null ? anonymous : site;
         boolean remember = reserve();
-        blocks.sampled(address, remember ? new SampledBlock(s, size, now, thread) : null, s, size, nanos);
+        blocks.sampled(address, remember, s, size, nanos, now, thread);
         return remember;
     }
 
@@ -314,7 +314,7 @@ public final class Profiler {
      * mark and calls this before the block goes back (after that, another thread may sample the same address).
      */
     public boolean freed(long address, long now, long thread) {
-        if (blocks.freed(address, now, thread) == null) {
+        if (!blocks.freed(address, now, thread)) {
             return false;
         }
         remembered.decrementAndGet();
@@ -323,7 +323,7 @@ public final class Profiler {
 
     /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
     public boolean lost(long address) {
-        if (blocks.lost(address) == null) {
+        if (!blocks.lost(address)) {
             return false;
         }
         remembered.decrementAndGet();
@@ -396,10 +396,10 @@ public final class Profiler {
         for (SiteState s : of) {
             live.put(s, new LiveAges());
         }
-        blocks.forEach(b -> {
-            LiveAges ages = live.get(b.site());
+        blocks.forEach((address, site, born, thread) -> {
+            LiveAges ages = live.get(site);
             if (ages != null) {
-                ages.add(Math.max(0, now - b.bornNanos()));
+                ages.add(Math.max(0, now - born));
             }
         });
         List<SiteProfile> out = new ArrayList<>(of.size());
@@ -451,11 +451,11 @@ public final class Profiler {
         }
         Map<SiteState, long[]> entries = new HashMap<>();
         List<SiteState> strangers = new ArrayList<>();
-        blocks.forEach(b -> {
-            if (sites.get(b.site().name()) != b.site()) {
-                strangers.add(b.site());
+        blocks.forEach((address, site, born, thread) -> {
+            if (sites.get(site.name()) != site) {
+                strangers.add(site);
             }
-            entries.computeIfAbsent(b.site(), k -> new long[1])[0]++;
+            entries.computeIfAbsent(site, k -> new long[1])[0]++;
         });
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";

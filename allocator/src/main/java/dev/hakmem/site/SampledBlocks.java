@@ -1,7 +1,6 @@
 package dev.hakmem.site;
 
 import java.util.Arrays;
-import java.util.function.Consumer;
 import java.util.function.LongToDoubleFunction;
 
 /**
@@ -12,15 +11,15 @@ import java.util.function.LongToDoubleFunction;
  * <pre>
  *   h = address * golden          stripe = top 4 bits of h,  home slot = bits 32.. of h, masked
  *   stripe:  keys   [ 0 | a | b | 0 | c | ... ]     0: empty (no block starts at address 0)
- *            blocks [ - | A | B | - | C | ... ]
+ *            sites, births, threads [ - | A | B | - | C | ... ]    the block at keys[i], in parallel arrays
  *            log    [ sampled(site 1, 64 KiB) | freed(site 1, 3 ms) | lost(site 2) | ... ]  folded when full
  *   remove(a): the run after a's slot shifts back over the hole, each key that may move (its home is not in
  *   the hole's run after the hole), until an empty slot ends the run
  * </pre>
  * Why not a {@code ConcurrentHashMap<Long, SampledBlock>}: its put boxes the key and allocates a node, and a put and
  * a remove took about 100 ns of a sampled malloc's and free's 240 ns on {@code mir}'s 256 KiB blocks, of which one in
- * three is sampled at the default period (issue 11). Here a sample takes one uncontended monitor on each side and
- * touches a few arrays.
+ * three is sampled at the default period (issue 11). Here a sample takes one uncontended monitor on each side,
+ * touches a few arrays, and allocates nothing.
  *
  * <p>Why a log: a site's counters have a lock of their own (a site spans every stripe), and taking it on every sample
  * doubled the locks a sample takes. The log is written under the stripe's lock that the table's update takes anyway,
@@ -51,11 +50,15 @@ final class SampledBlocks {
     private final LongToDoubleFunction weight;
 
     private static final class Stripe {
-        // Guarded by this. Always: keys.length is a power of two; 0 <= size < keys.length / 2 (grown at half full, so
-        // a probe ends at an empty slot); size == the non-zero keys; blocks[i] != null exactly where keys[i] != 0;
-        // every key is reached from its home slot without crossing an empty slot, and appears once (check()).
+        // Guarded by this. Always: keys.length is a power of two, and the length of sites, births and threads;
+        // 0 <= size < keys.length / 2 (grown at half full, so a probe ends at an empty slot); size == the non-zero
+        // keys; sites[i] != null exactly where keys[i] != 0; every key is reached from its home slot without crossing
+        // an empty slot, and appears once (check()). The block at keys[i] was allocated by sites[i] at births[i]
+        // (Profiler.now) on thread threads[i].
         long[] keys = new long[FIRST_LENGTH];
-        SampledBlock[] blocks = new SampledBlock[FIRST_LENGTH];
+        SiteState[] sites = new SiteState[FIRST_LENGTH];
+        long[] births = new long[FIRST_LENGTH];
+        long[] threads = new long[FIRST_LENGTH];
         int size;
         // The log, guarded by this. Always: 0 <= logged < LOG_LENGTH after each operation (a full log is folded before
         // the next event); logSite[i] != null exactly for i < logged. Event i is logKind[i] of logSite[i]: a sample
@@ -84,21 +87,28 @@ final class SampledBlocks {
         return (int) (hash(address) >>> 32) & mask;
     }
 
+    /** What {@link #forEach} shows of each remembered block. */
+    @FunctionalInterface
+    interface Visitor {
+        void visit(long address, SiteState site, long born, long thread);
+    }
+
     /**
-     * A sample of {@code size} bytes by {@code site} that took {@code nanos}, allocated at {@code address}: logged, and
-     * remembered there ({@code block} not null: replacing what was there; {@code address} is then not 0).
+     * A sample of {@code size} bytes by {@code site} that took {@code nanos}, allocated at {@code address} at
+     * {@code born} on thread {@code thread}: logged, and if {@code remember}, remembered there (replacing what was
+     * there; {@code address} is then not 0).
      */
-    void sampled(long address, SampledBlock block, SiteState site, long size, long nanos) {
+    void sampled(long address, boolean remember, SiteState site, long size, long nanos, long born, long thread) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            if (block != null) {
-                put(s, address, block);
+            if (remember) {
+                put(s, address, site, born, thread);
             }
-            log(s, site, block != null ? SAMPLED_REMEMBERED : SAMPLED, size, nanos);
+            log(s, site, remember ? SAMPLED_REMEMBERED : SAMPLED, size, nanos);
         }
     }
 
-    private static void put(Stripe s, long address, SampledBlock block) {
+    private static void put(Stripe s, long address, SiteState site, long born, long thread) {
         int mask = s.keys.length - 1;
         int i = home(address, mask);
         while (s.keys[i] != 0 && s.keys[i] != address) {
@@ -108,7 +118,9 @@ final class SampledBlocks {
             s.keys[i] = address;
             s.size++;
         }
-        s.blocks[i] = block;
+        s.sites[i] = site;
+        s.births[i] = born;
+        s.threads[i] = thread;
         if (2 * s.size >= s.keys.length) {
             grow(s);
         }
@@ -117,9 +129,13 @@ final class SampledBlocks {
     /** Doubles {@code s}'s arrays and re-inserts its keys; the caller holds its lock. */
     private static void grow(Stripe s) {
         long[] keys = s.keys;
-        SampledBlock[] blocks = s.blocks;
+        SiteState[] sites = s.sites;
+        long[] births = s.births;
+        long[] threads = s.threads;
         s.keys = new long[keys.length * 2];
-        s.blocks = new SampledBlock[keys.length * 2];
+        s.sites = new SiteState[keys.length * 2];
+        s.births = new long[keys.length * 2];
+        s.threads = new long[keys.length * 2];
         int mask = s.keys.length - 1;
         for (int j = 0; j < keys.length; j++) {
             if (keys[j] != 0) {
@@ -127,62 +143,76 @@ final class SampledBlocks {
                 while (s.keys[i] != 0) {
                     i = (i + 1) & mask;
                 }
-                s.keys[i] = keys[j];
-                s.blocks[i] = blocks[j];
+                move(s, i, keys[j], sites[j], births[j], threads[j]);
             }
         }
+    }
+
+    private static void move(Stripe s, int i, long key, SiteState site, long born, long thread) {
+        s.keys[i] = key;
+        s.sites[i] = site;
+        s.births[i] = born;
+        s.threads[i] = thread;
     }
 
     /**
      * Forgets the block remembered at {@code address}, freed at {@code now} by thread {@code thread}, and logs its
-     * lifetime; returns it, or null if none is remembered there.
+     * lifetime; returns whether one was remembered there.
      */
-    SampledBlock freed(long address, long now, long thread) {
+    boolean freed(long address, long now, long thread) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            SampledBlock b = remove(s, address);
-            if (b != null) {
-                log(s, b.site(), thread != b.thread() ? FREED_REMOTELY : FREED, Math.max(0, now - b.bornNanos()), 0);
+            int i = find(s, address);
+            if (i < 0) {
+                return false;
             }
-            return b;
+            log(s, s.sites[i], thread != s.threads[i] ? FREED_REMOTELY : FREED, Math.max(0, now - s.births[i]), 0);
+            remove(s, i);
+            return true;
         }
     }
 
-    /** Forgets the block remembered at {@code address} without a lifetime; returns it, or null if none is. */
-    SampledBlock lost(long address) {
+    /** Forgets the block remembered at {@code address} without a lifetime; returns whether one was. */
+    boolean lost(long address) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            SampledBlock b = remove(s, address);
-            if (b != null) {
-                log(s, b.site(), LOST, 0, 0);
+            int i = find(s, address);
+            if (i < 0) {
+                return false;
             }
-            return b;
+            log(s, s.sites[i], LOST, 0, 0);
+            remove(s, i);
+            return true;
         }
     }
 
-    private static SampledBlock remove(Stripe s, long address) {
+    /** The slot of {@code address} in {@code s}, or -1; the caller holds its lock. */
+    private static int find(Stripe s, long address) {
         int mask = s.keys.length - 1;
-        int hole = home(address, mask);
-        while (s.keys[hole] != address) {
-            if (s.keys[hole] == 0) {
-                return null;
+        for (int i = home(address, mask); ; i = (i + 1) & mask) {
+            if (s.keys[i] == address) {
+                return i;
             }
-            hole = (hole + 1) & mask;
+            if (s.keys[i] == 0) {
+                return -1;
+            }
         }
-        SampledBlock removed = s.blocks[hole];
+    }
+
+    /** Empties slot {@code hole} of {@code s}, shifting the rest of its run back; the caller holds its lock. */
+    private static void remove(Stripe s, int hole) {
+        int mask = s.keys.length - 1;
         s.size--;
         // Shift the rest of the run back: the key at j may fill the hole if its home is not after the hole
         // (cyclically, in (hole, j]), that is if it is at least as far from its home as from the hole.
         for (int j = (hole + 1) & mask; s.keys[j] != 0; j = (j + 1) & mask) {
             if (((j - home(s.keys[j], mask)) & mask) >= ((j - hole) & mask)) {
-                s.keys[hole] = s.keys[j];
-                s.blocks[hole] = s.blocks[j];
+                move(s, hole, s.keys[j], s.sites[j], s.births[j], s.threads[j]);
                 hole = j;
             }
         }
         s.keys[hole] = 0;
-        s.blocks[hole] = null;
-        return removed;
+        s.sites[hole] = null;
     }
 
     // ------------------------------------------------------------------ the log
@@ -241,13 +271,13 @@ final class SampledBlocks {
         return n;
     }
 
-    /** Each remembered block, stripe by stripe under its lock: {@code action} must not come back here. */
-    void forEach(Consumer<SampledBlock> action) {
+    /** Each remembered block, stripe by stripe under its lock: {@code visitor} must not come back here. */
+    void forEach(Visitor visitor) {
         for (Stripe s : stripes) {
             synchronized (s) {
-                for (SampledBlock b : s.blocks) {
-                    if (b != null) {
-                        action.accept(b);
+                for (int i = 0; i < s.keys.length; i++) {
+                    if (s.keys[i] != 0) {
+                        visitor.visit(s.keys[i], s.sites[i], s.births[i], s.threads[i]);
                     }
                 }
             }
@@ -280,9 +310,9 @@ final class SampledBlocks {
                 int keys = 0;
                 for (int i = 0; i < s.keys.length; i++) {
                     long k = s.keys[i];
-                    if ((k != 0) != (s.blocks[i] != null)) {
+                    if ((k != 0) != (s.sites[i] != null)) {
                         return "sampled-block stripe " + t + ", slot " + i + ": key 0x" + Long.toHexString(k)
-                                + " with block " + s.blocks[i];
+                                + " with site " + s.sites[i];
                     }
                     if (k == 0) {
                         continue;

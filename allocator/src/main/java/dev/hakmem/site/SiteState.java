@@ -36,7 +36,10 @@ public final class SiteState {
     private long lifetimes;
     private double lifetimeNanos;
     private long remoteFrees;
-    /** The last {@link SiteProfile#RECENT} lifetimes, a ring written at {@code lifetimes % RECENT}; null until one. */
+    /**
+     * The last {@link SiteProfile#RECENT} lifetimes, a ring written at {@code lifetimes % RECENT} (a power of two: a
+     * mask); null until one.
+     */
     private long[] recent;
 
     private record RuleCache(Policy policy, Policy.SiteRule rule) {
@@ -63,8 +66,12 @@ public final class SiteState {
         return c.rule;
     }
 
-    /** A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. */
-    synchronized void sampled(long size, long nanos, double weight, boolean remember) {
+    /**
+     * A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. The
+     * caller (a fold) holds this site's lock, as for {@link #forgot} and {@link #freed}.
+     */
+    void sampled(long size, long nanos, double weight, boolean remember) {
+        assert Thread.holdsLock(this);
         samples++;
         this.nanos += nanos;
         allocations += weight;
@@ -79,8 +86,9 @@ public final class SiteState {
         remembered += remember ? 1 : 0;
     }
 
-    /** One of this site's sampled blocks left the profiler's table without a lifetime (refused, or heap closed). */
-    synchronized void forgot() {
+    /** One of this site's sampled blocks left the profiler's table without a lifetime (its heap closed). */
+    void forgot() {
+        assert Thread.holdsLock(this);
         forgotten++;
     }
 
@@ -88,12 +96,13 @@ public final class SiteState {
      * One of this site's sampled blocks left the profiler's table, freed after {@code nanos}, by another thread if
      * {@code remote}.
      */
-    synchronized void freed(long nanos, boolean remote) {
+    void freed(long nanos, boolean remote) {
+        assert Thread.holdsLock(this);
         forgotten++;
         if (recent == null) {
             recent = new long[SiteProfile.RECENT];
         }
-        recent[(int) (lifetimes % SiteProfile.RECENT)] = nanos;
+        recent[(int) lifetimes & (SiteProfile.RECENT - 1)] = nanos;
         lifetimes++;
         lifetimeNanos += nanos;
         remoteFrees += remote ? 1 : 0;

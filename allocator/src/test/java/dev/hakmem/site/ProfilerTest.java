@@ -255,7 +255,9 @@ class ProfilerTest {
         p.recordMalloc(s, 0x10, 8, 1, T0, 1);
         assertTrue(p.freed(0x10, T0 + 1, 1));
         assertNull(p.check());
-        s.forgot();
+        synchronized (s) {
+            s.forgot();
+        }
         String problem = p.check();
         assertNotNull(problem, "the site forgot 2 of the 1 block it remembered");
         assertTrue(problem.contains("1 remembered, 2 forgotten"), problem);
