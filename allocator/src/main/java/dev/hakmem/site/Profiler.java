@@ -116,6 +116,11 @@ public final class Profiler {
         long samples;
         long nanos;
         final long[] histogram = new long[SizeGrid.BUCKETS];
+        /** The sites' other counters, for {@link #check} ({@link SampledBlocks#checkFolded}). */
+        long remembered;
+        long forgotten;
+        long lifetimes;
+        long remoteFrees;
     }
 
     /**
@@ -436,9 +441,11 @@ public final class Profiler {
     }
 
     /**
-     * For {@code check()} on a quiescent heap: the table's size equals its reservations; every site's remembered
-     * blocks not yet forgotten are exactly its entries in the table, and its own invariants hold
-     * ({@code SiteState.check}); the windows drained no more than the sites hold. Returns null or the problem.
+     * For {@code check()} on a quiescent heap, the logs folded first: the table's size equals its reservations; every
+     * site's remembered blocks not yet forgotten are exactly its entries in the table, and its own invariants hold
+     * ({@code SiteState.check}); the sites' counters hold every event the logs took, once
+     * ({@link SampledBlocks#checkFolded}); the windows drained no more than the sites hold. Returns null or the
+     * problem.
      */
     public String check() {
         blocks.fold();
@@ -470,6 +477,10 @@ public final class Profiler {
                 return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
                         + inMap;
             }
+        }
+        String folded = blocks.checkFolded(totals());
+        if (folded != null) {
+            return folded;
         }
         synchronized (drained) {
             Totals now = totals();

@@ -44,6 +44,7 @@ final class SampledBlocks {
     private static final byte FREED = 2;
     private static final byte FREED_REMOTELY = 3;
     private static final byte LOST = 4;
+    private static final int KINDS = 5;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
     /** How many allocations of a size one sample stands for ({@code Profiler.weight}), computed at fold. */
@@ -68,6 +69,8 @@ final class SampledBlocks {
         final long[] logValue = new long[LOG_LENGTH];
         final long[] logNanos = new long[LOG_LENGTH];
         int logged;
+        /** Events ever logged here, by kind: what the sites must count once folded ({@link #checkFolded}). */
+        final long[] events = new long[KINDS];
     }
 
     SampledBlocks(LongToDoubleFunction weight) {
@@ -225,6 +228,7 @@ final class SampledBlocks {
         s.logValue[i] = value;
         s.logNanos[i] = nanos;
         s.logged = i + 1;
+        s.events[kind]++;
         if (s.logged == LOG_LENGTH) {
             fold(s);
         }
@@ -299,6 +303,37 @@ final class SampledBlocks {
             }
         }
         return out;
+    }
+
+    /**
+     * For {@code Profiler.check}, on a quiescent table just folded: the sites' counters summed ({@code sites}) hold
+     * exactly the events ever logged, each once: a sample per sampled event, a remembered block per remembered one, a
+     * lifetime per death (remote ones among them), a forgotten block per death or loss. A fold that dropped or doubled
+     * an event breaks one of them. Returns null or the problem.
+     */
+    String checkFolded(Profiler.Totals sites) {
+        long[] events = new long[KINDS];
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                if (s.logged != 0) {
+                    return "sampled-block log of " + s.logged + " events not folded";
+                }
+                for (int k = 0; k < KINDS; k++) {
+                    events[k] += s.events[k];
+                }
+            }
+        }
+        long deaths = events[FREED] + events[FREED_REMOTELY];
+        if (sites.samples != events[SAMPLED] + events[SAMPLED_REMEMBERED]
+                || sites.remembered != events[SAMPLED_REMEMBERED] || sites.lifetimes != deaths
+                || sites.remoteFrees != events[FREED_REMOTELY] || sites.forgotten != deaths + events[LOST]) {
+            return "the sites count " + sites.samples + " samples, " + sites.remembered + " remembered, "
+                    + sites.lifetimes + " lifetimes (" + sites.remoteFrees + " remote), " + sites.forgotten
+                    + " forgotten, but the logs held " + (events[SAMPLED] + events[SAMPLED_REMEMBERED])
+                    + " samples, " + events[SAMPLED_REMEMBERED] + " remembered, " + deaths + " deaths ("
+                    + events[FREED_REMOTELY] + " remote), " + events[LOST] + " losses";
+        }
+        return null;
     }
 
     /** For {@code check()}: each stripe's invariant (beside {@link Stripe}'s fields). Returns null or the problem. */

@@ -137,11 +137,16 @@ public final class SiteState {
 
     /**
      * Adds this site's samples so far to {@code totals}: their count to {@code totals.samples}, their durations to
-     * {@code totals.nanos}, and their size histogram to {@code totals.histogram} (read together, under the lock).
+     * {@code totals.nanos}, their size histogram to {@code totals.histogram}, and its other counters to the fields of
+     * the same names (read together, under the lock).
      */
     synchronized void addTo(Profiler.Totals totals) {
         totals.samples += samples;
         totals.nanos += nanos;
+        totals.remembered += remembered;
+        totals.forgotten += forgotten;
+        totals.lifetimes += lifetimes;
+        totals.remoteFrees += remoteFrees;
         if (sizeHistogram != null) {
             for (int i = 0; i < sizeHistogram.length; i++) {
                 totals.histogram[i] += sizeHistogram[i];

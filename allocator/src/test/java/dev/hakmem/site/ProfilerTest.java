@@ -263,6 +263,22 @@ class ProfilerTest {
         assertTrue(problem.contains("1 remembered, 2 forgotten"), problem);
     }
 
+    /** check() can fail: a site told of a sample the logs never held (a fold that told it twice) is found. */
+    @Test
+    void checkFindsASiteCountingASampleNoLogHeld() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState s = p.site("s");
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        assertTrue(p.freed(0x10, T0 + 1, 2));
+        assertNull(p.check());
+        synchronized (s) {
+            s.sampled(8, 1, 1, false);
+        }
+        String problem = p.check();
+        assertNotNull(problem, "the site counts 2 samples, the logs held 1");
+        assertTrue(problem.contains("the sites count 2 samples"), problem);
+    }
+
     private static List<Long> boxed(long[] values) {
         return java.util.Arrays.stream(values).boxed().toList();
     }
