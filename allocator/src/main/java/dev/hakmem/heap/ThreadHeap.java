@@ -431,8 +431,8 @@ public final class ThreadHeap extends SlabOwner {
     }
 
     /**
-     * An owned SuperSlab of {@code shift} with a free slot, preferring its best slot as {@link SuperSlab#freeSlotFor}
-     * does: one that last held {@code cls}, else one laid out for no class, else any.
+     * An owned SuperSlab of {@code shift} with a free slot, ranked by its best slot as {@link SuperSlab#freeSlotFor}
+     * ranks slots: one that last held {@code cls}, else (slots above 64 KiB) one laid out for no class, else any.
      */
     private SuperSlab superSlabWithFreeSlot(int shift, int cls) {
         SuperSlab blank = null;
@@ -442,7 +442,7 @@ public final class ThreadHeap extends SlabOwner {
                 if (ss.hasFreeSlotOf(cls)) {
                     return ss;
                 }
-                if (blank == null && !ss.laidOutForOther(ss.freeSlotFor(cls), cls)) {
+                if (blank == null && ss.prefersBlankSlots() && !ss.laidOutForOther(ss.freeSlotFor(cls), cls)) {
                     blank = ss;
                 }
                 any = any == null ? ss : any;
