@@ -27,7 +27,6 @@ import dev.hakmem.registry.Region;
 import dev.hakmem.registry.Registry;
 import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.Profiler;
-import dev.hakmem.site.SampledBlock;
 import dev.hakmem.site.SiteRules;
 import dev.hakmem.site.SiteState;
 import dev.hakmem.slab.SizeClasses;
@@ -461,9 +460,7 @@ public final class Allocator {
      * {@code ThreadHeap.allocate}).
      */
     private void remember(SiteState site, long address, long size, Profiler.Period drawn, long start) {
-        long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, drawn, drawn.took(start, end), end,
-                Thread.currentThread().threadId())) {
+        if (profiler.recordMalloc(site, address, size, drawn, drawn.took(start))) {
             ((BigMapping) Registry.lookup(address)).markSampled();
         }
     }
@@ -536,14 +533,10 @@ public final class Allocator {
         Slab s;
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
-                SampledBlock sampled = address == m.base && m.unmarkSampled() ? profiler.forget(address) : null;
-                boolean freed = false;
-                try {
-                    big.free(m, address);
-                    freed = true;
-                } finally {
-                    profiler.released(sampled, freed);
+                if (address == m.base && m.unmarkSampled()) {
+                    profiler.freed(address);
                 }
+                big.free(m, address);
                 return;
             }
             s = slabOf(address, r);

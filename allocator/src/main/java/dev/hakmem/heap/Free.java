@@ -1,7 +1,6 @@
 package dev.hakmem.heap;
 
 import dev.hakmem.site.Profiler;
-import dev.hakmem.site.SampledBlock;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
 
@@ -22,8 +21,8 @@ import dev.hakmem.slab.SuperSlab;
  *          SuperSlab abandoned?  -->  the caller's heap adopts it          (slow path)
  * </pre>
  * Both first look at the slab's count of sampled blocks (one plain load, see {@code Slab.sampledPlain}): a slab that holds none never reaches
- * the profiler. A sampled block's mark and the profiler's entry go before the block goes back (after that another
- * thread may allocate and sample the same address), and its lifetime is recorded once the free succeeded.
+ * the profiler. A sampled block's mark and the profiler's entry go, and its lifetime is recorded, before the block
+ * goes back (after that another thread may allocate and sample the same address).
  */
 public final class Free {
     private final HeapSet heaps;
@@ -44,17 +43,15 @@ public final class Free {
         return s.sampledPlain() == 0 ? blockRemote(s, b) : freeSampled(s, b, address, false);
     }
 
-    /** Slow path of both: the slab holds sampled blocks, and this may be one of them. */
+    /**
+     * Slow path of both: the slab holds sampled blocks, and this may be one of them. Its mark cleared, its lifetime
+     * is recorded before it goes back (see {@code Profiler}'s "Lifetimes").
+     */
     private int freeSampled(Slab s, int b, long address, boolean local) {
-        SampledBlock sampled = s.unmarkSampled(b) ? profiler.forget(address) : null;
-        boolean freed = false;
-        try {
-            int outcome = local ? blockLocal(s, b) : blockRemote(s, b);
-            freed = outcome == Slab.FREED;
-            return outcome;
-        } finally {
-            profiler.released(sampled, freed);
+        if (s.unmarkSampled(b)) {
+            profiler.freed(address);
         }
+        return local ? blockLocal(s, b) : blockRemote(s, b);
     }
 
     /**

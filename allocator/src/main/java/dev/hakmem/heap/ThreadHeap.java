@@ -199,9 +199,7 @@ public final class ThreadHeap extends SlabOwner {
         Profiler.Period now = samplePeriod;
         long start = now.start();
         long address = zeroed ? calloc(cls) : malloc(cls);
-        long end = System.nanoTime();
-        if (profiler.recordMalloc(site, address, size, drawn, now.took(start, end), end,
-                Thread.currentThread().threadId())) {
+        if (profiler.recordMalloc(site, address, size, drawn, now.took(start))) {
             Slab s = current[cls];
             assert s.covers(address) : s + " did not hand out 0x" + Long.toHexString(address);
             s.markSampled(s.indexOf(address));
@@ -438,18 +436,25 @@ public final class ThreadHeap extends SlabOwner {
         return target.carve(cls, classes.blockSize(cls));
     }
 
-    /** An owned SuperSlab of {@code shift} with a free slot: preferably one that last held {@code cls}. */
+    /**
+     * An owned SuperSlab of {@code shift} with a free slot, ranked by its best slot as {@link SuperSlab#freeSlotFor}
+     * ranks slots: one that last held {@code cls}, else (slots above 64 KiB) one laid out for no class, else any.
+     */
     private SuperSlab superSlabWithFreeSlot(int shift, int cls) {
+        SuperSlab blank = null;
         SuperSlab any = null;
         for (SuperSlab ss : superSlabs) {
             if (ss.slabShift == shift && ss.hasFreeSlot()) {
                 if (ss.hasFreeSlotOf(cls)) {
                     return ss;
                 }
+                if (blank == null && ss.prefersBlankSlots() && !ss.laidOutForOther(ss.freeSlotFor(cls), cls)) {
+                    blank = ss;
+                }
                 any = any == null ? ss : any;
             }
         }
-        return any;
+        return blank != null ? blank : any;
     }
 
     private Thread ownerThread() {

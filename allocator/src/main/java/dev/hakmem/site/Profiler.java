@@ -42,16 +42,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * A sampled block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked in
  * its slab (a bit per block, and a count of the marks) or its big mapping, so a free learns with one load (the count)
  * whether its slab holds any, and with one bit whether its block is one; only a marked block's free looks the table
- * up. That free clears the mark and forgets the entry <em>before</em> the block goes back: once it is back, another
- * thread may allocate and sample the same address. Of racing frees of one block (a double free in user code) the one
- * that clears the mark forgets the entry; if its free is then refused, that one lifetime is lost, and nothing else.
+ * up. That free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
+ * <em>before</em> the block goes back: once it is back, another thread may allocate and sample the same address. Of
+ * racing frees of one block (a double free in user code) the one that clears the mark records the lifetime; if its
+ * own free is then refused, another free of the block won, so the block did die then. Births and deaths are timed
+ * with {@link CoarseClock} (a load, about 1 ms resolution), not {@code System.nanoTime()}.
  *
  * <h2>What a sample costs</h2>
- * A sampled malloc takes a stripe's lock (the table's put) and its site's lock; a sampled free a stripe's lock (the
- * remove) and its site's lock once (forgotten and its lifetime together, {@link #released}). The learner's window has no counters of its own: a drain sums the sites' counters and
- * subtracts what the previous drains took ({@link Totals}), so a sample is recorded once, in its site. A malloc is
- * timed ({@link Period#start}, {@link Period#took}: {@code System.nanoTime()} costs 40 to 55 ns here) only while a
- * heap learns; the time of a sampled block's birth and death is read whatever the mode, for its lifetime.
+ * A sampled malloc reserves room in the bound (a CAS) and takes a stripe's lock, for the table's put and an entry in
+ * the stripe's log; a sampled free takes a stripe's lock, for the remove and a log entry. A site learns its samples
+ * when a log fills or something reads the sites ({@link #drainWindow}, {@link #profiles}, {@link #check} fold every
+ * log first), a run of its events under one acquisition of its lock. The learner's window has no counters of its
+ * own: a drain sums the sites' counters and subtracts what the previous drains took ({@link Totals}), so a sample is
+ * recorded once, in its site. A malloc is timed ({@link Period#start}, {@link Period#took}: {@code System.nanoTime()}
+ * costs 40 to 83 ns here) only while a heap learns.
  *
  * <h2>Learning and resting</h2>
  * A learning heap samples at its learning period, timed, only while its learner reads the windows (LEARN and
@@ -59,15 +63,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * BALANCED heap pays (at 512 KiB and timed, FROZEN windows cost 1.3x to 2.1x the default heap's on the seed's
  * scenarios: docs/PERFORMANCE.md, change 13). A countdown drawn under one period may run out under the other: each
  * heap keeps the {@link Period} its countdown was drawn under, and the sample it gives weighs {@code 1 / p(s)} of
- * that period ({@link #recordMalloc(SiteState, long, long, Period, long, long, long)}), which keeps the estimator
- * unbiased across a change: each byte was sampled with the probability of the period its countdown was drawn under.
- * Whether a sample is timed is the period in force's choice, read when the malloc starts: a window the learner
- * scores then has every sample timed but those started in the microseconds between its drain and the switch.
+ * that period ({@link #recordMalloc(SiteState, long, long, Period, long)}, logged with the sample), which keeps the
+ * estimator unbiased across a change: each byte was sampled with the probability of the period its countdown was
+ * drawn under. Whether a sample is timed is the period in force's choice, read when the malloc starts: a window the
+ * learner scores then has every sample timed but those started in the microseconds between its drain and the switch.
  *
  * <h2>Threads</h2>
- * The table's stripes have a lock each; a site records under its own lock; drains take the drained totals' lock, and
- * each site's in turn. Nothing takes a heap's lock while holding any of them, so the sampling malloc of a heap shared
- * by virtual threads may record under the heap's lock.
+ * The table's stripes have a lock each; a site records under its own lock, taken by a fold under a stripe's lock;
+ * drains take the drained totals' lock, then each stripe's in turn, then each site's. Nothing takes a stripe's lock
+ * while holding a site's, nor a heap's lock while holding any of them, so the sampling malloc of a heap shared by
+ * virtual threads may record under the heap's lock.
  */
 public final class Profiler {
     /**
@@ -181,9 +186,9 @@ public final class Profiler {
             return timed ? System.nanoTime() : 0;
         }
 
-        /** The duration of a sampled malloc that {@link #start} of this period began, ended at {@code end}. */
-        public long took(long start, long end) {
-            return timed ? end - start : 0;
+        /** The duration of a sampled malloc that {@link #start} of this period began and that just ended. */
+        public long took(long start) {
+            return timed ? System.nanoTime() - start : 0;
         }
 
         @Override
@@ -200,6 +205,11 @@ public final class Profiler {
         long samples;
         long nanos;
         final long[] histogram = new long[SizeGrid.BUCKETS];
+        /** The sites' other counters, for {@link #check} ({@link SampledBlocks#checkFolded}). */
+        long remembered;
+        long forgotten;
+        long lifetimes;
+        long remoteFrees;
     }
 
     /**
@@ -338,6 +348,22 @@ public final class Profiler {
 
     // ------------------------------------------------------------------ recording
 
+    /**
+     * The clock of sampled blocks' births and deaths: {@link System#nanoTime()} read at most about 1 ms ago, for the
+     * price of a load ({@link CoarseClock}).
+     */
+    public static long now() {
+        return CoarseClock.now();
+    }
+
+    /**
+     * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site), drawn under {@code drawn},
+     * that took {@code nanos} and just returned {@code address} on this thread; see
+     * {@link #recordMalloc(SiteState, long, long, Period, long, long, long)}.
+     */
+    public boolean recordMalloc(SiteState site, long address, long size, Period drawn, long nanos) {
+        return recordMalloc(site, address, size, drawn, nanos, now(), Thread.currentThread().threadId());
+    }
 
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
@@ -354,10 +380,7 @@ public final class Profiler {
                                 long thread) {
         SiteState s = site == null ? anonymous : site;
         boolean remember = reserve();
-        if (remember) {
-            blocks.put(address, new SampledBlock(s, size, now, thread));
-        }
-        s.sampled(size, nanos, drawn.weight(size), remember);
+        blocks.sampled(address, remember, s, size, nanos, drawn.weight(size), now, thread);
         return remember;
     }
 
@@ -374,48 +397,39 @@ public final class Profiler {
     }
 
     /**
-     * Removes the sampled block at {@code address}, if one is remembered there, and returns it: the caller has
-     * cleared its mark, frees the block, and then reports it, freed ({@link #freed}) or not ({@link #lost}); its site
-     * counts it forgotten only then, with its lifetime, under one lock.
+     * The caller cleared the mark of the block at {@code address} and is about to free it, on this thread, now: see
+     * {@link #freed(long, long, long)}.
      */
-    public SampledBlock forget(long address) {
-        SampledBlock b = blocks.remove(address);
-        if (b != null) {
-            remembered.decrementAndGet();
-        }
-        return b;
-    }
-
-    /** The forgotten block {@code b} was freed at {@code now} by thread {@code thread}: it lived, and is forgotten. */
-    public void freed(SampledBlock b, long now, long thread) {
-        b.site().freed(Math.max(0, now - b.bornNanos()), thread != b.thread());
-    }
-
-    /** The forgotten block {@code b} is forgotten without a lifetime: its free was refused, or its heap closed. */
-    public void lost(SampledBlock b) {
-        b.site().forgot();
+    public boolean freed(long address) {
+        return freed(address, now(), Thread.currentThread().threadId());
     }
 
     /**
-     * Reports the block {@link #forget} returned (null: none) once its free returned, by this thread, now:
-     * {@link #freed} if {@code freed}, else {@link #lost}. The caller calls it in a {@code finally}, so that a free
-     * that throws leaves no site counting a block the table no longer holds.
+     * The block at {@code address} is freed at {@code now} by thread {@code thread}: if it is remembered, it is
+     * forgotten, and its lifetime recorded, in one step. Returns whether it was remembered. The caller cleared its
+     * mark and calls this before the block goes back (after that, another thread may sample the same address).
      */
-    public void released(SampledBlock b, boolean freed) {
-        if (b == null) {
-            return;
+    public boolean freed(long address, long now, long thread) {
+        if (!blocks.freed(address, now, thread)) {
+            return false;
         }
-        if (freed) {
-            freed(b, System.nanoTime(), Thread.currentThread().threadId());
-        } else {
-            lost(b);
-        }
+        remembered.decrementAndGet();
+        return true;
     }
 
-    /** The heap closed: every remembered block goes with it. */
+    /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
+    public boolean lost(long address) {
+        if (!blocks.lost(address)) {
+            return false;
+        }
+        remembered.decrementAndGet();
+        return true;
+    }
+
+    /** The heap closed: every remembered block goes with it, without a lifetime. */
     public void clear() {
         for (long address : blocks.addresses()) {
-            released(forget(address), false);
+            lost(address);
         }
     }
 
@@ -427,6 +441,7 @@ public final class Profiler {
      */
     public WindowSample drainWindow() {
         synchronized (drained) {
+            blocks.fold();
             Totals now = totals();
             long[] histogram = new long[SizeGrid.BUCKETS];
             for (int i = 0; i < histogram.length; i++) {
@@ -451,6 +466,7 @@ public final class Profiler {
 
     /** A snapshot of {@code site}'s profile at {@code now}. */
     public SiteProfile profile(SiteState site, long now) {
+        blocks.fold();
         return profiles(List.of(site), now).getFirst();
     }
 
@@ -459,6 +475,7 @@ public final class Profiler {
      * first. One walk over the remembered blocks counts every site's live ones.
      */
     public List<SiteProfile> profiles(long now) {
+        blocks.fold();
         List<SiteState> shown = new ArrayList<>();
         for (SiteState s : sites.values()) {
             if (s != anonymous || s.samples() > 0) {
@@ -475,10 +492,10 @@ public final class Profiler {
         for (SiteState s : of) {
             live.put(s, new LiveAges());
         }
-        blocks.forEach(b -> {
-            LiveAges ages = live.get(b.site());
+        blocks.forEach((address, site, born, thread) -> {
+            LiveAges ages = live.get(site);
             if (ages != null) {
-                ages.add(Math.max(0, now - b.bornNanos()));
+                ages.add(Math.max(0, now - born));
             }
         });
         List<SiteProfile> out = new ArrayList<>(of.size());
@@ -515,11 +532,14 @@ public final class Profiler {
     }
 
     /**
-     * For {@code check()} on a quiescent heap: the table's size equals its reservations; every site's remembered
-     * blocks not yet forgotten are exactly its entries in the table, and its own invariants hold
-     * ({@code SiteState.check}); the windows drained no more than the sites hold. Returns null or the problem.
+     * For {@code check()} on a quiescent heap, the logs folded first: the table's size equals its reservations; every
+     * site's remembered blocks not yet forgotten are exactly its entries in the table, and its own invariants hold
+     * ({@code SiteState.check}); the sites' counters hold every event the logs took, once
+     * ({@link SampledBlocks#checkFolded}); the windows drained no more than the sites hold. Returns null or the
+     * problem.
      */
     public String check() {
+        blocks.fold();
         String table = blocks.check();
         if (table != null) {
             return table;
@@ -529,11 +549,11 @@ public final class Profiler {
         }
         Map<SiteState, long[]> entries = new HashMap<>();
         List<SiteState> strangers = new ArrayList<>();
-        blocks.forEach(b -> {
-            if (sites.get(b.site().name()) != b.site()) {
-                strangers.add(b.site());
+        blocks.forEach((address, site, born, thread) -> {
+            if (sites.get(site.name()) != site) {
+                strangers.add(site);
             }
-            entries.computeIfAbsent(b.site(), k -> new long[1])[0]++;
+            entries.computeIfAbsent(site, k -> new long[1])[0]++;
         });
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
@@ -548,6 +568,10 @@ public final class Profiler {
                 return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
                         + inMap;
             }
+        }
+        String folded = blocks.checkFolded(totals());
+        if (folded != null) {
+            return folded;
         }
         synchronized (drained) {
             Totals now = totals();

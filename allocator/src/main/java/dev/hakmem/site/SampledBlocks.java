@@ -1,42 +1,75 @@
 package dev.hakmem.site;
 
 import java.util.Arrays;
-import java.util.function.Consumer;
 
 /**
- * The profiler's sampled blocks by address: a table of {@code long} keys striped over {@value #STRIPES} locks, each
- * stripe an open-addressing table with linear probing and backward-shift deletion (Knuth, TAOCP vol. 3, 6.4,
- * Algorithm R), so that a removal leaves no tombstone behind.
+ * The profiler's sampled blocks by address, and the samples not yet told their sites: a table of {@code long} keys
+ * striped over {@value #STRIPES} locks, each stripe an open-addressing table with linear probing and backward-shift
+ * deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so that a removal leaves no tombstone behind, and a log of the
+ * stripe's samples, births and deaths in their order, folded into the sites' counters in batches.
  * <pre>
  *   h = address * golden          stripe = top 4 bits of h,  home slot = bits 32.. of h, masked
  *   stripe:  keys   [ 0 | a | b | 0 | c | ... ]     0: empty (no block starts at address 0)
- *            blocks [ - | A | B | - | C | ... ]
+ *            sites, births, threads [ - | A | B | - | C | ... ]    the block at keys[i], in parallel arrays
+ *            log    [ sampled(site 1, 64 KiB) | freed(site 1, 3 ms) | lost(site 2) | ... ]  folded when full
  *   remove(a): the run after a's slot shifts back over the hole, each key that may move (its home is not in
  *   the hole's run after the hole), until an empty slot ends the run
  * </pre>
  * Why not a {@code ConcurrentHashMap<Long, SampledBlock>}: its put boxes the key and allocates a node, and a put and
  * a remove took about 100 ns of a sampled malloc's and free's 240 ns on {@code mir}'s 256 KiB blocks, of which one in
- * three is sampled at the default period (issue 11). Here a put and a remove take an uncontended monitor and touch
- * two arrays.
+ * three is sampled at the default period (issue 11). Here a sample takes one uncontended monitor on each side,
+ * touches a few arrays, and allocates nothing.
+ *
+ * <p>Why a log: a site's counters have a lock of their own (a site spans every stripe), and taking it on every sample
+ * doubled the locks a sample takes. The log is written under the stripe's lock that the table's update takes anyway,
+ * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A block's
+ * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of a
+ * death before the birth, and its counters' order (lifetimes <= forgotten <= remembered <= samples) holds at every
+ * fold. Whatever reads the sites' counters folds first ({@code Profiler}).
  *
  * <h2>Threads</h2>
- * Each stripe's arrays and count are guarded by the stripe's monitor; nothing else is shared. The walks
+ * Each stripe's arrays, log and counts are guarded by the stripe's monitor; nothing else is shared. A fold takes a
+ * site's lock while holding the stripe's, and nothing takes a stripe's lock while holding a site's. The walks
  * ({@link #forEach}, {@link #addresses}) take each stripe's lock in turn, so they are exact only when quiescent.
  */
 final class SampledBlocks {
     private static final int STRIPES = 16;
     private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
     private static final int FIRST_LENGTH = 16;
+    /** Events a stripe logs before it folds them. */
+    static final int LOG_LENGTH = 64;
+    private static final byte SAMPLED = 0;
+    private static final byte SAMPLED_REMEMBERED = 1;
+    private static final byte FREED = 2;
+    private static final byte FREED_REMOTELY = 3;
+    private static final byte LOST = 4;
+    private static final int KINDS = 5;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
 
     private static final class Stripe {
-        // Guarded by this. Always: keys.length is a power of two; 0 <= size < keys.length / 2 (grown at half full, so
-        // a probe ends at an empty slot); size == the non-zero keys; blocks[i] != null exactly where keys[i] != 0;
-        // every key is reached from its home slot without crossing an empty slot, and appears once (check()).
+        // Guarded by this. Always: keys.length is a power of two, and the length of sites, births and threads;
+        // 0 <= size < keys.length / 2 (grown at half full, so a probe ends at an empty slot); size == the non-zero
+        // keys; sites[i] != null exactly where keys[i] != 0; every key is reached from its home slot without crossing
+        // an empty slot, and appears once (check()). The block at keys[i] was allocated by sites[i] at births[i]
+        // (Profiler.now) on thread threads[i].
         long[] keys = new long[FIRST_LENGTH];
-        SampledBlock[] blocks = new SampledBlock[FIRST_LENGTH];
+        SiteState[] sites = new SiteState[FIRST_LENGTH];
+        long[] births = new long[FIRST_LENGTH];
+        long[] threads = new long[FIRST_LENGTH];
         int size;
+        // The log, guarded by this. Always: 0 <= logged < LOG_LENGTH after each operation (a full log is folded before
+        // the next event); logSite[i] != null exactly for i < logged. Event i is logKind[i] of logSite[i]: a sample
+        // of logValue[i] bytes that took logNanos[i] and stands for logWeight[i] allocations (the weight of the period
+        // its countdown was drawn under, Profiler.Period), or a death after logValue[i] ns, or a loss.
+        final SiteState[] logSite = new SiteState[LOG_LENGTH];
+        final byte[] logKind = new byte[LOG_LENGTH];
+        final long[] logValue = new long[LOG_LENGTH];
+        final long[] logNanos = new long[LOG_LENGTH];
+        final double[] logWeight = new double[LOG_LENGTH];
+        int logged;
+        /** Events ever logged here, by kind: what the sites must count once folded ({@link #checkFolded}). */
+        final long[] events = new long[KINDS];
     }
 
     SampledBlocks() {
@@ -55,32 +88,57 @@ final class SampledBlocks {
         return (int) (hash(address) >>> 32) & mask;
     }
 
-    /** Remembers {@code block} at {@code address} (not 0), replacing what was there. */
-    void put(long address, SampledBlock block) {
+    /** What {@link #forEach} shows of each remembered block. */
+    @FunctionalInterface
+    interface Visitor {
+        void visit(long address, SiteState site, long born, long thread);
+    }
+
+    /**
+     * A sample of {@code size} bytes by {@code site} that took {@code nanos} and stands for {@code weight}
+     * allocations, allocated at {@code address} at
+     * {@code born} on thread {@code thread}: logged, and if {@code remember}, remembered there (replacing what was
+     * there; {@code address} is then not 0).
+     */
+    void sampled(long address, boolean remember, SiteState site, long size, long nanos, double weight, long born,
+                 long thread) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            int mask = s.keys.length - 1;
-            int i = home(address, mask);
-            while (s.keys[i] != 0 && s.keys[i] != address) {
-                i = (i + 1) & mask;
+            if (remember) {
+                put(s, address, site, born, thread);
             }
-            if (s.keys[i] == 0) {
-                s.keys[i] = address;
-                s.size++;
-            }
-            s.blocks[i] = block;
-            if (2 * s.size >= s.keys.length) {
-                grow(s);
-            }
+            log(s, site, remember ? SAMPLED_REMEMBERED : SAMPLED, size, nanos, weight);
+        }
+    }
+
+    private static void put(Stripe s, long address, SiteState site, long born, long thread) {
+        int mask = s.keys.length - 1;
+        int i = home(address, mask);
+        while (s.keys[i] != 0 && s.keys[i] != address) {
+            i = (i + 1) & mask;
+        }
+        if (s.keys[i] == 0) {
+            s.keys[i] = address;
+            s.size++;
+        }
+        s.sites[i] = site;
+        s.births[i] = born;
+        s.threads[i] = thread;
+        if (2 * s.size >= s.keys.length) {
+            grow(s);
         }
     }
 
     /** Doubles {@code s}'s arrays and re-inserts its keys; the caller holds its lock. */
     private static void grow(Stripe s) {
         long[] keys = s.keys;
-        SampledBlock[] blocks = s.blocks;
+        SiteState[] sites = s.sites;
+        long[] births = s.births;
+        long[] threads = s.threads;
         s.keys = new long[keys.length * 2];
-        s.blocks = new SampledBlock[keys.length * 2];
+        s.sites = new SiteState[keys.length * 2];
+        s.births = new long[keys.length * 2];
+        s.threads = new long[keys.length * 2];
         int mask = s.keys.length - 1;
         for (int j = 0; j < keys.length; j++) {
             if (keys[j] != 0) {
@@ -88,39 +146,123 @@ final class SampledBlocks {
                 while (s.keys[i] != 0) {
                     i = (i + 1) & mask;
                 }
-                s.keys[i] = keys[j];
-                s.blocks[i] = blocks[j];
+                move(s, i, keys[j], sites[j], births[j], threads[j]);
             }
         }
     }
 
-    /** Forgets the block remembered at {@code address} and returns it, or null if none is. */
-    SampledBlock remove(long address) {
+    private static void move(Stripe s, int i, long key, SiteState site, long born, long thread) {
+        s.keys[i] = key;
+        s.sites[i] = site;
+        s.births[i] = born;
+        s.threads[i] = thread;
+    }
+
+    /**
+     * Forgets the block remembered at {@code address}, freed at {@code now} by thread {@code thread}, and logs its
+     * lifetime; returns whether one was remembered there.
+     */
+    boolean freed(long address, long now, long thread) {
         Stripe s = stripeOf(address);
         synchronized (s) {
-            int mask = s.keys.length - 1;
-            int hole = home(address, mask);
-            while (s.keys[hole] != address) {
-                if (s.keys[hole] == 0) {
-                    return null;
-                }
-                hole = (hole + 1) & mask;
+            int i = find(s, address);
+            if (i < 0) {
+                return false;
             }
-            SampledBlock removed = s.blocks[hole];
-            s.size--;
-            // Shift the rest of the run back: the key at j may fill the hole if its home is not after the hole
-            // (cyclically, in (hole, j]), that is if it is at least as far from its home as from the hole.
-            for (int j = (hole + 1) & mask; s.keys[j] != 0; j = (j + 1) & mask) {
-                if (((j - home(s.keys[j], mask)) & mask) >= ((j - hole) & mask)) {
-                    s.keys[hole] = s.keys[j];
-                    s.blocks[hole] = s.blocks[j];
-                    hole = j;
-                }
-            }
-            s.keys[hole] = 0;
-            s.blocks[hole] = null;
-            return removed;
+            log(s, s.sites[i], thread != s.threads[i] ? FREED_REMOTELY : FREED, Math.max(0, now - s.births[i]), 0, 0);
+            remove(s, i);
+            return true;
         }
+    }
+
+    /** Forgets the block remembered at {@code address} without a lifetime; returns whether one was. */
+    boolean lost(long address) {
+        Stripe s = stripeOf(address);
+        synchronized (s) {
+            int i = find(s, address);
+            if (i < 0) {
+                return false;
+            }
+            log(s, s.sites[i], LOST, 0, 0, 0);
+            remove(s, i);
+            return true;
+        }
+    }
+
+    /** The slot of {@code address} in {@code s}, or -1; the caller holds its lock. */
+    private static int find(Stripe s, long address) {
+        int mask = s.keys.length - 1;
+        for (int i = home(address, mask); ; i = (i + 1) & mask) {
+            if (s.keys[i] == address) {
+                return i;
+            }
+            if (s.keys[i] == 0) {
+                return -1;
+            }
+        }
+    }
+
+    /** Empties slot {@code hole} of {@code s}, shifting the rest of its run back; the caller holds its lock. */
+    private static void remove(Stripe s, int hole) {
+        int mask = s.keys.length - 1;
+        s.size--;
+        // Shift the rest of the run back: the key at j may fill the hole if its home is not after the hole
+        // (cyclically, in (hole, j]), that is if it is at least as far from its home as from the hole.
+        for (int j = (hole + 1) & mask; s.keys[j] != 0; j = (j + 1) & mask) {
+            if (((j - home(s.keys[j], mask)) & mask) >= ((j - hole) & mask)) {
+                move(s, hole, s.keys[j], s.sites[j], s.births[j], s.threads[j]);
+                hole = j;
+            }
+        }
+        s.keys[hole] = 0;
+        s.sites[hole] = null;
+    }
+
+    // ------------------------------------------------------------------ the log
+
+    /** Appends an event to {@code s}'s log, folding it when full; the caller holds its lock. */
+    private void log(Stripe s, SiteState site, byte kind, long value, long nanos, double weight) {
+        int i = s.logged;
+        s.logSite[i] = site;
+        s.logKind[i] = kind;
+        s.logValue[i] = value;
+        s.logNanos[i] = nanos;
+        s.logWeight[i] = weight;
+        s.logged = i + 1;
+        s.events[kind]++;
+        if (s.logged == LOG_LENGTH) {
+            fold(s);
+        }
+    }
+
+    /** Tells every site the events logged so far: afterwards its counters hold every sample recorded before. */
+    void fold() {
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                fold(s);
+            }
+        }
+    }
+
+    /** Tells the sites {@code s}'s log, each run of one site's events under one acquisition of its lock. */
+    private void fold(Stripe s) {
+        int n = s.logged;
+        int i = 0;
+        while (i < n) {
+            SiteState site = s.logSite[i];
+            synchronized (site) {
+                do {
+                    switch (s.logKind[i]) {
+                        case SAMPLED, SAMPLED_REMEMBERED -> site.sampled(s.logValue[i], s.logNanos[i],
+                                s.logWeight[i], s.logKind[i] == SAMPLED_REMEMBERED);
+                        case FREED, FREED_REMOTELY -> site.freed(s.logValue[i], s.logKind[i] == FREED_REMOTELY);
+                        default -> site.forgot();
+                    }
+                    s.logSite[i] = null;
+                } while (++i < n && s.logSite[i] == site);
+            }
+        }
+        s.logged = 0;
     }
 
     /** The blocks remembered (racy; exact when quiescent). */
@@ -134,13 +276,13 @@ final class SampledBlocks {
         return n;
     }
 
-    /** Each remembered block, stripe by stripe under its lock: {@code action} must not come back here. */
-    void forEach(Consumer<SampledBlock> action) {
+    /** Each remembered block, stripe by stripe under its lock: {@code visitor} must not come back here. */
+    void forEach(Visitor visitor) {
         for (Stripe s : stripes) {
             synchronized (s) {
-                for (SampledBlock b : s.blocks) {
-                    if (b != null) {
-                        action.accept(b);
+                for (int i = 0; i < s.keys.length; i++) {
+                    if (s.keys[i] != 0) {
+                        visitor.visit(s.keys[i], s.sites[i], s.births[i], s.threads[i]);
                     }
                 }
             }
@@ -164,6 +306,37 @@ final class SampledBlocks {
         return out;
     }
 
+    /**
+     * For {@code Profiler.check}, on a quiescent table just folded: the sites' counters summed ({@code sites}) hold
+     * exactly the events ever logged, each once: a sample per sampled event, a remembered block per remembered one, a
+     * lifetime per death (remote ones among them), a forgotten block per death or loss. A fold that dropped or doubled
+     * an event breaks one of them. Returns null or the problem.
+     */
+    String checkFolded(Profiler.Totals sites) {
+        long[] events = new long[KINDS];
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                if (s.logged != 0) {
+                    return "sampled-block log of " + s.logged + " events not folded";
+                }
+                for (int k = 0; k < KINDS; k++) {
+                    events[k] += s.events[k];
+                }
+            }
+        }
+        long deaths = events[FREED] + events[FREED_REMOTELY];
+        if (sites.samples != events[SAMPLED] + events[SAMPLED_REMEMBERED]
+                || sites.remembered != events[SAMPLED_REMEMBERED] || sites.lifetimes != deaths
+                || sites.remoteFrees != events[FREED_REMOTELY] || sites.forgotten != deaths + events[LOST]) {
+            return "the sites count " + sites.samples + " samples, " + sites.remembered + " remembered, "
+                    + sites.lifetimes + " lifetimes (" + sites.remoteFrees + " remote), " + sites.forgotten
+                    + " forgotten, but the logs held " + (events[SAMPLED] + events[SAMPLED_REMEMBERED])
+                    + " samples, " + events[SAMPLED_REMEMBERED] + " remembered, " + deaths + " deaths ("
+                    + events[FREED_REMOTELY] + " remote), " + events[LOST] + " losses";
+        }
+        return null;
+    }
+
     /** For {@code check()}: each stripe's invariant (beside {@link Stripe}'s fields). Returns null or the problem. */
     String check() {
         for (int t = 0; t < STRIPES; t++) {
@@ -173,9 +346,9 @@ final class SampledBlocks {
                 int keys = 0;
                 for (int i = 0; i < s.keys.length; i++) {
                     long k = s.keys[i];
-                    if ((k != 0) != (s.blocks[i] != null)) {
+                    if ((k != 0) != (s.sites[i] != null)) {
                         return "sampled-block stripe " + t + ", slot " + i + ": key 0x" + Long.toHexString(k)
-                                + " with block " + s.blocks[i];
+                                + " with site " + s.sites[i];
                     }
                     if (k == 0) {
                         continue;
@@ -195,6 +368,15 @@ final class SampledBlocks {
                 if (keys != s.size || 2 * s.size >= s.keys.length) {
                     return "sampled-block stripe " + t + " holds " + keys + " keys in " + s.keys.length
                             + " slots but counts " + s.size;
+                }
+                if (s.logged < 0 || s.logged >= LOG_LENGTH) {
+                    return "sampled-block stripe " + t + " logs " + s.logged + " events in " + LOG_LENGTH + " slots";
+                }
+                for (int i = 0; i < LOG_LENGTH; i++) {
+                    if ((s.logSite[i] != null) != (i < s.logged)) {
+                        return "sampled-block stripe " + t + " logs " + s.logged + " events, but slot " + i
+                                + " holds " + s.logSite[i];
+                    }
                 }
             }
         }

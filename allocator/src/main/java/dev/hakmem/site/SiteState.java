@@ -10,9 +10,10 @@ import dev.hakmem.stats.SizeGrid;
  * {@code HakMem.malloc} is one too.
  *
  * <h2>Threads</h2>
- * Samples are recorded, and snapshots taken, under this object's lock: a sample is rare (one per sampling period of
- * bytes a thread allocates), and a snapshot taken under the lock is consistent (never more lifetimes than blocks
- * forgotten). The rule is a racy cache of an immutable pair, read and written whole through a volatile field.
+ * Samples are recorded, and snapshots taken, under this object's lock: the table's stripes log samples, births and
+ * deaths and fold them in here in runs ({@link SampledBlocks}), and a snapshot taken under the lock is consistent
+ * (never more lifetimes than blocks forgotten). The rule is a racy cache of an immutable pair, read and written whole
+ * through a volatile field.
  */
 public final class SiteState {
     private final String name;
@@ -35,7 +36,10 @@ public final class SiteState {
     private long lifetimes;
     private double lifetimeNanos;
     private long remoteFrees;
-    /** The last {@link SiteProfile#RECENT} lifetimes, a ring written at {@code lifetimes % RECENT}; null until one. */
+    /**
+     * The last {@link SiteProfile#RECENT} lifetimes, a ring written at {@code lifetimes % RECENT} (a power of two: a
+     * mask); null until one.
+     */
     private long[] recent;
 
     private record RuleCache(Policy policy, Policy.SiteRule rule) {
@@ -62,8 +66,12 @@ public final class SiteState {
         return c.rule;
     }
 
-    /** A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. */
-    synchronized void sampled(long size, long nanos, double weight, boolean remember) {
+    /**
+     * A sampled allocation of {@code size} bytes that took {@code nanos}, standing for {@code weight} allocations. The
+     * caller (a fold) holds this site's lock, as for {@link #forgot} and {@link #freed}.
+     */
+    void sampled(long size, long nanos, double weight, boolean remember) {
+        assert Thread.holdsLock(this);
         samples++;
         this.nanos += nanos;
         allocations += weight;
@@ -78,8 +86,9 @@ public final class SiteState {
         remembered += remember ? 1 : 0;
     }
 
-    /** One of this site's sampled blocks left the profiler's table without a lifetime (refused, or heap closed). */
-    synchronized void forgot() {
+    /** One of this site's sampled blocks left the profiler's table without a lifetime (its heap closed). */
+    void forgot() {
+        assert Thread.holdsLock(this);
         forgotten++;
     }
 
@@ -87,12 +96,13 @@ public final class SiteState {
      * One of this site's sampled blocks left the profiler's table, freed after {@code nanos}, by another thread if
      * {@code remote}.
      */
-    synchronized void freed(long nanos, boolean remote) {
+    void freed(long nanos, boolean remote) {
+        assert Thread.holdsLock(this);
         forgotten++;
         if (recent == null) {
             recent = new long[SiteProfile.RECENT];
         }
-        recent[(int) (lifetimes % SiteProfile.RECENT)] = nanos;
+        recent[(int) lifetimes & (SiteProfile.RECENT - 1)] = nanos;
         lifetimes++;
         lifetimeNanos += nanos;
         remoteFrees += remote ? 1 : 0;
@@ -127,11 +137,16 @@ public final class SiteState {
 
     /**
      * Adds this site's samples so far to {@code totals}: their count to {@code totals.samples}, their durations to
-     * {@code totals.nanos}, and their size histogram to {@code totals.histogram} (read together, under the lock).
+     * {@code totals.nanos}, their size histogram to {@code totals.histogram}, and its other counters to the fields of
+     * the same names (read together, under the lock).
      */
     synchronized void addTo(Profiler.Totals totals) {
         totals.samples += samples;
         totals.nanos += nanos;
+        totals.remembered += remembered;
+        totals.forgotten += forgotten;
+        totals.lifetimes += lifetimes;
+        totals.remoteFrees += remoteFrees;
         if (sizeHistogram != null) {
             for (int i = 0; i < sizeHistogram.length; i++) {
                 totals.histogram[i] += sizeHistogram[i];

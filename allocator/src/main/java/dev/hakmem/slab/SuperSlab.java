@@ -131,20 +131,34 @@ public final class SuperSlab extends Region {
 
     /**
      * Owner (or the pool, for a pooled SuperSlab under its lock): the slot the next {@link #carve} of {@code cls}
-     * takes: a free slot that last held {@code cls} (its pages already dirty in that layout), else the first free
-     * slot; -1 if none is free.
+     * takes: a free slot that last held {@code cls} (its pages already dirty in that layout); else, in slots above
+     * 64 KiB, one laid out for no class (never used, or given back: it dirties only the pages {@code cls} touches)
+     * before one laid out for another class (whose pages a Mid carve gives back first, a madvise and a refault:
+     * issue 11, mid_large_mt_64k); else, in 64 KiB slots, the first free one (a Tiny carve dirties its whole slot
+     * anyway, so another class's dirty slot costs it no new page where a never-used one would). -1 if none is free.
      */
     public int freeSlotFor(int cls) {
-        int first = -1;
+        boolean blankFirst = prefersBlankSlots();
+        int blank = -1;
+        int other = -1;
         for (int i = 0; i < slots; i++) {
             if (slabs[i] == null) {
                 if (lastClass[i] == cls) {
                     return i;
                 }
-                first = first < 0 ? i : first;
+                if (lastClass[i] == -1 || !blankFirst) {
+                    blank = blank < 0 ? i : blank;
+                } else {
+                    other = other < 0 ? i : other;
+                }
             }
         }
-        return first;
+        return blank >= 0 ? blank : other;
+    }
+
+    /** Whether {@link #freeSlotFor} takes a slot laid out for no class before another class's: slots above 64 KiB. */
+    public boolean prefersBlankSlots() {
+        return slabShift > SizeClasses.SMALL_SHIFT;
     }
 
     /** Owner (or the pool, under its lock): whether a free slot last held a slab of {@code cls}. */

@@ -124,10 +124,18 @@ class ThreadHeapTest {
         return retired;
     }
 
-    /** Another Mid class of the same slab size, which takes the free slot {@link #CLS} left. */
-    private static int otherClass() {
+    /**
+     * Another Mid class of the same slab size, which takes the free slot {@link #CLS} left once no never-used slot is
+     * left in its SuperSlab: a third class's slab takes the never-used one first.
+     */
+    private int otherClass(SuperSlab ss) {
         int other = CLASSES.classOf(48 << 10);
+        int third = CLASSES.classOf(56 << 10);
         assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(other));
+        assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(third));
+        assertFalse(ss.laidOutForOther(ss.freeSlotFor(third), third), "a never-used slot first");
+        assertSame(ss, slabOf(heap.malloc(third)).superSlab);
+        assertTrue(ss.laidOutForOther(ss.freeSlotFor(other), other), "then only the slot laid out for CLS is free");
         return other;
     }
 
@@ -135,7 +143,7 @@ class ThreadHeapTest {
     @Test
     void aSlotCarvedForAnotherClassGivesBackTheOldLayoutsPagesFirst() {
         Slab retired = aFreeSlotLaidOutForCls();
-        Slab carved = slabOf(heap.malloc(otherClass()));
+        Slab carved = slabOf(heap.malloc(otherClass(retired.superSlab)));
         assertSame(retired.superSlab, carved.superSlab);
         assertEquals(retired.slot, carved.slot);
         assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back");
@@ -149,8 +157,9 @@ class ThreadHeapTest {
     @Test
     void aRefusedGiveBackOfASlotCarvesItInPlace() {
         Slab retired = aFreeSlotLaidOutForCls();
+        int other = otherClass(retired.superSlab);
         pages.failing(Op.DECOMMIT, true);
-        Slab carved = slabOf(heap.malloc(otherClass()));
+        Slab carved = slabOf(heap.malloc(other));
         assertEquals(retired.slot, carved.slot);
         assertEquals(0, pages.calls(Op.DECOMMIT));
         assertFalse(carved.carvedZero(), "the old layout's bytes are still there");

@@ -102,10 +102,7 @@ class ProfilerTest {
         }
         // Lifetimes 1000, 2000, ..., 6000 ns; the odd ones freed by another thread.
         for (int i = 0; i < 6; i++) {
-            SampledBlock b = p.forget(0x1000 + 16L * i);
-            assertNotNull(b);
-            assertSame(s, b.site());
-            p.freed(b, T0 + i + 1000L * (i + 1), i % 2 == 1 ? 8 : thread);
+            assertTrue(p.freed(0x1000 + 16L * i, T0 + i + 1000L * (i + 1), i % 2 == 1 ? 8 : thread));
         }
         SiteProfile prof = p.profile(s, T0 + 20_000);
         assertEquals("parser", prof.name());
@@ -137,7 +134,7 @@ class ProfilerTest {
         for (int i = 0; i < n; i++) {
             p.recordMalloc(s, 0x40, 16, 1, T0, 1);
             // The first 500 live 1 ns, the rest 100 ns.
-            p.freed(p.forget(0x40), T0 + (i < 500 ? 1 : 100), 1);
+            assertTrue(p.freed(0x40, T0 + (i < 500 ? 1 : 100), 1));
         }
         SiteProfile prof = p.profile(s, T0);
         assertEquals(n, prof.lifetimes());
@@ -153,14 +150,13 @@ class ProfilerTest {
         assertTrue(p.recordMalloc(s, 0x10, 8, 1, T0, 1));
         assertTrue(p.recordMalloc(s, 0x20, 8, 1, T0, 1));
         assertFalse(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "a third is sampled but not remembered");
-        assertNull(p.forget(0x30));
+        assertFalse(p.freed(0x30, T0, 1), "a block not remembered has no lifetime");
         SiteProfile prof = p.profile(s, T0);
         assertEquals(3, prof.samples());
         assertEquals(2, prof.liveSamples());
-        SampledBlock b = p.forget(0x10);
-        assertNotNull(b);
-        assertNull(p.forget(0x10));
-        p.lost(b);
+        assertTrue(p.lost(0x10));
+        assertFalse(p.lost(0x10));
+        assertFalse(p.freed(0x10, T0, 1));
         assertTrue(p.recordMalloc(s, 0x30, 8, 1, T0, 1), "room again");
         assertNull(p.check());
         p.clear();
@@ -251,19 +247,36 @@ class ProfilerTest {
         assertTrue(problem.contains("remembers 1 sampled blocks but counts 2"), problem);
     }
 
-    /** check() can fail: a forgotten block reported twice (its free and a retry both told the site) is found. */
+    /** check() can fail: a forgotten block reported twice (a fold that told its site twice) is found. */
     @Test
     void checkFindsASiteThatForgotMoreThanItRemembered() {
         Profiler p = new Profiler(1, 8, 1);
         SiteState s = p.site("s");
         p.recordMalloc(s, 0x10, 8, 1, T0, 1);
-        SampledBlock b = p.forget(0x10);
-        p.freed(b, T0 + 1, 1);
+        assertTrue(p.freed(0x10, T0 + 1, 1));
         assertNull(p.check());
-        p.lost(b);
+        synchronized (s) {
+            s.forgot();
+        }
         String problem = p.check();
         assertNotNull(problem, "the site forgot 2 of the 1 block it remembered");
         assertTrue(problem.contains("1 remembered, 2 forgotten"), problem);
+    }
+
+    /** check() can fail: a site told of a sample the logs never held (a fold that told it twice) is found. */
+    @Test
+    void checkFindsASiteCountingASampleNoLogHeld() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState s = p.site("s");
+        p.recordMalloc(s, 0x10, 8, 1, T0, 1);
+        assertTrue(p.freed(0x10, T0 + 1, 2));
+        assertNull(p.check());
+        synchronized (s) {
+            s.sampled(8, 1, 1, false);
+        }
+        String problem = p.check();
+        assertNotNull(problem, "the site counts 2 samples, the logs held 1");
+        assertTrue(problem.contains("the sites count 2 samples"), problem);
     }
 
     private static List<Long> boxed(long[] values) {

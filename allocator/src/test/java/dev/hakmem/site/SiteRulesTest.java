@@ -24,7 +24,7 @@ class SiteRulesTest {
         long address = 0;
         for (int i = 0; i < freed; i++) {
             p.recordMalloc(s, address, size, 1, T0, 1);
-            p.freed(p.forget(address++), T0 + lifetime, 1);
+            p.freed(address++, T0 + lifetime, 1);
         }
         for (int i = 0; i < live; i++) {
             p.recordMalloc(s, address++, size, 1, T0, 1);
@@ -72,7 +72,7 @@ class SiteRulesTest {
         for (int i = 0; i < 30; i++) {
             p.recordMalloc(s, i, 64, 1, T0, 1);
             if (i < 10) {
-                p.freed(p.forget(i), T0 + 100, 1);
+                p.freed(i, T0 + 100, 1);
             }
         }
         SiteProfile split = p.profile(s, T0 + 10 * LONG);
@@ -105,7 +105,7 @@ class SiteRulesTest {
         SiteState s = p.site("site");
         for (int i = 0; i < sizes.length; i++) {
             p.recordMalloc(s, i, sizes[i], 1, T0, 1);
-            p.freed(p.forget(i), T0 + 1000, 1);
+            p.freed(i, T0 + 1000, 1);
         }
         return p.profile(s, T0 + 1000);
     }

@@ -406,7 +406,7 @@ class SuperSlabPoolTest {
     }
 
     @Test
-    void aRetiredSlotIsCarvedAgainByItsOwnClassBeforeAnother() {
+    void aFreeSlotIsTakenByItsOwnClassThenNeverUsedThenAnotherClasss() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
         Slab a = ss.carve(1, 64);
@@ -415,7 +415,11 @@ class SuperSlabPoolTest {
         ss.retire(b);
         assertLedger(0);
         assertEquals(1, ss.carve(2, 128).slot, "class 2 takes back the slot laid out for it, not the first free one");
-        assertEquals(0, ss.carve(3, 256).slot, "a class with no slot of its own takes the first free one");
+        assertEquals(2, ss.carve(3, 256).slot, "a class with no slot of its own takes a never-used one first");
+        for (int i = 3; i < ss.slots; i++) {
+            assertEquals(i, ss.carve(4, 512).slot, "never-used slots before another class's");
+        }
+        assertEquals(0, ss.carve(5, 1024).slot, "with no never-used slot left, another class's");
         assertLedger(0);
     }
 

@@ -113,7 +113,7 @@ public final class SamplingStress {
         @Actor
         public void allocating() {
             profiler.recordMalloc(site, 0x200, 64, 1, T0, 1);
-            profiler.freed(profiler.forget(0x100), T0 + 5, 2);
+            profiler.freed(0x100, T0 + 5, 2);
             profiler.recordMalloc(site, 0x300, 100_000, 1, T0, 1);
         }
 
