@@ -94,6 +94,11 @@ public final class Allocator {
     /** Sampled guard mode (see {@link SampledGuard}), or null: then the countdown's slow path only parks it. */
     private final SampledGuard sampled;
     /**
+     * What a heap's countdown asks when its guard half expires ({@link #guardDue}): one object, so the call stays
+     * monomorphic.
+     */
+    private final ThreadHeap.Guard guard = this::guardDue;
+    /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
      * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
      * NOTE: an opaque read has no ordering, and needs none: an ActivePolicy's fields are final, so a reader that sees
@@ -385,22 +390,16 @@ public final class Allocator {
     }
 
     /**
-     * A block of class {@code cls} from heap {@code h}; out of memory, after everything reclaimable is reclaimed.
-     * Sampled guard mode's whole cost here is its countdown's decrement and branch: only a malloc that takes it
-     * below zero asks the guard ({@link #guardDue}) whether it is guarded.
+     * A block of class {@code cls} from heap {@code h} (or a guarded one: the heap's countdown asks {@link #guard});
+     * out of memory, after everything reclaimable is reclaimed.
      */
     private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
-        long guarded;
-        if (--h.guardCountdown < 0 && guardDue(h)
-                && (guarded = sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls)))) != 0) {
-            return guarded;
-        }
         try {
-            return h.allocate(cls, size, zeroed, site, profiler);
+            return h.allocate(cls, size, zeroed, site, profiler, guard);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return h.allocate(cls, size, zeroed, site, profiler);
+                return h.allocate(cls, size, zeroed, site, profiler, guard);
             } catch (HakMemOutOfMemoryError again) {
                 throw outOfMemory(new HakMemOutOfMemoryError(size, again.getMessage(), again));
             }
@@ -408,15 +407,15 @@ public final class Allocator {
     }
 
     /**
-     * Slow path of sampled guard mode's countdown ({@link ThreadHeap#guardCountdown}): whether this malloc is
-     * guarded. Without sampled mode the countdown is parked for 2^31 mallocs.
+     * Slow path of sampled guard mode's countdown (the guard half of {@code ThreadHeap.countdown}; {@link #guard}):
+     * a guarded block for this malloc, or 0. Without sampled mode the countdown is parked for 2^31 mallocs.
      */
-    private boolean guardDue(ThreadHeap h) {
+    private long guardDue(ThreadHeap h, int cls, long size, boolean zeroed) {
         if (sampled == null) {
-            h.guardCountdown = Integer.MAX_VALUE;
-            return false;
+            h.refillGuard(ThreadHeap.GUARD_PARKED);
+            return 0;
         }
-        return sampled.due(h);
+        return sampled.due(h) ? sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls))) : 0;
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {
