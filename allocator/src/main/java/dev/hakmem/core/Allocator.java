@@ -87,6 +87,8 @@ public final class Allocator {
     private final SuperSlabPool pool;
     private final BigTier big;
     private final HeapSet heaps;
+    /** {@code heaps.cache()}, read beside {@link #heaps} rather than through it (see {@link #currentHeap}). */
+    private final ThreadHeap[] heapCache;
     /** The home of every free of a slab's block, once validated here. */
     private final Free free;
     private final SlabCache slabCache = new SlabCache();
@@ -138,6 +140,7 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        this.heapCache = heaps.cache();
         this.profiler = new Profiler(samplePeriod, restingPeriod, Profiler.DEFAULT_CAPACITY,
                 System.nanoTime() * 31 + id, learns(config.mode()));
         this.free = new Free(heaps, profiler);
@@ -306,26 +309,26 @@ public final class Allocator {
      */
     public long malloc(long size) {
         if (Long.compareUnsigned(size, TinyClasses.MAX) <= 0) {
-            return mallocClass(heaps.current(), classes.tinyClassOf(size), size, false, null);
+            return mallocClass(currentHeap(), classes.tinyClassOf(size), size, false, null);
         }
         ActivePolicy p = activeOpaque();
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false, null);
         }
-        return mallocClass(heaps.current(), p.classOf(size), size, false, null);
+        return mallocClass(currentHeap(), p.classOf(size), size, false, null);
     }
 
     /** The anonymous site's calloc; a Tiny one reads no policy, as {@link #malloc(long)}. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
         if (total <= TinyClasses.MAX) {
-            return mallocClass(heaps.current(), classes.tinyClassOf(total), total, true, null);
+            return mallocClass(currentHeap(), classes.tinyClassOf(total), total, true, null);
         }
         ActivePolicy p = activeOpaque();
         if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true, null);
         }
-        return mallocClass(heaps.current(), p.classOf(total), total, true, null);
+        return mallocClass(currentHeap(), p.classOf(total), total, true, null);
     }
 
     /** The anonymous site's aligned malloc. */
@@ -386,7 +389,12 @@ public final class Allocator {
 
     /** A {@code longLived} site allocates from the calling thread's long-lived heap (see {@link HeapSet}). */
     private ThreadHeap heapFor(Policy.SiteRule rule) {
-        return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
+        return rule != null && rule.longLived() ? heaps.currentLongLived() : currentHeap();
+    }
+
+    /** The calling thread's heap, with the heap cache's load off the chain from this allocator to the heap. */
+    private ThreadHeap currentHeap() {
+        return heaps.current(heapCache);
     }
 
     /**
