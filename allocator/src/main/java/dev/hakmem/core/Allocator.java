@@ -87,12 +87,19 @@ public final class Allocator {
     private final SuperSlabPool pool;
     private final BigTier big;
     private final HeapSet heaps;
+    /** {@code heaps.cache()}, read beside {@link #heaps} rather than through it (see {@link #currentHeap}). */
+    private final ThreadHeap[] heapCache;
     /** The home of every free of a slab's block, once validated here. */
     private final Free free;
     private final SlabCache slabCache = new SlabCache();
     private final Profiler profiler;
     /** Sampled guard mode (see {@link SampledGuard}), or null: then the countdown's slow path only parks it. */
     private final SampledGuard sampled;
+    /**
+     * What a heap's countdown asks when its guard half expires ({@link #guardDue}): one object, so the call stays
+     * monomorphic.
+     */
+    private final ThreadHeap.Guard guard = this::guardDue;
     /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
      * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
@@ -133,6 +140,7 @@ public final class Allocator {
                 config.purgeDelayMillis());
         this.big = new BigTier(id, config.pageSource(), account, events, config.purgeDelayMillis());
         this.heaps = new HeapSet(classes, pool, events, new ClassCounters(classes.count()), config.sharedHeaps());
+        this.heapCache = heaps.cache();
         this.profiler = new Profiler(samplePeriod, restingPeriod, Profiler.DEFAULT_CAPACITY,
                 System.nanoTime() * 31 + id, learns(config.mode()));
         this.free = new Free(heaps, profiler);
@@ -301,26 +309,26 @@ public final class Allocator {
      */
     public long malloc(long size) {
         if (Long.compareUnsigned(size, TinyClasses.MAX) <= 0) {
-            return mallocClass(heaps.current(), classes.tinyClassOf(size), size, false, null);
+            return mallocClass(currentHeap(), classes.tinyClassOf(size), size, false, null);
         }
         ActivePolicy p = activeOpaque();
         if (Long.compareUnsigned(size, p.bigThreshold) > 0) {
             return mallocBig(size, Registry.CHUNK, false, null);
         }
-        return mallocClass(heaps.current(), p.classOf(size), size, false, null);
+        return mallocClass(currentHeap(), p.classOf(size), size, false, null);
     }
 
     /** The anonymous site's calloc; a Tiny one reads no policy, as {@link #malloc(long)}. */
     public long calloc(long count, long size) {
         long total = Requests.callocTotal(count, size);
         if (total <= TinyClasses.MAX) {
-            return mallocClass(heaps.current(), classes.tinyClassOf(total), total, true, null);
+            return mallocClass(currentHeap(), classes.tinyClassOf(total), total, true, null);
         }
         ActivePolicy p = activeOpaque();
         if (total > p.bigThreshold) {
             return mallocBig(total, Registry.CHUNK, true, null);
         }
-        return mallocClass(heaps.current(), p.classOf(total), total, true, null);
+        return mallocClass(currentHeap(), p.classOf(total), total, true, null);
     }
 
     /** The anonymous site's aligned malloc. */
@@ -381,26 +389,25 @@ public final class Allocator {
 
     /** A {@code longLived} site allocates from the calling thread's long-lived heap (see {@link HeapSet}). */
     private ThreadHeap heapFor(Policy.SiteRule rule) {
-        return rule != null && rule.longLived() ? heaps.currentLongLived() : heaps.current();
+        return rule != null && rule.longLived() ? heaps.currentLongLived() : currentHeap();
+    }
+
+    /** The calling thread's heap, with the heap cache's load off the chain from this allocator to the heap. */
+    private ThreadHeap currentHeap() {
+        return heaps.current(heapCache);
     }
 
     /**
-     * A block of class {@code cls} from heap {@code h}; out of memory, after everything reclaimable is reclaimed.
-     * Sampled guard mode's whole cost here is its countdown's decrement and branch: only a malloc that takes it
-     * below zero asks the guard ({@link #guardDue}) whether it is guarded.
+     * A block of class {@code cls} from heap {@code h} (or a guarded one: the heap's countdown asks {@link #guard});
+     * out of memory, after everything reclaimable is reclaimed.
      */
     private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
-        long guarded;
-        if (--h.guardCountdown < 0 && guardDue(h)
-                && (guarded = sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls)))) != 0) {
-            return guarded;
-        }
         try {
-            return h.allocate(cls, size, zeroed, site, profiler);
+            return h.allocate(cls, size, zeroed, site, profiler, guard);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return h.allocate(cls, size, zeroed, site, profiler);
+                return h.allocate(cls, size, zeroed, site, profiler, guard);
             } catch (HakMemOutOfMemoryError again) {
                 throw outOfMemory(new HakMemOutOfMemoryError(size, again.getMessage(), again));
             }
@@ -408,15 +415,15 @@ public final class Allocator {
     }
 
     /**
-     * Slow path of sampled guard mode's countdown ({@link ThreadHeap#guardCountdown}): whether this malloc is
-     * guarded. Without sampled mode the countdown is parked for 2^31 mallocs.
+     * Slow path of sampled guard mode's countdown (the guard half of {@code ThreadHeap.countdown}; {@link #guard}):
+     * a guarded block for this malloc, or 0. Without sampled mode the countdown is parked for 2^31 mallocs.
      */
-    private boolean guardDue(ThreadHeap h) {
+    private long guardDue(ThreadHeap h, int cls, long size, boolean zeroed) {
         if (sampled == null) {
-            h.guardCountdown = Integer.MAX_VALUE;
-            return false;
+            h.refillGuard(ThreadHeap.GUARD_PARKED);
+            return 0;
         }
-        return sampled.due(h);
+        return sampled.due(h) ? sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls))) : 0;
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {

@@ -91,6 +91,21 @@ public final class HeapSet {
 
     /** The calling thread's heap. For a shared heap the caller must hold its lock while using it. */
     public ThreadHeap current() {
+        return current(cache);
+    }
+
+    /**
+     * This set's cache in front of {@link #current}, for a caller on the malloc path that keeps it in a field of its
+     * own: {@link #current(ThreadHeap[])} with it then loads the cache beside the set, not from it (issue 11: thread
+     * to heap in one dependent load fewer).
+     */
+    public ThreadHeap[] cache() {
+        return cache;
+    }
+
+    /** {@link #current()}, reading this set's {@link #cache()}, passed in by the caller. */
+    public ThreadHeap current(ThreadHeap[] cache) {
+        assert cache == this.cache : "another set's cache";
         Thread t = Thread.currentThread();
         ThreadHeap h = cache[(int) t.threadId() & (CACHE_SIZE - 1)];
         return h != null && h.owner == t ? h : currentSlow(t);

@@ -74,22 +74,32 @@ public final class ThreadHeap extends SlabOwner {
     final ClassCounters counters;
 
     /**
-     * Bytes this heap hands out before its next sampled byte (see {@link Profiler}): each malloc subtracts its size,
-     * and one that takes it below zero is the sampling slow path's ({@link #sampleDue}). 0 until the heap's first
-     * malloc starts its stream. Owner only (for a shared heap: the holder of {@link #lock}), plain.
+     * The two malloc countdowns folded into one word, so a malloc counts both with one subtraction and tests both
+     * with one mask ({@code (countdown -= (size << 32) + 1) & EXPIRED}):
+     * <pre>
+     *   63 | 62 ........ 32 | 31 | 30 ......... 0
+     *   s  | sample bytes   | g  | guard mallocs
+     * </pre>
+     * The high half (signed, {@link #sampleCountdown()}) is the bytes this heap hands out before its next sampled
+     * byte (see {@link Profiler}), at most {@link #SAMPLE_HELD} of them, the rest waiting in {@link #sampleRest}; the
+     * low half is sampled guard mode's count of mallocs before the next guarded one, which {@link Guard} refills
+     * ({@link #refillGuard}). A half that goes below zero sets its sign bit ({@code s} or {@code g}): that malloc is
+     * the slow path's ({@link #allocateExpired}), which works out which half expired and refills it. The guard half
+     * going below zero borrows 1 from the sample half; the slow path gives it back.
+     * Quiescent, checked by {@link #check}: neither sign bit is set, {@code sampleRest >= 0}.
+     * 0 until the heap's first malloc, which starts both streams.
+     * Owner only (for a shared heap: the holder of {@link #lock}, around the test and both slow paths), plain.
      */
-    private long sampleCountdown;
+    private long countdown;
+    /** The sample half's bytes beyond {@link #SAMPLE_HELD} (a gap of 2^30 bytes or more). Same rules as countdown. */
+    private long sampleRest;
     /**
-     * Sampled guard mode's countdown: allocations before this heap's next guarded one. Each malloc decrements it, and
-     * the one that takes it below zero asks the guard ({@code Allocator.guardDue}), which refills it.
-     * {@link #guardCounting}: whether the guard has started it. Owner only, plain.
-     * NOTE: a shared heap's virtual threads read and write both outside its lock, racing. The race is benign: a lost
-     * decrement or a doubled refill only moves the sampling rate a little, and both are Java fields, never memory.
+     * Whether the guard has started this heap's guard half ({@link Guard}'s first expiry draws it). Same rules as
+     * {@link #countdown}.
      */
-    public int guardCountdown;
     public boolean guardCounting;
     /**
-     * The period {@link #sampleCountdown} was drawn under (its sample weighs what that period gives), null until the
+     * The period the sample half was drawn under (its sample weighs what that period gives), null until the
      * stream of sampled bytes starts; and the state of its generator. Owner only, plain.
      */
     private Profiler.Period samplePeriod;
@@ -135,19 +145,64 @@ public final class ThreadHeap extends SlabOwner {
         LONG_LIVED.setRelease(this, twin);
     }
 
+    // ------------------------------------------------------------------ countdowns
+
+    /** The sign bits of {@link #countdown}'s two halves: a malloc with either set is the slow path's. */
+    private static final long EXPIRED = 1L << 63 | 1L << 31;
+    private static final long GUARD_HALF = 0xFFFF_FFFFL;
+    /**
+     * The most bytes the sample half holds: 2^30 leaves room below zero for any malloc of a slab class (at most
+     * {@code PoolClasses.MAX}, 1 MiB) plus the guard half's borrow, so the half never wraps.
+     */
+    private static final long SAMPLE_HELD = 1L << 30;
+    /** The guard half's largest count: what a heap without sampled guard mode parks it at. */
+    public static final int GUARD_PARKED = Integer.MAX_VALUE;
+
+    /**
+     * Sampled guard mode's side of {@link #countdown}, asked by the malloc that took the guard half below zero,
+     * under a shared heap's lock: it refills the guard half ({@link #refillGuard}) and returns a guarded block of
+     * {@code size} bytes for a request of class {@code cls}, or 0 for the heap to serve this malloc.
+     */
+    @FunctionalInterface
+    public interface Guard {
+        long due(ThreadHeap h, int cls, long size, boolean zeroed);
+    }
+
+    /** Sets the guard half to {@code mallocs} (in [0, {@link #GUARD_PARKED}]), keeping the sample half. */
+    public void refillGuard(int mallocs) {
+        assert mallocs >= 0 : mallocs;
+        countdown = (countdown & ~GUARD_HALF) | mallocs;
+    }
+
+    /** The sample half: bytes before the next sampled byte, less {@link #sampleRest}. */
+    private long sampleCountdown() {
+        return countdown >> 32;
+    }
+
+    /** Sets the sample half's count of bytes (above -2^30), what the half cannot hold going to sampleRest. */
+    private void setSampleCountdown(long bytes) {
+        long held = Math.min(bytes, SAMPLE_HELD);
+        sampleRest = bytes - held;
+        countdown = (held << 32) | (countdown & GUARD_HALF);
+    }
+
     // ------------------------------------------------------------------ sampling
 
     /**
-     * Slow path: a malloc of {@code size} bytes took {@link #sampleCountdown} below zero. Returns whether it is
-     * sampled ({@link #allocateSampled} then restarts the countdown). The heap's first malloc starts its stream
-     * instead: the generator is seeded and the countdown drawn afresh, and the malloc is sampled only if that
-     * countdown falls inside it.
+     * Slow path: a malloc of {@code size} bytes took the sample half below zero. Returns whether it is sampled
+     * ({@link #allocateSampled} then restarts the countdown). The heap's first malloc starts its stream instead: the
+     * generator is seeded and the countdown drawn afresh, and the malloc is sampled only if that countdown falls
+     * inside it. A gap longer than the half holds goes on with {@link #sampleRest}.
      */
     private boolean sampleDue(long size, Profiler profiler) {
         if (samplePeriod == null) {
             sampleRandom = profiler.seed();
-            sampleCountdown = nextGap(profiler) - size;
-            return sampleCountdown < 0;
+            setSampleCountdown(nextGap(profiler) - size);
+            return sampleCountdown() < 0;
+        }
+        if (sampleRest > 0) {
+            setSampleCountdown(sampleCountdown() + sampleRest);
+            return sampleCountdown() < 0;
         }
         return true;
     }
@@ -163,25 +218,46 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * Hot path: a block of class {@code cls} for a request of {@code size} bytes by {@code site} (null: the
-     * anonymous one), zeroed on request; a shared heap's lock is held around it. The profiler's whole cost here is
-     * the countdown's decrement and branch: only a malloc that takes it below zero goes to the slow path, which says
-     * whether it is sampled.
+     * anonymous one), zeroed on request, or a guarded one from {@code guard}; a shared heap's lock is held around
+     * it, so both countdowns are its holder's. The profiler's and the guard's whole cost here is one subtraction
+     * and one branch on {@link #countdown}: only a malloc that takes a half below zero goes to the slow path.
      */
-    public long allocate(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
+    public long allocate(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
         ReentrantLock l = lock;
         if (l == null) {
-            return allocateOwned(cls, size, zeroed, site, profiler);
+            return allocateOwned(cls, size, zeroed, site, profiler, guard);
         }
         l.lock();
         try {
-            return allocateOwned(cls, size, zeroed, site, profiler);
+            return allocateOwned(cls, size, zeroed, site, profiler, guard);
         } finally {
             l.unlock();
         }
     }
 
-    private long allocateOwned(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
-        if ((sampleCountdown -= size) < 0 && sampleDue(size, profiler)) {
+    private long allocateOwned(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
+        if (((countdown -= (size << 32) + 1) & EXPIRED) != 0) {
+            return allocateExpired(cls, size, zeroed, site, profiler, guard);
+        }
+        return zeroed ? calloc(cls) : malloc(cls);
+    }
+
+    /**
+     * Slow path: this malloc took one half of {@link #countdown} below zero, or both. The guard's goes first: its
+     * half, at -1, has borrowed 1 from the sample half, and adding 1 gives it back and leaves the guard half at 0
+     * for the guard to refill. A guarded block comes from no slab, so the sampler does not count it (its size goes
+     * back to the sample half). Then the sampler's half, as before the fold.
+     */
+    private long allocateExpired(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
+        if ((countdown & (1L << 31)) != 0) {
+            countdown += 1;
+            long guarded = guard.due(this, cls, size, zeroed);
+            if (guarded != 0) {
+                countdown += size << 32;
+                return guarded;
+            }
+        }
+        if (sampleCountdown() < 0 && sampleDue(size, profiler)) {
             return allocateSampled(cls, size, zeroed, site, profiler);
         }
         return zeroed ? calloc(cls) : malloc(cls);
@@ -195,7 +271,7 @@ public final class ThreadHeap extends SlabOwner {
      */
     private long allocateSampled(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
         Profiler.Period drawn = samplePeriod;
-        sampleCountdown = nextGap(profiler);
+        setSampleCountdown(nextGap(profiler));
         Profiler.Period now = samplePeriod;
         long start = now.start();
         long address = zeroed ? calloc(cls) : malloc(cls);
@@ -528,12 +604,17 @@ public final class ThreadHeap extends SlabOwner {
      * shared heap is free (a holder that failed without unlocking would block every later virtual thread); every
      * current or listed slab is live, of its class, filed once, in a SuperSlab this heap owns and lists; every
      * listed SuperSlab is OWNED by this heap, and listed by no other heap: each is added to {@code listed}, which
-     * holds the SuperSlabs the heaps checked before listed. Returns null or the problem.
+     * holds the SuperSlabs the heaps checked before listed. Neither half of the countdown is expired (the malloc
+     * that expired one refilled it) and no sample bytes are owed. Returns null or the problem.
      */
     String check(Set<SuperSlab> listed) {
         if (lock != null && lock.isLocked()) {
             return "the lock is held with no operation running (held by the current thread: "
                     + lock.isHeldByCurrentThread() + ")";
+        }
+        if ((countdown & EXPIRED) != 0 || sampleRest < 0) {
+            return "countdown 0x" + Long.toHexString(countdown) + " (sample rest " + sampleRest
+                    + ") has an expired half at rest: every malloc would take the slow path";
         }
         Set<SuperSlab> mine = Collections.newSetFromMap(new IdentityHashMap<>());
         for (SuperSlab ss : superSlabs) {

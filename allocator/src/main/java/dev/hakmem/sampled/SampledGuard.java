@@ -37,8 +37,8 @@ import java.util.function.Consumer;
  * in place of guard pages, as mimalloc's guarded mode and tcmalloc's sampled guarded allocations do the same trade.
  *
  * <h2>Sampling</h2>
- * Each thread heap counts down {@link ThreadHeap#guardCountdown}; the malloc that takes it below zero asks
- * {@link #due}, which refills it uniformly in [1, 2N], so the sampled allocations cannot alias with a program's
+ * Each thread heap counts down its mallocs (the guard half of {@code ThreadHeap.countdown}); the malloc that takes
+ * it below zero asks {@link #due}, which refills it uniformly in [1, 2N], so the sampled allocations cannot alias with a program's
  * allocation pattern (a fixed period would sample the same call of a loop for ever).
  *
  * <h2>Slots</h2>
@@ -237,7 +237,7 @@ public final class SampledGuard {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         boolean due = h.guardCounting || random.nextInt(rate) == 0;
         h.guardCounting = true;
-        h.guardCountdown = rate == 1 ? 0 : random.nextInt(2 * rate);
+        h.refillGuard(rate == 1 ? 0 : random.nextInt(2 * rate));
         return due;
     }
 

@@ -4,6 +4,39 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
+ * A slab's remote-free side, on a cache line of its own (JCTools' padding by class chain: HotSpot lays out a
+ * superclass's fields before its subclass's, so these sit between two 64-byte runs of padding, away from both the
+ * object before this one in memory and the owner's fields in {@link Slab}). A remote free's CAS on the head then
+ * does not invalidate the line the owner's malloc and free read (issue 11). HotSpot also fills a superclass's holes
+ * with a subclass's small fields, so every class of the chain leaves none: {@code p0} fills the header's 4 bytes
+ * and {@code r1..r3} round the remote side up to 8. Verified with JOL 0.17 on JDK 25 (compressed class pointers):
+ * the remote side at offsets 80..87, the owner's first field at 152.
+ */
+abstract class SlabRemotePadBefore {
+    @SuppressWarnings("unused")
+    private int p0;
+    @SuppressWarnings("unused")
+    private long p1, p2, p3, p4, p5, p6, p7, p8;
+}
+
+/** The fields a remote free writes; see {@link Slab}'s class comment for their protocol. */
+abstract class SlabRemote extends SlabRemotePadBefore {
+    /** Head of the remote-free MPSC stack; accessed only through {@link Slab}'s named VarHandle accessors. */
+    @SuppressWarnings("unused")
+    volatile int remoteHead = Slab.NIL;
+    /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free stack once. */
+    volatile boolean rebuildRequested;
+    @SuppressWarnings("unused")
+    private byte r1, r2, r3;
+}
+
+/** Keeps {@link Slab}'s owner fields off the remote side's line (see {@link SlabRemotePadBefore}). */
+abstract class SlabRemotePadAfter extends SlabRemote {
+    @SuppressWarnings("unused")
+    private long q1, q2, q3, q4, q5, q6, q7, q8;
+}
+
+/**
  * One slab: a run of equal blocks of one size class inside a {@link SuperSlab}. All of its metadata lives on the Java
  * heap, out of reach of stray native writes, so a use-after-free or an overflow in user code can never corrupt a
  * free stack into handing out a wild address.
@@ -56,7 +89,7 @@ import java.lang.invoke.VarHandle;
  * double free in user code may put one block on both at once, and neither is spliced into the other (the drain then
  * notices the block is already free, see {@link #drain}).
  */
-public final class Slab {
+public final class Slab extends SlabRemotePadAfter {
     /** "No block": end of a list. Above any index, since capacity <= 4096. */
     public static final int NIL = 0xFFFF;
 
@@ -79,7 +112,7 @@ public final class Slab {
 
     static {
         try {
-            REMOTE_HEAD = MethodHandles.lookup().findVarHandle(Slab.class, "remoteHead", int.class);
+            REMOTE_HEAD = MethodHandles.lookup().findVarHandle(SlabRemote.class, "remoteHead", int.class);
             STACK = MethodHandles.lookup().findVarHandle(Slab.class, "stack", long.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
             SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
@@ -154,8 +187,6 @@ public final class Slab {
      * owns the slab (see {@link #ownerThreadPlain}).
      */
     private Thread ownerThread;
-    /** Set by a remote freer that undid a claim (a racing double free): the owner rebuilds its free stack once. */
-    private volatile boolean rebuildRequested;
 
     /**
      * Blocks of this slab marked sampled: the profiler ({@code dev.hakmem.site.Profiler}) remembers them. The free
@@ -175,10 +206,6 @@ public final class Slab {
      */
     @SuppressWarnings("unused")
     private long[] sampledMarks;
-
-    /** Head of the remote-free MPSC stack; accessed only through the named VarHandle accessors below. */
-    @SuppressWarnings("unused")
-    private volatile int remoteHead = NIL;
 
     Slab(SuperSlab superSlab, int slot, int cls, int blockSize, boolean zeroTail) {
         this.superSlab = superSlab;
