@@ -423,6 +423,13 @@ public final class ThreadHeap extends SlabOwner {
             addSuperSlab(target);
         }
         int slot = target.freeSlotFor(cls);
+        if (classes.tier(cls) == HakMemStats.Tier.MID && target.laidOutForOther(slot, cls)
+                && !target.keepsStaleLayout(slot)) {
+            // Enough stale layouts in this SuperSlab: this one goes back first (refused, it is carved in place). A
+            // Large slot (the whole SuperSlab) keeps its pages: given back, it would fault up to 512 pages in again
+            // for each change of class (mid_large_mt_1m ran 3 to 8 times slower so, as before commit 818c46f).
+            pool.giveBackSlot(target, slot);
+        }
         if (target.isDecommitted(slot)) {
             try {
                 pool.commitSlot(target, slot);
@@ -477,9 +484,13 @@ public final class ThreadHeap extends SlabOwner {
      *
      * <p>What stays resident, and why it is bounded: a free slot carved again within the delay, for another class,
      * keeps the pages its old layout dirtied; the new layout's blocks cover the whole slot, so each of those pages
-     * lies under some block of the new slab and is reused when that block is, not leaked. A slot never holds more
-     * than its own bytes (64 KiB or 512 KiB), all counted as committed ({@link SuperSlab#committedBytes}) until given
-     * back, and a slot that then stays free for the delay goes back whole. Slots of a heap that stops calling its
+     * lies under some block of the new slab and is reused when that block is written whole, not leaked. A program
+     * that writes its blocks sparsely (mid_large_mt_64k touches a block's first and last byte) reuses few of them,
+     * and a slot relaid again and again would end up wholly resident: so a Mid carve keeps a stale layout in at most
+     * one slot in four of a SuperSlab ({@link SuperSlab#keepsStaleLayout}) and gives the others back first, as
+     * session 7 did for all. A slot never holds more than its own bytes (64 KiB or 512 KiB), all counted as committed
+     * ({@link SuperSlab#committedBytes}) until given back, and a slot that then stays free for the delay goes back
+     * whole. Slots of a heap that stops calling its
      * slow paths wait for its next one, its thread's death (an adopter's sweep, or the pool's purge once empty), or
      * the pool's purge of the whole SuperSlab; mimalloc's idle thread keeps its pages the same way.
      */

@@ -32,6 +32,8 @@ public final class SuperSlab extends Region {
 
     /** {@link #freeSince} of a slot with nothing to give back: it holds a slab, or reads as zero. */
     static final long CLEAN = Long.MIN_VALUE;
+    /** At most one slot in this many of a SuperSlab keeps a stale layout under a Mid carve ({@link #relaid}). */
+    static final int MAX_RELAID_SHARE = 4;
 
     private static final VarHandle SLABS = MethodHandles.arrayElementVarHandle(Slab[].class);
     private static final VarHandle STATE;
@@ -74,6 +76,16 @@ public final class SuperSlab extends Region {
      * ({@link SuperSlabPool#purgeSlots}) gives a dirty slot's pages back once it has stayed free for the purge delay.
      */
     private final long[] freeSince;
+    /**
+     * Per slot, whether it was carved over another class's layout since its pages were last given back: its pages
+     * may hold that layout's stale pages beside the current one's (a block touches the pages it starts and ends on,
+     * and a program that writes its blocks sparsely, as mid_large_mt_64k does, leaves the rest of the slot untouched
+     * by the new layout). {@code relaidSlots} counts them; a Mid carve keeps a stale layout only while fewer than
+     * {@link #MAX_RELAID_SHARE} of the slots are relaid ({@link #keepsStaleLayout}), which bounds what sparse writers
+     * keep resident to a quarter of the SuperSlab beyond their layouts. Reset with the pages.
+     */
+    private final boolean[] relaid;
+    private int relaidSlots;
 
     @SuppressWarnings("unused")
     private volatile int state;
@@ -95,6 +107,7 @@ public final class SuperSlab extends Region {
         java.util.Arrays.fill(this.decommitted, decommitted);
         this.lastClass = new int[slots];
         java.util.Arrays.fill(this.lastClass, -1);
+        this.relaid = new boolean[slots];
         this.freeSince = new long[slots];
         // Memory written before this object (a pooled SuperSlab re-carved for another slot size) is dirty from now.
         java.util.Arrays.fill(this.freeSince, zero ? CLEAN : System.nanoTime());
@@ -134,6 +147,10 @@ public final class SuperSlab extends Region {
             throw new IllegalStateException("no free slot in " + this);
         }
         Slab s = new Slab(this, i, cls, blockSize, zero[i]);
+        if (laidOutForOther(i, cls) && !relaid[i]) {
+            relaid[i] = true;
+            relaidSlots++;
+        }
         zero[i] = false;
         lastClass[i] = cls;
         freeSince[i] = CLEAN;
@@ -204,8 +221,21 @@ public final class SuperSlab extends Region {
         return lastClass[slot] != -1 && lastClass[slot] != cls;
     }
 
-    /** Owner: free slot {@code slot}'s pages were given back (see {@link SuperSlabPool#purgeSlots}). */
+    /**
+     * Owner: whether a Mid carve may lay free slot {@code slot} out again without giving back the pages of the other
+     * class's layout it holds: the slot is relaid already (its stale pages counted), or fewer than one slot in
+     * {@link #MAX_RELAID_SHARE} is. Otherwise the carve gives them back first, one madvise and a refault.
+     */
+    public boolean keepsStaleLayout(int slot) {
+        return relaid[slot] || relaidSlots < slots / MAX_RELAID_SHARE;
+    }
+
+    /** Owner: free slot {@code slot}'s pages were given back (see {@link SuperSlabPool#giveBackSlot}). */
     void markDecommitted(int slot) {
+        if (relaid[slot]) {
+            relaid[slot] = false;
+            relaidSlots--;
+        }
         zero[slot] = true;
         decommitted[slot] = true;
         lastClass[slot] = -1;
@@ -259,6 +289,7 @@ public final class SuperSlab extends Region {
      */
     String checkSlots() {
         int used = 0;
+        int relaid = 0;
         for (int i = 0; i < slots; i++) {
             Slab s = slabAcquire(i);
             if (s != null) {
@@ -276,6 +307,10 @@ public final class SuperSlab extends Region {
                 return "free slot " + i + (zero[i] ? " reads as zero but has a free time"
                         : " is dirty but has no free time: its pages would never be given back");
             }
+            relaid += this.relaid[i] ? 1 : 0;
+            if (this.relaid[i] && zero[i]) {
+                return "slot " + i + " reads as zero but counts as holding a stale layout";
+            }
             if (decommitted[i] && !zero[i]) {
                 return "slot " + i + " was given back but does not read as zero";
             }
@@ -283,6 +318,9 @@ public final class SuperSlab extends Region {
                 return "slot " + i + " reads as zero (" + zero[i] + ") or was given back (" + decommitted[i]
                         + ") but remembers the layout of class " + lastClass[i];
             }
+        }
+        if (relaid != relaidSlots) {
+            return relaidSlots + " slots counted as relaid, but " + relaid + " are";
         }
         return used == usedSlots ? null : usedSlots + " slots counted as used, but " + used + " hold a slab";
     }

@@ -161,13 +161,25 @@ public final class SuperSlabPool {
             long waited = now - ss.freeSince(i);
             if (waited < delay) {
                 next = Math.min(next, delay - waited);
-            } else if (mappings.decommit(ss.base + ((long) i << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
-                ss.markDecommitted(i);
-            } else {
+            } else if (!giveBackSlot(ss, i)) {
                 next = Math.min(next, delay);
             }
         }
         return next;
+    }
+
+    /**
+     * Owner: gives back the pages of free slot {@code slot} of {@code ss} now: after its purge delay
+     * ({@link #purgeSlots}), or before a Mid carve lays it out for another class once a quarter of its SuperSlab's
+     * slots hold stale layouts ({@link SuperSlab#keepsStaleLayout}). False if the page source refused: the slot stays
+     * committed, old pages and all.
+     */
+    public boolean giveBackSlot(SuperSlab ss, int slot) {
+        if (!mappings.decommit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
+            return false;
+        }
+        ss.markDecommitted(slot);
+        return true;
     }
 
     public long purgeDelayNanos() {
