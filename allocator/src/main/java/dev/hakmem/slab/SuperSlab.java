@@ -80,8 +80,8 @@ public final class SuperSlab extends Region {
      * Per slot, whether it was carved over another class's layout since its pages were last given back: its pages
      * may hold that layout's stale pages beside the current one's (a block touches the pages it starts and ends on,
      * and a program that writes its blocks sparsely, as mid_large_mt_64k does, leaves the rest of the slot untouched
-     * by the new layout). {@code relaidSlots} counts them; a Mid carve keeps a stale layout only while fewer than
-     * {@link #MAX_RELAID_SHARE} of the slots are relaid ({@link #keepsStaleLayout}), which bounds what sparse writers
+     * by the new layout). {@code relaidSlots} counts them; a Mid carve keeps a stale layout only in a slot relaid already
+     * or while fewer than one slot in {@link #MAX_RELAID_SHARE} is ({@link #keepsStaleLayout}), which bounds what sparse writers
      * keep resident to a quarter of the SuperSlab beyond their layouts. Reset with the pages.
      */
     private final boolean[] relaid;
