@@ -72,6 +72,12 @@ public final class ThreadHeap extends SlabOwner {
     private final Slab[] spare;
     private final ArrayList<SuperSlab> superSlabs = new ArrayList<>();
     final ClassCounters counters;
+    /**
+     * When this heap last swept its SuperSlabs' free slots (System.nanoTime), and how long after that the next dirty
+     * free slot falls due ({@link Long#MAX_VALUE}: none); see {@link #purgeSlotsIfDue}. Owner only, plain.
+     */
+    private long slotsSweptAt;
+    private long slotsDueAfter = Long.MAX_VALUE;
 
     /**
      * The two malloc countdowns folded into one word, so a malloc counts both with one subtraction and tests both
@@ -473,13 +479,14 @@ public final class ThreadHeap extends SlabOwner {
 
     /** A new slab for {@code cls} in a SuperSlab this heap owns, or in one it acquires from the pool. */
     private Slab carveSlab(int cls) {
+        purgeSlotsIfDue(System.nanoTime());
         int shift = classes.slabShift(cls);
         SuperSlab target = superSlabWithFreeSlot(shift, cls);
         if (target == null || !target.hasFreeSlotOf(cls)) {
             // A pooled SuperSlab with a slot laid out for cls dirties no new page; another class's slot would.
             SuperSlab pooled = pool.acquirePooledWithSlotOf(shift, cls, this, ownerThread());
             if (pooled != null) {
-                superSlabs.add(pooled);
+                addSuperSlab(pooled);
                 target = pooled;
             }
         }
@@ -489,14 +496,15 @@ public final class ThreadHeap extends SlabOwner {
         if (target == null) {
             set.reapIfDue();
             target = pool.acquire(shift, this, ownerThread());
-            superSlabs.add(target);
+            addSuperSlab(target);
         }
         int slot = target.freeSlotFor(cls);
-        if (classes.tier(cls) == HakMemStats.Tier.MID && target.laidOutForOther(slot, cls)) {
-            // Refused: carved in place, the old layout's pages staying resident. A Large slot (the whole SuperSlab)
-            // keeps its pages: given back, it would fault up to 512 pages in again for each change of class
-            // (mid_large_mt_1m ran 3 to 8 times slower so, as before commit 818c46f).
-            pool.decommitSlot(target, slot);
+        if (classes.tier(cls) == HakMemStats.Tier.MID && target.laidOutForOther(slot, cls)
+                && !target.keepsStaleLayout(slot)) {
+            // Enough stale layouts in this SuperSlab: this one goes back first (refused, it is carved in place). A
+            // Large slot (the whole SuperSlab) keeps its pages: given back, it would fault up to 512 pages in again
+            // for each change of class (mid_large_mt_1m ran 3 to 8 times slower so, as before commit 818c46f).
+            pool.giveBackSlot(target, slot);
         }
         if (target.isDecommitted(slot)) {
             try {
@@ -531,6 +539,47 @@ public final class ThreadHeap extends SlabOwner {
             }
         }
         return blank != null ? blank : any;
+    }
+
+    /** A SuperSlab joins this heap; its free slots may be dirty, so the next slow path sweeps them. */
+    private void addSuperSlab(SuperSlab ss) {
+        superSlabs.add(ss);
+        slotsDueAfter = 0;
+    }
+
+    /**
+     * Slow path (a carve, a retire): gives back the pages of this heap's free slots that have stayed free for the
+     * purge delay in force, if one is due ({@link SuperSlabPool#purgeSlots}); otherwise one clock read and a compare.
+     *
+     * <p>A retired slot keeps its pages for the delay, as mimalloc purges a free page only after its purge delay
+     * ({@code mi_segment_schedule_purge}, driven from the owner's own allocation slow path, as here) and jemalloc's
+     * dirty pages decay over time before they are given back (Evans, "jemalloc decay", arena_decay_ticks). Giving them back on
+     * every change of class instead (session 7) cost lifetime_mix with its cache site segregated about 6,000 madvises
+     * and 100,000 page faults in 3 M operations: its short-lived slabs empty after every request, and the next
+     * request's band carves the same slots for other Mid classes at once.
+     *
+     * <p>What stays resident, and why it is bounded: a free slot carved again within the delay, for another class,
+     * keeps the pages its old layout dirtied; the new layout's blocks cover the whole slot, so each of those pages
+     * lies under some block of the new slab and is reused when that block is written whole, not leaked. A program
+     * that writes its blocks sparsely (mid_large_mt_64k touches a block's first and last byte) reuses few of them,
+     * and a slot relaid again and again would end up wholly resident: so a Mid carve keeps a stale layout in at most
+     * one slot in four of a SuperSlab ({@link SuperSlab#keepsStaleLayout}) and gives the others back first, as
+     * session 7 did for all. A slot never holds more than its own bytes (64 KiB or 512 KiB), all counted as committed
+     * ({@link SuperSlab#committedBytes}) until given back, and a slot that then stays free for the delay goes back
+     * whole. Slots of a heap that stops calling its
+     * slow paths wait for its next one, its thread's death (an adopter's sweep, or the pool's purge once empty), or
+     * the pool's purge of the whole SuperSlab; mimalloc's idle thread keeps its pages the same way.
+     */
+    private void purgeSlotsIfDue(long now) {
+        if (now - slotsSweptAt < slotsDueAfter) {
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        for (SuperSlab ss : superSlabs) {
+            next = Math.min(next, pool.purgeSlots(ss, now));
+        }
+        slotsSweptAt = now;
+        slotsDueAfter = next;
     }
 
     private Thread ownerThread() {
@@ -568,14 +617,18 @@ public final class ThreadHeap extends SlabOwner {
         }
         counters.mallocs[s.cls] += s.allocations();
         SuperSlab ss = s.superSlab;
-        // The slot keeps its pages: a program that frees and allocates large blocks in turn would otherwise pay a
-        // madvise and then a page fault per 4 KiB for every block. They go back when the whole SuperSlab has been
-        // pooled for the purge delay.
-        ss.retire(s);
+        // The slot keeps its pages for the purge delay: a program that frees and allocates large blocks in turn would
+        // otherwise pay a madvise and then a page fault per 4 KiB for every block. They go back by this heap's sweep,
+        // or with the whole SuperSlab once it has been pooled for the delay.
+        long now = System.nanoTime();
+        ss.retire(s, now);
         if (ss.isEmpty()) {
             superSlabs.remove(ss);
             pool.giveBack(ss);
+        } else {
+            slotsDueAfter = Math.min(slotsDueAfter, now - slotsSweptAt + pool.purgeDelayNanos());
         }
+        purgeSlotsIfDue(now);
     }
 
     private void addToList(Slab s) {
@@ -717,7 +770,7 @@ public final class ThreadHeap extends SlabOwner {
         if (l != null) {
             l.adopt(ss.base);
         }
-        superSlabs.add(ss);
+        addSuperSlab(ss);
         // Snapshot first: retiring the last slab gives the SuperSlab back to the pool, where another heap may take
         // it and carve new slabs at once; after that point this heap must not look at its slots again.
         List<Slab> slabs = new ArrayList<>(ss.slots);

@@ -30,6 +30,11 @@ public final class SuperSlab extends Region {
     public static final int POOLED = 3;
     public static final int RELEASED = 4;
 
+    /** {@link #freeSince} of a slot with nothing to give back: it holds a slab, or reads as zero. */
+    static final long CLEAN = Long.MIN_VALUE;
+    /** At most one slot in this many of a SuperSlab keeps a stale layout under a Mid carve ({@link #relaid}). */
+    static final int MAX_RELAID_SHARE = 4;
+
     private static final VarHandle SLABS = MethodHandles.arrayElementVarHandle(Slab[].class);
     private static final VarHandle STATE;
     private static final VarHandle OWNER_THREAD;
@@ -64,6 +69,23 @@ public final class SuperSlab extends Region {
      * adoption; reset with the pages.
      */
     private final int[] lastClass;
+    /**
+     * Per slot, when it last became free with its pages dirty (System.nanoTime), or {@link #CLEAN}. Invariant
+     * ({@link #checkSlots}): a slot holding a slab is CLEAN; a free slot is dirty with a free time exactly when it does
+     * not read as zero, and reads as zero (never written, or given back) otherwise. The owner's sweep
+     * ({@link SuperSlabPool#purgeSlots}) gives a dirty slot's pages back once it has stayed free for the purge delay.
+     */
+    private final long[] freeSince;
+    /**
+     * Per slot, whether it was carved over another class's layout since its pages were last given back: its pages
+     * may hold that layout's stale pages beside the current one's (a block touches the pages it starts and ends on,
+     * and a program that writes its blocks sparsely, as mid_large_mt_64k does, leaves the rest of the slot untouched
+     * by the new layout). {@code relaidSlots} counts them; a Mid carve keeps a stale layout only in a slot relaid already
+     * or while fewer than one slot in {@link #MAX_RELAID_SHARE} is ({@link #keepsStaleLayout}), which bounds what sparse writers
+     * keep resident to a quarter of the SuperSlab beyond their layouts. Reset with the pages.
+     */
+    private final boolean[] relaid;
+    private int relaidSlots;
 
     @SuppressWarnings("unused")
     private volatile int state;
@@ -85,6 +107,10 @@ public final class SuperSlab extends Region {
         java.util.Arrays.fill(this.decommitted, decommitted);
         this.lastClass = new int[slots];
         java.util.Arrays.fill(this.lastClass, -1);
+        this.relaid = new boolean[slots];
+        this.freeSince = new long[slots];
+        // Memory written before this object (a pooled SuperSlab re-carved for another slot size) is dirty from now.
+        java.util.Arrays.fill(this.freeSince, zero ? CLEAN : System.nanoTime());
     }
 
     public long slotBytes() {
@@ -121,8 +147,13 @@ public final class SuperSlab extends Region {
             throw new IllegalStateException("no free slot in " + this);
         }
         Slab s = new Slab(this, i, cls, blockSize, zero[i]);
+        if (laidOutForOther(i, cls) && !relaid[i]) {
+            relaid[i] = true;
+            relaidSlots++;
+        }
         zero[i] = false;
         lastClass[i] = cls;
+        freeSince[i] = CLEAN;
         usedSlots++;
         // release: the slab is fully built before a freer's acquire load can find it.
         SLABS.setRelease(slabs, i, s);
@@ -167,6 +198,16 @@ public final class SuperSlab extends Region {
         return i >= 0 && lastClass[i] == cls;
     }
 
+    /** Owner: whether free slot {@code slot} holds dirty pages, free since {@link #freeSince(int)}. */
+    boolean isFreeDirty(int slot) {
+        return freeSince[slot] != CLEAN;
+    }
+
+    /** Owner: when dirty free slot {@code slot} became free (System.nanoTime). */
+    long freeSince(int slot) {
+        return freeSince[slot];
+    }
+
     public boolean isDecommitted(int slot) {
         return decommitted[slot];
     }
@@ -180,21 +221,37 @@ public final class SuperSlab extends Region {
         return lastClass[slot] != -1 && lastClass[slot] != cls;
     }
 
-    /** Owner: free slot {@code slot}'s pages were given back (see {@link SuperSlabPool#decommitSlot}). */
+    /**
+     * Owner: whether a Mid carve may lay free slot {@code slot} out again without giving back the pages of the other
+     * class's layout it holds: the slot is relaid already (its stale pages counted), or fewer than one slot in
+     * {@link #MAX_RELAID_SHARE} is. Otherwise the carve gives them back first, one madvise and a refault.
+     */
+    public boolean keepsStaleLayout(int slot) {
+        return relaid[slot] || relaidSlots < slots / MAX_RELAID_SHARE;
+    }
+
+    /** Owner: free slot {@code slot}'s pages were given back (see {@link SuperSlabPool#giveBackSlot}). */
     void markDecommitted(int slot) {
+        if (relaid[slot]) {
+            relaid[slot] = false;
+            relaidSlots--;
+        }
         zero[slot] = true;
         decommitted[slot] = true;
         lastClass[slot] = -1;
+        freeSince[slot] = CLEAN;
     }
 
     /**
-     * Owner: empties a slot. Its pages stay committed and dirty: {@code zero} and {@code decommitted} are already
-     * false for a carved slot (carve clears the one, the commit before it the other), and only the pool's purge of
-     * the whole SuperSlab sets them again.
+     * Owner: empties a slot at {@code now} (System.nanoTime). Its pages stay committed and dirty, free from then:
+     * {@code zero} and {@code decommitted} are already false for a carved slot (carve clears the one, the commit
+     * before it the other); the owner's sweep gives them back after the purge delay, or the pool's purge with the
+     * whole SuperSlab.
      */
-    public void retire(Slab s) {
+    public void retire(Slab s, long now) {
         s.markRetired();
         SLABS.setRelease(slabs, s.slot, null);
+        freeSince[s.slot] = now;
         usedSlots--;
     }
 
@@ -227,10 +284,12 @@ public final class SuperSlab extends Region {
     /**
      * For {@code check()} on a quiescent heap: the slot bookkeeping agrees with the slots. {@code usedSlots} counts
      * the slots holding a slab; each slab sits in its own slot and is the last class carved there; a slot whose pages
-     * read as zero or were given back remembers no class (its pages hold no layout). Returns null or the problem.
+     * read as zero or were given back remembers no class (its pages hold no layout); a free slot is dirty with a free
+     * time, or reads as zero (see {@link #freeSince}). Returns null or the problem.
      */
     String checkSlots() {
         int used = 0;
+        int relaid = 0;
         for (int i = 0; i < slots; i++) {
             Slab s = slabAcquire(i);
             if (s != null) {
@@ -241,11 +300,27 @@ public final class SuperSlab extends Region {
                 if (lastClass[i] != s.cls) {
                     return "slot " + i + " holds a slab of class " + s.cls + " but remembers class " + lastClass[i];
                 }
+                if (freeSince[i] != CLEAN) {
+                    return "slot " + i + " holds a slab but has a free time";
+                }
+            } else if ((freeSince[i] != CLEAN) == zero[i]) {
+                return "free slot " + i + (zero[i] ? " reads as zero but has a free time"
+                        : " is dirty but has no free time: its pages would never be given back");
+            }
+            relaid += this.relaid[i] ? 1 : 0;
+            if (this.relaid[i] && zero[i]) {
+                return "slot " + i + " reads as zero but counts as holding a stale layout";
+            }
+            if (decommitted[i] && !zero[i]) {
+                return "slot " + i + " was given back but does not read as zero";
             }
             if ((zero[i] || decommitted[i]) && lastClass[i] != -1) {
                 return "slot " + i + " reads as zero (" + zero[i] + ") or was given back (" + decommitted[i]
                         + ") but remembers the layout of class " + lastClass[i];
             }
+        }
+        if (relaid != relaidSlots) {
+            return relaidSlots + " slots counted as relaid, but " + relaid + " are";
         }
         return used == usedSlots ? null : usedSlots + " slots counted as used, but " + used + " hold a slab";
     }

@@ -144,15 +144,46 @@ public final class SuperSlabPool {
     }
 
     /**
-     * Owner: gives back the pages of free slot {@code slot} of {@code ss}, dirtied in the layout of another class than
-     * the next carve's: a slab dirties the pages its blocks start and end on, and a slot carved again in another
-     * layout would keep the old layout's pages resident beside the new one's (issue 11, mid_large_mt_64k). If the page
-     * source refuses, the slot stays committed, old pages and all, and is carved anyway.
+     * Owner: gives back the pages of every free slot of {@code ss}, an owned SuperSlab, that has stayed free for the
+     * purge delay in force (one madvise a slot), and returns how long from {@code now} until its next dirty free slot
+     * falls due, or {@link Long#MAX_VALUE} if none is left. A slot whose give-back the page source refuses stays dirty
+     * and is tried again a purge delay later. This is the pool's purge of an empty SuperSlab ({@link #purge}) for the
+     * slots of one still in use, on the owner's slow path since only the owner reads its slots; see
+     * {@code ThreadHeap.purgeSlotsIfDue} for why a slot's pages wait.
      */
-    public void decommitSlot(SuperSlab ss, int slot) {
-        if (mappings.decommit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
-            ss.markDecommitted(slot);
+    public long purgeSlots(SuperSlab ss, long now) {
+        long delay = purgeDelayNanos;
+        long next = Long.MAX_VALUE;
+        for (int i = 0; i < ss.slots; i++) {
+            if (!ss.isFreeDirty(i)) {
+                continue;
+            }
+            long waited = now - ss.freeSince(i);
+            if (waited < delay) {
+                next = Math.min(next, delay - waited);
+            } else if (!giveBackSlot(ss, i)) {
+                next = Math.min(next, delay);
+            }
         }
+        return next;
+    }
+
+    /**
+     * Owner: gives back the pages of free slot {@code slot} of {@code ss} now: after its purge delay
+     * ({@link #purgeSlots}), or before a Mid carve lays it out for another class once a quarter of its SuperSlab's
+     * slots hold stale layouts ({@link SuperSlab#keepsStaleLayout}). False if the page source refused: the slot stays
+     * committed, old pages and all.
+     */
+    public boolean giveBackSlot(SuperSlab ss, int slot) {
+        if (!mappings.decommit(ss.base + ((long) slot << ss.slabShift), ss.slotBytes(), ss.slotBytes())) {
+            return false;
+        }
+        ss.markDecommitted(slot);
+        return true;
+    }
+
+    public long purgeDelayNanos() {
+        return purgeDelayNanos;
     }
 
     /** Owner: every slab of {@code ss} is retired; it waits in the pool for reuse. */
@@ -277,11 +308,12 @@ public final class SuperSlabPool {
                 }
             }
             if (empty) {
+                long now = System.nanoTime();
                 for (int i = 0; i < ss.slots; i++) {
                     Slab s = ss.slabAcquire(i);
                     if (s != null) {
                         orphanCounters.addRetired(s.cls, s.allocations());
-                        ss.retire(s);
+                        ss.retire(s, now);
                     }
                 }
                 giveBack(ss);

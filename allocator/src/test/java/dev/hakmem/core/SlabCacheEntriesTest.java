@@ -51,7 +51,7 @@ class SlabCacheEntriesTest {
     @Test
     void aRetiredSlabIsNeverAnsweredAndNotAProblem() {
         cache.fill(slab.base, slab);
-        ss.retire(slab);
+        ss.retire(slab, System.nanoTime());
         assertNull(cache.ownedBy(slab.base, Thread.currentThread()));
         assertNull(cache.check());
     }

@@ -139,30 +139,57 @@ class ThreadHeapTest {
         return other;
     }
 
-    /** A free slot carved for another class than the one it last held first gives back the old layout's pages. */
+    /**
+     * At a purge delay of 0, a retired slot's pages go back at once (the retire's own sweep), and the slot, carved
+     * again for another class, is committed again, reading as zero.
+     */
     @Test
-    void aSlotCarvedForAnotherClassGivesBackTheOldLayoutsPagesFirst() {
+    void aSlotFreeForThePurgeDelayGivesItsPagesBack() {
         Slab retired = aFreeSlotLaidOutForCls();
-        Slab carved = slabOf(heap.malloc(otherClass(retired.superSlab)));
+        assertTrue(retired.superSlab.isDecommitted(retired.slot), "given back by the retire's sweep");
+        assertEquals(1, pages.calls(Op.DECOMMIT));
+        Slab carved = slabOf(heap.malloc(CLASSES.classOf(48 << 10)));
         assertSame(retired.superSlab, carved.superSlab);
-        assertEquals(retired.slot, carved.slot);
-        assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back");
-        assertEquals(1, pages.calls(Op.COMMIT), "and were committed again for the new layout");
+        assertEquals(retired.slot, carved.slot, "the first slot laid out for no class");
+        assertEquals(1, pages.calls(Op.DECOMMIT), "nothing else was free");
+        assertEquals(1, pages.calls(Op.COMMIT), "committed again for the new layout");
         assertTrue(carved.carvedZero(), "the slot reads as zero: a calloc need not clear it");
         assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
         assertLedger(0);
     }
 
-    /** Refused, the give-back leaves the slot committed in its old layout, and the carve goes on in place. */
+    /**
+     * Within the purge delay, a slot carved for another class keeps the pages its old layout dirtied: no madvise, no
+     * refault (lifetime_mix's short-lived slabs), all of the slot still counted as committed.
+     */
     @Test
-    void aRefusedGiveBackOfASlotCarvesItInPlace() {
+    void aSlotCarvedForAnotherClassWithinThePurgeDelayKeepsItsPages() {
+        pool.setPurgeDelayMillis(3_600_000);
         Slab retired = aFreeSlotLaidOutForCls();
-        int other = otherClass(retired.superSlab);
-        pages.failing(Op.DECOMMIT, true);
-        Slab carved = slabOf(heap.malloc(other));
+        assertFalse(retired.superSlab.isDecommitted(retired.slot));
+        Slab carved = slabOf(heap.malloc(otherClass(retired.superSlab)));
         assertEquals(retired.slot, carved.slot);
         assertEquals(0, pages.calls(Op.DECOMMIT));
+        assertEquals(0, pages.calls(Op.COMMIT));
         assertFalse(carved.carvedZero(), "the old layout's bytes are still there");
+        assertEquals(SuperSlab.SIZE, carved.superSlab.committedBytes());
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+    }
+
+    /** A give-back the page source refuses leaves the slot dirty, counted committed; the next slow path retries. */
+    @Test
+    void aRefusedGiveBackOfASlotIsTriedAgain() {
+        pages.failing(Op.DECOMMIT, true);
+        Slab retired = aFreeSlotLaidOutForCls();
+        assertFalse(retired.superSlab.isDecommitted(retired.slot));
+        assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
+        assertLedger(0);
+        pages.failing(Op.DECOMMIT, false);
+        Slab carved = slabOf(heap.malloc(CLASSES.classOf(48 << 10)));
+        assertEquals(retired.slot, carved.slot, "the first slot laid out for no class");
+        assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back before the carve");
+        assertTrue(carved.carvedZero());
         assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
         assertLedger(0);
     }

@@ -259,7 +259,7 @@ class SlabCheckTest {
         SuperSlab ss = new SuperSlab(0, FAKE_BASE, SizeClasses.SMALL_SHIFT, true, false);
         Slab first = ss.carve(0, 16);
         assertTrue(first.carvedZero(), "a fresh slot reads as zero");
-        ss.retire(first);
+        ss.retire(first, System.nanoTime());
         assertFalse(ss.carve(0, 16).carvedZero(), "the first slab wrote the slot");
         assertFalse(new SuperSlab(0, FAKE_BASE, SizeClasses.SMALL_SHIFT, false, false).carve(0, 16).carvedZero());
     }

@@ -132,7 +132,7 @@ class SuperSlabPoolTest {
     void aPooledSuperSlabIsRecarvedForAnotherSlabSize() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
         SuperSlab old = pool.acquire(SMALL, null, Thread.currentThread());
-        old.retire(oneBlockIn(old));
+        old.retire(oneBlockIn(old), System.nanoTime());
         pool.giveBack(old);
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
         assertNotSame(old, ss);
@@ -151,7 +151,7 @@ class SuperSlabPoolTest {
     void aPurgedSuperSlabIsRecarvedDecommittedAndItsSlotsCommittedOneByOne() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
         SuperSlab old = pool.acquire(SMALL, null, Thread.currentThread());
-        old.retire(oneBlockIn(old));
+        old.retire(oneBlockIn(old), System.nanoTime());
         pool.giveBack(old);
         pool.purge(System.nanoTime() + LATER);
         assertEquals(1, events.purges.sum());
@@ -411,8 +411,8 @@ class SuperSlabPoolTest {
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
         Slab a = ss.carve(1, 64);
         Slab b = ss.carve(2, 128);
-        ss.retire(a);
-        ss.retire(b);
+        ss.retire(a, System.nanoTime());
+        ss.retire(b, System.nanoTime());
         assertLedger(0);
         assertEquals(1, ss.carve(2, 128).slot, "class 2 takes back the slot laid out for it, not the first free one");
         assertEquals(2, ss.carve(3, 256).slot, "a class with no slot of its own takes a never-used one first");
@@ -427,9 +427,9 @@ class SuperSlabPoolTest {
     void aPooledSuperSlabIsFoundByTheClassOfItsFreeSlotsUntilItsPagesGoBack() {
         pool(Long.MAX_VALUE, 4 * SIZE, HOUR_MS);
         SuperSlab other = pool.acquire(MEDIUM, null, Thread.currentThread());
-        other.retire(other.carve(2, 128));
+        other.retire(other.carve(2, 128), System.nanoTime());
         SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
-        ss.retire(ss.carve(1, 64));
+        ss.retire(ss.carve(1, 64), System.nanoTime());
         pool.giveBack(ss);
         pool.giveBack(other);
         assertLedger(2 * SIZE);
@@ -443,5 +443,41 @@ class SuperSlabPoolTest {
         assertLedger(SIZE);
         assertNull(pool.acquirePooledWithSlotOf(MEDIUM, 2, null, Thread.currentThread()),
                 "a purged slot's pages hold no layout");
+    }
+
+    /**
+     * An owned SuperSlab's free slot is dirty with its free time until it has stayed free for the purge delay; then
+     * the sweep gives back its pages alone (counted as a purge and as committed bytes given back), and says when the
+     * next dirty slot falls due. A slot carved again before that keeps its pages.
+     */
+    @Test
+    void aFreeSlotsPagesGoBackOnceItHasStayedFreeForThePurgeDelay() {
+        pool(Long.MAX_VALUE, 4 * SIZE, 10);
+        long delay = TimeUnit.MILLISECONDS.toNanos(10);
+        SuperSlab ss = pool.acquire(MEDIUM, null, Thread.currentThread());
+        long t0 = System.nanoTime();
+        ss.retire(oneBlockIn(ss), t0);
+        ss.retire(ss.carve(2, 128), t0 + delay / 2);
+        ss.carve(3, 256);
+        assertLedger(0);
+        assertEquals(Long.MAX_VALUE, pool.purgeSlots(pool.acquire(SMALL, null, null), t0), "nothing free is dirty");
+        assertEquals(delay / 4, pool.purgeSlots(ss, t0 + delay * 3 / 4), "slot 0 falls due in a quarter delay");
+        assertEquals(0, events.purges.sum());
+        assertEquals(delay / 2, pool.purgeSlots(ss, t0 + delay), "slot 0 given back, slot 1 due in half a delay");
+        assertTrue(ss.isDecommitted(0));
+        assertFalse(ss.isDecommitted(1));
+        assertEquals(1, events.purges.sum());
+        assertEquals(SIZE - ss.slotBytes(), ss.committedBytes());
+        assertLedger(0);
+        pool.commitSlot(ss, 0);
+        assertEquals(0, ss.carve(4, 512).slot, "the given-back slot, laid out for no class, first");
+        for (int i = 3; i < ss.slots; i++) {
+            assertEquals(i, ss.carve(5, 1024).slot);
+        }
+        assertEquals(1, ss.carve(6, 2048).slot, "another class's dirty slot, within its delay: in place");
+        assertFalse(ss.isDecommitted(1), "its pages kept");
+        assertEquals(Long.MAX_VALUE, pool.purgeSlots(ss, t0 + LATER), "every slot in use");
+        assertEquals(1, events.purges.sum());
+        assertLedger(0);
     }
 }
