@@ -920,6 +920,7 @@ public final class Allocator {
             }
             heaps.reapDead();
             pool.reclaimAbandoned();
+            profiler.tick();
             long now = System.nanoTime();
             pool.purge(now);
             big.purge(now);

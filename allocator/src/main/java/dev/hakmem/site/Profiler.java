@@ -120,6 +120,8 @@ public final class Profiler {
         private final long bytes;
         /** ln(1 - q): the log of the chance that a byte is not sampled. */
         private final double logKeep;
+        /** 1 / {@link #logKeep}: a draw multiplies (a division costs tens of cycles). */
+        private final double inverseLogKeep;
         /** Whether sampled mallocs are timed: only a learner reads their durations. */
         private final boolean timed;
         /**
@@ -137,6 +139,7 @@ public final class Profiler {
             }
             this.bytes = bytes;
             this.logKeep = bytes <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / bytes);
+            this.inverseLogKeep = 1 / logKeep;
             this.timed = timed;
         }
 
@@ -161,7 +164,7 @@ public final class Profiler {
                 return 0;
             }
             double u = ((mix(state) >>> 11) + 1) * 0x1.0p-53;
-            return (long) (Math.log(u) / logKeep);
+            return (long) (Math.log(u) * inverseLogKeep);
         }
 
         /**
@@ -402,6 +405,14 @@ public final class Profiler {
     /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
     public boolean lost(long address) {
         return blocks.lost(address);
+    }
+
+    /**
+     * The heap's maintenance tick (every 20 ms): the stripes' clocks read the time at their next event, which bounds
+     * how old a reading gets after a pause ({@link StrideClock}). One caller at a time.
+     */
+    public void tick() {
+        blocks.tick();
     }
 
     /** The heap closed: every remembered block goes with it, without a lifetime. */

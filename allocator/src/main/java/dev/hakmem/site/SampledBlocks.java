@@ -1,5 +1,7 @@
 package dev.hakmem.site;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -71,6 +73,21 @@ final class SampledBlocks {
      * the stripes' sizes plus their allowances.
      */
     private final AtomicInteger reserved = new AtomicInteger();
+    /**
+     * Moved by {@link #tick}: a stripe's clock reads its source at its first event after a move. NOTE: one writer
+     * (the maintenance thread; a test's), opaque on both sides: a stripe needs no ordering with the tick, only to see
+     * the move within the tick's period, which opaque gives (coherence: a later read never sees an older value).
+     */
+    private int epoch;
+    private static final VarHandle EPOCH;
+
+    static {
+        try {
+            EPOCH = MethodHandles.lookup().findVarHandle(SampledBlocks.class, "epoch", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private static final class Stripe {
         // Guarded by this. Always: keys.length is a power of two, and the length of sites, births and threads;
@@ -132,6 +149,14 @@ final class SampledBlocks {
         void visit(long address, SiteState site, long born, long thread);
     }
 
+    /**
+     * A maintenance tick: every stripe's next event reads the clock, so that no reading outlives a tick (see
+     * {@link StrideClock}). Called by one thread at a time (the heap's maintenance).
+     */
+    void tick() {
+        EPOCH.setOpaque(this, (int) EPOCH.getOpaque(this) + 1);
+    }
+
     /** A time argument that stands for the stripe's clock ({@link StrideClock#now}). */
     static final long CLOCK = Long.MIN_VALUE;
 
@@ -146,7 +171,7 @@ final class SampledBlocks {
         synchronized (s) {
             boolean remember = take(s);
             if (remember) {
-                put(s, address, site, born == CLOCK ? s.clock.now() : born, thread);
+                put(s, address, site, born == CLOCK ? s.clock.now((int) EPOCH.getOpaque(this)) : born, thread);
             }
             log(s, site, remember ? SAMPLED_REMEMBERED : SAMPLED, size, nanos, weight);
             return remember;
@@ -245,7 +270,7 @@ final class SampledBlocks {
             if (i < 0) {
                 return false;
             }
-            long died = now == CLOCK ? s.clock.now() : now;
+            long died = now == CLOCK ? s.clock.now((int) EPOCH.getOpaque(this)) : now;
             log(s, s.sites[i], thread != s.threads[i] ? FREED_REMOTELY : FREED, Math.max(0, died - s.births[i]), 0, 0);
             remove(s, i);
             giveBack(s);

@@ -26,7 +26,11 @@ import java.util.function.LongSupplier;
  * either way, a tenth of {@link SiteRules}' 10 ms edge between short- and long-lived blocks. When a stripe's rate
  * falls by a factor f (a pause), up to one stride of events after it take a reading up to f ms old before the next
  * read rescales: a block born before the pause and freed just after it may be measured as short-lived, one born just
- * after it as older than it is. Readings of one stripe never go backwards, so no lifetime is negative.
+ * after it as older than it is. The heap's maintenance thread, which wakes every 20 ms anyway, bounds that: each of
+ * its ticks moves the profiler's epoch ({@code SampledBlocks.tick}), and a stripe's first event after the epoch moved
+ * reads the clock, so no reading is older than the last tick (20 ms and the tick's own lateness), and a pause longer
+ * than two ticks is seen by the first event after it. Readings of one stripe never go backwards, so no lifetime is
+ * negative.
  *
  * <p>Guarded by the stripe's lock (no field here is read or written without it).
  */
@@ -49,18 +53,24 @@ final class StrideClock {
     private int fast;
     /** Events left that take {@link #last} before the next read. */
     private int left;
+    /** The profiler's epoch at the last read. */
+    private int seen;
 
     StrideClock(LongSupplier source) {
         this.source = source;
         this.last = source.getAsLong();
     }
 
-    /** The time of an event: the last reading, or a fresh one every {@code stride} events. */
-    long now() {
-        if (left > 0) {
+    /**
+     * The time of an event: the last reading, or a fresh one every {@code stride} events and at the first event after
+     * the profiler's epoch moved past {@link #seen} (a maintenance tick, see the class comment).
+     */
+    long now(int epoch) {
+        if (left > 0 && epoch == seen) {
             left--;
             return last;
         }
+        seen = epoch;
         long t = Math.max(last, source.getAsLong());
         long interval = t - last;
         if (interval >= FAST_NANOS) {

@@ -1,6 +1,7 @@
 package dev.hakmem.site;
 
 import dev.hakmem.SiteProfile;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -65,5 +66,43 @@ class StrideClockTest {
         } else {
             assertTrue(reads[0] < events / 50, reads[0] + " reads for " + events + " events");
         }
+    }
+
+    /**
+     * A pause after a high rate: the stripes' strides are long, and without a read the first events after it would
+     * take a reading from before it. The maintenance ticks during the pause make each stripe's next event read the
+     * clock: blocks born before a 50 ms pause and freed after it are measured 50 ms old.
+     */
+    @Test
+    void aTickDuringAPauseMakesTheNextEventReadTheClock() {
+        long[] time = {1_000_000_000L};
+        Profiler p = new Profiler(1, 1, 1 << 16, 1, false, () -> time[0]);
+        SiteState s = p.site("paused");
+        Profiler.Period drawn = p.period();
+        long address = 0x10_0000;
+        for (int i = 0; i < 200_000; i++, time[0] += 1_000) {
+            assertTrue(p.recordMalloc(s, address, 64, drawn, 0));
+            assertTrue(p.freed(address));
+            address += 64;
+        }
+        long born = time[0];
+        for (int i = 0; i < 64; i++) {
+            assertTrue(p.recordMalloc(s, address + 64L * i, 64, drawn, 0));
+        }
+        for (int tick = 0; tick < 2; tick++) {
+            time[0] += 25_000_000L;
+            p.tick();
+        }
+        for (int i = 0; i < 64; i++) {
+            assertTrue(p.freed(address + 64L * i));
+        }
+        long pause = time[0] - born;
+        // Sorted: the 64 longest are the paused ones (the others lived under a microsecond).
+        long[] lifetimes = p.profile(s, time[0]).recentLifetimes();
+        for (int i = lifetimes.length - 64; i < lifetimes.length; i++) {
+            assertTrue(Math.abs(lifetimes[i] - pause) <= StrideClock.SLOW_NANOS, "lived " + pause + " ns, measured "
+                    + lifetimes[i]);
+        }
+        assertNull(p.check());
     }
 }
