@@ -39,14 +39,18 @@ import java.util.function.LongSupplier;
  *
  * <p><b>The bound.</b> At most {@code capacity} blocks are remembered at once: {@link #reserved} counts what the
  * stripes took from the bound, and each stripe spends its {@code allowance} (taken in batches of {@value #BATCH})
- * before it takes more, and keeps what its deaths give back up to {@code 2 * BATCH}, so a sample and a death touch
- * the shared counter once in about {@value #BATCH} (a CAS on a line every sampling thread writes, twice a sample
- * before). Near the bound (less than {@value #STRIPES} batches left) a stripe takes one at a time and gives back at
- * once, so that no stripe's allowance stands idle while another is refused: the bound is exact, and a sample is
- * refused only when fewer than {@code STRIPES * 2 * BATCH} entries are unused in all.
+ * before it takes more, and keeps what its deaths give back up to {@code 2 * BATCH}, so samples and deaths write the
+ * shared counter once in about {@value #BATCH} (before: a CAS and a decrement each sample, on a line every sampling
+ * thread writes; a death still reads it, to know whether the bound is near). Near the bound (less than {@value #STRIPES} batches left) a stripe takes one at a time and gives back at
+ * once, so the allowances drain as their stripes' blocks die. The bound is exact (never exceeded), and a sample is
+ * refused with at most {@code STRIPES * 2 * BATCH} entries (1024 of the default 65536) idle in other stripes'
+ * allowances.
  *
  * <h2>Threads</h2>
- * Each stripe's arrays, log and counts are guarded by the stripe's monitor; nothing else is shared. A fold takes a
+ * Each stripe's arrays, log, counts, allowance and clock are guarded by the stripe's monitor. Shared beyond the
+ * stripes: the bound's count ({@link #reserved}: a CAS loop takes a batch only while room is left, an add gives one
+ * back, so the count never exceeds the capacity whatever the interleaving) and the epoch (opaque, see
+ * {@link #tick}). A fold takes a
  * site's lock while holding the stripe's, and nothing takes a stripe's lock while holding a site's. The walks
  * ({@link #forEach}, {@link #addresses}) take each stripe's lock in turn, so they are exact only when quiescent.
  */

@@ -20,17 +20,17 @@ import java.util.function.LongSupplier;
  * since a stride too long is what makes readings old.
  *
  * <p><b>Resolution.</b> A reading never exceeds the source's time (it is an earlier reading), and lags it by at most
- * the time the stripe took for its last {@code stride} events: under 1 ms while the stripe's event rate holds
- * (within a factor of 4, the read that sees the change rescales the stride); a lifetime, the difference of two
- * readings of one stripe (a block's birth and death share its address, hence its stripe), is off by less than that
- * either way, a tenth of {@link SiteRules}' 10 ms edge between short- and long-lived blocks. When a stripe's rate
- * falls by a factor f (a pause), up to one stride of events after it take a reading up to f ms old before the next
- * read rescales: a block born before the pause and freed just after it may be measured as short-lived, one born just
- * after it as older than it is. The heap's maintenance thread, which wakes every 20 ms anyway, bounds that: each of
- * its ticks moves the profiler's epoch ({@code SampledBlocks.tick}), and a stripe's first event after the epoch moved
- * reads the clock, so no reading is older than the last tick (20 ms and the tick's own lateness), and a pause longer
- * than two ticks is seen by the first event after it. Readings of one stripe never go backwards, so no lifetime is
- * negative.
+ * the time the stripe took for its last {@code stride} events: under 1 ms while the stripe's event rate holds (a read
+ * more than 1 ms after the last rescales the stride at once, so only the stride in which the rate fell lags more). A
+ * lifetime, the difference of two readings of one stripe (a block's birth and death share its address, hence its
+ * stripe), is then off by less than 1 ms either way, a tenth of {@link SiteRules}' 10 ms edge between short- and
+ * long-lived blocks. When a stripe's rate falls (a pause), up to one stride of events after it take the reading from
+ * before it: a block born before the pause and freed just after it may be measured short-lived, one born just after
+ * it older than it is. The heap's maintenance thread, which wakes every 20 ms anyway, bounds that: each of its ticks
+ * moves the profiler's epoch ({@code SampledBlocks.tick}), and a stripe's first event after the epoch moved reads the
+ * clock. So a pause that spans a tick is seen by the first event after it, and no reading is older than the last
+ * tick: at most 20 ms and the tick's own lateness, in the rare stride that straddles a pause shorter than a tick.
+ * Readings of one stripe never go backwards, so no lifetime is negative.
  *
  * <p>Guarded by the stripe's lock (no field here is read or written without it).
  */
