@@ -927,6 +927,7 @@ public final class Allocator {
             }
             heaps.reapDead();
             pool.reclaimAbandoned();
+            profiler.tick();
             long now = System.nanoTime();
             pool.purge(now);
             big.purge(now);

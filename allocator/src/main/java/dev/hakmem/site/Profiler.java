@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The sampling profiler of one allocator: its allocation sites, the sampled blocks it remembers, and the samples of
@@ -46,11 +46,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * <em>before</em> the block goes back: once it is back, another thread may allocate and sample the same address. Of
  * racing frees of one block (a double free in user code) the one that clears the mark records the lifetime; if its
  * own free is then refused, another free of the block won, so the block did die then. Births and deaths are timed
- * with {@link CoarseClock} (a load, about 1 ms resolution), not {@code System.nanoTime()}.
+ * by the table's stripe of the block, whose {@link StrideClock} reads {@code System.nanoTime()} once every few
+ * events (every event when samples are rare; about once a millisecond at json's and mir's rates), so a lifetime is
+ * exact to about 1 ms while the stripe's rate holds (the bound and its exception, a pause, are in its javadoc).
  *
  * <h2>What a sample costs</h2>
- * A sampled malloc reserves room in the bound (a CAS) and takes a stripe's lock, for the table's put and an entry in
- * the stripe's log; a sampled free takes a stripe's lock, for the remove and a log entry. A site learns its samples
+ * A sampled malloc takes a stripe's lock, for room in the bound (from the stripe's allowance, a shared CAS once in
+ * about {@value SampledBlocks#BATCH}), the clock (a read once in a stride), the table's put and an entry in the
+ * stripe's log; a sampled free takes a stripe's lock, for the clock, the remove and a log entry. A site learns its samples
  * when a log fills or something reads the sites ({@link #drainWindow}, {@link #profiles}, {@link #check} fold every
  * log first), a run of its events under one acquisition of its lock. The learner's window has no counters of its
  * own: a drain sums the sites' counters and subtracts what the previous drains took ({@link Totals}), so a sample is
@@ -101,14 +104,11 @@ public final class Profiler {
     private final Period restingPeriod;
     /** The period in force: one of the two, switched by {@link #learning}; read by a heap drawing a countdown. */
     private volatile Period period;
-    private final int capacity;
     private final AtomicLong seeds;
     private final ConcurrentHashMap<String, SiteState> sites = new ConcurrentHashMap<>();
     private final SiteState anonymous = new SiteState(ANONYMOUS);
-    /** Sampled blocks by address. Quiescent, checked by {@link #check}: its size == {@link #remembered}. */
-    private final SampledBlocks blocks = new SampledBlocks();
-    /** Entries of {@link #blocks}, reserved before the put, so the bound holds under concurrent puts. */
-    private final AtomicInteger remembered = new AtomicInteger();
+    /** Sampled blocks by address, at most {@code capacity}, with their clocks. */
+    private final SampledBlocks blocks;
     /** What the drains have taken so far; the lock serializes drains. */
     private final Totals drained = new Totals();
     /**
@@ -120,6 +120,8 @@ public final class Profiler {
         private final long bytes;
         /** ln(1 - q): the log of the chance that a byte is not sampled. */
         private final double logKeep;
+        /** 1 / {@link #logKeep}: a draw multiplies (a division costs tens of cycles). */
+        private final double inverseLogKeep;
         /** Whether sampled mallocs are timed: only a learner reads their durations. */
         private final boolean timed;
         /**
@@ -137,6 +139,7 @@ public final class Profiler {
             }
             this.bytes = bytes;
             this.logKeep = bytes <= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-1.0 / bytes);
+            this.inverseLogKeep = 1 / logKeep;
             this.timed = timed;
         }
 
@@ -161,7 +164,7 @@ public final class Profiler {
                 return 0;
             }
             double u = ((mix(state) >>> 11) + 1) * 0x1.0p-53;
-            return (long) (Math.log(u) / logKeep);
+            return (long) (Math.log(u) * inverseLogKeep);
         }
 
         /**
@@ -234,13 +237,21 @@ public final class Profiler {
      * @param timed         whether sampled mallocs are timed under the learning period
      */
     public Profiler(long period, long restingPeriod, int capacity, long seed, boolean timed) {
+        this(period, restingPeriod, capacity, seed, timed, System::nanoTime);
+    }
+
+    /**
+     * @param time the clock of births and deaths, read through each stripe's {@link StrideClock}: a test's virtual
+     *             one, or {@code System::nanoTime}
+     */
+    public Profiler(long period, long restingPeriod, int capacity, long seed, boolean timed, LongSupplier time) {
         if (capacity < 0) {
             throw new IllegalArgumentException("sampled blocks' capacity must be >= 0: " + capacity);
         }
         this.learningPeriod = new Period(period, timed);
         this.restingPeriod = new Period(restingPeriod, false);
         this.period = learningPeriod;
-        this.capacity = capacity;
+        this.blocks = new SampledBlocks(capacity, time);
         this.seeds = new AtomicLong(seed);
         sites.put(ANONYMOUS, anonymous);
     }
@@ -349,25 +360,17 @@ public final class Profiler {
     // ------------------------------------------------------------------ recording
 
     /**
-     * The clock of sampled blocks' births and deaths: {@link System#nanoTime()} read at most about 1 ms ago, for the
-     * price of a load ({@link CoarseClock}).
-     */
-    public static long now() {
-        return CoarseClock.now();
-    }
-
-    /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site), drawn under {@code drawn},
-     * that took {@code nanos} and just returned {@code address} on this thread; see
+     * that took {@code nanos} and just returned {@code address} on this thread, timed by its stripe's clock; see
      * {@link #recordMalloc(SiteState, long, long, Period, long, long, long)}.
      */
     public boolean recordMalloc(SiteState site, long address, long size, Period drawn, long nanos) {
-        return recordMalloc(site, address, size, drawn, nanos, now(), Thread.currentThread().threadId());
+        return recordMalloc(site, address, size, drawn, nanos, SampledBlocks.CLOCK, Thread.currentThread().threadId());
     }
 
     /**
      * A sampled malloc of {@code size} bytes by {@code site} (null: the anonymous site) that returned
-     * {@code address} after {@code nanos}, at {@code now}, on thread {@code thread}. Returns whether the block is
+     * {@code address} after {@code nanos}, at {@code now} (a test's time), on thread {@code thread}. Returns whether the block is
      * remembered for its lifetime (false when the table is full): the caller then marks it in its slab or mapping,
      * before the block is handed out.
      */
@@ -379,21 +382,7 @@ public final class Profiler {
     public boolean recordMalloc(SiteState site, long address, long size, Period drawn, long nanos, long now,
                                 long thread) {
         SiteState s = site == null ? anonymous : site;
-        boolean remember = reserve();
-        blocks.sampled(address, remember, s, size, nanos, drawn.weight(size), now, thread);
-        return remember;
-    }
-
-    /** Reserves room for one more remembered block, unless the table is full (a CAS loop: the bound is exact). */
-    private boolean reserve() {
-        int n;
-        do {
-            n = remembered.get();
-            if (n >= capacity) {
-                return false;
-            }
-        } while (!remembered.compareAndSet(n, n + 1));
-        return true;
+        return blocks.sampled(address, s, size, nanos, drawn.weight(size), now, thread);
     }
 
     /**
@@ -401,29 +390,29 @@ public final class Profiler {
      * {@link #freed(long, long, long)}.
      */
     public boolean freed(long address) {
-        return freed(address, now(), Thread.currentThread().threadId());
+        return blocks.freed(address, SampledBlocks.CLOCK, Thread.currentThread().threadId());
     }
 
     /**
-     * The block at {@code address} is freed at {@code now} by thread {@code thread}: if it is remembered, it is
+     * The block at {@code address} is freed at {@code now} (a test's time) by thread {@code thread}: if it is remembered, it is
      * forgotten, and its lifetime recorded, in one step. Returns whether it was remembered. The caller cleared its
      * mark and calls this before the block goes back (after that, another thread may sample the same address).
      */
     public boolean freed(long address, long now, long thread) {
-        if (!blocks.freed(address, now, thread)) {
-            return false;
-        }
-        remembered.decrementAndGet();
-        return true;
+        return blocks.freed(address, now, thread);
     }
 
     /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
     public boolean lost(long address) {
-        if (!blocks.lost(address)) {
-            return false;
-        }
-        remembered.decrementAndGet();
-        return true;
+        return blocks.lost(address);
+    }
+
+    /**
+     * The heap's maintenance tick (every 20 ms): the stripes' clocks read the time at their next event, which bounds
+     * how old a reading gets after a pause ({@link StrideClock}). One caller at a time.
+     */
+    public void tick() {
+        blocks.tick();
     }
 
     /** The heap closed: every remembered block goes with it, without a lifetime. */
@@ -543,9 +532,6 @@ public final class Profiler {
         String table = blocks.check();
         if (table != null) {
             return table;
-        }
-        if (blocks.size() != remembered.get()) {
-            return "the profiler remembers " + blocks.size() + " sampled blocks but counts " + remembered.get();
         }
         Map<SiteState, long[]> entries = new HashMap<>();
         List<SiteState> strangers = new ArrayList<>();

@@ -26,7 +26,7 @@ class SampledBlocksTest {
 
     @Test
     void agreesWithAMapAfterEveryPutAndRemove() {
-        SampledBlocks table = new SampledBlocks();
+        SampledBlocks table = new SampledBlocks(Integer.MAX_VALUE, System::nanoTime);
         Map<Long, Block> oracle = new HashMap<>();
         SplittableRandom random = new SplittableRandom(11);
         List<Long> keys = new ArrayList<>();
@@ -49,7 +49,7 @@ class SampledBlocksTest {
             } else {
                 Block b = new Block(SITES[random.nextInt(SITES.length)], step, random.nextInt(3));
                 oracle.put(address, b);
-                table.sampled(address, true, b.site, 8, 0, 1, b.born, b.thread);
+                table.sampled(address, b.site, 8, 0, 1, b.born, b.thread);
                 samples++;
             }
             if (step % 97 == 0 || step > 199_000) {

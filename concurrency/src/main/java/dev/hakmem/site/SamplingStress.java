@@ -131,4 +131,37 @@ public final class SamplingStress {
             r.r4 = profiler.check() == null ? 1 : 0;
         }
     }
+
+    @JCStressTest
+    @Description("The bound at its edge: one entry, held by a sampled block that one thread frees before sampling "
+            + "another, while a second thread samples a third. The freed room goes back to the bound (near it, a "
+            + "stripe keeps no allowance): exactly one of the two new samples is remembered, and the bound's count "
+            + "equals the blocks remembered.")
+    @Outcome(id = {"1, 0, 1", "0, 1, 1"}, expect = ACCEPTABLE, desc = "one of the two took the freed room")
+    @Outcome(expect = FORBIDDEN, desc = "the bound exceeded, the freed room lost, or its count broken")
+    @State
+    public static class SamplesRaceAFreeAtTheBound {
+        private final Profiler profiler = new Profiler(1, 1, 1);
+        private final SiteState site = profiler.site("site");
+
+        public SamplesRaceAFreeAtTheBound() {
+            profiler.recordMalloc(site, 0x100, 64, 1, T0, 1);
+        }
+
+        @Actor
+        public void sampler(III_Result r) {
+            r.r1 = profiler.recordMalloc(site, 0x200, 64, 1, T0, 1) ? 1 : 0;
+        }
+
+        @Actor
+        public void freer(III_Result r) {
+            profiler.freed(0x100, T0 + 5, 2);
+            r.r2 = profiler.recordMalloc(site, 0x300, 64, 1, T0, 2) ? 1 : 0;
+        }
+
+        @Arbiter
+        public void check(III_Result r) {
+            r.r3 = profiler.check() == null ? 1 : 0;
+        }
+    }
 }
