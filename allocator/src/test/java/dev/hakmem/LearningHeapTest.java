@@ -113,4 +113,18 @@ class LearningHeapTest {
             assertEquals(start, h.policy());
         }
     }
+
+    /** FROZEN samples untimed (the profiler rests), so its windows carry no cost; none reads as free. */
+    @Test
+    void aFrozenWindowIsUnscored() {
+        Policy start = Policy.builder().wMax(1.125).build();
+        try (HakMem h = HakMem.create(learning(10).toBuilder().policy(start).build(), 1024)) {
+            churnUntil(h, 10);
+            List<LearningWindow> frozen = h.learningHistory().stream()
+                    .filter(w -> w.state() == LearningState.FROZEN).toList();
+            assertFalse(frozen.isEmpty(), "windows while frozen: " + h.learningHistory());
+            assertTrue(frozen.stream().allMatch(w -> Double.isNaN(w.cost())), frozen.toString());
+            h.check();
+        }
+    }
 }

@@ -91,7 +91,10 @@ final class Learning {
         // The learner tunes the knobs; the site rules in force come from the profiles (see withSites).
         String trial = Objects.requireNonNullElse(Learner.step(withSites(learner.best(), inForce.sites().values()),
                 inForce), "");
-        double cost = options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
+        // A FROZEN window is sampled untimed (the profiler rests at BALANCED's period, see Profiler.learning): its
+        // samples carry no time, so it has no cost, and the learner ignores it anyway.
+        double cost = during != LearningState.FROZEN && options.scores(w) ? Learner.cost(w, options.memoryWeight())
+                : Double.NaN;
         Policy next = learner.onWindow(w);
         record(new LearningWindow(index, during, inForce, trial, cost, w.ops()));
         state = learner.state();

@@ -18,7 +18,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * {@code learn.png}: the learning run over its windows, one panel above the other, all on the same window axis: the
- * cost (on a log scale; unscored windows left out), the learner's state, then each knob in force (W_MAX, big
+ * cost (on a log scale; unscored windows, FROZEN's among them, left out), the learner's state, then each knob in force (W_MAX, big
  * threshold, retain budget, purge delay, and the counts of bridge classes and site rules). A vertical line marks
  * each phase change, named in the cost panel.
  */
@@ -36,7 +36,9 @@ final class LearnChart {
         // Drawn off-screen: no display is needed, nor wanted in a terminal session.
         System.setProperty("java.awt.headless", "true");
         List<XYChart> panels = new ArrayList<>();
-        XYChart cost = panel("cost per window (lower is better)", "cost", windows, "cost", w -> w.window().cost());
+        // A log axis refuses a value <= 0: such a window is left out like an unscored one, not allowed to lose the run.
+        XYChart cost = panel("cost per window (lower is better)", "cost", windows, "cost",
+                w -> w.window().cost() > 0 ? w.window().cost() : Double.NaN);
         cost.getStyler().setYAxisLogarithmic(true);
         panels.add(cost);
         XYChart state = panel("learner's state", "", windows, "state", w -> w.window().state().ordinal());

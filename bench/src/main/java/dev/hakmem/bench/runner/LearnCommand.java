@@ -217,8 +217,8 @@ public final class LearnCommand implements Callable<Integer> {
         Path csv = out.resolve("windows.csv");
         Path chart = out.resolve("learn.png");
         Path policy = out.resolve("policy.json");
+        // The data first: a chart that cannot be drawn must not lose the learned policy.
         Files.writeString(csv, LearnedWindow.csv(windows));
-        LearnChart.write(chart, windows);
         Files.writeString(policy, best.toJson());
         String also = "";
         if (policyOut != null) {
@@ -229,6 +229,7 @@ public final class LearnCommand implements Callable<Integer> {
             Files.writeString(policyOut, best.toJson());
             also = " and " + policyOut;
         }
+        LearnChart.write(chart, windows);
         stdout.printf("wrote %s, %s, %s%s%n", csv, chart, policy, also);
         stdout.flush();
     }

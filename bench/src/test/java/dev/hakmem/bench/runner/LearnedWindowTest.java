@@ -4,7 +4,11 @@ import dev.hakmem.LearningState;
 import dev.hakmem.LearningWindow;
 import dev.hakmem.Policy;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,5 +53,18 @@ class LearnedWindowTest {
 
         assertEquals(incumbent, LearnedWindow.best(windows, TRIED));
         assertEquals(TRIED, LearnedWindow.best(List.of(), TRIED), "no window: the policy in force");
+    }
+
+    /** A cost of 0 (or an unscored window) has no place on the cost panel's log axis: it is left out, not fatal. */
+    @Test
+    void theChartDrawsRunsWithWindowsCostingNothingOrUnscored(@TempDir Path dir) throws IOException {
+        Path chart = dir.resolve("learn.png");
+
+        LearnChart.write(chart, List.of(window(0, LearningState.LEARN, Policy.defaults(), "", 10),
+                window(1, LearningState.FROZEN, Policy.defaults(), "", 0),
+                window(2, LearningState.FROZEN, Policy.defaults(), "", Double.NaN),
+                window(3, LearningState.CANARY, TRIED, "wMax: 1.25 -> 1.5", 12)));
+
+        assertTrue(Files.size(chart) > 0);
     }
 }
