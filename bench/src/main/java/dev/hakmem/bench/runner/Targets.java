@@ -73,7 +73,8 @@ final class Targets {
         find(sameWorkloadAndThreads, NETTY).ifPresent(netty -> lines.add(line("hakmem / " + NETTY + " Mops/s",
                 h.medianMops() / netty.medianMops(), true, VS_NETTY)));
         find(sameWorkloadAndThreads, MIMALLOC).filter(m -> h.peakGrowth() >= 0 && m.peakGrowth() >= 0)
-                .ifPresent(m -> lines.add(growthLine(h.peakGrowth(), m.peakGrowth())));
+                .ifPresent(m -> lines.add(growthLine(HAKMEM, h.peakGrowth(), MIMALLOC, m.peakGrowth(),
+                        GROWTH_VS_MIMALLOC)));
         if (!Double.isNaN(h.afterFreeRatio())) {
             lines.add(line("hakmem RSS after free / start", h.afterFreeRatio(), false, AFTER_FREE_VS_START));
         }
@@ -85,7 +86,8 @@ final class Targets {
         find(sameWorkloadAndThreads, HakMemPeer.GUARD_SAMPLE).ifPresent(s -> {
             lines.add(versusHakmem(s, h, paired, SAMPLED_VS_HAKMEM));
             if (s.peakGrowth() >= 0 && h.peakGrowth() >= 0) {
-                lines.add(sampledGrowthLine(s.peakGrowth(), h.peakGrowth()));
+                lines.add(growthLine(HakMemPeer.GUARD_SAMPLE, s.peakGrowth(), HAKMEM, h.peakGrowth(),
+                        SAMPLED_GROWTH_VS_HAKMEM));
             }
         });
         if (workload.equals(Workloads.LIFETIME_MIX)) {
@@ -116,14 +118,6 @@ final class Targets {
                 allocator, p.ratios().size(), p.min(), p.max()), p.median(), true, target);
     }
 
-    /** As {@link #growthLine}: a sampled growth within {@link #RSS_NOISE} is the JVM's, not the guard's. */
-    private static String sampledGrowthLine(long growth, long hakmem) {
-        String what = String.format(Locale.ROOT, "%s / hakmem peak RSS growth (%.1f / %.1f MiB)",
-                HakMemPeer.GUARD_SAMPLE, growth / MiB, hakmem / MiB);
-        return growth <= RSS_NOISE ? what + " within the JVM's noise of " + RSS_NOISE / (1 << 20) + " MiB: met"
-                : line(what, (double) growth / hakmem, false, SAMPLED_GROWTH_VS_HAKMEM);
-    }
-
     /** As {@link #growthLine}: a hakmem growth within {@link #RSS_NOISE} leaves nothing to be 30% below. */
     private static String sitedGrowthLine(String sited, long growth, long hakmem) {
         String what = String.format(Locale.ROOT, "%s / hakmem peak RSS growth (%.1f / %.1f MiB)", sited,
@@ -147,14 +141,15 @@ final class Targets {
     }
 
     /**
-     * The growth ratio with both growths in MiB. Growths within {@link #RSS_NOISE} count as met: the JVM alone moves
-     * RSS by that much (JIT, GC and thread stacks), so a ratio of two such growths says nothing about allocators.
+     * The peak RSS growth of {@code of} over that of {@code against} against {@code target} (at most), both growths in
+     * MiB. A growth of {@code of} within {@link #RSS_NOISE} counts as met: the JVM alone moves RSS by that much (JIT,
+     * GC and thread stacks), so its ratio says nothing about allocators.
      */
-    private static String growthLine(long hakmem, long mimalloc) {
-        String what = String.format(Locale.ROOT, "hakmem / mimalloc peak RSS growth (%.1f / %.1f MiB)",
-                hakmem / MiB, mimalloc / MiB);
-        return hakmem <= RSS_NOISE ? what + " within the JVM's noise of " + RSS_NOISE / (1 << 20) + " MiB: met"
-                : line(what, (double) hakmem / mimalloc, false, GROWTH_VS_MIMALLOC);
+    private static String growthLine(String of, long growth, String against, long base, double target) {
+        String what = String.format(Locale.ROOT, "%s / %s peak RSS growth (%.1f / %.1f MiB)", of, against,
+                growth / MiB, base / MiB);
+        return growth <= RSS_NOISE ? what + " within the JVM's noise of " + RSS_NOISE / (1 << 20) + " MiB: met"
+                : line(what, (double) growth / base, false, target);
     }
 
     private static String line(String what, double ratio, boolean atLeast, double target) {
