@@ -415,7 +415,10 @@ public final class Guard {
      * to 1 KiB. A bulk {@link MemorySegment#mismatch} against a poisoned segment, the JDK's vectorized compare above
      * 64 B, was measured twice and lost both times: in issue 12's third round, fill and verify of blocks of 16 B to
      * 1 KiB leaving a 256 KiB ring took 59 ns a block with this pass against 90 with mismatch, and 42 against 74 at
-     * 1 KiB: its segment checks and call cost more than the compare saves at these sizes.)
+     * 1 KiB: its segment checks and call cost more than the compare saves at these sizes. In the fourth round an
+     * {@code int}-counted loop over the global segment or a slice, OR and AND reductions with no XOR in the loop and
+     * four accumulators were no faster beyond the noise, and the slices lost at 64 B: none ran at a vectorized loop's
+     * speed (docs/GUARD_MODE.md, "Cost").)
      */
     private static long firstUnpoisoned(long user, long size) {
         if (size >= 8 && intact(user, size)) {
