@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -27,7 +26,8 @@ import java.util.function.Predicate;
  *       re-entered method counts once per stack), where the time is spent under it;</li>
  *   <li>parts: the package of the topmost allocator frame (slab, heap, core, guard, ...), so that JDK code the
  *       allocator calls (VarHandles, memory segments) counts as the allocator's; a sample with no allocator frame by
- *       its top frame's package: the bench's workload or peer adapter, the JDK and FFM, or a peer's library.</li>
+ *       its top frame's package: the bench's workload or peer adapter, the JDK and FFM (named with the first caller
+ *       outside the JDK), or a peer's library.</li>
  * </ol>
  * Shares are of all the workload threads' execution samples. Samples taken in native code
  * ({@code jdk.NativeMethodSample}: a non-critical FFM downcall, a system call) are only counted, every 20 ms: they
@@ -41,6 +41,7 @@ final class ExecutionProfile {
     /** The allocator's packages; the bench's own code is under it but is not the allocator. */
     private static final String HAKMEM = "dev.hakmem.";
     private static final String BENCH = "dev.hakmem.bench.";
+    private static final String JDK = "JDK/FFM";
 
     /** One frame of a stack: the class's binary name, the method's name, and the line (-1 if unknown). */
     record Frame(String type, String method, int line) {
@@ -140,6 +141,13 @@ final class ExecutionProfile {
         return rank(names, top);
     }
 
+    /** Self samples per method, all lines together: a method's own share beside its inclusive one. */
+    Map<String, Long> selfByMethod() {
+        Map<String, Long> self = new HashMap<>();
+        stacks.stream().filter(s -> !s.isEmpty()).forEach(s -> self.merge(s.getFirst().name(), 1L, Long::sum));
+        return self;
+    }
+
     /** Every part (see the class comment) by samples, the most first. */
     List<Row> parts() {
         return rank(stacks.stream().map(ExecutionProfile::part).toList(), Integer.MAX_VALUE);
@@ -147,8 +155,9 @@ final class ExecutionProfile {
 
     /**
      * A sample's part: the subpackage of its topmost allocator frame ({@code slab}; {@code api} for
-     * {@code dev.hakmem} itself); without one, its top frame's: {@code bench.workload}, {@code bench.peer}, "JDK/FFM"
-     * for the JDK's packages, else the first two names of the package ({@code io.netty}).
+     * {@code dev.hakmem} itself); without one, its top frame's: {@code bench.workload}, {@code bench.peer}, "JDK/FFM
+     * under" the first caller outside the JDK for the JDK's packages, else the first two names of the package
+     * ({@code io.netty}).
      */
     static String part(List<Frame> stack) {
         for (Frame frame : stack) {
@@ -161,13 +170,23 @@ final class ExecutionProfile {
         if (stack.isEmpty()) {
             return "(no frames)";
         }
-        String pkg = stack.getFirst().packageName();
+        String top = outside(stack.getFirst().packageName());
+        if (!top.equals(JDK)) {
+            return top;
+        }
+        // Whose call it is: the workload's own segment writes and a native peer's downcalls are not alike.
+        return stack.stream().map(Frame::packageName).map(ExecutionProfile::outside).filter(p -> !p.equals(JDK))
+                .findFirst().map(caller -> JDK + " under " + caller).orElse(JDK);
+    }
+
+    /** An outside-the-allocator package's part: {@code bench.workload}, {@link #JDK}, {@code io.netty}. */
+    private static String outside(String pkg) {
         if (pkg.startsWith(BENCH)) {
             String sub = pkg.substring(BENCH.length());
             return "bench." + (sub.contains(".") ? sub.substring(0, sub.indexOf('.')) : sub);
         }
         if (pkg.startsWith("java.") || pkg.startsWith("jdk.") || pkg.startsWith("sun.") || pkg.startsWith("javax.")) {
-            return "JDK/FFM";
+            return JDK;
         }
         String[] names = pkg.split("\\.");
         return names.length <= 2 ? pkg : names[0] + "." + names[1];
@@ -186,18 +205,31 @@ final class ExecutionProfile {
         StringBuilder md = new StringBuilder();
         md.append("Where the time goes, by the package of the topmost allocator frame (JDK code the allocator calls is")
                 .append(" the allocator's; a sample outside it by its top frame's package):\n\n");
-        table(md, "part", parts());
+        table(md, "part", parts(), null);
         md.append("\nTop frames by self samples (the method and line on top of the stack):\n\n");
-        table(md, "frame:line", topFrames(top));
-        md.append("\nInclusive samples per allocator method (the samples whose stack holds it, once per stack):\n\n");
-        table(md, "method", inclusive(top));
+        table(md, "frame:line", topFrames(top), null);
+        md.append("\nInclusive samples per allocator method (the samples whose stack holds it, once per stack), and")
+                .append(" its self samples over all its lines:\n\n");
+        table(md, "method", inclusive(top), selfByMethod());
         return md.toString();
     }
 
-    private void table(StringBuilder md, String what, List<Row> rows) {
-        md.append("| ").append(what).append(" | samples | share |\n| --- | ---: | ---: |\n");
-        Function<Row, String> share = row -> String.format(Locale.ROOT, "%.1f%%", 100.0 * row.samples() / samples());
-        rows.forEach(row -> md.append("| `").append(row.name()).append("` | ").append(row.samples()).append(" | ")
-                .append(share.apply(row)).append(" |\n"));
+    /** A table of {@code rows} with their shares, and a self column from {@code self} when it is not null. */
+    private void table(StringBuilder md, String what, List<Row> rows, Map<String, Long> self) {
+        md.append("| ").append(what).append(" | samples | share |").append(self == null ? "" : " self | self share |")
+                .append("\n| --- | ---: | ---: |").append(self == null ? "" : " ---: | ---: |").append('\n');
+        for (Row row : rows) {
+            md.append("| `").append(row.name()).append("` | ").append(row.samples()).append(" | ")
+                    .append(share(row.samples())).append(" |");
+            if (self != null) {
+                long own = self.getOrDefault(row.name(), 0L);
+                md.append(' ').append(own).append(" | ").append(share(own)).append(" |");
+            }
+            md.append('\n');
+        }
+    }
+
+    private String share(long count) {
+        return String.format(Locale.ROOT, "%.1f%%", 100.0 * count / samples());
     }
 }

@@ -99,8 +99,9 @@ public final class ProfileCommand implements Callable<Integer> {
             stdout.printf("[%d/%d] %s ... ", i + 1, cells.size(), trial);
             stdout.flush();
             long start = System.nanoTime();
+            // Absolute, so that the child's command reruns from anywhere.
             Path recording = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d.jfr", stamp,
-                    trial.workload(), trial.allocator(), trial.threads()));
+                    trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
             ChildJvm child = new ChildJvm(warmup, seconds, 1).profiling(recording);
             TrialResult result = child.run(trial);
             md.append("\n## ").append(trial).append("\n\n");
@@ -119,9 +120,11 @@ public final class ProfileCommand implements Callable<Integer> {
             md.append(String.format(Locale.ROOT, "- throughput: %s Mops/s in the recorded window of %s s, after a"
                             + " warm-up of %s s%n", ResultTable.mops(result.medianMops()), seconds, warmup))
                     .append(String.format(Locale.ROOT, "- samples: %d execution samples on the workload threads"
-                                    + " (every 10 ms per running thread), %d in native code (every 20 ms, not in the"
-                                    + " tables), %d on other threads left out%n", profile.samples(),
-                            profile.nativeSamples(), profile.otherThreads()))
+                                    + " (every 10 ms per thread running Java code: at most about %d per thread; time"
+                                    + " in the JVM itself, a stack walk or a safepoint, is not sampled), %d in native"
+                                    + " code (every 20 ms, not in the tables), %d on other threads left out%n",
+                            profile.samples(), Math.round(seconds * 100), profile.nativeSamples(),
+                            profile.otherThreads()))
                     .append("- recording: `").append(recording).append("`\n\n");
             if (profile.samples() == 0) {
                 failed = true;

@@ -61,8 +61,10 @@ class ExecutionProfileTest {
         Row part = profile.parts().getFirst();
         assertEquals("profiled", part.name());
         assertTrue(part.samples() >= 0.95 * samples, profile.parts().toString());
+        assertEquals(hotSelf, profile.selfByMethod().get(HOT), profile.selfByMethod().toString());
         assertTrue(profile.markdown(5).contains("| `" + frames.getFirst().name() + "` | " + frames.getFirst().samples()
                 + " | "), profile.markdown(5));
+        assertTrue(profile.markdown(5).contains("| `" + HOT + "` | " + hotSelf + " | "), profile.markdown(5));
     }
 
     private static long count(List<Row> rows, String name) {
@@ -82,7 +84,9 @@ class ExecutionProfileTest {
         assertEquals("slab", ExecutionProfile.part(List.of(varHandle, slab, core, api, workload)));
         assertEquals("core", ExecutionProfile.part(List.of(core, api, workload)));
         assertEquals("api", ExecutionProfile.part(List.of(api, workload)));
-        assertEquals("JDK/FFM", ExecutionProfile.part(List.of(varHandle, peer, workload)));
+        assertEquals("JDK/FFM under bench.peer", ExecutionProfile.part(List.of(varHandle, peer, workload)));
+        assertEquals("JDK/FFM under bench.workload", ExecutionProfile.part(List.of(varHandle, workload)));
+        assertEquals("JDK/FFM", ExecutionProfile.part(List.of(varHandle)));
         assertEquals("bench.peer", ExecutionProfile.part(List.of(peer, workload)));
         assertEquals("bench.workload", ExecutionProfile.part(List.of(workload)));
         assertEquals("io.netty", ExecutionProfile.part(List.of(netty, peer, workload)));
