@@ -36,6 +36,8 @@ import java.util.concurrent.Callable;
                 "threads) of a ./hakmem bench CSV that missed the native throughput target."},
         mixinStandardHelpOptions = true)
 public final class ProfileCommand implements Callable<Integer> {
+    /** The start of a cell's outcome when its profile could not be taken. */
+    private static final String FAILED = "FAILED";
 
     @Spec
     private CommandSpec spec;
@@ -92,55 +94,73 @@ public final class ProfileCommand implements Callable<Integer> {
                     : "hakmem on every (workload, threads) of `" + misses + "` that missed the native throughput"
                     + " target.\n");
         }
+        Path summary = out.resolve("profile-" + stamp + ".md");
         boolean failed = false;
         for (int i = 0; i < cells.size(); i++) {
-            Cell cell = cells.get(i);
-            Trial trial = cell.trial();
-            stdout.printf("[%d/%d] %s ... ", i + 1, cells.size(), trial);
+            // Written before each cell too, so that a run stopped midway keeps the cells it finished.
+            Files.writeString(summary, md);
+            stdout.printf("[%d/%d] %s ... ", i + 1, cells.size(), cells.get(i).trial());
             stdout.flush();
             long start = System.nanoTime();
-            // Absolute, so that the child's command reruns from anywhere.
-            Path recording = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d.jfr", stamp,
-                    trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
-            ChildJvm child = new ChildJvm(warmup, seconds, 1).profiling(recording);
-            TrialResult result = child.run(trial);
-            md.append("\n## ").append(trial).append("\n\n");
-            if (!cell.why().isEmpty()) {
-                md.append("- in the bench: ").append(cell.why()).append('\n');
-            }
-            md.append("- child: `").append(child.shellLine(trial)).append("`\n");
-            if (!result.ok()) {
-                failed |= result.status() == TrialResult.Status.FAILED;
-                md.append("- ").append(result.status().name().toLowerCase(Locale.ROOT)).append(": ")
-                        .append(result.message()).append('\n');
-                stdout.printf("%s: %s%n", result.status(), result.message());
-                continue;
-            }
-            ExecutionProfile profile = ExecutionProfile.read(recording, ExecutionProfile.WORKLOAD_THREAD);
-            md.append(String.format(Locale.ROOT, "- throughput: %s Mops/s in the recorded window of %s s, after a"
-                            + " warm-up of %s s%n", ResultTable.mops(result.medianMops()), seconds, warmup))
-                    .append(String.format(Locale.ROOT, "- samples: %d execution samples on the workload threads"
-                                    + " (every 10 ms per thread running Java code: at most about %d per thread; time"
-                                    + " in the JVM itself, a stack walk or a safepoint, is not sampled), %d in native"
-                                    + " code (every 20 ms, not in the tables), %d on other threads left out%n",
-                            profile.samples(), Math.round(seconds * 100), profile.nativeSamples(),
-                            profile.otherThreads()))
-                    .append("- recording: `").append(recording).append("`\n\n");
-            if (profile.samples() == 0) {
-                failed = true;
-                md.append("No execution sample on the workload threads: nothing to summarise.\n");
-            } else {
-                md.append(profile.markdown(top));
-            }
-            stdout.printf("%s Mops/s, %d samples (%.1f s)%n", ResultTable.mops(result.medianMops()),
-                    profile.samples(), (System.nanoTime() - start) / 1e9);
+            String outcome = profile(cells.get(i), stamp, md);
+            failed |= outcome.startsWith(FAILED);
+            stdout.printf("%s (%.1f s)%n", outcome, (System.nanoTime() - start) / 1e9);
             stdout.flush();
         }
-        Path summary = out.resolve("profile-" + stamp + ".md");
         Files.writeString(summary, md);
         stdout.printf("%n%s%nwrote %s%n", md, summary);
         stdout.flush();
         return failed ? 1 : 0;
+    }
+
+    /**
+     * Profiles one cell in a child JVM and appends its section to {@code md}.
+     *
+     * @return the progress line's outcome: the throughput and samples, or why there is no profile, starting with
+     *         {@link #FAILED} when the child or the recording failed
+     */
+    private String profile(Cell cell, String stamp, StringBuilder md) {
+        Trial trial = cell.trial();
+        // Absolute, so that the child's command reruns from anywhere.
+        Path recording = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d.jfr", stamp,
+                trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
+        ChildJvm child = new ChildJvm(warmup, seconds, 1).profiling(recording);
+        TrialResult result = child.run(trial);
+        md.append("\n## ").append(trial).append("\n\n");
+        if (!cell.why().isEmpty()) {
+            md.append("- in the bench: ").append(cell.why()).append('\n');
+        }
+        md.append("- child: `").append(child.shellLine(trial)).append("`\n");
+        if (!result.ok()) {
+            String outcome = (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": "
+                    + result.message();
+            md.append("- ").append(outcome).append('\n');
+            return outcome;
+        }
+        ExecutionProfile profile;
+        try {
+            profile = ExecutionProfile.read(recording, ExecutionProfile.WORKLOAD_THREAD);
+        } catch (IOException e) {
+            String outcome = FAILED + ": cannot read the recording " + recording + ": " + e;
+            md.append("- ").append(outcome).append('\n');
+            return outcome;
+        }
+        md.append(String.format(Locale.ROOT, "- throughput: %s Mops/s in the recorded window of %s s, after a"
+                        + " warm-up of %s s%n", ResultTable.mops(result.medianMops()), seconds, warmup))
+                .append(String.format(Locale.ROOT, "- samples: %d execution samples on the workload threads"
+                                + " (every 10 ms per thread running Java code: at most about %d per thread; time"
+                                + " in the JVM itself, a stack walk or a safepoint, is not sampled), %d in native"
+                                + " code (every 20 ms, not in the tables), %d on other threads left out%n",
+                        profile.samples(), Math.round(seconds * 100), profile.nativeSamples(),
+                        profile.otherThreads()))
+                .append("- recording: `").append(recording).append("`\n\n");
+        if (profile.samples() == 0) {
+            md.append("No execution sample on the workload threads: nothing to summarise.\n");
+            return FAILED + ": no execution sample on the workload threads in " + recording;
+        }
+        md.append(profile.markdown(top));
+        return String.format(Locale.ROOT, "%s Mops/s, %d samples", ResultTable.mops(result.medianMops()),
+                profile.samples());
     }
 
     /** The cells named by --workloads, --allocators and --threads, or hakmem's cells that missed in --misses. */

@@ -7,9 +7,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,6 +55,31 @@ class ProfileCommandTest {
                 cells.stream().map(ProfileCommand.Cell::trial).toList());
         assertEquals("hakmem / best native (mimalloc) Mops/s 0.70 (target >= 1.00: MISSED)", cells.getFirst().why());
         assertEquals("hakmem / best native (jemalloc) Mops/s 0.50 (target >= 1.00: MISSED)", cells.get(1).why());
+    }
+
+    @Test
+    void aProfileRunWritesASectionPerCellWithItsTablesAndKeepsTheRecording(@TempDir Path directory)
+            throws IOException {
+        StringWriter printed = new StringWriter();
+        CommandLine commandLine = new CommandLine(new ProfileCommand()).setOut(new PrintWriter(printed));
+
+        int exit = commandLine.execute("--workloads", Workloads.TINY_HOT, "--threads", "1", "--seconds", "0.5",
+                "--warmup", "0.1", "--top", "3", "--out", directory.toString());
+
+        assertEquals(0, exit, printed.toString());
+        List<Path> written;
+        try (Stream<Path> files = Files.list(directory)) {
+            written = files.sorted().toList();
+        }
+        assertEquals(2, written.size(), written.toString());
+        assertTrue(written.get(0).toString().endsWith("-tiny_hot-hakmem-t1.jfr"), written.toString());
+        String md = Files.readString(written.get(1));
+        assertTrue(md.contains("\n## tiny_hot hakmem t=1\n"), md);
+        assertTrue(md.contains("| part | samples | share |"), md);
+        assertTrue(md.contains("| frame:line | samples | share |"), md);
+        assertTrue(md.contains("| method | samples | share | self | self share |"), md);
+        assertTrue(md.contains("dev.hakmem.bench.runner.TrialMain tiny_hot hakmem 1 0.1 0.5 1`"), md);
+        assertTrue(printed.toString().contains(md), "the summary is printed too");
     }
 
     @Test
