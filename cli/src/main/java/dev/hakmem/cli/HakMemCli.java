@@ -2,6 +2,7 @@ package dev.hakmem.cli;
 
 import dev.hakmem.bench.runner.BenchCommand;
 import dev.hakmem.bench.runner.LearnCommand;
+import dev.hakmem.bench.runner.ProfileCommand;
 import dev.hakmem.bench.runner.SitesCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Spec;
                 CommandLine.HelpCommand.class,
                 StressCommand.class,
                 BenchCommand.class,
+                ProfileCommand.class,
                 LearnCommand.class,
                 SitesCommand.class,
                 TopCommand.class,

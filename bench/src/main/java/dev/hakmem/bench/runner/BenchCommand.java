@@ -2,6 +2,7 @@ package dev.hakmem.bench.runner;
 
 import dev.hakmem.bench.peer.Peers;
 import dev.hakmem.bench.workload.Workloads;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -127,18 +129,34 @@ public final class BenchCommand implements Callable<Integer> {
      * {@link Rounds#schedule}); with one round, the allocators in the order given.
      */
     List<Rounds.Run> schedule() {
-        workloads.forEach(name -> check(Workloads.names().contains(name), "unknown workload '" + name + "', known: "
-                + Workloads.names()));
-        allocators.forEach(name -> check(Peers.NAMES.contains(name), "unknown allocator '" + name + "', known: "
-                + Peers.NAMES));
-        threads.forEach(t -> check(t >= 1, "--threads must be at least 1: " + t));
-        check(Set.copyOf(workloads).size() == workloads.size() && Set.copyOf(allocators).size() == allocators.size()
-                && Set.copyOf(threads).size() == threads.size(), "a workload, allocator or thread count is named twice");
+        checkCells(spec.commandLine(), workloads, allocators, threads);
         check(seconds > 0, "--seconds must be more than 0: " + seconds);
         check(warmup >= 0, "--warmup must not be negative: " + warmup);
         check(reps >= 1, "--reps must be at least 1: " + reps);
         check(rounds >= 1, "--rounds must be at least 1: " + rounds);
         return Rounds.schedule(workloads, threads, allocators, rounds);
+    }
+
+    /**
+     * Refuses an unknown workload or allocator, a thread count under 1, and a name or count given twice.
+     *
+     * @throws ParameterException saying which
+     */
+    static void checkCells(CommandLine commandLine, List<String> workloads, List<String> allocators,
+                           List<Integer> threads) {
+        Consumer<String> refuse = message -> {
+            throw new ParameterException(commandLine, message);
+        };
+        workloads.stream().filter(name -> !Workloads.names().contains(name)).findFirst().ifPresent(name ->
+                refuse.accept("unknown workload '" + name + "', known: " + Workloads.names()));
+        allocators.stream().filter(name -> !Peers.NAMES.contains(name)).findFirst().ifPresent(name ->
+                refuse.accept("unknown allocator '" + name + "', known: " + Peers.NAMES));
+        threads.stream().filter(t -> t < 1).findFirst().ifPresent(t ->
+                refuse.accept("--threads must be at least 1: " + t));
+        if (Set.copyOf(workloads).size() != workloads.size() || Set.copyOf(allocators).size() != allocators.size()
+                || Set.copyOf(threads).size() != threads.size()) {
+            refuse.accept("a workload, allocator or thread count is named twice");
+        }
     }
 
     private void check(boolean condition, String message) {

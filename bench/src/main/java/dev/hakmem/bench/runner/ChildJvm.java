@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /** Runs one trial in a fresh JVM, so that no allocator inherits another's JIT profile, caches or resident memory. */
 final class ChildJvm {
@@ -21,8 +22,14 @@ final class ChildJvm {
     private final double warmupSeconds;
     private final double seconds;
     private final int reps;
+    /** JVM options beyond the benchmark's own: a profile's ({@link #profiling}); empty for the benchmark. */
+    private final List<String> extraOptions;
 
     ChildJvm(double warmupSeconds, double seconds, int reps) {
+        this(warmupSeconds, seconds, reps, List.of());
+    }
+
+    private ChildJvm(double warmupSeconds, double seconds, int reps, List<String> extraOptions) {
         // The JVM that runs the runner runs the children: the same JDK and the same jar.
         this.java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -30,6 +37,17 @@ final class ChildJvm {
         this.warmupSeconds = warmupSeconds;
         this.seconds = seconds;
         this.reps = reps;
+        this.extraOptions = List.copyOf(extraOptions);
+    }
+
+    /**
+     * The same child with its measured windows recorded by JFR into {@code recording} ({@link MeasuredRecording}), and
+     * the JIT's debug information kept at every instruction, not only at safepoints, so that a sample in inlined code
+     * names its own method and line rather than the nearest safepoint's.
+     */
+    ChildJvm profiling(Path recording) {
+        return new ChildJvm(warmupSeconds, seconds, reps, List.of("-XX:+UnlockDiagnosticVMOptions",
+                "-XX:+DebugNonSafepoints", "-D" + MeasuredRecording.PROPERTY + "=" + recording));
     }
 
     List<String> command(Trial trial) {
@@ -44,10 +62,21 @@ final class ChildJvm {
         // The peers' settings given to the runner (a library's path, hakmem-frozen's policy) hold for its children.
         System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith(PEER_PROPERTIES)).sorted()
                 .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
+        command.addAll(extraOptions);
         command.addAll(List.of("-cp", classPath, TrialMain.class.getName(),
                 trial.workload(), trial.allocator(), Integer.toString(trial.threads()),
                 Double.toString(warmupSeconds), Double.toString(seconds), Integer.toString(reps)));
         return command;
+    }
+
+    /** {@link #command} as a line for a shell, with the linker setting {@link #run} gives every child. */
+    String shellLine(Trial trial) {
+        return "GLIBC_TUNABLES=" + NativeLibraries.STATIC_TLS_TUNABLE + " "
+                + command(trial).stream().map(ChildJvm::quoted).collect(Collectors.joining(" "));
+    }
+
+    private static String quoted(String argument) {
+        return argument.matches("[A-Za-z0-9_./=:,+@%-]+") ? argument : "'" + argument.replace("'", "'\\''") + "'";
     }
 
     TrialResult run(Trial trial) {

@@ -5,11 +5,13 @@ import dev.hakmem.bench.workload.Workloads;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The project's targets for one workload at one thread count, checked against a run's results: hakmem at least as
@@ -66,10 +68,7 @@ final class Targets {
         }
         TrialResult h = hakmem.get();
         List<String> lines = new ArrayList<>();
-        sameWorkloadAndThreads.stream().filter(r -> r.ok() && NATIVE.contains(r.trial().allocator()))
-                .max(Comparator.comparingDouble(TrialResult::medianMops))
-                .ifPresent(best -> lines.add(line("hakmem / best native (" + best.trial().allocator() + ") Mops/s",
-                        h.medianMops() / best.medianMops(), true, VS_NATIVE)));
+        versusBestNative(sameWorkloadAndThreads).ifPresent(v -> lines.add(v.line()));
         find(sameWorkloadAndThreads, NETTY).ifPresent(netty -> lines.add(line("hakmem / " + NETTY + " Mops/s",
                 h.medianMops() / netty.medianMops(), true, VS_NETTY)));
         find(sameWorkloadAndThreads, MIMALLOC).filter(m -> h.peakGrowth() >= 0 && m.peakGrowth() >= 0)
@@ -101,6 +100,37 @@ final class Targets {
             }
         }
         return lines;
+    }
+
+    /** hakmem's median Mops/s over that of the fastest native allocator ({@code best}) on one workload and threads. */
+    record VersusNative(Trial hakmem, String best, double ratio) {
+        boolean met() {
+            return ratio >= VS_NATIVE;
+        }
+
+        /** The target line the bench prints for it. */
+        String line() {
+            return Targets.line("hakmem / best native (" + best + ") Mops/s", ratio, true, VS_NATIVE);
+        }
+    }
+
+    /** hakmem against the fastest native allocator among these results; empty when either has no result. */
+    static Optional<VersusNative> versusBestNative(List<TrialResult> sameWorkloadAndThreads) {
+        return find(sameWorkloadAndThreads, HAKMEM).flatMap(h -> sameWorkloadAndThreads.stream()
+                .filter(r -> r.ok() && NATIVE.contains(r.trial().allocator()))
+                .max(Comparator.comparingDouble(TrialResult::medianMops))
+                .map(best -> new VersusNative(h.trial(), best.trial().allocator(), h.medianMops() / best.medianMops())));
+    }
+
+    /**
+     * Every (workload, threads) of a run where hakmem missed the native throughput target, in the order of the run's
+     * first result for it ({@code hakmem profile --misses}).
+     */
+    static List<VersusNative> nativeMisses(List<TrialResult> run) {
+        Map<String, List<TrialResult>> byCell = run.stream().collect(Collectors.groupingBy(
+                r -> r.trial().workload() + " t=" + r.trial().threads(), LinkedHashMap::new, Collectors.toList()));
+        return byCell.values().stream().flatMap(cell -> versusBestNative(cell).stream())
+                .filter(v -> !v.met()).toList();
     }
 
     /**

@@ -23,7 +23,8 @@ import java.util.List;
  * baseline too, and leaves every allocator with the memory it keeps after a free of everything: the native ones
  * keep theirs process-wide whatever we do, so a warm-up on an instance of its own, closed before the baseline,
  * would hand them a warm start that a closed hakmem heap cannot have. The growth is then what the measured
- * repetitions add on top of that.
+ * repetitions add on top of that. With {@code -Dhakmem.profile.recording=FILE} the measured repetitions are recorded
+ * by JFR ({@link MeasuredRecording}).
  */
 public final class TrialMain {
     /** Writing 5 here resets VmHWM to the current RSS (Linux 4.0 and later). */
@@ -60,10 +61,12 @@ public final class TrialMain {
             workload.run(allocator, trial.threads(), window(warmupSeconds));
             baseline = Rss.currentBytes();
             peakKnown = resetPeak();
-            for (int rep = 0; rep < reps; rep++) {
-                long start = System.nanoTime();
-                long operations = workload.run(allocator, trial.threads(), window(seconds));
-                mops.add(operations * 1e3 / (System.nanoTime() - start));
+            try (MeasuredRecording recording = MeasuredRecording.start()) {
+                for (int rep = 0; rep < reps; rep++) {
+                    long start = System.nanoTime();
+                    long operations = workload.run(allocator, trial.threads(), window(seconds));
+                    mops.add(operations * 1e3 / (System.nanoTime() - start));
+                }
             }
             afterFree = Rss.currentBytes();
         }

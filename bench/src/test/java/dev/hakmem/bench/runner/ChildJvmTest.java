@@ -34,6 +34,28 @@ class ChildJvmTest {
     }
 
     @Test
+    void aProfiledChildRecordsItsMeasuredWindowOnTheWorkloadThreads(@TempDir Path directory) throws IOException {
+        Path recording = directory.resolve("child.jfr");
+        ChildJvm child = new ChildJvm(0.2, 1, 1).profiling(recording);
+        Trial trial = new Trial(Workloads.TINY_HOT, "hakmem", 1);
+
+        List<String> command = child.command(trial);
+        TrialResult result = child.run(trial);
+
+        assertTrue(command.indexOf("-XX:+DebugNonSafepoints") > command.indexOf("-XX:+UnlockDiagnosticVMOptions"),
+                command.toString());
+        assertTrue(command.indexOf("-D" + MeasuredRecording.PROPERTY + "=" + recording)
+                < command.indexOf(TrialMain.class.getName()), command.toString());
+        assertTrue(child.shellLine(trial).startsWith("GLIBC_TUNABLES="), child.shellLine(trial));
+        assertEquals(TrialResult.Status.OK, result.status(), result.message());
+        ExecutionProfile profile = ExecutionProfile.read(recording, ExecutionProfile.WORKLOAD_THREAD);
+        assertTrue(profile.samples() > 0, "no sample of the workload thread in " + recording);
+        // The peer calls the API: its malloc or free is on the stack of every sample in hakmem.
+        assertTrue(profile.inclusive(1000).stream().anyMatch(r -> r.name().startsWith("HakMem.")),
+                profile.markdown(10));
+    }
+
+    @Test
     void thePeersSettingsGivenToTheRunnerHoldForItsChildren() {
         System.setProperty("hakmem.bench.frozenPolicy", "/tmp/learned policy.json");
         try {
