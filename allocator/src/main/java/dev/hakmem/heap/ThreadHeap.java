@@ -75,6 +75,9 @@ public final class ThreadHeap extends SlabOwner {
     /**
      * When this heap last swept its SuperSlabs' free slots (System.nanoTime), and how long after that the next dirty
      * free slot falls due ({@link Long#MAX_VALUE}: none); see {@link #purgeSlotsIfDue}. Owner only, plain.
+     * Checked: {@code slotsDueAfter} is {@link Long#MAX_VALUE} only while no listed SuperSlab has a dirty free slot
+     * (a retire lowers it, a SuperSlab joining sets it to 0, a sweep sets it to its next slot's wait), so a carve
+     * that finds it so has no purge to look for and reads no clock.
      */
     private long slotsSweptAt;
     private long slotsDueAfter = Long.MAX_VALUE;
@@ -479,7 +482,10 @@ public final class ThreadHeap extends SlabOwner {
 
     /** A new slab for {@code cls} in a SuperSlab this heap owns, or in one it acquires from the pool. */
     private Slab carveSlab(int cls) {
-        purgeSlotsIfDue(System.nanoTime());
+        if (slotsDueAfter != Long.MAX_VALUE) {
+            // Only a dirty free slot can fall due (see slotsDueAfter): without one, no clock read (issue 11).
+            purgeSlotsIfDue(System.nanoTime());
+        }
         int shift = classes.slabShift(cls);
         SuperSlab target = superSlabWithFreeSlot(shift, cls);
         if (target == null || !target.hasFreeSlotOf(cls)) {
@@ -549,7 +555,8 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * Slow path (a carve, a retire): gives back the pages of this heap's free slots that have stayed free for the
-     * purge delay in force, if one is due ({@link SuperSlabPool#purgeSlots}); otherwise one clock read and a compare.
+     * purge delay in force, if one is due ({@link SuperSlabPool#purgeSlots}); otherwise a compare (a carve reads the
+     * clock for it only while a dirty free slot waits).
      *
      * <p>A retired slot keeps its pages for the delay, as mimalloc purges a free page only after its purge delay
      * ({@code mi_segment_schedule_purge}, driven from the owner's own allocation slow path, as here) and jemalloc's
@@ -658,7 +665,8 @@ public final class ThreadHeap extends SlabOwner {
      * current or listed slab is live, of its class, filed once, in a SuperSlab this heap owns and lists; every
      * listed SuperSlab is OWNED by this heap, and listed by no other heap: each is added to {@code listed}, which
      * holds the SuperSlabs the heaps checked before listed. Neither half of the countdown is expired (the malloc
-     * that expired one refilled it) and no sample bytes are owed. Returns null or the problem.
+     * that expired one refilled it) and no sample bytes are owed. A listed SuperSlab's dirty free
+     * slot has a sweep due ({@link #slotsDueAfter}). Returns null or the problem.
      */
     String check(Set<SuperSlab> listed) {
         if (lock != null && lock.isLocked()) {
@@ -679,6 +687,11 @@ public final class ThreadHeap extends SlabOwner {
             }
             if (!listed.add(ss)) {
                 return "lists " + ss + ", which another heap lists too";
+            }
+            int dirty = slotsDueAfter == Long.MAX_VALUE ? ss.firstFreeDirtySlot() : -1;
+            if (dirty >= 0) {
+                return "free slot " + dirty + " of " + ss + " holds dirty pages, but no sweep is due: they would stay"
+                        + " resident until the SuperSlab empties";
             }
         }
         for (int c = 0; c < current.length; c++) {

@@ -203,6 +203,16 @@ public final class SuperSlab extends Region {
         return freeSince[slot] != CLEAN;
     }
 
+    /** Owner, or a check at rest: the first free slot that holds dirty pages, or -1 if none does. */
+    public int firstFreeDirtySlot() {
+        for (int i = 0; i < slots; i++) {
+            if (isFreeDirty(i)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Owner: when dirty free slot {@code slot} became free (System.nanoTime). */
     long freeSince(int slot) {
         return freeSince[slot];
