@@ -250,8 +250,8 @@ public final class ThreadHeap extends SlabOwner {
      * caller's invocations, and either expiry here is one malloc in hundreds (the sampler's) or in thousands (the
      * guard's): both stay out of line and compile apart. When the sampler's slow path called the guard's, the
      * guard's call ran often enough there to be inlined, and C2 compiled its whole tree (slot, canaries, stack,
-     * residency) into the sampler's slow path during the measured windows: 4,750 nodes and 20 MiB of compiler arena
-     * in one compilation, peak RSS that plain hakmem never paid (issue 12, docs/PERFORMANCE.md change 15).
+     * residency) into the sampler's slow path during the measured windows: 4,750 nodes and 20 to 25 MiB of compiler
+     * arena in one compilation, peak RSS that plain hakmem never paid (issue 12).
      */
     private long allocateOwned(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
         long c = countdown -= (size << 32) + 1;
