@@ -246,9 +246,10 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * NOTE: the two halves' slow paths are called from here, each from a call site of its own, not one from the
-     * other. C2 does not inline a call that runs less often than {@code MinInlineFrequencyRatio} (0.0085) of its
-     * caller's invocations, and either expiry here is one malloc in hundreds (the sampler's) or in thousands (the
-     * guard's): both stay out of line and compile apart. When the sampler's slow path called the guard's, the
+     * other. C2 inlines a callee of more than {@code MaxInlineSize} (35) bytecodes only from a call site that runs
+     * at least a quarter of its caller's invocations ({@code InlineFrequencyRatio}), and either expiry here is one
+     * malloc in hundreds (the sampler's) or in thousands (the guard's): both stay out of line (PrintInlining: "too
+     * big") and compile apart. When the sampler's slow path called the guard's, the
      * guard's call ran often enough there to be inlined, and C2 compiled its whole tree (slot, canaries, stack,
      * residency) into the sampler's slow path during the measured windows: 4,750 nodes and 20 to 25 MiB of compiler
      * arena in one compilation, peak RSS that plain hakmem never paid (issue 12).
