@@ -93,8 +93,9 @@ public final class ThreadHeap extends SlabOwner {
      * byte (see {@link Profiler}), at most {@link #SAMPLE_HELD} of them, the rest waiting in {@link #sampleRest}; the
      * low half is sampled guard mode's count of mallocs before the next guarded one, which {@link Guard} refills
      * ({@link #refillGuard}). A half that goes below zero sets its sign bit ({@code s} or {@code g}): that malloc is
-     * the slow path's ({@link #allocateExpired}), which works out which half expired and refills it. The guard half
-     * going below zero borrows 1 from the sample half; the slow path gives it back.
+     * a slow path's ({@link #allocateGuardExpired} for the guard half, first, else {@link #allocateExpired}), which
+     * refills the half that expired. The guard half going below zero borrows 1 from the sample half; its slow path
+     * gives it back.
      * Quiescent, checked by {@link #check}: neither sign bit is set, {@code sampleRest >= 0}.
      * 0 until the heap's first malloc, which starts both streams.
      * Owner only (for a shared heap: the holder of {@link #lock}, around the test and both slow paths), plain.
@@ -158,6 +159,8 @@ public final class ThreadHeap extends SlabOwner {
 
     /** The sign bits of {@link #countdown}'s two halves: a malloc with either set is the slow path's. */
     private static final long EXPIRED = 1L << 63 | 1L << 31;
+    /** The guard half's sign bit: its malloc is {@link #allocateGuardExpired}'s. */
+    private static final long GUARD_EXPIRED = 1L << 31;
     private static final long GUARD_HALF = 0xFFFF_FFFFL;
     /**
      * The most bytes the sample half holds: 2^30 leaves room below zero for any malloc of a slab class (at most
@@ -244,28 +247,47 @@ public final class ThreadHeap extends SlabOwner {
         }
     }
 
+    /**
+     * NOTE: the two halves' slow paths are called from here, each from a call site of its own, not one from the
+     * other. C2 inlines a callee of more than {@code MaxInlineSize} (35) bytecodes only from a call site that runs
+     * at least a quarter of its caller's invocations ({@code InlineFrequencyRatio}), and either expiry here is one
+     * malloc in hundreds (the sampler's) or in thousands (the guard's): both stay out of line (PrintInlining: "too
+     * big") and compile apart. When the sampler's slow path called the guard's, the
+     * guard's call ran often enough there to be inlined, and C2 compiled its whole tree (slot, canaries, stack,
+     * residency) into the sampler's slow path during the measured windows: 4,750 nodes and 20 to 25 MiB of compiler
+     * arena in one compilation, peak RSS that plain hakmem never paid (issue 12).
+     */
     private long allocateOwned(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
-        if (((countdown -= (size << 32) + 1) & EXPIRED) != 0) {
-            return allocateExpired(cls, size, zeroed, site, profiler, guard);
+        long c = countdown -= (size << 32) + 1;
+        if ((c & EXPIRED) != 0) {
+            return (c & GUARD_EXPIRED) != 0 ? allocateGuardExpired(cls, size, zeroed, site, profiler, guard)
+                    : allocateExpired(cls, size, zeroed, site, profiler);
         }
         return zeroed ? calloc(cls) : malloc(cls);
     }
 
     /**
-     * Slow path: this malloc took one half of {@link #countdown} below zero, or both. The guard's goes first: its
-     * half, at -1, has borrowed 1 from the sample half, and adding 1 gives it back and leaves the guard half at 0
-     * for the guard to refill. A guarded block comes from no slab, so the sampler does not count it (its size goes
-     * back to the sample half). Then the sampler's half, as before the fold.
+     * Slow path: this malloc took the guard half of {@link #countdown} below zero, and maybe the sample half too. The
+     * half, at -1, has borrowed 1 from the sample half: adding 1 gives it back and leaves the guard half at 0 for the
+     * guard to refill. A guarded block comes from no slab, so the sampler does not count it (its size goes back to
+     * the sample half); a malloc the guard leaves to the heap goes on to the sample half's slow path.
      */
-    private long allocateExpired(int cls, long size, boolean zeroed, SiteState site, Profiler profiler, Guard guard) {
-        if ((countdown & (1L << 31)) != 0) {
-            countdown += 1;
-            long guarded = guard.due(this, cls, size, zeroed);
-            if (guarded != 0) {
-                countdown += size << 32;
-                return guarded;
-            }
+    private long allocateGuardExpired(int cls, long size, boolean zeroed, SiteState site, Profiler profiler,
+                                      Guard guard) {
+        countdown += 1;
+        long guarded = guard.due(this, cls, size, zeroed);
+        if (guarded != 0) {
+            countdown += size << 32;
+            return guarded;
         }
+        return allocateExpired(cls, size, zeroed, site, profiler);
+    }
+
+    /**
+     * Slow path: this malloc took the sample half of {@link #countdown} below zero, or the guard left it to the heap
+     * (then the sample half may not have expired).
+     */
+    private long allocateExpired(int cls, long size, boolean zeroed, SiteState site, Profiler profiler) {
         if (sampleCountdown() < 0 && sampleDue(size, profiler)) {
             return allocateSampled(cls, size, zeroed, site, profiler);
         }
