@@ -84,12 +84,12 @@ import java.util.SplittableRandom;
  * timed or not; the p99 and the signature carry their samples over to the next period until they hold enough to
  * judge (the p99's 5 windows take two periods at the defaults).
  *
- * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one
- * step from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN;
- * the next window is timed in LEARN, untimed in FROZEN, and in CANARY timed only in a slot or the window before
- * one, and always when it runs the runner-up; no two changes in the event history are within {@code cooldown} windows, the last one is the last change, and the
- * history's states chain up to {@link #state()} and its last incumbent is {@link #best()}; the bandits, ratings and
- * estimators hold their own invariants.
+ * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one step
+ * from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN; the next
+ * window is timed in LEARN, untimed in FROZEN, and in CANARY timed only in a slot or the window before one, and always
+ * when it runs the runner-up; no two changes in the event history are within {@code cooldown} windows, the last one is
+ * the last change, and the history's states chain up to {@link #state()} and its last incumbent is {@link #best()}; the
+ * bandits, ratings and estimators hold their own invariants.
  */
 public final class Learner {
     /** A minor page fault: the trap, a zeroed 4 KiB page, the page table update (order of magnitude on x86-64). */
@@ -173,7 +173,7 @@ public final class Learner {
     private double markP99 = Double.NaN;
     private long markIndex = -1;
 
-    /** At freeze time (or, for a heap that started frozen, at its first CANARY period): null or NaN until then. */
+    /** At freeze time (or, started frozen, when a CANARY period first judged each): null or NaN until then. */
     private Signature frozenSignature;
     private double frozenP99 = Double.NaN;
     /** FROZEN, CANARY: windows of the current period so far. */

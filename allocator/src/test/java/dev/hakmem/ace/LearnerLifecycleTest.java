@@ -148,7 +148,7 @@ class LearnerLifecycleTest {
         assertReplays(run, OPTIONS, start, LearningState.LEARN, 3);
     }
 
-    /** A heap started frozen has no baseline: its first canary period takes one, the next ones compare with it. */
+    /** A heap started frozen has no baseline: its first canary period takes the signature's, the next compare. */
     @Test
     void aHeapStartedFrozenTakesItsBaselineInItsFirstCanaryPeriod() {
         Phase parser = Phase.parser();

@@ -25,18 +25,17 @@ import java.util.SplittableRandom;
 
 /**
  * The learner on random synthetic workloads ({@link World}: phases that price every candidate of every knob, with
- * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every
- * starting state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs:
- * a policy run is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only
- * when some of the candidate's last {@link LearnerOptions#trialPairs()} paired comparisons pass the sign test (at
- * most {@code hysteresis - 1} of the trial not cheaper) and their median is won by {@code minImprovement}, and comes
- * after the cooldown, the lifecycle moves only along its arrows, the learner times every LEARN window, no FROZEN one,
- * and in CANARY at most 2 windows a runner-up slot, the runner-up's only after a timed one (an untimed window's samples
- * carry no time here, as a resting heap's), and {@link Learner#check} holds. Replaying the recorded windows into a
- * learner of the same seed gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise
- * and up to {@code hysteresis - 1} outlier pairs: a better candidate is adopted in its first turn
- * ({@link #aBetterCandidateWinsDespiteOutliers}), a candidate that is no better never is
- * ({@link #aCandidateNoBetterNeverWinsDespiteOutliers}).
+ * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every starting
+ * state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs: a policy run
+ * is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only when some of the
+ * candidate's last {@link LearnerOptions#trialPairs()} paired comparisons pass the sign test (at most {@code hysteresis
+ * - 1} of the trial not cheaper) and their median is won by {@code minImprovement}, and comes after the cooldown, the
+ * lifecycle moves only along its arrows, the learner times every LEARN window, no FROZEN one, and in CANARY at most 2
+ * windows a runner-up slot, the runner-up's only after a timed one (an untimed window's samples carry no time here, as
+ * a resting heap's), and {@link Learner#check} holds. Replaying the recorded windows into a learner of the same seed
+ * gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise and up to {@code hysteresis
+ * - 1} outlier pairs: a better candidate is adopted in its first turn ({@link #aBetterCandidateWinsDespiteOutliers}), a
+ * candidate that is no better never is ({@link #aCandidateNoBetterNeverWinsDespiteOutliers}).
  */
 @AddLifecycleHook(FuzzScale.class)
 class LearnerProperties {
