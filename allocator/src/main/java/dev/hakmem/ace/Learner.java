@@ -82,7 +82,7 @@ import java.util.SplittableRandom;
  * Until session 9 CANARY timed every window, at the learning period, and cost 1.3x to 2.3x the default heap's
  * (docs/PERFORMANCE.md, change 14); it now times 2 windows in 20. The signature reads the sizes of every window,
  * timed or not; the p99 and the signature carry their samples over to the next period until they hold enough to
- * judge (the p99's 5 windows take two periods at the defaults).
+ * judge (the p99's {@link #DRIFT_WINDOWS} take ten periods at the defaults).
  *
  * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one step
  * from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN; the next
@@ -104,6 +104,16 @@ public final class Learner {
      */
     private static final double DECAY = 15.0 / 16;
     private static final long NEVER = Long.MIN_VALUE;
+    /**
+     * The timed incumbent windows CANARY's p99 needs before it judges a drift: as many as a CANARY period timed when
+     * it timed every window, about 30 settled incumbent windows of 60 at 20 ms on this machine. With fewer, P²'s p99
+     * marker has not climbed from the sample's median (it is the median at 5), while the p99 at freeze time holds
+     * LEARN's outlier windows: judged at 5, a learning run went back to LEARN at the very window the p99 first judged
+     * in 3 of 5 phases. Simulated (log-normal windows, sigma 0.25, with 5% to 10% of them 2x to 5x off, against a
+     * p99 of 40), 30 windows read a drift of 2x either way in 10% to 13% of the judgements, 57 in 10% to 11%, 5 in
+     * 54% to 82%.
+     */
+    static final int DRIFT_WINDOWS = 30;
     private static final Axis[] AXES = Axis.values();
     /** Whose turn it is to propose a candidate: each axis, then the bridges. */
     private static final int TURNS = AXES.length + 1;
@@ -180,8 +190,9 @@ public final class Learner {
     private int periodWindows;
     /**
      * CANARY: the p99 of the incumbent's timed windows' cost since it last judged a drift. Kept across CANARY periods
-     * until warm (5 windows; a period times about {@code canaryShare * canaryWindows}, 3 at the defaults), then
-     * judged at each window and dropped at the end of the period that judged it; dropped at each freeze.
+     * until it holds {@link #DRIFT_WINDOWS} (a period times about {@code canaryShare * canaryWindows}, 3 at the
+     * defaults), then judged at each window and dropped at the end of the period that judged it; dropped at each
+     * freeze.
      */
     private P2Quantile canaryP99 = new P2Quantile(0.99);
 
@@ -340,7 +351,8 @@ public final class Learner {
         Signature sizes = Signature.of(canarySizes);
         double distance = frozenSignature != null && sizes.samples() >= Signature.MIN_SAMPLES
                 ? sizes.distance(frozenSignature) : 0;
-        double drift = canaryP99.warm() && frozenP99 > 0 ? canaryP99.estimate() / frozenP99 : 1;
+        boolean judged = canaryP99.count() >= DRIFT_WINDOWS;
+        double drift = judged && frozenP99 > 0 ? canaryP99.estimate() / frozenP99 : 1;
         if (distance > options.shiftDistance()) {
             relearn(w.index(), String.format("sizes shifted: signature distance %.3f > %.3f", distance,
                     options.shiftDistance()));
@@ -351,13 +363,13 @@ public final class Learner {
             if (frozenSignature == null && sizes.samples() >= Signature.MIN_SAMPLES) {
                 frozenSignature = sizes;
             }
-            if (Double.isNaN(frozenP99) && canaryP99.warm()) {
+            if (Double.isNaN(frozenP99) && judged) {
                 frozenP99 = canaryP99.estimate();
             }
             if (sizes.samples() >= Signature.MIN_SAMPLES) {
                 Arrays.fill(canarySizes, 0);
             }
-            if (canaryP99.warm()) {
+            if (judged) {
                 canaryP99 = new P2Quantile(0.99);
             }
             transition(w.index(), LearningState.FROZEN, String.format(

@@ -104,12 +104,14 @@ class LearnerLifecycleTest {
         Phase parser = Phase.parser();
         Policy best = parser.bestPolicy(Policy.defaults());
         Phase slower = parser.slower(3);
-        // Started frozen, the p99's baseline takes the first 5 timed incumbent windows: 3 a CANARY period, so the
-        // first two periods (windows 60 to 119 and 180 to 239) before the drift; the next two see it.
-        Run run = run(new Learner(OPTIONS, best, LearningState.FROZEN, 2), 600, i -> i < 300 ? parser : slower, 12);
+        // Started frozen, the p99's baseline takes the first DRIFT_WINDOWS timed incumbent windows: 3 a CANARY period
+        // of 60 after a FROZEN one of 60, so the first ten periods (windows 60 to 1199) before the drift; the next ten
+        // see it.
+        Run run = run(new Learner(OPTIONS, best, LearningState.FROZEN, 2), 2500, i -> i < 1200 ? parser : slower,
+                12);
         LearnerEvent relearn = run.transitions(LearningState.LEARN).getFirst();
         assertTrue(relearn.reason().startsWith("cost drifted"), relearn.reason());
-        assertTrue(relearn.window() > 300);
+        assertTrue(relearn.window() > 1200);
         assertEquals(best, run.learner().best(), "the best policy stays the best: only the machine is slower");
         assertReplays(run, OPTIONS, best, LearningState.FROZEN, 2);
     }
