@@ -1,5 +1,6 @@
 package dev.hakmem;
 
+import dev.hakmem.ace.LearnerOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
@@ -114,16 +115,25 @@ class LearningHeapTest {
         }
     }
 
-    /** FROZEN samples untimed (the profiler rests), so its windows carry no cost; none reads as free. */
+    /**
+     * FROZEN samples untimed (the profiler rests), so its windows carry no cost; none reads as free. CANARY rests
+     * too but in its comparisons: at most 2 windows a runner-up slot are scored (6 of 60 at the defaults).
+     */
     @Test
-    void aFrozenWindowIsUnscored() {
+    void aRestingWindowIsUnscored() {
         Policy start = Policy.builder().wMax(1.125).build();
+        LearnerOptions options = LearnerOptions.defaults();
         try (HakMem h = HakMem.create(learning(10).toBuilder().policy(start).build(), 1024)) {
-            churnUntil(h, 10);
+            churnUntil(h, options.frozenWindows() + options.canaryWindows());
             List<LearningWindow> frozen = h.learningHistory().stream()
                     .filter(w -> w.state() == LearningState.FROZEN).toList();
             assertFalse(frozen.isEmpty(), "windows while frozen: " + h.learningHistory());
             assertTrue(frozen.stream().allMatch(w -> Double.isNaN(w.cost())), frozen.toString());
+            List<LearningWindow> canary = h.learningHistory().stream()
+                    .filter(w -> w.state() == LearningState.CANARY).toList();
+            assertEquals(options.canaryWindows(), canary.size(), "one CANARY period: " + h.learningHistory());
+            long scored = canary.stream().filter(w -> !Double.isNaN(w.cost())).count();
+            assertTrue(scored <= 2 * Math.floor(options.canaryWindows() * options.canaryShare()), canary.toString());
             h.check();
         }
     }

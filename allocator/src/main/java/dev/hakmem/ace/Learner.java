@@ -72,13 +72,24 @@ import java.util.SplittableRandom;
  * <p><b>FROZEN</b> returns the incumbent and ignores the windows. <b>CANARY</b> runs the runner-up (the
  * incumbent's neighbour with the best record) in a share {@code canaryShare} of its windows, spread evenly, and
  * watches the signature of the sampled sizes ({@link Signature}) and the p99 of the incumbent's cost (a
- * {@link P2Quantile} per period) against those at freeze time.
+ * {@link P2Quantile}) against those at freeze time. The learner says which windows it reads the cost of
+ * ({@link #timed()}), and the heap times only those: every LEARN window, no FROZEN window, and in CANARY only the
+ * runner-up's slots and the incumbent window before each (its reference, and the p99's sample); the rest rest:
+ * <pre>
+ *   CANARY period (60 windows, share 5%):  . . . R S W . . . . R S W . . . . R S |     S slot, R its reference,
+ *   timed:                                       x x             x x             x x     W washout, . incumbent
+ * </pre>
+ * Until session 9 CANARY timed every window, at the learning period, and cost 1.3x to 2.3x the default heap's
+ * (docs/PERFORMANCE.md, change 14); it now times 2 windows in 20. The signature reads the sizes of every window,
+ * timed or not; the p99 and the signature carry their samples over to the next period until they hold enough to
+ * judge (the p99's {@link #DRIFT_WINDOWS} take ten periods at the defaults).
  *
- * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one
- * step from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN;
- * no two changes in the event history are within {@code cooldown} windows, the last one is the last change, and the
- * history's states chain up to {@link #state()} and its last incumbent is {@link #best()}; the bandits, ratings and
- * estimators hold their own invariants.
+ * <p>Invariants (checked by {@link #check}, which tests call after every window): the candidate, if any, is one step
+ * from the incumbent; the policy returned last is the incumbent or the candidate, and the incumbent in FROZEN; the next
+ * window is timed in LEARN, untimed in FROZEN, and in CANARY timed only in a slot or the window before one, and always
+ * when it runs the runner-up; no two changes in the event history are within {@code cooldown} windows, the last one is
+ * the last change, and the history's states chain up to {@link #state()} and its last incumbent is {@link #best()}; the
+ * bandits, ratings and estimators hold their own invariants.
  */
 public final class Learner {
     /** A minor page fault: the trap, a zeroed 4 KiB page, the page table update (order of magnitude on x86-64). */
@@ -93,6 +104,16 @@ public final class Learner {
      */
     private static final double DECAY = 15.0 / 16;
     private static final long NEVER = Long.MIN_VALUE;
+    /**
+     * The timed incumbent windows CANARY's p99 needs before it judges a drift: as many as a CANARY period timed when
+     * it timed every window, about 30 settled incumbent windows of 60 at 20 ms on this machine. With fewer, P²'s p99
+     * marker has not climbed from the sample's median (it is the median at 5), while the p99 at freeze time holds
+     * LEARN's outlier windows: judged at 5, a learning run went back to LEARN at the very window the p99 first judged
+     * in 3 of 5 phases. Simulated (log-normal windows, sigma 0.25, with 5% to 10% of them 2x to 5x off, against a
+     * p99 of 40), 30 windows read a drift of 2x either way in 10% to 13% of the judgements, 57 in 10% to 11%, 5 in
+     * 54% to 82%.
+     */
+    static final int DRIFT_WINDOWS = 30;
     private static final Axis[] AXES = Axis.values();
     /** Whose turn it is to propose a candidate: each axis, then the bridges. */
     private static final int TURNS = AXES.length + 1;
@@ -110,13 +131,22 @@ public final class Learner {
     private final ArrayDeque<LearnerEvent> events = new ArrayDeque<>();
     /** Sampled sizes of the recent windows (LEARN and CANARY), decayed by {@link #DECAY} a window. */
     private final double[] recentSizes = new double[SizeGrid.BUCKETS];
-    /** Sampled sizes of the current CANARY period. */
+    /**
+     * Sampled sizes of the CANARY windows since the signature was last judged: as {@link #canaryP99}, kept across
+     * periods until they hold {@link Signature#MIN_SAMPLES} (the resting period samples about 4x fewer).
+     */
     private final double[] canarySizes = new double[SizeGrid.BUCKETS];
 
     private LearningState state;
     private Policy incumbent;
     /** What {@link #onWindow} returned last: the policy in force during the next window. */
     private Policy running;
+    /**
+     * Whether the next window is timed: the learner reads its cost. Every LEARN window, no FROZEN window, and in
+     * CANARY only the windows its comparison and its p99 need ({@link #next}); the heap samples untimed at its
+     * resting period in the others. The cost of a window that was not timed is never read (its samples carry no time).
+     */
+    private boolean timed;
     /** The policy the window before the last one ran (the start before the first window). */
     private Policy ranBefore;
     /**
@@ -153,12 +183,17 @@ public final class Learner {
     private double markP99 = Double.NaN;
     private long markIndex = -1;
 
-    /** At freeze time (or, for a heap that started frozen, at its first CANARY period): null or NaN until then. */
+    /** At freeze time (or, started frozen, when a CANARY period first judged each): null or NaN until then. */
     private Signature frozenSignature;
     private double frozenP99 = Double.NaN;
     /** FROZEN, CANARY: windows of the current period so far. */
     private int periodWindows;
-    /** CANARY: the p99 of the incumbent's cost in the current period. */
+    /**
+     * CANARY: the p99 of the incumbent's timed windows' cost since it last judged a drift. Kept across CANARY periods
+     * until it holds {@link #DRIFT_WINDOWS} (a period times about {@code canaryShare * canaryWindows}, 3 at the
+     * defaults), then judged at each window and dropped at the end of the period that judged it; dropped at each
+     * freeze.
+     */
     private P2Quantile canaryP99 = new P2Quantile(0.99);
 
     /**
@@ -171,13 +206,13 @@ public final class Learner {
         this.options = Objects.requireNonNull(options, "options");
         this.incumbent = Objects.requireNonNull(start, "start");
         this.state = Objects.requireNonNull(startState, "startState");
-        this.running = start;
         this.ranBefore = start;
         this.random = new SplittableRandom(seed);
         resetStatistics();
         if (state != LearningState.LEARN) {
             setCandidate(runnerUp());
         }
+        this.running = next();
     }
 
     /**
@@ -252,7 +287,7 @@ public final class Learner {
         Policy ran = running;
         settled = ran.equals(ranBefore);
         ranBefore = ran;
-        double cost = options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
+        double cost = timed && options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
         switch (state) {
             case LEARN -> learn(w, ran, cost);
             case FROZEN -> frozen(w.index());
@@ -264,6 +299,14 @@ public final class Learner {
 
     public LearningState state() {
         return state;
+    }
+
+    /**
+     * Whether the window that runs the policy returned last is timed (the learner reads its cost): the heap samples
+     * it at its learning period, timed, and rests at its resting period, untimed, otherwise.
+     */
+    public boolean timed() {
+        return timed;
     }
 
     /** The incumbent: what FROZEN runs. */
@@ -292,8 +335,6 @@ public final class Learner {
     private void frozen(long index) {
         if (++periodWindows >= options.frozenWindows()) {
             transition(index, LearningState.CANARY, "frozen for " + periodWindows + " windows");
-            Arrays.fill(canarySizes, 0);
-            canaryP99 = new P2Quantile(0.99);
         }
     }
 
@@ -310,7 +351,8 @@ public final class Learner {
         Signature sizes = Signature.of(canarySizes);
         double distance = frozenSignature != null && sizes.samples() >= Signature.MIN_SAMPLES
                 ? sizes.distance(frozenSignature) : 0;
-        double drift = canaryP99.warm() && frozenP99 > 0 ? canaryP99.estimate() / frozenP99 : 1;
+        boolean judged = canaryP99.count() >= DRIFT_WINDOWS;
+        double drift = judged && frozenP99 > 0 ? canaryP99.estimate() / frozenP99 : 1;
         if (distance > options.shiftDistance()) {
             relearn(w.index(), String.format("sizes shifted: signature distance %.3f > %.3f", distance,
                     options.shiftDistance()));
@@ -321,8 +363,14 @@ public final class Learner {
             if (frozenSignature == null && sizes.samples() >= Signature.MIN_SAMPLES) {
                 frozenSignature = sizes;
             }
-            if (Double.isNaN(frozenP99) && canaryP99.warm()) {
+            if (Double.isNaN(frozenP99) && judged) {
                 frozenP99 = canaryP99.estimate();
+            }
+            if (sizes.samples() >= Signature.MIN_SAMPLES) {
+                Arrays.fill(canarySizes, 0);
+            }
+            if (judged) {
+                canaryP99 = new P2Quantile(0.99);
             }
             transition(w.index(), LearningState.FROZEN, String.format(
                     "no shift in %d windows: signature distance %.3f, p99 %.2fx", periodWindows, distance, drift));
@@ -451,6 +499,8 @@ public final class Learner {
                 frozenSignature = null;
             }
             frozenP99 = now;
+            Arrays.fill(canarySizes, 0);
+            canaryP99 = new P2Quantile(0.99);
             setCandidate(runnerUp());
             transition(index, LearningState.FROZEN, String.format(
                     "converged: no change for %d windows, p99 of the cost %.1f (was %.1f); runner-up: %s",
@@ -509,8 +559,9 @@ public final class Learner {
         }
     }
 
-    /** The policy for the next window. */
+    /** The policy for the next window, and whether it is {@link #timed}. */
     private Policy next() {
+        timed = state == LearningState.LEARN;
         return switch (state) {
             case LEARN -> {
                 if (Double.isNaN(reference)) {
@@ -523,12 +574,24 @@ public final class Learner {
             }
             case FROZEN -> incumbent;
             case CANARY -> {
-                // Windows k of the period with floor((k + 1) share) > floor(k share): a share of them, evenly spread.
                 int k = periodWindows;
-                boolean slot = Math.floor((k + 1) * options.canaryShare()) > Math.floor(k * options.canaryShare());
-                yield slot && candidate != null && !Double.isNaN(reference) ? candidate.policy() : incumbent;
+                boolean runnerUp = slot(k) && candidate != null && !Double.isNaN(reference);
+                // Timed: the runner-up's windows and the incumbent window before each slot, its reference (also a
+                // sample of the p99 watched, with or without a runner-up). The washout after it and every other
+                // window rest as FROZEN's do: CANARY's learning cost is its comparisons', not its period's.
+                timed = runnerUp || (k + 1 < options.canaryWindows() && slot(k + 1));
+                yield runnerUp ? candidate.policy() : incumbent;
             }
         };
+    }
+
+    /**
+     * Whether window {@code k} of a CANARY period is a runner-up's slot: those with {@code floor((k + 1) share) >
+     * floor(k share)}, a share {@code canaryShare} of the period, evenly spread.
+     */
+    private boolean slot(int k) {
+        double share = options.canaryShare();
+        return Math.floor((k + 1) * share) > Math.floor(k * share);
     }
 
     /** The one home of a candidate's turn beginning or ending: its pairs start afresh. */
@@ -617,6 +680,15 @@ public final class Learner {
         }
         if (state == LearningState.FROZEN && !running.equals(incumbent)) {
             return "learner: FROZEN runs " + running + ", not the incumbent";
+        }
+        if (timed != (state == LearningState.LEARN) && state != LearningState.CANARY) {
+            return "learner: " + state + (timed ? " times" : " does not time") + " its next window";
+        }
+        if (state == LearningState.CANARY && (timed ? !slot(periodWindows) && !slot(periodWindows + 1)
+                : !running.equals(incumbent))) {
+            return "learner: CANARY " + (timed ? "times" : "does not time") + " window " + periodWindows
+                    + " of its period, running " + choice() + ": it times the runner-up's slots and the windows"
+                    + " before them, no other";
         }
         long previousChange = NEVER;
         LearnerEvent previous = null;

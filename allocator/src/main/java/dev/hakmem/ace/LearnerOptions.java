@@ -22,7 +22,8 @@ package dev.hakmem.ace;
  *                       with its washout)
  * @param frozenWindows  windows of a FROZEN period, before the next CANARY period; default 60
  * @param canaryWindows  windows of a CANARY period; default 60
- * @param canaryShare    the share of CANARY windows that run the runner-up; (0, 0.5], default 0.05 (the seed's 5%)
+ * @param canaryShare    the share of CANARY windows that run the runner-up; (0, 0.5], default 0.05 (the seed's 5%);
+ *                       these and the incumbent window before each are the only CANARY windows timed
  * @param shiftDistance  CANARY goes back to LEARN when the size signature moved by more than this L1 distance from
  *                       the one at freeze time; (0, 2], default 0.5 (a quarter of the mallocs changed sizes)
  * @param p99Drift       ... or when the p99 of the incumbent's cost moved by more than this factor, either way;

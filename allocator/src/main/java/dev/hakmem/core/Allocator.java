@@ -255,17 +255,18 @@ public final class Allocator {
         if (learning.state() != before) {
             events.learningTransitions.increment();
             Jfr.learningTransition(id, before, learning.state(), activeOpaque().policy);
-            samplePerLearner();
         }
+        samplePerLearner();
     }
 
     /**
-     * A learning heap samples at its learning period, timed, while its learner reads the windows, and rests at
-     * BALANCED's period, untimed, while FROZEN ignores them (see {@link Profiler}): FROZEN pays no learning cost.
+     * A learning heap samples at its learning period, timed, in the windows its learner reads the cost of, and rests
+     * at BALANCED's period, untimed, in the others (FROZEN's, and CANARY's but its comparisons; see {@link Profiler}):
+     * FROZEN pays no learning cost, CANARY pays it in 2 windows in 20.
      */
     private void samplePerLearner() {
         if (learning != null) {
-            profiler.learning(learning.state() != LearningState.FROZEN);
+            profiler.learning(learning.timed());
         }
     }
 

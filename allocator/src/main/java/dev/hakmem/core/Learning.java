@@ -91,10 +91,9 @@ final class Learning {
         // The learner tunes the knobs; the site rules in force come from the profiles (see withSites).
         String trial = Objects.requireNonNullElse(Learner.step(withSites(learner.best(), inForce.sites().values()),
                 inForce), "");
-        // A FROZEN window is sampled untimed (the profiler rests at BALANCED's period, see Profiler.learning): its
-        // samples carry no time, so it has no cost, and the learner ignores it anyway.
-        double cost = during != LearningState.FROZEN && options.scores(w) ? Learner.cost(w, options.memoryWeight())
-                : Double.NaN;
+        // A window the learner did not time was sampled untimed (the profiler rests, see timed()): its samples carry
+        // no time, so it has no cost, and the learner ignores it anyway.
+        double cost = learner.timed() && options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
         Policy next = learner.onWindow(w);
         record(new LearningWindow(index, during, inForce, trial, cost, w.ops()));
         state = learner.state();
@@ -122,6 +121,14 @@ final class Learning {
 
     LearningState state() {
         return state;
+    }
+
+    /**
+     * Whether the learner reads the next window's cost ({@link Learner#timed()}): the heap samples it at its learning
+     * period, timed, and rests at its resting period, untimed, otherwise (every FROZEN window and most CANARY ones).
+     */
+    boolean timed() {
+        return learner.timed();
     }
 
     /** The last windows, oldest first. */

@@ -61,15 +61,16 @@ import java.util.function.LongSupplier;
  * costs 40 to 83 ns here) only while a heap learns.
  *
  * <h2>Learning and resting</h2>
- * A learning heap samples at its learning period, timed, only while its learner reads the windows (LEARN and
- * CANARY); in FROZEN it rests at BALANCED's period, untimed ({@link #learning}), so a frozen heap pays what a
- * BALANCED heap pays (at 512 KiB and timed, FROZEN windows cost 1.3x to 2.1x the default heap's on the seed's
- * scenarios: docs/PERFORMANCE.md, change 13). A countdown drawn under one period may run out under the other: each
- * heap keeps the {@link Period} its countdown was drawn under, and the sample it gives weighs {@code 1 / p(s)} of
- * that period ({@link #recordMalloc(SiteState, long, long, Period, long)}, logged with the sample), which keeps the
- * estimator unbiased across a change: each byte was sampled with the probability of the period its countdown was
- * drawn under. Whether a sample is timed is the period in force's choice, read when the malloc starts: a window the
- * learner scores then has every sample timed but those started in the microseconds between its drain and the switch.
+ * A learning heap samples at its learning period, timed, only in the windows its learner reads (every LEARN window,
+ * CANARY's comparisons: {@code ace.Learner#timed}); in the others (FROZEN's, CANARY's but 2 in 20) it rests at
+ * BALANCED's period, untimed ({@link #learning}), so a frozen heap pays what a BALANCED heap pays (at 512 KiB and
+ * timed, FROZEN windows cost 1.3x to 2.1x the default heap's on the seed's scenarios: docs/PERFORMANCE.md, change 13).
+ * A countdown drawn under one period may run out under the other: each heap keeps the {@link Period} its countdown was
+ * drawn under, and the sample it gives weighs {@code 1 / p(s)} of that period ({@link #recordMalloc(SiteState, long,
+ * long, Period, long)}, logged with the sample), which keeps the estimator unbiased across a change: each byte was
+ * sampled with the probability of the period its countdown was drawn under. Whether a sample is timed is the period in
+ * force's choice, read when the malloc starts: a window the learner scores then has every sample timed but those
+ * started in the microseconds between its drain and the switch.
  *
  * <h2>Threads</h2>
  * The table's stripes have a lock each; a site records under its own lock, taken by a fold under a stripe's lock;
@@ -79,9 +80,9 @@ import java.util.function.LongSupplier;
  */
 public final class Profiler {
     /**
-     * The learning modes' sampling period while they learn (LEARN, CANARY): one sampled allocation per 512 KiB
-     * allocated, gperftools' and jemalloc's default; the learner's windows need the samples. FROZEN rests at
-     * {@link #BALANCED_PERIOD} ({@link #restingPeriodFor}).
+     * The learning modes' sampling period in the windows their learner reads (LEARN's, CANARY's comparisons): one
+     * sampled allocation per 512 KiB allocated, gperftools' and jemalloc's default; the learner's windows need the
+     * samples. The other windows rest at {@link #BALANCED_PERIOD} ({@link #restingPeriodFor}).
      */
     public static final long DEFAULT_PERIOD = 512L << 10;
     /**

@@ -104,10 +104,14 @@ class LearnerLifecycleTest {
         Phase parser = Phase.parser();
         Policy best = parser.bestPolicy(Policy.defaults());
         Phase slower = parser.slower(3);
-        Run run = run(new Learner(OPTIONS, best, LearningState.FROZEN, 2), 400, i -> i < 200 ? parser : slower, 12);
+        // Started frozen, the p99's baseline takes the first DRIFT_WINDOWS timed incumbent windows: 3 a CANARY period
+        // of 60 after a FROZEN one of 60, so the first ten periods (windows 60 to 1199) before the drift; the next ten
+        // see it.
+        Run run = run(new Learner(OPTIONS, best, LearningState.FROZEN, 2), 2500, i -> i < 1200 ? parser : slower,
+                12);
         LearnerEvent relearn = run.transitions(LearningState.LEARN).getFirst();
         assertTrue(relearn.reason().startsWith("cost drifted"), relearn.reason());
-        assertTrue(relearn.window() > 200);
+        assertTrue(relearn.window() > 1200);
         assertEquals(best, run.learner().best(), "the best policy stays the best: only the machine is slower");
         assertReplays(run, OPTIONS, best, LearningState.FROZEN, 2);
     }
@@ -146,7 +150,7 @@ class LearnerLifecycleTest {
         assertReplays(run, OPTIONS, start, LearningState.LEARN, 3);
     }
 
-    /** A heap started frozen has no baseline: its first canary period takes one, the next ones compare with it. */
+    /** A heap started frozen has no baseline: its first canary period takes the signature's, the next compare. */
     @Test
     void aHeapStartedFrozenTakesItsBaselineInItsFirstCanaryPeriod() {
         Phase parser = Phase.parser();

@@ -25,16 +25,17 @@ import java.util.SplittableRandom;
 
 /**
  * The learner on random synthetic workloads ({@link World}: phases that price every candidate of every knob, with
- * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every
- * starting state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs:
- * a policy run is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only
- * when some of the candidate's last {@link LearnerOptions#trialPairs()} paired comparisons pass the sign test (at
- * most {@code hysteresis - 1} of the trial not cheaper) and their median is won by {@code minImprovement}, and comes
- * after the cooldown, the lifecycle moves only along its arrows, and {@link Learner#check} holds. Replaying the recorded windows into a
- * learner of the same seed gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise
- * and up to {@code hysteresis - 1} outlier pairs: a better candidate is adopted in its first turn
- * ({@link #aBetterCandidateWinsDespiteOutliers}), a candidate that is no better never is
- * ({@link #aCandidateNoBetterNeverWinsDespiteOutliers}).
+ * noise, unscored windows and shifts), under random settings, from random (also off-ladder) policies, in every starting
+ * state. {@link Rails} watches each window from the outside, recomputing the comparisons from the costs: a policy run
+ * is the incumbent or one step from it, FROZEN runs the incumbent, a change is one step, is made only when some of the
+ * candidate's last {@link LearnerOptions#trialPairs()} paired comparisons pass the sign test (at most {@code hysteresis
+ * - 1} of the trial not cheaper) and their median is won by {@code minImprovement}, and comes after the cooldown, the
+ * lifecycle moves only along its arrows, the learner times every LEARN window, no FROZEN one, and in CANARY at most 2
+ * windows a runner-up slot, the runner-up's only after a timed one (an untimed window's samples carry no time here, as
+ * a resting heap's), and {@link Learner#check} holds. Replaying the recorded windows into a learner of the same seed
+ * gives the same decisions. The decision rule alone, on two-armed worlds with bounded noise and up to {@code hysteresis
+ * - 1} outlier pairs: a better candidate is adopted in its first turn ({@link #aBetterCandidateWinsDespiteOutliers}), a
+ * candidate that is no better never is ({@link #aCandidateNoBetterNeverWinsDespiteOutliers}).
  */
 @AddLifecycleHook(FuzzScale.class)
 class LearnerProperties {
@@ -52,7 +53,7 @@ class LearnerProperties {
         Policy running = start;
         long index = 0;
         for (int i = 0; i < WINDOWS; i++) {
-            Window w = world.window(index, running, noise);
+            Window w = world.window(index, running, learner.timed(), noise);
             windows.add(w);
             running = learner.onWindow(w);
             policies.add(running);
@@ -211,6 +212,11 @@ class LearnerProperties {
         private Policy ranBefore;
         private Policy best;
         private LearningState state;
+        /** Whether the learner said it times the window that runs {@link #ran}; whether it timed the one before. */
+        private boolean timed;
+        private boolean timedBefore;
+        /** The timed windows of the current CANARY period. */
+        private int canaryTimed;
         private double reference = Double.NaN;
         /** The candidate whose paired comparisons {@link #pairs} holds, oldest first. */
         private Policy pairsOf;
@@ -228,10 +234,22 @@ class LearnerProperties {
             this.ranBefore = ran;
             this.best = learner.best();
             this.state = learner.state();
+            this.timed = learner.timed();
         }
 
         void after(Window w, Policy next) {
-            double cost = options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
+            double cost = timed && options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
+            require(timed == (state == LearningState.LEARN) || state == LearningState.CANARY, w,
+                    state + (timed ? " timed" : " did not time") + " a window");
+            if (state == LearningState.CANARY) {
+                // CANARY's learning cost: its runner-up's windows and their references, at most 2 a slot.
+                canaryTimed += timed ? 1 : 0;
+                int slots = (int) Math.floor(options.canaryWindows() * options.canaryShare());
+                require(canaryTimed <= 2 * slots, w, "CANARY timed " + canaryTimed + " windows of a period of "
+                        + slots + " runner-up slots");
+                require(ran.equals(best) || timed && timedBefore, w, "CANARY ran its runner-up in a window "
+                        + (timed ? "after one not timed" : "not timed"));
+            }
             if (ran.equals(best)) {
                 if (!Double.isNaN(cost) && ran.equals(ranBefore)) {
                     reference = cost;
@@ -277,7 +295,10 @@ class LearnerProperties {
             ranBefore = ran;
             ran = next;
             best = now;
+            canaryTimed = s == state ? canaryTimed : 0;
             state = s;
+            timedBefore = timed;
+            timed = learner.timed();
         }
 
         /** Whether some newest {@code k <= trialPairs} pairs kept pass the sign test and win their median. */
@@ -351,7 +372,8 @@ class LearnerProperties {
             return new World(phases, startsAt, r.nextDouble(0.25), r.nextDouble(0.3), options.minOps());
         }
 
-        Window window(long index, Policy p, SplittableRandom r) {
+        /** A window of {@code p}; untimed, its samples carry no time, as a heap's resting windows' do. */
+        Window window(long index, Policy p, boolean timed, SplittableRandom r) {
             int at = 0;
             while (at + 1 < phases.length && index >= startsAt[at + 1]) {
                 at++;
@@ -360,8 +382,8 @@ class LearnerProperties {
             long sampled = 1000;
             double nanos = phase.cost(p) * (1 + noise * (2 * r.nextDouble() - 1)) * sampled;
             long ops = r.nextDouble() < unscored ? minOps - 1 : minOps + 100_000;
-            return new Window(index, Math.max(0, ops), sampled, Math.round(nanos), -1, 0, 0, 1L << 26, 1L << 26,
-                    phase.sizes());
+            return new Window(index, Math.max(0, ops), sampled, timed ? Math.round(nanos) : 0, -1, 0, 0, 1L << 26,
+                    1L << 26, phase.sizes());
         }
     }
 
