@@ -3,7 +3,9 @@ package dev.hakmem;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -124,6 +126,28 @@ class LearningHeapTest {
                     .filter(w -> w.state() == LearningState.FROZEN).toList();
             assertFalse(frozen.isEmpty(), "windows while frozen: " + h.learningHistory());
             assertTrue(frozen.stream().allMatch(w -> Double.isNaN(w.cost())), frozen.toString());
+            h.check();
+        }
+    }
+
+    /**
+     * The lifecycle on the real heap: started FROZEN on a saved policy, the learner moves on to CANARY after its
+     * FROZEN period (60 windows), and {@code check()}, whose identities include what each state samples (FROZEN
+     * rests, untimed; CANARY samples at the learning period, timed), holds in every state the heap passes through.
+     */
+    @Test
+    void aFrozenHeapMovesOnToCanaryAndStaysWholeInEveryState() {
+        Policy start = Policy.builder().wMax(1.125).build();
+        try (HakMem h = HakMem.create(learning(10).toBuilder().policy(start).build(), 1024)) {
+            Set<LearningState> checked = EnumSet.noneOf(LearningState.class);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!checked.contains(LearningState.CANARY) && System.nanoTime() < deadline) {
+                churnUntil(h, Math.min(h.learningHistory().size() + 1, 200));
+                h.check();
+                checked.add(h.learningState());
+            }
+            assertTrue(checked.containsAll(EnumSet.of(LearningState.FROZEN, LearningState.CANARY)),
+                    "states checked: " + checked + ", history " + h.learningHistory());
             h.check();
         }
     }
