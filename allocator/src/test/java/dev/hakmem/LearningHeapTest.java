@@ -4,7 +4,9 @@ import dev.hakmem.ace.LearnerOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -134,6 +136,28 @@ class LearningHeapTest {
             assertEquals(options.canaryWindows(), canary.size(), "one CANARY period: " + h.learningHistory());
             long scored = canary.stream().filter(w -> !Double.isNaN(w.cost())).count();
             assertTrue(scored <= 2 * Math.floor(options.canaryWindows() * options.canaryShare()), canary.toString());
+            h.check();
+        }
+    }
+
+    /**
+     * The lifecycle on the real heap: started FROZEN on a saved policy, the learner moves on to CANARY after its
+     * FROZEN period (60 windows), and {@code check()}, whose identities include what each state samples (FROZEN
+     * rests, untimed; CANARY samples at the learning period, timed), holds in every state the heap passes through.
+     */
+    @Test
+    void aFrozenHeapMovesOnToCanaryAndStaysWholeInEveryState() {
+        Policy start = Policy.builder().wMax(1.125).build();
+        try (HakMem h = HakMem.create(learning(10).toBuilder().policy(start).build(), 1024)) {
+            Set<LearningState> checked = EnumSet.noneOf(LearningState.class);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!checked.contains(LearningState.CANARY) && System.nanoTime() < deadline) {
+                churnUntil(h, Math.min(h.learningHistory().size() + 1, 200));
+                h.check();
+                checked.add(h.learningState());
+            }
+            assertTrue(checked.containsAll(EnumSet.of(LearningState.FROZEN, LearningState.CANARY)),
+                    "states checked: " + checked + ", history " + h.learningHistory());
             h.check();
         }
     }

@@ -813,6 +813,9 @@ public final class Allocator {
         if (problem == null) {
             problem = checkPolicy();
         }
+        if (problem == null) {
+            problem = checkSamplingCost();
+        }
         if (problem != null) {
             throw new HeapCorruptionException(0, problem);
         }
@@ -834,6 +837,22 @@ public final class Allocator {
                     + p.policy;
         }
         return problem;
+    }
+
+    /**
+     * FROZEN costs nothing (issue 10): samples are timed only while a learner reads the windows (LEARN, CANARY), at
+     * its learning period; a FROZEN learner has the profiler resting (BALANCED's period, untimed), and a heap without
+     * a learner (FROZEN for good) never times. {@link #samplePerLearner} keeps it with every transition, under the
+     * maintenance lock this check holds. Returns null or the problem.
+     */
+    private String checkSamplingCost() {
+        boolean reads = learning != null && learning.state() != LearningState.FROZEN;
+        Profiler.Period p = profiler.period();
+        if (p.timed() && !reads || learning != null && profiler.resting() == reads) {
+            return "the profiler samples at " + p + (profiler.resting() ? " (resting)" : "") + " while the heap's"
+                    + (learning == null ? " state is " : " learner is ") + learningState();
+        }
+        return null;
     }
 
     /**

@@ -282,6 +282,11 @@ public final class Profiler {
         return period;
     }
 
+    /** Whether the resting period is in force ({@code learning(false)}); a heap that does not learn never rests. */
+    public boolean resting() {
+        return period == restingPeriod;
+    }
+
     /**
      * A learning heap's resting period: BALANCED's, or the learning period if longer; a test's period of 1 (exact
      * profiles) or 0 rests at itself, so its profiles stay exact and a heap that samples nothing never starts.
