@@ -840,13 +840,14 @@ public final class Allocator {
     }
 
     /**
-     * FROZEN costs nothing (issue 10): samples are timed only while a learner reads the windows (LEARN, CANARY), at
-     * its learning period; a FROZEN learner has the profiler resting (BALANCED's period, untimed), and a heap without
-     * a learner (FROZEN for good) never times. {@link #samplePerLearner} keeps it with every transition, under the
-     * maintenance lock this check holds. Returns null or the problem.
+     * FROZEN costs nothing (issue 10): samples are timed, at the learning period, only in the windows a learner reads
+     * (every LEARN window, CANARY's comparisons); in the others (every FROZEN window, the rest of CANARY's) the
+     * profiler rests (BALANCED's period, untimed), and a heap without a learner (FROZEN for good) never times.
+     * {@link #samplePerLearner} keeps it at every window, under the maintenance lock this check holds. Returns null
+     * or the problem.
      */
     private String checkSamplingCost() {
-        boolean reads = learning != null && learning.state() != LearningState.FROZEN;
+        boolean reads = learning != null && learning.timed();
         Profiler.Period p = profiler.period();
         if (p.timed() && !reads || learning != null && profiler.resting() == reads) {
             return "the profiler samples at " + p + (profiler.resting() ? " (resting)" : "") + " while the heap's"
