@@ -118,8 +118,10 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
     }
 
     /**
-     * The monotonicity above, for a snapshot taken after {@code earlier} of the same heap: null, or the first tier or
-     * size class whose mallocs decreased.
+     * The monotonicity above, for this snapshot taken after {@code earlier} of the same heap.
+     *
+     * @param earlier a snapshot of the same heap taken before this one
+     * @return null, or the first tier or size class whose mallocs decreased
      */
     public String checkFollows(HakMemStats earlier) {
         for (Tier t : Tier.values()) {
