@@ -715,16 +715,16 @@ public final class Allocator {
     private ClassTally tallyClasses() {
         int n = classes.count();
         ClassCounters sum = new ClassCounters(n);
-        heaps.sumCounters(sum);
-        sum.add(orphanCounters);
         long[] live = new long[n];
         long[] pending = new long[n];
         long[] mallocs = sum.mallocs;
-        forEachSlab(s -> {
+        // The orphan drains' counts need no fold lock: they are folded under the maintenance lock, held here.
+        sum.add(orphanCounters);
+        heaps.tally(sum, () -> forEachSlab(s -> {
             live[s.cls] += s.liveCount();
             pending[s.cls] += s.pendingCount();
             mallocs[s.cls] += s.allocations();
-        });
+        }));
         return new ClassTally(mallocs, live, pending, sum.remoteFrees);
     }
 

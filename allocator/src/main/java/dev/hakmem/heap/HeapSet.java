@@ -172,7 +172,7 @@ public final class HeapSet {
     public int reapDead() {
         List<ThreadHeap> dead = new ArrayList<>();
         synchronized (this) {
-            // Folded under the lock that sumCounters takes, so a snapshot counts a dying heap exactly once.
+            // Folded under the lock that tally takes, so a snapshot counts a dying heap exactly once.
             platform.removeIf(h -> {
                 boolean gone = !h.owner.isAlive();
                 if (gone) {
@@ -214,11 +214,29 @@ public final class HeapSet {
         return all;
     }
 
-    /** Adds the counts of every heap, live or gone, into {@code into} (racy reads; exact when quiescent). */
-    public synchronized void sumCounters(ClassCounters into) {
-        into.add(retired);
-        for (ThreadHeap h : live()) {
-            into.add(h.counters);
+    /**
+     * Adds the counts of every heap, live or gone, into {@code into}, then runs {@code walk} (the snapshot's walk of
+     * the slabs), all under this set's lock (no heap is created or reaped meanwhile) and every live heap's
+     * {@link ThreadHeap#foldLock}: a slab retiring meanwhile is counted by {@code into} or by the walk, exactly once.
+     * The other counts are racy reads, exact when quiescent.
+     */
+    public synchronized void tally(ClassCounters into, Runnable walk) {
+        List<ThreadHeap> heaps = live();
+        int locked = 0;
+        try {
+            for (ThreadHeap h : heaps) {
+                h.foldLock.lock();
+                locked++;
+            }
+            into.add(retired);
+            for (ThreadHeap h : heaps) {
+                into.add(h.counters);
+            }
+            walk.run();
+        } finally {
+            for (int i = 0; i < locked; i++) {
+                heaps.get(i).foldLock.unlock();
+            }
         }
     }
 

@@ -125,7 +125,7 @@ class HeapSetTest {
 
     private static ClassCounters summed(HeapSet set) {
         ClassCounters sum = new ClassCounters(CLASSES.count());
-        set.sumCounters(sum);
+        set.tally(sum, () -> { });
         return sum;
     }
 

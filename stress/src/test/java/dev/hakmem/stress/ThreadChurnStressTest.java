@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Thousands of short-lived platform threads, each dying with blocks it freed still cached in its slabs' free lists
  * and live blocks it handed to two long-lived collectors, whose frees land in the dead threads' abandoned SuperSlabs.
  * Besides intact contents and zero live bytes, the memory of the dead threads must come back: once all is freed,
- * the heap's mapped bytes fall to its retain budget.
+ * the heap's mapped bytes fall to its retain budget. A reader takes snapshots all along: each must count at least
+ * the mallocs of the one before ({@link HakMemStats#checkFollows}), while slabs retire and heaps die and are adopted.
  */
 class ThreadChurnStressTest {
     private static final int CONCURRENT = 8;
@@ -35,6 +36,7 @@ class ThreadChurnStressTest {
     private final Errors errors = new Errors();
     private final LongAdder allocations = new LongAdder();
     private final LongAdder collected = new LongAdder();
+    private final LongAdder snapshots = new LongAdder();
 
     @Test
     void deadThreadsCachedBlocksAndSlabsComeBack() throws InterruptedException {
@@ -54,6 +56,7 @@ class ThreadChurnStressTest {
             for (int c = 0; c < 2; c++) {
                 collectors.start("collector-" + c, () -> collect(heap, handedOver, churning));
             }
+            collectors.start("stats reader", () -> readStats(heap, churning));
             List<Thread> churners = new ArrayList<>();
             // The smoke run stops at a thread count; the full run at its deadline.
             while (StressSupport.full() ? System.nanoTime() < deadline
@@ -87,7 +90,8 @@ class ThreadChurnStressTest {
         StressSupport.report("thread churn", seed, start,
                 count(started) + " short-lived platform threads, " + CONCURRENT + " at a time (2 cores), "
                         + count(allocations.sum()) + " allocations, " + count(collected.sum())
-                        + " blocks freed by collectors after their allocator died",
+                        + " blocks freed by collectors after their allocator died, " + count(snapshots.sum())
+                        + " snapshots each counting at least the mallocs of the one before",
                 count(stats.events().heapsCreated()) + " heaps created, " + count(stats.events().heapsAbandoned())
                         + " abandoned, " + count(stats.events().adoptions()) + " SuperSlabs adopted",
                 "mapped: peak " + Units.bytes(peakMapped) + ", " + Units.bytes(mappedAfterPurge)
@@ -131,6 +135,26 @@ class ThreadChurnStressTest {
                 }
                 errors.verifyAndFree(heap, b);
                 collected.increment();
+            }
+        } catch (Throwable t) {
+            errors.unexpected(t);
+        }
+    }
+
+    /** Snapshots in a loop until the churn ends; each must follow the one before. */
+    private void readStats(HakMem heap, AtomicBoolean churning) {
+        try {
+            HakMemStats earlier = heap.stats();
+            while (churning.get()) {
+                HakMemStats now = heap.stats();
+                String problem = now.checkFollows(earlier);
+                if (problem != null) {
+                    errors.add("a snapshot after another: " + problem);
+                }
+                snapshots.increment();
+                earlier = now;
+                // Not a spin: each snapshot walks every slab, which the churning threads need the cores for.
+                LockSupport.parkNanos(200_000);
             }
         } catch (Throwable t) {
             errors.unexpected(t);

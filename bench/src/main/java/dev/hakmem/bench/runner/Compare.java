@@ -205,6 +205,7 @@ final class Compare {
         double weight = learning.memoryWeight();
         long started = System.nanoTime();
         Policy atEnd;
+        RuntimeException refused = null;
         try (HakMemPeer peer = HakMemPeer.sited(learns ? HakMemPeer.LEARNING : HakMemPeer.FROZEN, heapConfig)) {
             HakMem heap = peer.heap();
             long deadline = System.nanoTime() + phaseNanos;
@@ -213,15 +214,21 @@ final class Compare {
             Background run = Background.start("compare-workload",
                     () -> phase.run(peer, threads, Budget.until(deadline)));
             boolean ended = false;
-            for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0; edge += windowNanos) {
-                ended = sleepUntil(edge, run);
-                if (!ended) {
-                    HeapProbe now = HeapProbe.read(heap);
-                    ExternalWindow w = now.since(last);
-                    windows.add(new ConfigRun.Measured(w, state, w.cost(weight)));
-                    state = heap.learningState();
-                    last = now;
+            try {
+                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0; edge += windowNanos) {
+                    ended = sleepUntil(edge, run);
+                    if (!ended) {
+                        HeapProbe now = HeapProbe.read(heap);
+                        ExternalWindow w = now.since(last);
+                        windows.add(new ConfigRun.Measured(w, state, w.cost(weight)));
+                        state = heap.learningState();
+                        last = now;
+                    }
                 }
+            } catch (RuntimeException e) {
+                // A window refused (a negative count is a bug in the heap's stats, never clamped): the windows before
+                // it are kept and written, and the workload runs out its deadline before its heap closes.
+                refused = e;
             }
             Throwable failure = run.join();
             if (failure != null) {
@@ -237,6 +244,10 @@ final class Compare {
                 CompareReport.mib(result.peakCommitted()), (System.nanoTime() - started) / 1e9,
                 result.note().isEmpty() ? "" : "; " + result.note());
         stdout.flush();
+        if (refused != null) {
+            throw new RunFailure(phase.name() + " " + config + ": window " + (windows.size() + 1) + " refused: "
+                    + refused.getMessage(), refused);
+        }
         return result;
     }
 
