@@ -151,10 +151,17 @@ class LearningHeapTest {
         try (HakMem h = HakMem.create(learning(10).toBuilder().policy(start).build(), 1024)) {
             Set<LearningState> checked = EnumSet.noneOf(LearningState.class);
             long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!checked.contains(LearningState.CANARY) && System.nanoTime() < deadline) {
-                churnUntil(h, Math.min(h.learningHistory().size() + 1, 200));
+            // Checked after every window through a whole CANARY period: CANARY times only its comparisons, so the
+            // profiler's period changes between its windows, not only at transitions. (The history keeps 256.)
+            int canaryWindows = 0;
+            int period = LearnerOptions.defaults().canaryWindows();
+            while (canaryWindows < period && h.learningHistory().size() < 250 && System.nanoTime() < deadline) {
+                churnUntil(h, h.learningHistory().size() + 1);
                 h.check();
                 checked.add(h.learningState());
+                if (h.learningState() == LearningState.CANARY) {
+                    canaryWindows++;
+                }
             }
             assertTrue(checked.containsAll(EnumSet.of(LearningState.FROZEN, LearningState.CANARY)),
                     "states checked: " + checked + ", history " + h.learningHistory());
