@@ -276,6 +276,14 @@ public final class Learner {
         return moved == 1 ? step : null;
     }
 
+    /**
+     * The cost the learner reads for {@code w}, the window just ended, before {@link #onWindow} takes it: NaN when
+     * that window was not timed ({@link #timed()}) or is not scored ({@link LearnerOptions#scores}).
+     */
+    public double cost(Window w) {
+        return timed && options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
+    }
+
     /** Feeds the window just ended (run under the policy returned last); returns the policy for the next window. */
     public Policy onWindow(Window w) {
         Objects.requireNonNull(w, "w");
@@ -287,7 +295,7 @@ public final class Learner {
         Policy ran = running;
         settled = ran.equals(ranBefore);
         ranBefore = ran;
-        double cost = timed && options.scores(w) ? cost(w, options.memoryWeight()) : Double.NaN;
+        double cost = cost(w);
         switch (state) {
             case LEARN -> learn(w, ran, cost);
             case FROZEN -> frozen(w.index());

@@ -33,7 +33,6 @@ final class Learning {
     record Counts(long ops, long pageFaults, long mapCalls, long purgeCalls, long committedBytes, long liveBytes) {
     }
 
-    private final LearnerOptions options;
     private final Learner learner;
     private final long windowNanos;
     private final int historyLimit;
@@ -47,7 +46,6 @@ final class Learning {
 
     Learning(LearnerOptions options, Policy start, LearningState startState, long seed, long windowNanos,
              int historyLimit, long now, Counts counts) {
-        this.options = options;
         this.learner = new Learner(options, start, startState, seed);
         this.windowNanos = windowNanos;
         this.historyLimit = historyLimit;
@@ -92,8 +90,8 @@ final class Learning {
         String trial = Objects.requireNonNullElse(Learner.step(withSites(learner.best(), inForce.sites().values()),
                 inForce), "");
         // A window the learner did not time was sampled untimed (the profiler rests, see timed()): its samples carry
-        // no time, so it has no cost, and the learner ignores it anyway.
-        double cost = learner.timed() && options.scores(w) ? Learner.cost(w, options.memoryWeight()) : Double.NaN;
+        // no time, so it has no cost. Read before onWindow, which moves timed() on to the next window.
+        double cost = learner.cost(w);
         Policy next = learner.onWindow(w);
         record(new LearningWindow(index, during, inForce, trial, cost, w.ops()));
         state = learner.state();
