@@ -539,6 +539,7 @@ public final class Allocator {
             return;
         }
         Slab s;
+        int b;
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 if (address == m.base && m.unmarkSampled()) {
@@ -547,11 +548,15 @@ public final class Allocator {
                 big.free(m, address);
                 return;
             }
-            s = slabOf(address, r);
+            s = slotOf(address, r);
+            // The index once, for the check and the free.
+            if ((b = s.indexOf(address)) < 0) {
+                throw notABlock(address, s);
+            }
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
-        freed(free.freeRemote(s, s.indexOf(address), address), address, s);
+        freed(free.freeRemote(s, b, address), address, s);
     }
 
     /** Counts a refused free (in {@code stats().events()}) and returns it, to be thrown. */
@@ -581,14 +586,19 @@ public final class Allocator {
     private Slab slabOf(long address, Region r) {
         Slab s = slotOf(address, r);
         if (s.indexOf(address) < 0) {
-            long off = address - s.base;
-            long index = off / s.blockSize;
-            throw new InvalidFreeException(address, index >= s.capacity
-                    ? "in the unused tail of a slab " + describe(s)
-                    : (address % 16 != 0 ? "misaligned " : "") + "interior pointer: " + (off - index * s.blockSize)
-                    + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
+            throw notABlock(address, s);
         }
         return s;
+    }
+
+    /** The refusal of {@code address}, in slab {@code s}'s slot, where no block starts. */
+    private static InvalidFreeException notABlock(long address, Slab s) {
+        long off = address - s.base;
+        long index = off / s.blockSize;
+        return new InvalidFreeException(address, index >= s.capacity
+                ? "in the unused tail of a slab " + describe(s)
+                : (address % 16 != 0 ? "misaligned " : "") + "interior pointer: " + (off - index * s.blockSize)
+                + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
     }
 
     /** The slab whose slot covers {@code address}, in a SuperSlab of this heap. */
