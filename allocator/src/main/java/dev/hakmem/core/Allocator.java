@@ -507,11 +507,18 @@ public final class Allocator {
         freeMissed(address);
     }
 
-    /** The slab cache did not have the block, or its slab is not the caller's: the registry decides. */
+    /**
+     * The slab cache did not have the block, or its slab is not the caller's: a remote free of a block the cache
+     * has goes to its home at once (see {@code SlabCache.holding}); anything else, the registry decides.
+     */
     private void freeMissed(long address) {
-        Thread caller = Thread.currentThread();
-        Slab s;
+        Slab s = slabCache.holding(address);
         int b;
+        if (s != null && (b = s.indexOf(address)) >= 0) {
+            freed(free.freeRemote(s, b, address), address, s);
+            return;
+        }
+        Thread caller = Thread.currentThread();
         Region r = Registry.lookup(address);
         // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
         if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadPlain() == caller
@@ -556,6 +563,7 @@ public final class Allocator {
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
+        slabCache.fill(address, s);
         freed(free.freeRemote(s, b, address), address, s);
     }
 
