@@ -507,11 +507,18 @@ public final class Allocator {
         freeMissed(address);
     }
 
-    /** The slab cache did not have the block, or its slab is not the caller's: the registry decides. */
+    /**
+     * The slab cache did not have the block, or its slab is not the caller's: a remote free of a block the cache
+     * has goes to its home at once (see {@code SlabCache.holding}); anything else, the registry decides.
+     */
     private void freeMissed(long address) {
-        Thread caller = Thread.currentThread();
-        Slab s;
+        Slab s = slabCache.holding(address);
         int b;
+        if (s != null && (b = s.indexOf(address)) >= 0) {
+            freed(free.freeRemote(s, b, address), address, s);
+            return;
+        }
+        Thread caller = Thread.currentThread();
         Region r = Registry.lookup(address);
         // Fast path: the caller owns the SuperSlab (only the owner can read itself as ownerThread).
         if (r instanceof SuperSlab ss && ss.heapId == id && ss.ownerThreadPlain() == caller
@@ -539,6 +546,7 @@ public final class Allocator {
             return;
         }
         Slab s;
+        int b;
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 if (address == m.base && m.unmarkSampled()) {
@@ -547,11 +555,16 @@ public final class Allocator {
                 big.free(m, address);
                 return;
             }
-            s = slabOf(address, r);
+            s = slotOf(address, r);
+            // The index once, for the check and the free.
+            if ((b = s.indexOf(address)) < 0) {
+                throw notABlock(address, s);
+            }
         } catch (InvalidFreeException e) {
             throw counted(e);
         }
-        freed(free.freeRemote(s, s.indexOf(address), address), address, s);
+        slabCache.fill(address, s);
+        freed(free.freeRemote(s, b, address), address, s);
     }
 
     /** Counts a refused free (in {@code stats().events()}) and returns it, to be thrown. */
@@ -581,14 +594,19 @@ public final class Allocator {
     private Slab slabOf(long address, Region r) {
         Slab s = slotOf(address, r);
         if (s.indexOf(address) < 0) {
-            long off = address - s.base;
-            long index = off / s.blockSize;
-            throw new InvalidFreeException(address, index >= s.capacity
-                    ? "in the unused tail of a slab " + describe(s)
-                    : (address % 16 != 0 ? "misaligned " : "") + "interior pointer: " + (off - index * s.blockSize)
-                    + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
+            throw notABlock(address, s);
         }
         return s;
+    }
+
+    /** The refusal of {@code address}, in slab {@code s}'s slot, where no block starts. */
+    private static InvalidFreeException notABlock(long address, Slab s) {
+        long off = address - s.base;
+        long index = off / s.blockSize;
+        return new InvalidFreeException(address, index >= s.capacity
+                ? "in the unused tail of a slab " + describe(s)
+                : (address % 16 != 0 ? "misaligned " : "") + "interior pointer: " + (off - index * s.blockSize)
+                + " bytes into block 0x" + Long.toHexString(s.address((int) index)) + " " + describe(s));
     }
 
     /** The slab whose slot covers {@code address}, in a SuperSlab of this heap. */

@@ -6,11 +6,11 @@ import java.lang.invoke.VarHandle;
 /**
  * A slab's remote-free side, on a cache line of its own (JCTools' padding by class chain: HotSpot lays out a
  * superclass's fields before its subclass's, so these sit between two 64-byte runs of padding, away from both the
- * object before this one in memory and the owner's fields in {@link Slab}). A remote free's CAS on the head then
+ * object before this one in memory and the owner's fields in {@link SlabLocal}). A remote free's CAS on the head then
  * does not invalidate the line the owner's malloc and free read (issue 11). HotSpot also fills a superclass's holes
  * with a subclass's small fields, so every class of the chain leaves none: {@code p0} fills the header's 4 bytes
  * and {@code r1..r3} round the remote side up to 8. Verified with JOL 0.17 on JDK 25 (compressed class pointers):
- * the remote side at offsets 80..87, the owner's first field at 152.
+ * the remote side at offsets 80..87, {@link SlabLocal}'s at 152..167, {@link Slab}'s own fields from 232.
  */
 abstract class SlabRemotePadBefore {
     @SuppressWarnings("unused")
@@ -34,6 +34,33 @@ abstract class SlabRemote extends SlabRemotePadBefore {
 abstract class SlabRemotePadAfter extends SlabRemote {
     @SuppressWarnings("unused")
     private long q1, q2, q3, q4, q5, q6, q7, q8;
+}
+
+/**
+ * The fields the owner writes on every malloc and free, on a cache line of their own (the padding scheme of
+ * {@link SlabRemotePadBefore}): away from the remote side before them, and from {@link Slab}'s own fields after
+ * them, which a remote free reads ({@code base}, {@code recip}, {@code blockSize}, {@code capacity}, the arrays) on
+ * every free. Beside them, each of the owner's writes invalidated the remote freer's copy of the line, and each
+ * remote free's read took the line away from the owner again (issue 11: the owner's pop and a remote free of the
+ * same slab missed on it in turn).
+ */
+abstract class SlabLocal extends SlabRemotePadAfter {
+    /**
+     * The local free stack's height ({@code stack & TOP_MASK}) and the blocks ever handed out from this slab
+     * ({@code stack >>> 16}), folded into its heap's counters when the slab retires. Owner only, plain; stats read
+     * it opaque ({@link Slab#allocations}), a whole long (see {@code Slab.setAllocatedPlain} on torn longs).
+     */
+    long stack;
+    /** Blocks carved: {@code [0, carved)} were handed out at least once. Owner only, plain. */
+    int carved;
+    @SuppressWarnings("unused")
+    private int l1;
+}
+
+/** Keeps {@link Slab}'s fields, read by remote frees, off the owner's line (see {@link SlabLocal}). */
+abstract class SlabLocalPadAfter extends SlabLocal {
+    @SuppressWarnings("unused")
+    private long m1, m2, m3, m4, m5, m6, m7, m8;
 }
 
 /**
@@ -89,7 +116,7 @@ abstract class SlabRemotePadAfter extends SlabRemote {
  * double free in user code may put one block on both at once, and neither is spliced into the other (the drain then
  * notices the block is already free, see {@link #drain}).
  */
-public final class Slab extends SlabRemotePadAfter {
+public final class Slab extends SlabLocalPadAfter {
     /** "No block": end of a list. Above any index, since capacity <= 4096. */
     public static final int NIL = 0xFFFF;
 
@@ -113,7 +140,7 @@ public final class Slab extends SlabRemotePadAfter {
     static {
         try {
             REMOTE_HEAD = MethodHandles.lookup().findVarHandle(SlabRemote.class, "remoteHead", int.class);
-            STACK = MethodHandles.lookup().findVarHandle(Slab.class, "stack", long.class);
+            STACK = MethodHandles.lookup().findVarHandle(SlabLocal.class, "stack", long.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
             SAMPLED_MARKS = MethodHandles.lookup().findVarHandle(Slab.class, "sampledMarks", long[].class);
             OWNER_THREAD = MethodHandles.lookup().findVarHandle(Slab.class, "ownerThread", Thread.class);
@@ -149,14 +176,7 @@ public final class Slab extends SlabRemotePadAfter {
     /** What one block handed out adds to {@link #stack}: the count lives above the height. */
     private static final long ONE_ALLOCATION = 1L << 16;
 
-    // ---- owner-only state: plain fields, see the class comment ----
-    /**
-     * The local free stack's height ({@code stack & TOP_MASK}) and the blocks ever handed out from this slab
-     * ({@code stack >>> 16}), folded into its heap's counters when the slab retires. Owner only, plain; stats read
-     * it opaque ({@link #allocations}), a whole long (see {@link #setAllocatedPlain} on torn longs).
-     */
-    private long stack;
-    private int carved;
+    // ---- owner-only state: plain fields, see the class comment (stack and carved: see SlabLocal) ----
     /** Blocks at index >= carved read as zero (the slot was fresh or decommitted when the slab was carved). */
     private final boolean zeroTail;
     /** Position in the owner's list of slabs of this class, or -1 (current slab, or none). */
@@ -396,6 +416,11 @@ public final class Slab extends SlabRemotePadAfter {
 
     /**
      * Owner: takes the whole remote stack with one swap and returns its blocks to the local free stack.
+     * <p>
+     * The claims are released per bitmap word, not per block: the walk gathers the blocks of a run of one word
+     * (consecutive remote frees are mostly of neighbouring blocks, handed out in order), then {@link #releaseRun}
+     * clears their allocated bits with one plain write and their claims with one atomic AND-NOT. A claim held a
+     * little longer only refuses a free of a block already freed and not yet reclaimed, a double free either way.
      *
      * @return the number of blocks reclaimed
      */
@@ -406,6 +431,10 @@ public final class Slab extends SlabRemotePadAfter {
         }
         int h = swapRemoteHead();
         int n = 0;
+        // The run: word w's blocks taken off the stack so far, and w's allocated word, unchanged until the run ends.
+        int w = -1;
+        long taken = 0;
+        long a = 0;
         // Bounded: a racing double free in user code could splice the lists; never loop forever on it.
         for (int steps = 0; h != NIL; steps++) {
             if (steps > capacity) {
@@ -413,27 +442,50 @@ public final class Slab extends SlabRemotePadAfter {
                 break;
             }
             int nx = remoteNext[h];
-            int w = h >>> 6;
+            if (h >>> 6 != w) {
+                inconsistent |= releaseRun(w, taken, a);
+                w = h >>> 6;
+                taken = 0;
+                a = bits[2 * w];
+            }
             long bit = 1L << h;
-            long a = bits[2 * w];
-            if ((a & bit) != 0) {
-                // allocated first, claim second: see freeRemote.
-                setAllocatedOpaque(w, a & ~bit);
-                claimAndNot(w, bit);
-                push(h);
-                n++;
-            } else {
-                // A remote free raced a local free of the same block: the local one already listed it.
-                claimAndNot(w, bit);
+            if ((taken & bit) != 0) {
+                // Listed twice in one run: a stack spliced by a racing double free; the bitmaps are the truth.
                 lateDoubleFrees++;
                 inconsistent = true;
+            } else if ((a & bit) != 0) {
+                push(h);
+                n++;
             }
+            // A block not allocated raced a local free of it: the local one already listed it (see releaseRun).
+            taken |= bit;
             h = nx;
         }
+        inconsistent |= releaseRun(w, taken, a);
         if (inconsistent) {
             rebuildFreeList();
         }
         return n;
+    }
+
+    /**
+     * Owner, ending a run of {@link #drain}: the blocks {@code taken} off the remote stack in word {@code w} (none
+     * if {@code w < 0}), whose allocated word read {@code a}, lose their allocated bits, then their claims:
+     * allocated first, claim second (see {@link #freeRemote}); the claim's volatile AND-NOT publishes the plain
+     * write before it. A taken block not allocated is a remote free that raced a local free of the same block (a
+     * double free in user code): counted, and its claim released too.
+     *
+     * @return whether such a block was found, so the local free stack must be rebuilt from the bitmaps
+     */
+    private boolean releaseRun(int w, long taken, long a) {
+        if (w < 0) {
+            return false;
+        }
+        long late = taken & ~a;
+        setAllocatedPlain(w, a & ~taken);
+        claimAndNot(w, taken);
+        lateDoubleFrees += Long.bitCount(late);
+        return late != 0;
     }
 
     /**
@@ -673,10 +725,6 @@ public final class Slab extends SlabRemotePadAfter {
 
     private long allocatedOpaque(int w) {
         return (long) BITS.getOpaque(bits, 2 * w);
-    }
-
-    private void setAllocatedOpaque(int w, long value) {
-        BITS.setOpaque(bits, 2 * w, value);
     }
 
     /**

@@ -49,10 +49,22 @@ class SlabCacheEntriesTest {
     }
 
     @Test
+    void anEntryAnswersAnyThreadsRemoteFreeOnlyForAddressesInItsSlot() {
+        long inSlot = slab.base + (1L << SizeClasses.MEDIUM_SHIFT) - 64;
+        assertNull(cache.holding(inSlot), "empty");
+        cache.fill(inSlot, slab);
+        assertSame(slab, cache.holding(inSlot));
+        assertNull(cache.holding(inSlot + ALIAS), "an alias outside the slot");
+        cache.clear();
+        assertNull(cache.holding(inSlot), "cleared");
+    }
+
+    @Test
     void aRetiredSlabIsNeverAnsweredAndNotAProblem() {
         cache.fill(slab.base, slab);
         ss.retire(slab, System.nanoTime());
         assertNull(cache.ownedBy(slab.base, Thread.currentThread()));
+        assertNull(cache.holding(slab.base), "a retired slab may have left its slot: the registry decides");
         assertNull(cache.check());
     }
 
