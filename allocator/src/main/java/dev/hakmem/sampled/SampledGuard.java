@@ -17,8 +17,8 @@ import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -52,8 +52,9 @@ import java.util.function.Consumer;
  * </pre>
  * The canary byte at offset {@code j} of a slot is byte {@code j & 7} of the guard's secret word, so any write into a
  * margin, of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the
- * bad write. Freed data is poisoned with another secret word. Both patterns are kept a slot long on the Java heap:
- * a slot is filled with a bulk copy of them and checked with a vectorised mismatch.
+ * bad write. Freed data is poisoned with another secret word. Both are written and checked a word at a time by
+ * small loops through {@link Mem} ({@link #fill}, {@link #firstChanged}), not by {@code MemorySegment.copy} or
+ * {@code mismatch}: see "Compiled size" below.
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
@@ -85,6 +86,15 @@ import java.util.function.Consumer;
  * the block, the offset and direction, the requested size, the allocating thread and stack and, after a free, the
  * freeing thread and stack. A violation found by the free that commits it is thrown (or logged in report mode); one
  * the scan finds is logged, counted, and thrown by the next {@link #check} in throwing mode.
+ *
+ * <h2>Compiled size</h2>
+ * The guard runs one malloc in N, so the JIT compiles its methods late, inside a program's measured run; at two
+ * threads on two cores the compiler thread then takes CPU from the program, and a compilation's arena is peak RSS
+ * that plain hakmem never pays. {@code MemorySegment.mismatch} and {@code copy} inline the JDK's bulk-operation
+ * trees (segment checks, scoped access, the vectorized mismatch): {@code firstChanged} compiled with 5.4 MiB of C2
+ * arena, {@code fill} twice with 2.5 and 2.7 MiB and {@code MemorySegment.copy} apart with 4.1 MiB, more than the
+ * workload's own loop (4.0 MiB; {@code -XX:CompileCommand=MemStat}, docs/PERFORMANCE.md change 16). The word loops
+ * cost about a microsecond a 4 KiB slot, nothing at 1 in N, and compile small (issue 12).
  *
  * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
  * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
@@ -164,15 +174,13 @@ public final class SampledGuard {
     private final long scanNanos;
     private final boolean throwOnViolation;
     /**
-     * What a slot's margins hold (canary) and a freed block's bytes (poison), by offset in the slot: two secret
-     * patterns, so that no program writes them by chance. A slot is filled and verified against them with one bulk
-     * copy and one vectorised mismatch per range (a word loop through the global segment cost about a microsecond a
-     * slot).
+     * What a slot's margins hold (canary) and a freed block's bytes (poison): two secret words, so that no program
+     * writes them by chance, the byte at address {@code a} being byte {@code a & 7} of the word, little-endian.
      */
-    private final MemorySegment canary;
-    private final MemorySegment poison;
+    private final long canary;
+    private final long poison;
     /** What a dropped page reads as. */
-    private static final MemorySegment ZERO = MemorySegment.ofArray(new long[SLOT / Long.BYTES]);
+    private static final long ZERO = 0;
     /** Where samples, skips and violations are counted (the heap's stats). */
     private final Events events;
     private final Consumer<InvalidFreeException> refusedFrees;
@@ -221,8 +229,8 @@ public final class SampledGuard {
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
         long secret = new SecureRandom().nextLong();
-        this.canary = pattern(mix(secret));
-        this.poison = pattern(mix(~secret));
+        this.canary = mix(secret);
+        this.poison = mix(~secret);
     }
 
     // ------------------------------------------------------------------ sampling
@@ -263,10 +271,10 @@ public final class SampledGuard {
             long slot = slotAddress(i);
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
                     : (slot + MARGIN + alignment - 1) & -alignment;
-            fill(slot, slot, user, canary);
-            fill(slot, user + size, slot + SLOT, canary);
+            fill(slot, user, canary);
+            fill(user + size, slot + SLOT, canary);
             if (zeroed) {
-                Mem.fill(user, size, (byte) 0);
+                fill(user, user + size, ZERO);
             }
             samples[i].allocated(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
@@ -416,7 +424,7 @@ public final class SampledGuard {
             dropped[i] = true;
             droppedSlots++;
         } else {
-            fill(slot, s.user, s.user + s.size, poison);
+            fill(s.user, s.user + s.size, poison);
         }
         state[i] = FREED;
         quarantine.addLast(i);
@@ -480,7 +488,7 @@ public final class SampledGuard {
             return problem;
         }
         Sample s = samples[i];
-        long bad = firstChanged(slotAddress(i), s.user, s.user + s.size, poison);
+        long bad = firstChanged(s.user, s.user + s.size, poison);
         return bad < 0 ? null : writeAfterFree(i, bad);
     }
 
@@ -493,7 +501,7 @@ public final class SampledGuard {
             return null;
         }
         long slot = slotAddress(i);
-        long bad = firstChanged(slot, slot, slot + SLOT, ZERO);
+        long bad = firstChanged(slot, slot + SLOT, ZERO);
         return bad >= 0 ? writeAfterFree(i, bad) : new HeapCorruptionException(samples[i].user, "use after free"
                 + " (a read, or a write of zeros: its slot's page, given back at the free, is in memory again) of"
                 + " freed sampled block " + history(i));
@@ -509,13 +517,13 @@ public final class SampledGuard {
     private HakMemException margins(int i) {
         Sample s = samples[i];
         long slot = slotAddress(i);
-        long after = firstChanged(slot, s.user + s.size, slot + SLOT, canary);
+        long after = firstChanged(s.user + s.size, slot + SLOT, canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
             return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
                     + (past + 1) + " past the end) of sampled block " + history(i));
         }
-        long before = lastChanged(slot, slot, s.user, canary);
+        long before = lastChanged(slot, s.user, canary);
         return before < 0 ? null : new HeapCorruptionException(s.user, "buffer underflow: byte at offset "
                 + (before - s.user) + " (" + (s.user - before) + " before the start) of sampled block " + history(i));
     }
@@ -776,36 +784,74 @@ public final class SampledGuard {
                 || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
     }
 
-    /** A slot's worth of the pattern of {@code word}: byte {@code j} is byte {@code j & 7} of the word. */
-    private static MemorySegment pattern(long word) {
-        long[] words = new long[SLOT / Long.BYTES];
-        Arrays.fill(words, word);
-        return MemorySegment.ofArray(words);
+    /** Byte order of the patterns in memory, whatever the platform's: the first byte of a word is its lowest. */
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The byte the pattern {@code word} puts at {@code address}. */
+    private static byte patternByte(long word, long address) {
+        return (byte) (word >>> ((address & 7) << 3));
     }
 
-    /** Writes {@code pattern} over [from, to) of the slot at {@code slot}: one bulk copy. */
-    private static void fill(long slot, long from, long to, MemorySegment pattern) {
-        MemorySegment.copy(pattern, from - slot, Mem.ALL, from, to - from);
-    }
-
-    /** The lowest address in [from, to) of the slot at {@code slot} whose byte is not the pattern's, or -1. */
-    private static long firstChanged(long slot, long from, long to, MemorySegment pattern) {
-        long at = MemorySegment.mismatch(Mem.ALL, from, to, pattern, from - slot, to - slot);
-        return at < 0 ? -1 : from + at;
-    }
-
-    /** The highest address in [from, to) whose byte is not the pattern's, or -1: the change nearest to {@code to}. */
-    private static long lastChanged(long slot, long from, long to, MemorySegment pattern) {
-        long first = firstChanged(slot, from, to, pattern);
-        if (first < 0) {
-            return -1;
+    /** Writes the pattern {@code word} over [from, to): bytes up to a word boundary, then words, then bytes. */
+    private static void fill(long from, long to, long word) {
+        long a = from;
+        for (; a < to && (a & 7) != 0; a++) {
+            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternByte(word, a));
         }
-        long last = first;
-        for (long a = first + 1; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != pattern.get(ValueLayout.JAVA_BYTE, a - slot)) {
-                last = a;
+        for (; a <= to - Long.BYTES; a += Long.BYTES) {
+            Mem.ALL.set(WORD, a, word);
+        }
+        for (; a < to; a++) {
+            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternByte(word, a));
+        }
+    }
+
+    /** Whether the byte at {@code address} differs from the pattern {@code word}'s. */
+    private static boolean changed(long address, long word) {
+        return Mem.ALL.get(ValueLayout.JAVA_BYTE, address) != patternByte(word, address);
+    }
+
+    /** The lowest address in [from, to) whose byte is not the pattern {@code word}'s, or -1. */
+    private static long firstChanged(long from, long to, long word) {
+        long a = from;
+        for (; a < to && (a & 7) != 0; a++) {
+            if (changed(a, word)) {
+                return a;
             }
         }
-        return last;
+        for (; a <= to - Long.BYTES; a += Long.BYTES) {
+            long diff = Mem.ALL.get(WORD, a) ^ word;
+            if (diff != 0) {
+                return a + (Long.numberOfTrailingZeros(diff) >>> 3);
+            }
+        }
+        for (; a < to; a++) {
+            if (changed(a, word)) {
+                return a;
+            }
+        }
+        return -1;
+    }
+
+    /** The highest address in [from, to) whose byte is not the pattern {@code word}'s, or -1: the nearest to to. */
+    private static long lastChanged(long from, long to, long word) {
+        long a = to;
+        for (; a > from && (a & 7) != 0; a--) {
+            if (changed(a - 1, word)) {
+                return a - 1;
+            }
+        }
+        for (; a >= from + Long.BYTES; a -= Long.BYTES) {
+            long diff = Mem.ALL.get(WORD, a - Long.BYTES) ^ word;
+            if (diff != 0) {
+                return a - 1 - (Long.numberOfLeadingZeros(diff) >>> 3);
+            }
+        }
+        for (; a > from; a--) {
+            if (changed(a - 1, word)) {
+                return a - 1;
+            }
+        }
+        return -1;
     }
 }
