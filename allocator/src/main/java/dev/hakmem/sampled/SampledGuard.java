@@ -787,47 +787,34 @@ public final class SampledGuard {
     /** Byte order of the patterns in memory, whatever the platform's: the first byte of a word is its lowest. */
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** The byte the pattern {@code word} puts at {@code address}. */
-    private static byte patternByte(long word, long address) {
-        return (byte) (word >>> ((address & 7) << 3));
+    /**
+     * The bytes of the 8-aligned word at {@code a} whose address lies in [from, to), as a mask (byte {@code k} of
+     * the word is address {@code a + k}): one loop over whole words then handles a range's unaligned ends too, so
+     * that each of the methods below compiles to one small loop. Every word it reads or writes lies in the slot,
+     * whose bounds are 8-aligned.
+     */
+    private static long inRange(long a, long from, long to) {
+        long mask = -1L << (Math.max(0, from - a) << 3);
+        return to - a < Long.BYTES ? mask & ((1L << ((to - a) << 3)) - 1) : mask;
     }
 
-    /** Writes the pattern {@code word} over [from, to): bytes up to a word boundary, then words, then bytes. */
+    /**
+     * Writes the pattern {@code word} over [from, to). The other bytes of its end words are kept: they are the
+     * slot's, a margin's canary or the block's data.
+     */
     private static void fill(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternByte(word, a));
+        for (long a = from & -Long.BYTES; a < to; a += Long.BYTES) {
+            long in = inRange(a, from, to);
+            Mem.ALL.set(WORD, a, in == -1L ? word : Mem.ALL.get(WORD, a) & ~in | word & in);
         }
-        for (; a <= to - Long.BYTES; a += Long.BYTES) {
-            Mem.ALL.set(WORD, a, word);
-        }
-        for (; a < to; a++) {
-            Mem.ALL.set(ValueLayout.JAVA_BYTE, a, patternByte(word, a));
-        }
-    }
-
-    /** Whether the byte at {@code address} differs from the pattern {@code word}'s. */
-    private static boolean changed(long address, long word) {
-        return Mem.ALL.get(ValueLayout.JAVA_BYTE, address) != patternByte(word, address);
     }
 
     /** The lowest address in [from, to) whose byte is not the pattern {@code word}'s, or -1. */
     private static long firstChanged(long from, long to, long word) {
-        long a = from;
-        for (; a < to && (a & 7) != 0; a++) {
-            if (changed(a, word)) {
-                return a;
-            }
-        }
-        for (; a <= to - Long.BYTES; a += Long.BYTES) {
-            long diff = Mem.ALL.get(WORD, a) ^ word;
+        for (long a = from & -Long.BYTES; a < to; a += Long.BYTES) {
+            long diff = (Mem.ALL.get(WORD, a) ^ word) & inRange(a, from, to);
             if (diff != 0) {
                 return a + (Long.numberOfTrailingZeros(diff) >>> 3);
-            }
-        }
-        for (; a < to; a++) {
-            if (changed(a, word)) {
-                return a;
             }
         }
         return -1;
@@ -835,21 +822,10 @@ public final class SampledGuard {
 
     /** The highest address in [from, to) whose byte is not the pattern {@code word}'s, or -1: the nearest to to. */
     private static long lastChanged(long from, long to, long word) {
-        long a = to;
-        for (; a > from && (a & 7) != 0; a--) {
-            if (changed(a - 1, word)) {
-                return a - 1;
-            }
-        }
-        for (; a >= from + Long.BYTES; a -= Long.BYTES) {
-            long diff = Mem.ALL.get(WORD, a - Long.BYTES) ^ word;
+        for (long a = (to - 1) & -Long.BYTES; a >= (from & -Long.BYTES); a -= Long.BYTES) {
+            long diff = (Mem.ALL.get(WORD, a) ^ word) & inRange(a, from, to);
             if (diff != 0) {
-                return a - 1 - (Long.numberOfLeadingZeros(diff) >>> 3);
-            }
-        }
-        for (; a > from; a--) {
-            if (changed(a - 1, word)) {
-                return a - 1;
+                return a + Long.BYTES - 1 - (Long.numberOfLeadingZeros(diff) >>> 3);
             }
         }
         return -1;
