@@ -91,10 +91,10 @@ import java.util.function.Consumer;
  * The guard runs one malloc in N, so the JIT compiles its methods late, inside a program's measured run; at two
  * threads on two cores the compiler thread then takes CPU from the program, and a compilation's arena is peak RSS
  * that plain hakmem never pays. {@code MemorySegment.mismatch} and {@code copy} inline the JDK's bulk-operation
- * trees (segment checks, scoped access, the vectorized mismatch): {@code firstChanged} compiled with 5.4 MiB of C2
- * arena, {@code fill} twice with 2.5 and 2.7 MiB and {@code MemorySegment.copy} apart with 4.1 MiB, more than the
- * workload's own loop (4.0 MiB; {@code -XX:CompileCommand=MemStat}, docs/PERFORMANCE.md change 16). The word loops
- * cost about a microsecond a 4 KiB slot, nothing at 1 in N, and compile small (issue 12).
+ * trees: with them {@code firstChanged} compiled with 5.3 MiB of C2 arena, {@code mismatch} apart with 7.5,
+ * {@code fill} twice with 2.5 and 2.7 and {@code copy} apart with 4.1; as one masked word loop each, 1.1 to 1.9 MiB
+ * ({@code -XX:CompileCommand=MemStat}, 2 threads at 1 in 64; issue 12). The loops cost about a microsecond a 4 KiB
+ * slot, nothing at 1 in N.
  *
  * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
  * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
