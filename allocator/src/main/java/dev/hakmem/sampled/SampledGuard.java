@@ -194,7 +194,7 @@ public final class SampledGuard {
      * and not again into each caller. {@code ThreadHeap.allocateGuardExpired}, called once per sample, inlined the
      * whole malloc tree (11.8 to 12.2 MiB of C2 arena in one compilation, in the bench's measured windows at two
      * threads, where the samples reach C2's threshold within the run; issue 12), and {@code Allocator.freeMissed}
-     * the free's (4.7 to 8.6 MiB). The call through a handle costs a few nanoseconds, once per sample.
+     * the free's (4.7 to 8.6 MiB). The price is an indirect call, once per sample.
      */
     private final MethodHandle place;
     private final MethodHandle release;
