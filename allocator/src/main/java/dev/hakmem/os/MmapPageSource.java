@@ -38,6 +38,26 @@ public final class MmapPageSource implements PageSource {
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(PathElement.groupElement("errno"));
+    /**
+     * Each thread's errno capture state and mincore vector, reused by all its downcalls. A confined arena per call
+     * cost a native allocation and, compiled, the arena's whole tree inlined into every caller: the sampled guard
+     * calls madvise and mincore once per sample, and its slow paths compiled late with 11 to 15 MiB of C2 arena
+     * (issue 12). Freed by the GC with its thread.
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        final MemorySegment state = Arena.ofAuto().allocate(CAPTURE);
+        private MemorySegment vector = MemorySegment.NULL;
+
+        /** A vector of at least {@code bytes}, grown by doubling. */
+        MemorySegment vector(long bytes) {
+            if (vector.byteSize() < bytes) {
+                vector = Arena.ofAuto().allocate(Math.max(bytes, 2 * vector.byteSize()));
+            }
+            return vector;
+        }
+    }
 
     private final MethodHandle mmap;
     private final MethodHandle munmap;
@@ -126,14 +146,12 @@ public final class MmapPageSource implements PageSource {
     @Override
     public void residency(long address, long size, byte[] resident) {
         int pages = (int) (size / PAGE);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment vector = arena.allocate(pages);
-            syscall(arena, state -> (int) mincore.invokeExact(state, address, size, vector),
-                    () -> "mincore(0x" + Long.toHexString(address) + ", " + size + ")");
-            for (int i = 0; i < pages; i++) {
-                // Bit 0 is residency; the kernel reserves the other bits.
-                resident[i] = (byte) (vector.get(JAVA_BYTE, i) & 1);
-            }
+        MemorySegment vector = SCRATCH.get().vector(pages);
+        syscall(state -> (int) mincore.invokeExact(state, address, size, vector),
+                () -> "mincore(0x" + Long.toHexString(address) + ", " + size + ")");
+        for (int i = 0; i < pages; i++) {
+            // Bit 0 is residency; the kernel reserves the other bits.
+            resident[i] = (byte) (vector.get(JAVA_BYTE, i) & 1);
         }
     }
 
@@ -157,17 +175,13 @@ public final class MmapPageSource implements PageSource {
         long invoke(MemorySegment state) throws Throwable;
     }
 
-    /** Runs a downcall; its result -1 (MAP_FAILED, or -1 from munmap/madvise) becomes an OsException with errno. */
+    /**
+     * Runs a downcall with this thread's capture state; its result -1 (MAP_FAILED, or -1 from
+     * munmap/madvise/mincore) becomes an OsException with errno.
+     */
     private static long syscall(Downcall call, Supplier<String> what) {
-        try (Arena arena = Arena.ofConfined()) {
-            return syscall(arena, call, what);
-        }
-    }
-
-    /** {@link #syscall(Downcall, Supplier)} with its errno capture state in {@code arena}, the caller's. */
-    private static long syscall(Arena arena, Downcall call, Supplier<String> what) {
         try {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = SCRATCH.get().state;
             long result = call.invoke(state);
             if (result == -1L) {
                 throw new OsException(what.get(), (int) ERRNO.get(state, 0L));

@@ -17,8 +17,11 @@ import dev.hakmem.registry.Registry;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteOrder;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -52,8 +55,9 @@ import java.util.function.Consumer;
  * </pre>
  * The canary byte at offset {@code j} of a slot is byte {@code j & 7} of the guard's secret word, so any write into a
  * margin, of any value, changes a checked byte, and the first changed byte gives the offset and the direction of the
- * bad write. Freed data is poisoned with another secret word. Both patterns are kept a slot long on the Java heap:
- * a slot is filled with a bulk copy of them and checked with a vectorised mismatch.
+ * bad write. Freed data is poisoned with another secret word. Both are written and checked a word at a time by
+ * small loops through {@link Mem} ({@link #fill}, {@link #firstChanged}), not by {@code MemorySegment.copy} or
+ * {@code mismatch}: see "Compiled size" below.
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
@@ -85,6 +89,15 @@ import java.util.function.Consumer;
  * the block, the offset and direction, the requested size, the allocating thread and stack and, after a free, the
  * freeing thread and stack. A violation found by the free that commits it is thrown (or logged in report mode); one
  * the scan finds is logged, counted, and thrown by the next {@link #check} in throwing mode.
+ *
+ * <h2>Compiled size</h2>
+ * The guard runs one malloc in N, so the JIT compiles its methods late, inside a program's measured run; at two
+ * threads on two cores the compiler thread then takes CPU from the program, and a compilation's arena is peak RSS
+ * that plain hakmem never pays. {@code MemorySegment.mismatch} and {@code copy} inline the JDK's bulk-operation
+ * trees: with them {@code firstChanged} compiled with 5.3 MiB of C2 arena, {@code mismatch} apart with 7.5,
+ * {@code fill} twice with 2.5 and 2.7 and {@code copy} apart with 4.1; as one masked word loop each, 1.1 to 1.9 MiB
+ * ({@code -XX:CompileCommand=MemStat}, 2 threads at 1 in 64; issue 12). The loops cost about a microsecond a 4 KiB
+ * slot, nothing at 1 in N.
  *
  * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
  * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
@@ -164,18 +177,27 @@ public final class SampledGuard {
     private final long scanNanos;
     private final boolean throwOnViolation;
     /**
-     * What a slot's margins hold (canary) and a freed block's bytes (poison), by offset in the slot: two secret
-     * patterns, so that no program writes them by chance. A slot is filled and verified against them with one bulk
-     * copy and one vectorised mismatch per range (a word loop through the global segment cost about a microsecond a
-     * slot).
+     * What a slot's margins hold (canary) and a freed block's bytes (poison): two secret words, so that no program
+     * writes them by chance, the byte at address {@code a} being byte {@code a & 7} of the word, little-endian.
      */
-    private final MemorySegment canary;
-    private final MemorySegment poison;
+    private final long canary;
+    private final long poison;
     /** What a dropped page reads as. */
-    private static final MemorySegment ZERO = MemorySegment.ofArray(new long[SLOT / Long.BYTES]);
+    private static final long ZERO = 0;
     /** Where samples, skips and violations are counted (the heap's stats). */
     private final Events events;
     private final Consumer<InvalidFreeException> refusedFrees;
+    /**
+     * {@link #place} and {@link #release}, the bodies of {@link #malloc} and {@link #free}.
+     * NOTE: C2 inlines a method handle's target only where the handle is a constant, which a final instance field of
+     * an ordinary class is not; so the guard's trees (slot, residency, canaries, stack) compile once, on their own,
+     * and not again into each caller. {@code ThreadHeap.allocateGuardExpired}, called once per sample, inlined the
+     * whole malloc tree (11.8 to 12.2 MiB of C2 arena in one compilation, in the bench's measured windows at two
+     * threads, where the samples reach C2's threshold within the run; issue 12), and {@code Allocator.freeMissed}
+     * the free's (4.7 to 8.6 MiB). The price is an indirect call, once per sample.
+     */
+    private final MethodHandle place;
+    private final MethodHandle release;
 
     // Guarded by this.
     private Slots slots;
@@ -221,8 +243,17 @@ public final class SampledGuard {
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
         long secret = new SecureRandom().nextLong();
-        this.canary = pattern(mix(secret));
-        this.poison = pattern(mix(~secret));
+        this.canary = mix(secret);
+        this.poison = mix(~secret);
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            this.place = lookup.findVirtual(SampledGuard.class, "place",
+                    MethodType.methodType(long.class, long.class, boolean.class, long.class));
+            this.release = lookup.findVirtual(SampledGuard.class, "release",
+                    MethodType.methodType(void.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     // ------------------------------------------------------------------ sampling
@@ -247,6 +278,15 @@ public final class SampledGuard {
      * the caller then allocates as usual.
      */
     public long malloc(long size, boolean zeroed, long alignment) {
+        try {
+            return (long) place.invokeExact(this, size, zeroed, alignment);
+        } catch (Throwable t) {
+            throw unchecked(t);
+        }
+    }
+
+    /** {@link #malloc}'s body, called through {@link #place}. */
+    private long place(long size, boolean zeroed, long alignment) {
         if (size > SLOT - 2 * MARGIN - alignment) {
             events.guardSkipped.increment();
             return 0;
@@ -263,10 +303,10 @@ public final class SampledGuard {
             long slot = slotAddress(i);
             long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
                     : (slot + MARGIN + alignment - 1) & -alignment;
-            fill(slot, slot, user, canary);
-            fill(slot, user + size, slot + SLOT, canary);
+            fill(slot, user, canary);
+            fill(user + size, slot + SLOT, canary);
             if (zeroed) {
-                Mem.fill(user, size, (byte) 0);
+                fill(user, user + size, ZERO);
             }
             samples[i].allocated(user, size, atEnd, Thread.currentThread(), stack);
             state[i] = LIVE;
@@ -381,6 +421,15 @@ public final class SampledGuard {
 
     /** Frees a sampled block (the address is in {@link #owns this guard's region}). */
     public void free(long address) {
+        try {
+            release.invokeExact(this, address);
+        } catch (Throwable t) {
+            throw unchecked(t);
+        }
+    }
+
+    /** {@link #free}'s body, called through {@link #release}. */
+    private void release(long address) {
         Stack stack = new Stack();
         HakMemException problem;
         synchronized (this) {
@@ -416,7 +465,7 @@ public final class SampledGuard {
             dropped[i] = true;
             droppedSlots++;
         } else {
-            fill(slot, s.user, s.user + s.size, poison);
+            fill(s.user, s.user + s.size, poison);
         }
         state[i] = FREED;
         quarantine.addLast(i);
@@ -480,7 +529,7 @@ public final class SampledGuard {
             return problem;
         }
         Sample s = samples[i];
-        long bad = firstChanged(slotAddress(i), s.user, s.user + s.size, poison);
+        long bad = firstChanged(s.user, s.user + s.size, poison);
         return bad < 0 ? null : writeAfterFree(i, bad);
     }
 
@@ -493,7 +542,7 @@ public final class SampledGuard {
             return null;
         }
         long slot = slotAddress(i);
-        long bad = firstChanged(slot, slot, slot + SLOT, ZERO);
+        long bad = firstChanged(slot, slot + SLOT, ZERO);
         return bad >= 0 ? writeAfterFree(i, bad) : new HeapCorruptionException(samples[i].user, "use after free"
                 + " (a read, or a write of zeros: its slot's page, given back at the free, is in memory again) of"
                 + " freed sampled block " + history(i));
@@ -509,13 +558,13 @@ public final class SampledGuard {
     private HakMemException margins(int i) {
         Sample s = samples[i];
         long slot = slotAddress(i);
-        long after = firstChanged(slot, s.user + s.size, slot + SLOT, canary);
+        long after = firstChanged(s.user + s.size, slot + SLOT, canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
             return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
                     + (past + 1) + " past the end) of sampled block " + history(i));
         }
-        long before = lastChanged(slot, slot, s.user, canary);
+        long before = lastChanged(slot, s.user, canary);
         return before < 0 ? null : new HeapCorruptionException(s.user, "buffer underflow: byte at offset "
                 + (before - s.user) + " (" + (s.user - before) + " before the start) of sampled block " + history(i));
     }
@@ -684,6 +733,14 @@ public final class SampledGuard {
         return sb.toString();
     }
 
+    /** What a body called through a handle threw, unchecked as it was (the bodies throw no checked exception). */
+    private static RuntimeException unchecked(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+
     private static String describe(Thread t) {
         return "\"" + t.getName() + "\" #" + t.threadId();
     }
@@ -776,36 +833,50 @@ public final class SampledGuard {
                 || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
     }
 
-    /** A slot's worth of the pattern of {@code word}: byte {@code j} is byte {@code j & 7} of the word. */
-    private static MemorySegment pattern(long word) {
-        long[] words = new long[SLOT / Long.BYTES];
-        Arrays.fill(words, word);
-        return MemorySegment.ofArray(words);
+    /** Byte order of the patterns in memory, whatever the platform's: the first byte of a word is its lowest. */
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The bytes of the 8-aligned word at {@code a} whose address lies in [from, to), as a mask (byte {@code k} of
+     * the word is address {@code a + k}): one loop over whole words then handles a range's unaligned ends too, so
+     * that each of the methods below compiles to one small loop. Every word it reads or writes lies in the slot,
+     * whose bounds are 8-aligned.
+     */
+    private static long inRange(long a, long from, long to) {
+        long mask = -1L << (Math.max(0, from - a) << 3);
+        return to - a < Long.BYTES ? mask & ((1L << ((to - a) << 3)) - 1) : mask;
     }
 
-    /** Writes {@code pattern} over [from, to) of the slot at {@code slot}: one bulk copy. */
-    private static void fill(long slot, long from, long to, MemorySegment pattern) {
-        MemorySegment.copy(pattern, from - slot, Mem.ALL, from, to - from);
-    }
-
-    /** The lowest address in [from, to) of the slot at {@code slot} whose byte is not the pattern's, or -1. */
-    private static long firstChanged(long slot, long from, long to, MemorySegment pattern) {
-        long at = MemorySegment.mismatch(Mem.ALL, from, to, pattern, from - slot, to - slot);
-        return at < 0 ? -1 : from + at;
-    }
-
-    /** The highest address in [from, to) whose byte is not the pattern's, or -1: the change nearest to {@code to}. */
-    private static long lastChanged(long slot, long from, long to, MemorySegment pattern) {
-        long first = firstChanged(slot, from, to, pattern);
-        if (first < 0) {
-            return -1;
+    /**
+     * Writes the pattern {@code word} over [from, to). The other bytes of its end words are kept: they are the
+     * slot's, a margin's canary or the block's data.
+     */
+    private static void fill(long from, long to, long word) {
+        for (long a = from & -Long.BYTES; a < to; a += Long.BYTES) {
+            long in = inRange(a, from, to);
+            Mem.ALL.set(WORD, a, in == -1L ? word : Mem.ALL.get(WORD, a) & ~in | word & in);
         }
-        long last = first;
-        for (long a = first + 1; a < to; a++) {
-            if (Mem.ALL.get(ValueLayout.JAVA_BYTE, a) != pattern.get(ValueLayout.JAVA_BYTE, a - slot)) {
-                last = a;
+    }
+
+    /** The lowest address in [from, to) whose byte is not the pattern {@code word}'s, or -1. */
+    private static long firstChanged(long from, long to, long word) {
+        for (long a = from & -Long.BYTES; a < to; a += Long.BYTES) {
+            long diff = (Mem.ALL.get(WORD, a) ^ word) & inRange(a, from, to);
+            if (diff != 0) {
+                return a + (Long.numberOfTrailingZeros(diff) >>> 3);
             }
         }
-        return last;
+        return -1;
+    }
+
+    /** The highest address in [from, to) whose byte is not the pattern {@code word}'s, or -1: the nearest to to. */
+    private static long lastChanged(long from, long to, long word) {
+        for (long a = (to - 1) & -Long.BYTES; a >= (from & -Long.BYTES); a -= Long.BYTES) {
+            long diff = (Mem.ALL.get(WORD, a) ^ word) & inRange(a, from, to);
+            if (diff != 0) {
+                return a + Long.BYTES - 1 - (Long.numberOfLeadingZeros(diff) >>> 3);
+            }
+        }
+        return -1;
     }
 }
