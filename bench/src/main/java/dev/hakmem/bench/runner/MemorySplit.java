@@ -225,7 +225,8 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
         if (hakmem) {
             md.append(String.format(Locale.ROOT, "- hakmem at baseline / peak / end: live %s / %s / %s MiB,"
                                     + " committed %s / %s / %s MiB, resident %s / %s / %s MiB; overhead at the peak"
-                                    + " (resident - live) %s MiB%n",
+                                    + " (resident - live) %s MiB. Its metadata (slab bitmaps, the registry) is on the"
+                                    + " fixed, pre-touched Java heap: in the baseline, not in the growth%n",
                             mib(baseline.live()), mib(peak.live()), mib(end.live()), mib(baseline.committed()),
                             mib(peak.committed()), mib(end.committed()), mib(baseline.hakmemResident()),
                             mib(peak.hakmemResident()), mib(end.hakmemResident()),

@@ -147,18 +147,10 @@ public final class ProfileCommand implements Callable<Integer> {
         // Absolute, so that the child's command reruns from anywhere.
         Path recording = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d.jfr", stamp,
                 trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
-        ChildJvm child = new ChildJvm(warmup, seconds, 1).profiling(recording);
-        TrialResult result = child.run(trial);
-        md.append("\n## ").append(trial).append("\n\n");
-        if (!cell.why().isEmpty()) {
-            md.append("- in the bench: ").append(cell.why()).append('\n');
-        }
-        md.append("- child: `").append(child.shellLine(trial)).append("`\n");
+        TrialResult result = runSection(cell, trial.toString(),
+                new ChildJvm(warmup, seconds, 1).profiling(recording), md);
         if (!result.ok()) {
-            String outcome = (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": "
-                    + result.message();
-            md.append("- ").append(outcome).append('\n');
-            return outcome;
+            return notRun(result);
         }
         ExecutionProfile profile;
         try {
@@ -197,18 +189,10 @@ public final class ProfileCommand implements Callable<Integer> {
         Trial trial = cell.trial();
         Path snapshots = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d-memory.txt", stamp,
                 trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
-        ChildJvm child = new ChildJvm(warmup, seconds, 1).memoryProfiling(snapshots);
-        TrialResult result = child.run(trial);
-        md.append("\n## ").append(trial).append(", memory\n\n");
-        if (!cell.why().isEmpty()) {
-            md.append("- in the bench: ").append(cell.why()).append('\n');
-        }
-        md.append("- child: `").append(child.shellLine(trial)).append("`\n");
+        TrialResult result = runSection(cell, trial + ", memory",
+                new ChildJvm(warmup, seconds, 1).memoryProfiling(snapshots), md);
         if (!result.ok()) {
-            String outcome = (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": "
-                    + result.message();
-            md.append("- ").append(outcome).append('\n');
-            return outcome;
+            return notRun(result);
         }
         MemorySplit split;
         try {
@@ -225,6 +209,28 @@ public final class ProfileCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%s Mops/s, peak RSS growth %.1f MiB, %.1f MiB unaccounted",
                 ResultTable.mops(result.medianMops()), result.peakGrowth() / (double) (1 << 20),
                 split.remainder().peak() / (double) (1 << 20));
+    }
+
+    /**
+     * Runs the cell in {@code child} and appends the head of its section, {@code title}: why it is profiled, the
+     * child's command, and why there is no profile when the child did not finish.
+     */
+    private static TrialResult runSection(Cell cell, String title, ChildJvm child, StringBuilder md) {
+        TrialResult result = child.run(cell.trial());
+        md.append("\n## ").append(title).append("\n\n");
+        if (!cell.why().isEmpty()) {
+            md.append("- in the bench: ").append(cell.why()).append('\n');
+        }
+        md.append("- child: `").append(child.shellLine(cell.trial())).append("`\n");
+        if (!result.ok()) {
+            md.append("- ").append(notRun(result)).append('\n');
+        }
+        return result;
+    }
+
+    /** A child that did not finish, as its outcome: {@link #FAILED} or skipped, and why. */
+    private static String notRun(TrialResult result) {
+        return (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": " + result.message();
     }
 
     /** The kernel's setting, the bracketed word of {@code [always] madvise never}, or why it is unknown. */

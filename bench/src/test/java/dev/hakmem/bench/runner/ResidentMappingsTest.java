@@ -3,6 +3,8 @@ package dev.hakmem.bench.runner;
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.PageSource;
+import dev.hakmem.os.ArenaPageSource;
+import dev.hakmem.verify.FaultInjectingPageSource;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -77,38 +79,14 @@ class ResidentMappingsTest {
 
     @Test
     void aSourceThatCannotTellResidencyIsRefusedAndItsReservationGivenBack() {
-        PageSource system = PageSource.system();
-        List<Long> released = new ArrayList<>();
-        PageSource blind = new PageSource() {
-            @Override
-            public long reserve(long size, long alignment) {
-                return system.reserve(size, alignment);
-            }
-
-            @Override
-            public void commit(long address, long size) {
-                system.commit(address, size);
-            }
-
-            @Override
-            public void decommit(long address, long size) {
-                system.decommit(address, size);
-            }
-
-            @Override
-            public void release(long address, long size) {
-                system.release(address, size);
-                released.add(address);
-            }
-
-            @Override
-            public long pageSize() {
-                return system.pageSize();
-            }
-        };
+        // The portable source, which cannot tell residency, counted.
+        FaultInjectingPageSource blind = FaultInjectingPageSource.builder(new ArenaPageSource()).build();
         ResidentMappings mappings = new ResidentMappings(blind);
 
-        assertThrows(UnsupportedOperationException.class, () -> mappings.reserve(2 * MiB, 2 * MiB));
-        assertEquals(1, released.size(), "the reservation was given back");
+        assertTrue(assertThrows(UnsupportedOperationException.class, () -> mappings.reserve(2 * MiB, 2 * MiB))
+                .getMessage().contains("cannot tell which pages are resident"));
+        assertEquals(1, blind.calls(FaultInjectingPageSource.Op.RESERVE));
+        assertEquals(1, blind.calls(FaultInjectingPageSource.Op.RELEASE), "the reservation was given back");
+        assertEquals(0, blind.reservedBytes());
     }
 }
