@@ -19,15 +19,16 @@ import java.util.concurrent.locks.LockSupport;
  * {@link MeasuredRecording}: {@link TrialMain} runs it when {@code -Dhakmem.profile.memory=FILE} names where its
  * {@link MemorySplit.Snapshot}s go; without the property it does nothing.
  * <pre>
- *   warm-up | start(): one snapshot thrown away | baseline RSS, VmHWM reset | measureFrom: "baseline" snapshot
+ *   start(): one snapshot thrown away | warm-up | baseline RSS, VmHWM reset | measureFrom: "baseline" snapshot
  *           | windows, a thread reading VmRSS every {@value #PERIOD_MILLIS} ms; at each new highest: "peak" snapshot
  *           | close(): "end" snapshot, written to FILE
  * </pre>
  * A snapshot is the RSS, the NMT summary ({@link NmtSummary}), and for a hakmem peer its mappings' resident bytes by
- * part ({@link ResidentMappings}) and its stats' live and committed bytes. The throwaway snapshot before the baseline
- * loads and compiles what a snapshot needs (JMX, the NMT report), so that the probe's own classes and code are in the
- * baseline, not in the growth. The peak snapshot is taken at a sample, so it can miss the kernel's peak (VmHWM) by
- * what a period allows; the profile prints both.
+ * part ({@link ResidentMappings}) and its stats' live and committed bytes. The throwaway snapshot before the warm-up
+ * loads what a snapshot needs (JMX, the NMT report: a few hundred ms the first time), so that the probe's own classes
+ * and code are in the baseline, not in the growth, and the baseline follows the warm-up as closely as in the bench:
+ * what a dead warm-up thread's heap still holds at the baseline depends on that delay. The peak snapshot is taken at a
+ * sample, so it can miss the kernel's peak (VmHWM) by what a period allows; the profile prints both.
  */
 final class MemoryProbe implements AutoCloseable {
     static final String PROPERTY = "hakmem.profile.memory";
@@ -47,6 +48,9 @@ final class MemoryProbe implements AutoCloseable {
     private MemorySplit.Snapshot baseline;
     private MemorySplit.Snapshot peak;
     private int samples;
+    /** Peak snapshots taken during the windows, and the time they took: what the probe cost the workload at most. */
+    private int snapshots;
+    private long snapshotNanos;
     /** What stopped the sampler early, rethrown by close(), or null. */
     private RuntimeException failure;
 
@@ -69,7 +73,7 @@ final class MemoryProbe implements AutoCloseable {
     }
 
     /**
-     * The probe that {@link #PROPERTY} asks for, idle until {@link #measureFrom}, or nothing.
+     * The probe that {@link #PROPERTY} asks for, idle until {@link #measureFrom}, or nothing; before the warm-up.
      *
      * @param mappings the source {@code allocator}'s heap maps through when it is a hakmem peer, else null
      */
@@ -103,7 +107,10 @@ final class MemoryProbe implements AutoCloseable {
                     samples++;
                     long rss = Rss.currentBytes();
                     if (rss > peak.rss()) {
+                        long start = System.nanoTime();
                         peak = snapshot("peak", rss);
+                        snapshots++;
+                        snapshotNanos += System.nanoTime() - start;
                     }
                 }
             }
@@ -147,7 +154,8 @@ final class MemoryProbe implements AutoCloseable {
         if (baseline == null) {
             throw new IllegalStateException("the memory probe was closed before its baseline");
         }
-        MemorySplit split = new MemorySplit(baseline, peak, snapshot("end"), samples, PERIOD_MILLIS);
+        MemorySplit split = new MemorySplit(baseline, peak, snapshot("end"),
+                new MemorySplit.Probe(samples, PERIOD_MILLIS, snapshots, snapshotNanos / 1_000_000));
         try {
             Files.write(file, split.toLines());
         } catch (IOException e) {

@@ -27,10 +27,9 @@ import java.util.stream.Collectors;
  * error of the split: memory neither source sees (a native allocator's mappings, libc's malloc arenas, the
  * difference between NMT's committed and resident) and the few milliseconds between the reads of one snapshot.
  *
- * @param samples      how many times the probe read VmRSS during the measured windows
- * @param periodMillis its period
+ * @param probe how the probe sampled
  */
-record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, long periodMillis) {
+record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, Probe probe) {
     private static final String SNAPSHOT = "SNAPSHOT";
     private static final String SAMPLES = "SAMPLES";
     private static final String HAKMEM = "hakmem:";
@@ -69,6 +68,18 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
         }
     }
 
+    /**
+     * How the probe sampled the measured windows.
+     *
+     * @param samples        how many times it read VmRSS
+     * @param periodMillis   its period
+     * @param snapshots      the snapshots it took at a new highest RSS
+     * @param snapshotMillis the time they took, on the probe's thread: a snapshot takes the heap's stats, whose locks
+     *                       a workload thread may wait for, so this bounds what the probe cost the workload
+     */
+    record Probe(int samples, long periodMillis, int snapshots, long snapshotMillis) {
+    }
+
     /** One row of the table: what, and its growth at the peak and at the end, in bytes. */
     record Row(String part, long peak, long end) {
     }
@@ -83,7 +94,8 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
             s.nmt().forEach((k, v) -> line.append(' ').append(NMT).append(encode(k)).append('=').append(v));
             lines.add(line.toString());
         }
-        lines.add(SAMPLES + " " + samples + " " + periodMillis);
+        lines.add(SAMPLES + " " + probe.samples() + " " + probe.periodMillis() + " " + probe.snapshots() + " "
+                + probe.snapshotMillis());
         return lines;
     }
 
@@ -94,13 +106,12 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
      */
     static MemorySplit parse(List<String> lines) {
         Map<String, Snapshot> snapshots = new HashMap<>();
-        int samples = -1;
-        long period = -1;
+        Probe probe = null;
         for (String line : lines) {
             String[] fields = line.split(" ");
-            if (fields[0].equals(SAMPLES) && fields.length == 3) {
-                samples = Integer.parseInt(fields[1]);
-                period = Long.parseLong(fields[2]);
+            if (fields[0].equals(SAMPLES) && fields.length == 5) {
+                probe = new Probe(Integer.parseInt(fields[1]), Long.parseLong(fields[2]), Integer.parseInt(fields[3]),
+                        Long.parseLong(fields[4]));
             } else if (fields[0].equals(SNAPSHOT) && fields.length >= 5) {
                 Map<String, Long> values = new HashMap<>();
                 Map<String, Long> hakmem = new HashMap<>();
@@ -129,11 +140,11 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
                 throw new IllegalArgumentException("not a memory probe line: " + line);
             }
         }
-        if (!snapshots.keySet().equals(Set.of("baseline", "peak", "end")) || samples < 0) {
+        if (!snapshots.keySet().equals(Set.of("baseline", "peak", "end")) || probe == null) {
             throw new IllegalArgumentException("the memory probe wrote snapshots " + snapshots.keySet()
-                    + (samples < 0 ? " and no sample count" : "") + ", not baseline, peak and end");
+                    + (probe == null ? " and no sample count" : "") + ", not baseline, peak and end");
         }
-        return new MemorySplit(snapshots.get("baseline"), snapshots.get("peak"), snapshots.get("end"), samples, period);
+        return new MemorySplit(snapshots.get("baseline"), snapshots.get("peak"), snapshots.get("end"), probe);
     }
 
     /** Spaces would split a line: part and category names have none of these. */
@@ -219,13 +230,15 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, int samples, 
     String markdown(long hwmGrowth) {
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "- peak RSS growth: %s MiB by VmHWM (the bench's figure); the probe's"
-                        + " highest sample of %d (every %d ms) %s MiB, which the table splits%n", mib(hwmGrowth),
-                samples, periodMillis, mib(growth(peak))));
+                        + " highest sample of %d (every %d ms) %s MiB, which the table splits; its %d snapshots took"
+                        + " %d ms%n", mib(hwmGrowth), probe.samples(), probe.periodMillis(), mib(growth(peak)),
+                probe.snapshots(), probe.snapshotMillis()));
         boolean hakmem = baseline.live() >= 0;
         if (hakmem) {
             md.append(String.format(Locale.ROOT, "- hakmem at baseline / peak / end: live %s / %s / %s MiB,"
                                     + " committed %s / %s / %s MiB, resident %s / %s / %s MiB; overhead at the peak"
-                                    + " (resident - live) %s MiB. Its metadata (slab bitmaps, the registry) is on the"
+                                    + " (resident - live, negative where blocks are not written whole: the workloads"
+                                    + " write a block's first and last byte) %s MiB. Its metadata (slab bitmaps, the registry) is on the"
                                     + " fixed, pre-touched Java heap: in the baseline, not in the growth%n",
                             mib(baseline.live()), mib(peak.live()), mib(end.live()), mib(baseline.committed()),
                             mib(peak.committed()), mib(end.committed()), mib(baseline.hakmemResident()),

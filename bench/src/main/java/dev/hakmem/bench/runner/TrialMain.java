@@ -62,8 +62,11 @@ public final class TrialMain {
                 return TrialResult.skipped(trial, trial.allocator() + " frees blocks only on the thread that"
                         + " allocated them, and " + trial.workload() + " frees them on other threads");
             }
-            workload.run(allocator, trial.threads(), window(warmupSeconds));
+            // Before the warm-up: the probe's first snapshot loads JMX and NMT's report, which takes long enough
+            // after it for the maintenance thread to reclaim the warm-up threads' dead heaps, where the bench's
+            // baseline follows the warm-up at once.
             MemoryProbe memory = MemoryProbe.start(allocator, pages);
+            workload.run(allocator, trial.threads(), window(warmupSeconds));
             baseline = Rss.currentBytes();
             peakKnown = resetPeak();
             try (memory; MeasuredRecording recording = MeasuredRecording.start()) {

@@ -25,7 +25,7 @@ class MemorySplitTest {
                     Map.of("Java Heap", 256 * MiB, "Compiler", 2 * MiB, "Class", 10 * KiB)),
             new MemorySplit.Snapshot("end", 103 * MiB, 0, 4 * MiB, Map.of(ResidentMappings.POOLED, 3 * MiB),
                     Map.of("Java Heap", 256 * MiB, "Compiler", MiB, "Class", 10 * KiB)),
-            20, 50);
+            new MemorySplit.Probe(20, 50, 4, 12));
 
     @Test
     void theRowsAreEachPartsGrowthAndTheRemainderWhatNoneAccountsFor() {
@@ -41,7 +41,8 @@ class MemorySplitTest {
         assertTrue(md.contains("| hakmem slabs TINY | 6.00 | 0.00 | 60% |"), md);
         assertTrue(md.contains("| **RSS growth** | 10.00 | 3.00 | 100% |"), md);
         assertTrue(md.contains("11.00 MiB by VmHWM"), md);
-        assertTrue(md.contains("overhead at the peak (resident - live) 1.00 MiB"), md);
+        assertTrue(md.contains("its 4 snapshots took 12 ms"), md);
+        assertTrue(md.contains("last byte) 1.00 MiB"), md);
         assertTrue(md.contains("| TINY 64 B | 0.00 | 6.00 | 0.00 |"), md);
     }
 
