@@ -126,12 +126,12 @@ final class MemoryProbe implements AutoCloseable {
     private MemorySplit.Snapshot snapshot(String name, long rss) {
         NmtSummary nmt = NmtSummary.capture();
         if (heap == null) {
-            return new MemorySplit.Snapshot(name, rss, -1, -1, Map.of(), nmt.committed());
+            return new MemorySplit.Snapshot(name, rss, Rss.fileBytes(), -1, -1, Map.of(), nmt.committed());
         }
         Map<String, Long> resident = mappings.resident(heap);
         HakMemStats stats = heap.stats();
-        return new MemorySplit.Snapshot(name, rss, stats.liveBytes(), stats.committedBytes(), resident,
-                nmt.committed());
+        return new MemorySplit.Snapshot(name, rss, Rss.fileBytes(), stats.liveBytes(), stats.committedBytes(),
+                resident, nmt.committed());
     }
 
     /** Stops sampling, takes the end snapshot and writes the three to the file. */

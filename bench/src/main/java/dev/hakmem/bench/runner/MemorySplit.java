@@ -45,12 +45,13 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, Probe probe) 
      *
      * @param name      baseline, peak or end
      * @param rss       VmRSS in bytes
+     * @param rssFile   RssFile in bytes: the part of {@code rss} that maps files (libraries, the jar, the CDS archive)
      * @param live      the heap's live bytes ({@code stats().liveBytes()}), -1 for a peer that is not hakmem
      * @param committed the heap's committed bytes, -1 for a peer that is not hakmem
      * @param hakmem    the heap's resident bytes by part ({@link ResidentMappings}), empty for another peer
      * @param nmt       the JVM's committed bytes by NMT category
      */
-    record Snapshot(String name, long rss, long live, long committed, Map<String, Long> hakmem,
+    record Snapshot(String name, long rss, long rssFile, long live, long committed, Map<String, Long> hakmem,
                     Map<String, Long> nmt) {
         Snapshot {
             hakmem = Map.copyOf(hakmem);
@@ -89,7 +90,7 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, Probe probe) 
         List<String> lines = new ArrayList<>();
         for (Snapshot s : List.of(baseline, peak, end)) {
             StringBuilder line = new StringBuilder(SNAPSHOT).append(' ').append(s.name()).append(" rss=")
-                    .append(s.rss()).append(" live=").append(s.live()).append(" committed=").append(s.committed());
+                    .append(s.rss()).append(" rss_file=").append(s.rssFile()).append(" live=").append(s.live()).append(" committed=").append(s.committed());
             s.hakmem().forEach((k, v) -> line.append(' ').append(HAKMEM).append(encode(k)).append('=').append(v));
             s.nmt().forEach((k, v) -> line.append(' ').append(NMT).append(encode(k)).append('=').append(v));
             lines.add(line.toString());
@@ -131,10 +132,11 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, Probe probe) 
                         values.put(key, value);
                     }
                 }
-                if (!values.keySet().equals(Set.of("rss", "live", "committed"))) {
-                    throw new IllegalArgumentException("a snapshot needs rss, live and committed: " + line);
+                if (!values.keySet().equals(Set.of("rss", "rss_file", "live", "committed"))) {
+                    throw new IllegalArgumentException("a snapshot needs rss, rss_file, live and committed: " + line);
                 }
-                snapshots.put(fields[1], new Snapshot(fields[1], values.get("rss"), values.get("live"),
+                snapshots.put(fields[1], new Snapshot(fields[1], values.get("rss"), values.get("rss_file"),
+                        values.get("live"),
                         values.get("committed"), hakmem, nmt));
             } else if (!line.isBlank()) {
                 throw new IllegalArgumentException("not a memory probe line: " + line);
@@ -254,6 +256,11 @@ record MemorySplit(Snapshot baseline, Snapshot peak, Snapshot end, Probe probe) 
             md.append("| ").append(row.part()).append(" | ").append(mib(row.peak())).append(" | ")
                     .append(mib(row.end())).append(" | ").append(share(row.peak())).append(" |\n");
         }
+        md.append(String.format(Locale.ROOT, "%nOf the remainder, %s MiB at the peak and %s MiB at the end are pages"
+                        + " that map files (RssFile: libraries and the jar read since the baseline); the rest is"
+                        + " anonymous memory no part accounts for (a native allocator's own mappings; glibc's malloc"
+                        + " arenas beyond the bytes NMT counts in use; NMT's committed against resident).%n",
+                mib(peak.rssFile() - baseline.rssFile()), mib(end.rssFile() - baseline.rssFile())));
         if (hakmem) {
             classes(md);
         }
