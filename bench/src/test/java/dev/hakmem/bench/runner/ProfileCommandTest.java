@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -133,8 +134,16 @@ class ProfileCommandTest {
         MemorySplit split = MemorySplit.parse(Files.readAllLines(snapshots));
         // The child's own NMT report, read in-process through the MBean: the fixed heap of ChildJvm's -Xms256m.
         assertEquals(256L << 20, split.baseline().nmt().get("Java Heap"), split.baseline().toString());
-        assertTrue(split.peak().hakmemResident() > 0 && split.peak().live() > 0, split.peak().toString());
         assertTrue(split.peak().rss() >= split.baseline().rss(), "the peak is the highest sample, or the baseline");
+        assertEquals(0, split.end().live(), "the workload freed every block: " + split.end());
+        Set<String> kinds = Set.of(ResidentMappings.FREE_SLOTS, ResidentMappings.POOLED, ResidentMappings.BIG_LIVE,
+                ResidentMappings.BIG_CACHED, ResidentMappings.OTHER, ResidentMappings.UNREGISTERED);
+        for (MemorySplit.Snapshot s : List.of(split.baseline(), split.peak(), split.end())) {
+            assertTrue(s.hakmem().keySet().stream().allMatch(part -> kinds.contains(part)
+                    || part.matches("slab (TINY|MID|LARGE) \\d+")), s.toString());
+            assertTrue(s.hakmem().values().stream().allMatch(bytes -> bytes >= 0 && bytes % 4096 == 0),
+                    "whole pages: " + s);
+        }
     }
 
     @Test
