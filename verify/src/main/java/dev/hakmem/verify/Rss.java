@@ -18,6 +18,11 @@ public final class Rss {
         return read("VmRSS:");
     }
 
+    /** RssFile in bytes: the resident pages that map files (libraries, jars); -1 where /proc is unavailable. */
+    public static long fileBytes() {
+        return read("RssFile:");
+    }
+
     /** VmHWM in bytes: the highest resident set size so far; -1 where /proc is unavailable. */
     public static long peakBytes() {
         return read("VmHWM:");

@@ -3,6 +3,7 @@ package dev.hakmem.bench.peer;
 import dev.hakmem.GuardOptions;
 import dev.hakmem.HakMem;
 import dev.hakmem.HakMemConfig;
+import dev.hakmem.PageSource;
 import dev.hakmem.Policy;
 import dev.hakmem.Site;
 
@@ -51,6 +52,13 @@ public final class HakMemPeer implements Reallocating {
      */
     public static final long LEARN_WINDOW_MILLIS = 20;
 
+    /**
+     * The page source of the heaps of the peers created while it is bound, instead of their configs' own: the bench's
+     * memory profile binds a source that sees every mapping (bench.runner.ResidentMappings). Scoped, so that every
+     * factory below gets it without a parameter of its own.
+     */
+    public static final ScopedValue<PageSource> PAGES = ScopedValue.newInstance();
+
     private final String name;
     private final HakMem heap;
     /** Each hint's site, by ordinal; null for the peers that ignore hints. */
@@ -58,7 +66,7 @@ public final class HakMemPeer implements Reallocating {
 
     private HakMemPeer(String name, HakMemConfig config, boolean sited) {
         this.name = name;
-        this.heap = HakMem.create(config);
+        this.heap = HakMem.create(PAGES.isBound() ? config.toBuilder().pageSource(PAGES.get()).build() : config);
         if (sited) {
             SiteHint[] hints = SiteHint.values();
             this.sites = new Site[hints.length];

@@ -22,7 +22,10 @@ final class ChildJvm {
     private final double warmupSeconds;
     private final double seconds;
     private final int reps;
-    /** JVM options beyond the benchmark's own: a profile's ({@link #profiling}); empty for the benchmark. */
+    /**
+     * JVM options beyond the benchmark's own: a profile's ({@link #profiling}, {@link #memoryProfiling}); empty for
+     * the benchmark.
+     */
     private final List<String> extraOptions;
 
     ChildJvm(double warmupSeconds, double seconds, int reps) {
@@ -48,6 +51,15 @@ final class ChildJvm {
     ChildJvm profiling(Path recording) {
         return new ChildJvm(warmupSeconds, seconds, reps, List.of("-XX:+UnlockDiagnosticVMOptions",
                 "-XX:+DebugNonSafepoints", "-D" + MeasuredRecording.PROPERTY + "=" + recording));
+    }
+
+    /**
+     * The same child with its measured windows' RSS growth split by a probe writing to {@code snapshots}
+     * ({@link MemoryProbe}), and Native Memory Tracking on for the JVM's part of it.
+     */
+    ChildJvm memoryProfiling(Path snapshots) {
+        return new ChildJvm(warmupSeconds, seconds, reps, List.of("-XX:NativeMemoryTracking=summary",
+                "-D" + MemoryProbe.PROPERTY + "=" + snapshots));
     }
 
     List<String> command(Trial trial) {

@@ -13,16 +13,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code hakmem profile}: bench cells profiled, for a reader who must say where a cell's time goes. Each cell runs in
- * the benchmark's own child JVM ({@link ChildJvm}: the same heap, flags, warm-up and workload code) with its measured
- * window recorded by JFR ({@link MeasuredRecording}); the recording is then read here and summarised
- * ({@link ExecutionProfile}). With {@code --misses}, the cells are hakmem's on every (workload, threads) of a bench
- * run that missed the native throughput target, as {@link Targets} decides it.
+ * {@code hakmem profile}: bench cells profiled, for a reader who must say where a cell's time goes, or with
+ * {@code --memory} where its RSS growth sits. Each cell runs in the benchmark's own child JVM ({@link ChildJvm}: the
+ * same heap, flags, warm-up and workload code) with its measured window recorded by JFR ({@link MeasuredRecording}),
+ * summarised here ({@link ExecutionProfile}), or probed for memory ({@link MemoryProbe}), split here
+ * ({@link MemorySplit}). With {@code --misses}, the cells are hakmem's on every (workload, threads) of a bench run that
+ * missed the native throughput target (a CPU profile) or the RSS growth target (a memory profile), as {@link Targets}
+ * decides it.
  */
 @Command(name = "profile",
         description = {
@@ -33,7 +36,12 @@ import java.util.concurrent.Callable;
                 "topmost allocator frame), the top frames by self samples (method and line) and",
                 "the allocator's methods by inclusive samples, and the child's command; the .jfr",
                 "files stay beside it. With --misses CSV, profiles hakmem on every (workload,",
-                "threads) of a ./hakmem bench CSV that missed the native throughput target."},
+                "threads) of a ./hakmem bench CSV that missed the native throughput target, and",
+                "a memory profile of every one that missed the RSS growth target (1.25x mimalloc's).",
+                "With --memory, a memory profile instead: the child's peak RSS growth over the",
+                "baseline split into hakmem's resident mappings by kind (mincore), the JVM's",
+                "growth by Native Memory Tracking category, and the remainder; the heap's live and",
+                "committed bytes beside it (with --misses: the RSS-missed rows only)."},
         mixinStandardHelpOptions = true)
 public final class ProfileCommand implements Callable<Integer> {
     /** The start of a cell's outcome when its profile could not be taken. */
@@ -59,6 +67,10 @@ public final class ProfileCommand implements Callable<Integer> {
                     + " the native throughput target.")
     private Path misses;
 
+    @Option(names = "--memory",
+            description = "Profile where the RSS growth sits instead of the CPU time.")
+    private boolean memory;
+
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "5",
             description = "The recorded window (default: ${DEFAULT-VALUE}).")
     private double seconds;
@@ -75,8 +87,11 @@ public final class ProfileCommand implements Callable<Integer> {
             description = "Where the summary and the recordings go (default: ${DEFAULT-VALUE}).")
     private Path out;
 
-    /** A cell to profile, and why (the bench's figure it missed by), empty when it was asked for by name. */
-    record Cell(Trial trial, String why) {
+    /**
+     * A cell to profile, and why (the bench's figures it missed by), empty when it was asked for by name; with a CPU
+     * profile, a memory profile or both.
+     */
+    record Cell(Trial trial, String why, boolean cpu, boolean memory) {
     }
 
     @Override
@@ -90,9 +105,10 @@ public final class ProfileCommand implements Callable<Integer> {
         Files.createDirectories(out);
         StringBuilder md = new StringBuilder("# hakmem profile, ").append(stamp).append("\n\n");
         if (misses != null) {
-            md.append(cells.isEmpty() ? "No row of `" + misses + "` missed the native throughput target.\n"
-                    : "hakmem on every (workload, threads) of `" + misses + "` that missed the native throughput"
-                    + " target.\n");
+            String targets = memory ? "the RSS growth target" : "the native throughput or the RSS growth target";
+            md.append(cells.isEmpty() ? "No row of `" + misses + "` missed " + targets + ".\n"
+                    : "hakmem on every (workload, threads) of `" + misses + "` that missed " + targets + ": a CPU"
+                    + " profile of a throughput miss, a memory profile of an RSS growth miss.\n");
         }
         Path summary = out.resolve("profile-" + stamp + ".md");
         boolean failed = false;
@@ -102,9 +118,16 @@ public final class ProfileCommand implements Callable<Integer> {
             stdout.printf("[%d/%d] %s ... ", i + 1, cells.size(), cells.get(i).trial());
             stdout.flush();
             long start = System.nanoTime();
-            String outcome = profile(cells.get(i), stamp, md);
-            failed |= outcome.startsWith(FAILED);
-            stdout.printf("%s (%.1f s)%n", outcome, (System.nanoTime() - start) / 1e9);
+            Cell cell = cells.get(i);
+            List<String> outcomes = new ArrayList<>();
+            if (cell.cpu()) {
+                outcomes.add(profile(cell, stamp, md));
+            }
+            if (cell.memory()) {
+                outcomes.add(profileMemory(cell, stamp, md));
+            }
+            failed |= outcomes.stream().anyMatch(outcome -> outcome.startsWith(FAILED));
+            stdout.printf("%s (%.1f s)%n", String.join("; ", outcomes), (System.nanoTime() - start) / 1e9);
             stdout.flush();
         }
         Files.writeString(summary, md);
@@ -124,18 +147,10 @@ public final class ProfileCommand implements Callable<Integer> {
         // Absolute, so that the child's command reruns from anywhere.
         Path recording = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d.jfr", stamp,
                 trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
-        ChildJvm child = new ChildJvm(warmup, seconds, 1).profiling(recording);
-        TrialResult result = child.run(trial);
-        md.append("\n## ").append(trial).append("\n\n");
-        if (!cell.why().isEmpty()) {
-            md.append("- in the bench: ").append(cell.why()).append('\n');
-        }
-        md.append("- child: `").append(child.shellLine(trial)).append("`\n");
+        TrialResult result = runSection(cell, trial.toString(),
+                new ChildJvm(warmup, seconds, 1).profiling(recording), md);
         if (!result.ok()) {
-            String outcome = (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": "
-                    + result.message();
-            md.append("- ").append(outcome).append('\n');
-            return outcome;
+            return notRun(result);
         }
         ExecutionProfile profile;
         try {
@@ -163,13 +178,80 @@ public final class ProfileCommand implements Callable<Integer> {
                 profile.samples());
     }
 
+    /**
+     * Profiles where one cell's RSS growth sits, in a child JVM with a {@link MemoryProbe}, and appends its section to
+     * {@code md}.
+     *
+     * @return the progress line's outcome: the growth, or why there is no profile, starting with {@link #FAILED} when
+     *         the child or its probe failed
+     */
+    private String profileMemory(Cell cell, String stamp, StringBuilder md) {
+        Trial trial = cell.trial();
+        Path snapshots = out.resolve(String.format(Locale.ROOT, "profile-%s-%s-%s-t%d-memory.txt", stamp,
+                trial.workload(), trial.allocator(), trial.threads())).toAbsolutePath();
+        TrialResult result = runSection(cell, trial + ", memory",
+                new ChildJvm(warmup, seconds, 1).memoryProfiling(snapshots), md);
+        if (!result.ok()) {
+            return notRun(result);
+        }
+        MemorySplit split;
+        try {
+            split = MemorySplit.parse(Files.readAllLines(snapshots));
+        } catch (IOException | IllegalArgumentException e) {
+            String outcome = FAILED + ": cannot read the memory probe's " + snapshots + ": " + e;
+            md.append("- ").append(outcome).append('\n');
+            return outcome;
+        }
+        md.append(String.format(Locale.ROOT, "- throughput: %s Mops/s in the measured window of %s s, after a"
+                        + " warm-up of %s s; transparent huge pages: %s%n", ResultTable.mops(result.medianMops()),
+                seconds, warmup, transparentHugePages()))
+                .append(split.markdown(result.peakGrowth()));
+        return String.format(Locale.ROOT, "%s Mops/s, peak RSS growth %.1f MiB, %.1f MiB unaccounted",
+                ResultTable.mops(result.medianMops()), result.peakGrowth() / (double) (1 << 20),
+                split.remainder().peak() / (double) (1 << 20));
+    }
+
+    /**
+     * Runs the cell in {@code child} and appends the head of its section, {@code title}: why it is profiled, the
+     * child's command, and why there is no profile when the child did not finish.
+     */
+    private static TrialResult runSection(Cell cell, String title, ChildJvm child, StringBuilder md) {
+        TrialResult result = child.run(cell.trial());
+        md.append("\n## ").append(title).append("\n\n");
+        if (!cell.why().isEmpty()) {
+            md.append("- in the bench: ").append(cell.why()).append('\n');
+        }
+        md.append("- child: `").append(child.shellLine(cell.trial())).append("`\n");
+        if (!result.ok()) {
+            md.append("- ").append(notRun(result)).append('\n');
+        }
+        return result;
+    }
+
+    /** A child that did not finish, as its outcome: {@link #FAILED} or skipped, and why. */
+    private static String notRun(TrialResult result) {
+        return (result.status() == TrialResult.Status.FAILED ? FAILED : "skipped") + ": " + result.message();
+    }
+
+    /** The kernel's setting, the bracketed word of {@code [always] madvise never}, or why it is unknown. */
+    private static String transparentHugePages() {
+        try {
+            String setting = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).strip();
+            int open = setting.indexOf('[');
+            int close = setting.indexOf(']');
+            return open >= 0 && close > open ? setting.substring(open + 1, close) : setting;
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
     /** The cells named by --workloads, --allocators and --threads, or hakmem's cells that missed in --misses. */
     List<Cell> cells() {
         if (misses == null) {
             check(workloads != null, "give --workloads (and --allocators, --threads), or --misses CSV");
             BenchCommand.checkCells(spec.commandLine(), workloads, allocators, threads);
             return Rounds.schedule(workloads, threads, allocators, 1).stream()
-                    .map(run -> new Cell(run.trial(), "")).toList();
+                    .map(run -> new Cell(run.trial(), "", !memory, memory)).toList();
         }
         check(List.of("--workloads", "--allocators", "--threads").stream()
                         .noneMatch(spec.commandLine().getParseResult()::hasMatchedOption),
@@ -182,7 +264,9 @@ public final class ProfileCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), misses + ": " + e.getMessage());
         }
-        return Targets.nativeMisses(run).stream().map(miss -> new Cell(miss.hakmem(), miss.line())).toList();
+        return Targets.misses(run).stream().filter(miss -> !memory || miss.growth() != null)
+                .map(miss -> new Cell(miss.hakmem(), miss.line(), !memory && miss.throughput() != null,
+                        miss.growth() != null)).toList();
     }
 
     private void check(boolean condition, String message) {

@@ -9,9 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The project's targets for one workload at one thread count, checked against a run's results: hakmem at least as
@@ -71,9 +73,7 @@ final class Targets {
         versusBestNative(sameWorkloadAndThreads).ifPresent(v -> lines.add(v.line()));
         find(sameWorkloadAndThreads, NETTY).ifPresent(netty -> lines.add(line("hakmem / " + NETTY + " Mops/s",
                 h.medianMops() / netty.medianMops(), true, VS_NETTY)));
-        find(sameWorkloadAndThreads, MIMALLOC).filter(m -> h.peakGrowth() >= 0 && m.peakGrowth() >= 0)
-                .ifPresent(m -> lines.add(growthLine(HAKMEM, h.peakGrowth(), MIMALLOC, m.peakGrowth(),
-                        GROWTH_VS_MIMALLOC)));
+        growthVersusMimalloc(sameWorkloadAndThreads).ifPresent(g -> lines.add(g.line()));
         if (!Double.isNaN(h.afterFreeRatio())) {
             lines.add(line("hakmem RSS after free / start", h.afterFreeRatio(), false, AFTER_FREE_VS_START));
         }
@@ -122,15 +122,54 @@ final class Targets {
                 .map(best -> new VersusNative(h.trial(), best.trial().allocator(), h.medianMops() / best.medianMops())));
     }
 
+    /** hakmem's peak RSS growth against mimalloc's on one workload and threads, both in bytes. */
+    record GrowthVersusMimalloc(Trial hakmem, long growth, long mimalloc) {
+        /** Met within {@link #RSS_NOISE}, as {@link #growthLine} says. */
+        boolean met() {
+            return growthMet(growth, mimalloc, GROWTH_VS_MIMALLOC);
+        }
+
+        /** The target line the bench prints for it. */
+        String line() {
+            return growthLine(HAKMEM, growth, MIMALLOC, mimalloc, GROWTH_VS_MIMALLOC);
+        }
+    }
+
+    /** hakmem's peak RSS growth against mimalloc's; empty when either has no result or no known growth. */
+    static Optional<GrowthVersusMimalloc> growthVersusMimalloc(List<TrialResult> sameWorkloadAndThreads) {
+        return find(sameWorkloadAndThreads, HAKMEM).filter(h -> h.peakGrowth() >= 0)
+                .flatMap(h -> find(sameWorkloadAndThreads, MIMALLOC).filter(m -> m.peakGrowth() >= 0)
+                        .map(m -> new GrowthVersusMimalloc(h.trial(), h.peakGrowth(), m.peakGrowth())));
+    }
+
     /**
-     * Every (workload, threads) of a run where hakmem missed the native throughput target, in the order of the run's
-     * first result for it ({@code hakmem profile --misses}).
+     * A (workload, threads) of a run where hakmem missed the native throughput target, the RSS growth target, or
+     * both: what a profile of it must explain. Either miss is null when that target was met or could not be checked.
      */
-    static List<VersusNative> nativeMisses(List<TrialResult> run) {
+    record Miss(Trial hakmem, VersusNative throughput, GrowthVersusMimalloc growth) {
+        /** The target lines it missed, joined. */
+        String line() {
+            return Stream.of(throughput == null ? null : throughput.line(), growth == null ? null : growth.line())
+                    .filter(Objects::nonNull).collect(Collectors.joining("; "));
+        }
+    }
+
+    /**
+     * Every (workload, threads) of a run where hakmem missed the native throughput target or the peak RSS growth
+     * target, in the order of the run's first result for it ({@code hakmem profile --misses}).
+     */
+    static List<Miss> misses(List<TrialResult> run) {
         Map<String, List<TrialResult>> byCell = run.stream().collect(Collectors.groupingBy(
                 r -> r.trial().workload() + " t=" + r.trial().threads(), LinkedHashMap::new, Collectors.toList()));
-        return byCell.values().stream().flatMap(cell -> versusBestNative(cell).stream())
-                .filter(v -> !v.met()).toList();
+        List<Miss> misses = new ArrayList<>();
+        for (List<TrialResult> cell : byCell.values()) {
+            VersusNative throughput = versusBestNative(cell).filter(v -> !v.met()).orElse(null);
+            GrowthVersusMimalloc growth = growthVersusMimalloc(cell).filter(g -> !g.met()).orElse(null);
+            if (throughput != null || growth != null) {
+                misses.add(new Miss(throughput != null ? throughput.hakmem() : growth.hakmem(), throughput, growth));
+            }
+        }
+        return misses;
     }
 
     /**
@@ -182,9 +221,17 @@ final class Targets {
                 : line(what, (double) growth / base, false, target);
     }
 
+    /** Whether {@link #growthLine} says met. */
+    private static boolean growthMet(long growth, long base, double target) {
+        return growth <= RSS_NOISE || met((double) growth / base, false, target);
+    }
+
     private static String line(String what, double ratio, boolean atLeast, double target) {
-        boolean met = atLeast ? ratio >= target : ratio <= target;
         return String.format(Locale.ROOT, "%s %.2f (target %s %.2f: %s)", what, ratio, atLeast ? ">=" : "<=", target,
-                met ? "met" : "MISSED");
+                met(ratio, atLeast, target) ? "met" : "MISSED");
+    }
+
+    private static boolean met(double ratio, boolean atLeast, double target) {
+        return atLeast ? ratio >= target : ratio <= target;
     }
 }

@@ -1,5 +1,6 @@
 package dev.hakmem.bench.runner;
 
+import dev.hakmem.bench.peer.HakMemPeer;
 import dev.hakmem.bench.peer.NativeAllocator;
 import dev.hakmem.bench.peer.PeerUnavailableException;
 import dev.hakmem.bench.peer.Peers;
@@ -24,7 +25,8 @@ import java.util.List;
  * keep theirs process-wide whatever we do, so a warm-up on an instance of its own, closed before the baseline,
  * would hand them a warm start that a closed hakmem heap cannot have. The growth is then what the measured
  * repetitions add on top of that. With {@code -Dhakmem.profile.recording=FILE} the measured repetitions are recorded
- * by JFR ({@link MeasuredRecording}).
+ * by JFR ({@link MeasuredRecording}); with {@code -Dhakmem.profile.memory=FILE} a probe splits their RSS growth
+ * ({@link MemoryProbe}), and a hakmem heap maps through {@link ResidentMappings} for it.
  */
 public final class TrialMain {
     /** Writing 5 here resets VmHWM to the current RSS (Linux 4.0 and later). */
@@ -44,8 +46,10 @@ public final class TrialMain {
     private static TrialResult run(Trial trial, double warmupSeconds, double seconds, int reps) {
         Workload workload = Workloads.named(trial.workload());
         NativeAllocator allocator;
+        ResidentMappings pages = MemoryProbe.requested() ? MemoryProbe.pages() : null;
         try {
-            allocator = Peers.create(trial.allocator());
+            allocator = pages == null ? Peers.create(trial.allocator())
+                    : ScopedValue.where(HakMemPeer.PAGES, pages).call(() -> Peers.create(trial.allocator()));
         } catch (PeerUnavailableException e) {
             return TrialResult.skipped(trial, e.getMessage());
         }
@@ -58,10 +62,15 @@ public final class TrialMain {
                 return TrialResult.skipped(trial, trial.allocator() + " frees blocks only on the thread that"
                         + " allocated them, and " + trial.workload() + " frees them on other threads");
             }
+            // Before the warm-up: the probe's first snapshot loads JMX and NMT's report, which takes long enough
+            // after it for the maintenance thread to reclaim the warm-up threads' dead heaps, where the bench's
+            // baseline follows the warm-up at once.
+            MemoryProbe memory = MemoryProbe.start(allocator, pages);
             workload.run(allocator, trial.threads(), window(warmupSeconds));
             baseline = Rss.currentBytes();
             peakKnown = resetPeak();
-            try (MeasuredRecording recording = MeasuredRecording.start()) {
+            try (memory; MeasuredRecording recording = MeasuredRecording.start()) {
+                memory.measureFrom(baseline);
                 for (int rep = 0; rep < reps; rep++) {
                     long start = System.nanoTime();
                     long operations = workload.run(allocator, trial.threads(), window(seconds));
