@@ -398,8 +398,9 @@ public final class ThreadHeap extends SlabOwner {
      * slot to be carved again, by another class when the demand swings, whose layout dirties pages this one never
      * touched (mid_large_mt_64k retired and carved about 4000 slabs per million operations, 6% of them in another
      * class's slot; mimalloc keeps an emptied page for a few retire cycles for the same reason). One per class
-     * bounds what an idle thread holds to one Mid slab (512 KiB) a class; its death, or a carve that finds no free
-     * slot ({@link #collect}), retires the spares.
+     * bounds what an idle thread holds to one Mid slab (64 KiB to 2 MiB, see {@link SizeClasses#MID_BLOCKS}) a
+     * class, of which only the pages its blocks touched are resident; its death, or a carve that finds no free slot
+     * ({@link #collect}), retires the spares.
      */
     void emptied(Slab s) {
         int cls = s.cls;
@@ -601,7 +602,7 @@ public final class ThreadHeap extends SlabOwner {
      * that writes its blocks sparsely (mid_large_mt_64k touches a block's first and last byte) reuses few of them,
      * and a slot relaid again and again would end up wholly resident: so a Mid carve keeps a stale layout in at most
      * one slot in four of a SuperSlab ({@link SuperSlab#keepsStaleLayout}) and gives the others back first, as
-     * session 7 did for all. A slot never holds more than its own bytes (64 KiB or 512 KiB), all counted as committed
+     * session 7 did for all. A slot never holds more than its own bytes (64 KiB to 2 MiB), all counted as committed
      * ({@link SuperSlab#committedBytes}) until given back, and a slot that then stays free for the delay goes back
      * whole. Slots of a heap that stops calling its
      * slow paths wait for its next one, its thread's death (an adopter's sweep, or the pool's purge once empty), or
