@@ -767,10 +767,18 @@ public final class ThreadHeap extends SlabOwner {
         return null;
     }
 
-    /** Null if {@code s}, filed under class {@code cls}, is live, of that class, in a SuperSlab this heap lists. */
-    private static String checkFiled(Slab s, int cls, String role, Set<SuperSlab> mine) {
+    /**
+     * Null if {@code s}, filed under class {@code cls}, is live, of that class, in a slot of that class's slab size
+     * (a slab's capacity and every block's address come from its slot's size: see {@link SizeClasses#MID_BLOCKS}), in
+     * a SuperSlab this heap lists.
+     */
+    private String checkFiled(Slab s, int cls, String role, Set<SuperSlab> mine) {
         if (s.cls != cls) {
             return "is " + role + " under the wrong class";
+        }
+        if (s.superSlab.slabShift != classes.slabShift(cls)) {
+            return "is " + role + " in a slot of " + s.superSlab.slotBytes() + " B, but its class's slabs are "
+                    + (1L << classes.slabShift(cls)) + " B";
         }
         if (s.retiredPlain()) {
             return "is " + role + " but retired";
