@@ -398,8 +398,9 @@ public final class ThreadHeap extends SlabOwner {
      * slot to be carved again, by another class when the demand swings, whose layout dirties pages this one never
      * touched (mid_large_mt_64k retired and carved about 4000 slabs per million operations, 6% of them in another
      * class's slot; mimalloc keeps an emptied page for a few retire cycles for the same reason). One per class
-     * bounds what an idle thread holds to one Mid slab (512 KiB) a class; its death, or a carve that finds no free
-     * slot ({@link #collect}), retires the spares.
+     * bounds what an idle thread holds to one Mid slab (64 KiB to 2 MiB, see {@link SizeClasses#MID_BLOCKS}) a
+     * class, of which only the pages its blocks touched are resident; its death, or a carve that finds no free slot
+     * ({@link #collect}), retires the spares.
      */
     void emptied(Slab s) {
         int cls = s.cls;
@@ -601,7 +602,7 @@ public final class ThreadHeap extends SlabOwner {
      * that writes its blocks sparsely (mid_large_mt_64k touches a block's first and last byte) reuses few of them,
      * and a slot relaid again and again would end up wholly resident: so a Mid carve keeps a stale layout in at most
      * one slot in four of a SuperSlab ({@link SuperSlab#keepsStaleLayout}) and gives the others back first, as
-     * session 7 did for all. A slot never holds more than its own bytes (64 KiB or 512 KiB), all counted as committed
+     * session 7 did for all. A slot never holds more than its own bytes (64 KiB to 2 MiB), all counted as committed
      * ({@link SuperSlab#committedBytes}) until given back, and a slot that then stays free for the delay goes back
      * whole. Slots of a heap that stops calling its
      * slow paths wait for its next one, its thread's death (an adopter's sweep, or the pool's purge once empty), or
@@ -766,10 +767,18 @@ public final class ThreadHeap extends SlabOwner {
         return null;
     }
 
-    /** Null if {@code s}, filed under class {@code cls}, is live, of that class, in a SuperSlab this heap lists. */
-    private static String checkFiled(Slab s, int cls, String role, Set<SuperSlab> mine) {
+    /**
+     * Null if {@code s}, filed under class {@code cls}, is live, of that class, in a slot of that class's slab size
+     * (a slab's capacity and every block's address come from its slot's size: see {@link SizeClasses#MID_BLOCKS}), in
+     * a SuperSlab this heap lists.
+     */
+    private String checkFiled(Slab s, int cls, String role, Set<SuperSlab> mine) {
         if (s.cls != cls) {
             return "is " + role + " under the wrong class";
+        }
+        if (s.superSlab.slabShift != classes.slabShift(cls)) {
+            return "is " + role + " in a slot of " + s.superSlab.slotBytes() + " B, but its class's slabs are "
+                    + (1L << classes.slabShift(cls)) + " B";
         }
         if (s.retiredPlain()) {
             return "is " + role + " but retired";

@@ -13,9 +13,15 @@ import java.util.Arrays;
  * picks the ones in use (see {@code core.ActivePolicy}). Maps a size to its class in
  * O(1) with two lookup tables, and gives each class its slab geometry.
  *
- * <p>Slab sizes: up to 8 KiB blocks live in 64 KiB slabs (32 per SuperSlab), up to 64 KiB in 512 KiB slabs (4 per
- * SuperSlab), larger ones in a whole 2 MiB SuperSlab. A slab always holds at least two blocks and at most 4096, so
- * block indices fit in a {@code char}.
+ * <p>Slab sizes: Tiny blocks live in 64 KiB slabs (32 per SuperSlab), Large ones (above 64 KiB) in a whole 2 MiB
+ * SuperSlab. A Mid class's slab is the smallest power of two from 64 KiB up that holds {@link #MID_BLOCKS} of its
+ * blocks, at most the whole SuperSlab ({@link #midShift}):
+ * <pre>
+ *   block     1-2 KiB   2-4 KiB   4-8 KiB   8-16 KiB   16-32 KiB   32-64 KiB
+ *   slab      64 KiB    128 KiB   256 KiB   512 KiB    1 MiB       2 MiB
+ *   blocks    64-32     64-32     64-32     64-32      64-32       64-32
+ * </pre>
+ * A slab always holds at least two blocks and at most 4096, so block indices fit in a {@code char}.
  */
 public final class SizeClasses {
     public static final int SMALL_SHIFT = 16;
@@ -25,6 +31,17 @@ public final class SizeClasses {
     static final int RECIP_SHIFT = 42;
     /** Alignments up to the SuperSlab size can be served from slabs. */
     public static final int MAX_ALIGN_LOG = LARGE_SHIFT;
+    /**
+     * The fewest blocks a Mid slab holds (unless it fills a SuperSlab, which 32 blocks of 32 to 64 KiB do). A class's
+     * live blocks spread over fewer slabs the more each holds, so more of its frees land on the current slab, whose
+     * free stack the next malloc pops, and fewer mallocs pay a refill (issue 11, mid_large_mt_64k: 256 live blocks of
+     * 8 to 64 KiB over 13 classes. With slabs of 8 blocks of 64 KiB, as 512 KiB held, the four largest classes each
+     * spread about 36 live blocks over five slabs: one malloc in six refilled, and slabs emptied, retired and were
+     * carved again, in other classes' slots too. With 32, one in 130 refills). A slab's size bounds only its
+     * address space: a carve touches a slab's pages block by block, as a class reaches a new peak of live blocks,
+     * and a Mid class reuses any of its slabs' freed blocks before it carves (see {@code ThreadHeap}).
+     */
+    public static final int MID_BLOCKS = 32;
 
     private final int count;
     private final int[] blockSize;
@@ -49,8 +66,8 @@ public final class SizeClasses {
         tier = new Tier[count];
         for (int c = 0; c < count; c++) {
             int bs = blockSize[c];
-            slabShift[c] = bs <= (8 << 10) ? SMALL_SHIFT : bs <= PoolClasses.MID_MAX ? MEDIUM_SHIFT : LARGE_SHIFT;
             tier[c] = bs <= TinyClasses.MAX ? Tier.TINY : bs <= PoolClasses.MID_MAX ? Tier.MID : Tier.LARGE;
+            slabShift[c] = tier[c] == Tier.TINY ? SMALL_SHIFT : tier[c] == Tier.MID ? midShift(bs) : LARGE_SHIFT;
         }
         tinyIndex = new short[TinyClasses.MAX / 16 + 1];
         fillIndex(tinyIndex, 16, 0);
@@ -64,6 +81,15 @@ public final class SizeClasses {
                 alignedClass[k][c] = (short) (fits ? c : c == count - 1 ? -1 : alignedClass[k][c + 1]);
             }
         }
+    }
+
+    /** A Mid class's slab size, log2: the smallest from 64 KiB up that holds {@link #MID_BLOCKS}, at most 2 MiB. */
+    static int midShift(int blockSize) {
+        int shift = SMALL_SHIFT;
+        while (shift < LARGE_SHIFT && (1 << shift) / blockSize < MID_BLOCKS) {
+            shift++;
+        }
+        return shift;
     }
 
     /** The classes of the finest W_MAX: a superset of every other W_MAX's classes. */

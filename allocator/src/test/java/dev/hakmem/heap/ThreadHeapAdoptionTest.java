@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  */
 class ThreadHeapAdoptionTest {
     private static final SizeClasses CLASSES = new SizeClasses(1.25);
-    /** The largest medium class: four slots per SuperSlab, few blocks per slab. */
-    private static final int CLS = CLASSES.classOf(64 << 10);
+    /** The largest class of 512 KiB slabs: four slots per SuperSlab. */
+    private static final int CLS = CLASSES.classOf(16 << 10);
 
     /**
      * An adopter drains the only slab of an abandoned SuperSlab, finds it empty and retires it, which gives the

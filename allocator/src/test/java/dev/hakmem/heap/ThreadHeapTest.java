@@ -30,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** One heap's slabs over a page source that keeps a ledger: what it keeps, what it gives back, what a fault leaves. */
 class ThreadHeapTest {
     private static final SizeClasses CLASSES = new SizeClasses(1.25);
-    /** The largest medium class: four slots per SuperSlab, few blocks per slab. */
-    private static final int CLS = CLASSES.classOf(64 << 10);
+    /** The largest class of 512 KiB slabs: four slots per SuperSlab, {@link SizeClasses#MID_BLOCKS} blocks per slab. */
+    private static final int CLS = CLASSES.classOf(16 << 10);
 
     private final LedgerPageSource pages = new LedgerPageSource();
     private final Events events = new Events();
@@ -129,8 +129,8 @@ class ThreadHeapTest {
      * left in its SuperSlab: a third class's slab takes the never-used one first.
      */
     private int otherClass(SuperSlab ss) {
-        int other = CLASSES.classOf(48 << 10);
-        int third = CLASSES.classOf(56 << 10);
+        int other = CLASSES.classOf(12 << 10);
+        int third = CLASSES.classOf(14 << 10);
         assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(other));
         assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(third));
         assertFalse(ss.laidOutForOther(ss.freeSlotFor(third), third), "a never-used slot first");
@@ -148,7 +148,7 @@ class ThreadHeapTest {
         Slab retired = aFreeSlotLaidOutForCls();
         assertTrue(retired.superSlab.isDecommitted(retired.slot), "given back by the retire's sweep");
         assertEquals(1, pages.calls(Op.DECOMMIT));
-        Slab carved = slabOf(heap.malloc(CLASSES.classOf(48 << 10)));
+        Slab carved = slabOf(heap.malloc(CLASSES.classOf(12 << 10)));
         assertSame(retired.superSlab, carved.superSlab);
         assertEquals(retired.slot, carved.slot, "the first slot laid out for no class");
         assertEquals(1, pages.calls(Op.DECOMMIT), "nothing else was free");
@@ -186,7 +186,7 @@ class ThreadHeapTest {
         assertNull(heap.check(Collections.newSetFromMap(new IdentityHashMap<>())));
         assertLedger(0);
         pages.failing(Op.DECOMMIT, false);
-        Slab carved = slabOf(heap.malloc(CLASSES.classOf(48 << 10)));
+        Slab carved = slabOf(heap.malloc(CLASSES.classOf(12 << 10)));
         assertEquals(retired.slot, carved.slot, "the first slot laid out for no class");
         assertEquals(1, pages.calls(Op.DECOMMIT), "the slot's pages went back before the carve");
         assertTrue(carved.carvedZero());
@@ -248,7 +248,7 @@ class ThreadHeapTest {
             Slab s = slabOf(b);
             assertEquals(Slab.FREED, s.freeRemote(s.indexOf(b)));
         }
-        int other = CLASSES.classOf(32 << 10);
+        int other = CLASSES.classOf(10 << 10);
         assertEquals(SizeClasses.MEDIUM_SHIFT, CLASSES.slabShift(other));
         long a = heap.malloc(other);
         assertSame(ss, Registry.lookup(a), "a retired slot of the same SuperSlab");

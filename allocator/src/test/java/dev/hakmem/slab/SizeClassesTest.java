@@ -75,6 +75,29 @@ class SizeClassesTest {
         }
     }
 
+    /**
+     * Every Mid class's slab is the smallest from 64 KiB up that holds {@link SizeClasses#MID_BLOCKS} blocks, or the
+     * whole SuperSlab; Tiny's are 64 KiB and Large's the SuperSlab.
+     */
+    @ParameterizedTest
+    @ValueSource(doubles = {HakMemConfig.MIN_W_MAX, 1.125, 1.25, 1.5, HakMemConfig.MAX_W_MAX})
+    void everyMidSlabHoldsMidBlocksInTheSmallestSlabThatCan(double wMax) {
+        SizeClasses sc = new SizeClasses(wMax);
+        for (int c = 0; c < sc.count(); c++) {
+            int shift = sc.slabShift(c);
+            String what = "class " + c + " of " + sc.blockSize(c) + " B in slabs of 2^" + shift;
+            switch (sc.tier(c)) {
+                case TINY -> assertEquals(SizeClasses.SMALL_SHIFT, shift, what);
+                case LARGE -> assertEquals(SizeClasses.LARGE_SHIFT, shift, what);
+                default -> {
+                    assertTrue(sc.capacity(c) >= SizeClasses.MID_BLOCKS || shift == SizeClasses.LARGE_SHIFT, what);
+                    assertTrue(shift == SizeClasses.SMALL_SHIFT
+                            || (1 << (shift - 1)) / sc.blockSize(c) < SizeClasses.MID_BLOCKS, what + ": too large");
+                }
+            }
+        }
+    }
+
     /** The tiers as HakMemStats.Tier documents them, and each tier's slab size, at the exact bounds. */
     @Test
     void tiersAndSlabSizesChangeExactlyAtTheirBounds() {
@@ -86,14 +109,16 @@ class SizeClassesTest {
         int midMax = sc.classOf(64 << 10);
         assertEquals(64 << 10, sc.blockSize(midMax));
         assertEquals(Tier.MID, sc.tier(midMax));
-        assertEquals(SizeClasses.MEDIUM_SHIFT, sc.slabShift(midMax));
+        assertEquals(SizeClasses.LARGE_SHIFT, sc.slabShift(midMax), "32 blocks of 64 KiB fill a SuperSlab");
         int large = sc.classOf((64 << 10) + 1);
         assertEquals(Tier.LARGE, sc.tier(large));
         assertEquals(SizeClasses.LARGE_SHIFT, sc.slabShift(large));
         int small = sc.classOf(8 << 10);
         assertEquals(8 << 10, sc.blockSize(small));
-        assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(small));
+        assertEquals(SizeClasses.SMALL_SHIFT + 2, sc.slabShift(small), "32 blocks of 8 KiB: 256 KiB");
         assertEquals(SizeClasses.MEDIUM_SHIFT, sc.slabShift(sc.classOf((8 << 10) + 1)));
+        assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(tinyMax));
+        assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(sc.classOf(1025)), "over 32 blocks in 64 KiB");
         int top = sc.classOf(sc.maxSize());
         assertEquals(top, sc.alignedClassOf(sc.maxSize(), 20),
                 "1 MiB blocks are aligned to 1 MiB");
