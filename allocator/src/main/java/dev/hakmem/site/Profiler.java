@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -113,6 +114,33 @@ public final class Profiler {
     /** What the drains have taken so far; the lock serializes drains. */
     private final Totals drained = new Totals();
     /**
+     * A walk of the sampled blocks remembered by their own memory, not the table ({@link #sampledBig}): given once by
+     * the allocator ({@link #heldByBlocks}). NOTE: plain: written in the allocator's constructor, which publishes the
+     * profiler through a final field (JLS 17.5: whatever reads it through that field sees the write).
+     */
+    private Consumer<Visitor> heldByBlocks = visitor -> { };
+
+    /** What a walk of the sampled blocks shows of each: its address, site, birth (clock) and allocating thread. */
+    @FunctionalInterface
+    public interface Visitor {
+        void visit(long address, SiteState site, long born, long thread);
+    }
+
+    /**
+     * A block that remembers its own sample (a big block's mapping): the profiler writes the sample there with the
+     * mark, and reads it back on the free that cleared the mark.
+     */
+    public interface SampleHolder {
+        /** Keeps the sample, then marks the block sampled (the mark publishes the sample); before it is handed out. */
+        void markSampled(SiteState site, long born, long thread);
+
+        SiteState sampleSite();
+
+        long sampleBorn();
+
+        long sampleThread();
+    }
+    /**
      * A sampling period and whether its samples are timed: immutable but for its weight cache. A heap keeps the one
      * its countdown was drawn under, and its sample weighs what that period gives.
      */
@@ -126,12 +154,16 @@ public final class Profiler {
         /** Whether sampled mallocs are timed: only a learner reads their durations. */
         private final boolean timed;
         /**
-         * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields
+         * The last chance computed, a racy cache shared by the heaps' threads: plain, since a {@code Chance}'s fields
          * are final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
          */
-        private Weight lastWeight = new Weight(-1, 0);
+        private Chance lastChance = new Chance(-1, 0, 0);
 
-        private record Weight(long size, double weight) {
+        /**
+         * The chance {@code p(size)} that an allocation of {@code size} bytes holds a sampled byte, twice: as its
+         * weight {@code 1 / p}, and as the count of 53-bit draws below which one is sampled, {@code p * 2^53}.
+         */
+        private record Chance(long size, double weight, long threshold) {
         }
 
         Period(long bytes, boolean timed) {
@@ -170,19 +202,34 @@ public final class Profiler {
 
         /**
          * How many allocations of {@code size} bytes one sample drawn under this period stands for:
-         * {@code 1 / p(size)}. The last size's weight is kept, since {@code expm1} costs tens of ns and a sampled heap
-         * often asks for one size again and again.
+         * {@code 1 / p(size)}.
          */
         public double weight(long size) {
-            if (bytes == 1) {
-                return 1;
-            }
-            Weight last = lastWeight;
+            return bytes == 1 ? 1 : chance(size).weight;
+        }
+
+        /**
+         * Whether an allocation of {@code size} bytes is sampled, by its own draw: with probability {@code p(size)},
+         * to within 2^-53, from one {@code long} of the thread's generator (a splitmix64 step, no lock, no division,
+         * no floating point: {@code ThreadLocalRandom.nextDouble} draws twice and converts, 6% of {@code vm}'s
+         * samples, issue 11).
+         */
+        boolean draw(long size) {
+            return bytes == 1 || (ThreadLocalRandom.current().nextLong() >>> 11) < chance(size).threshold;
+        }
+
+        /**
+         * The chance of {@code size}, cached: the last size's is kept, since {@code expm1} costs tens of ns and a
+         * sampled heap often asks for one size again and again.
+         */
+        private Chance chance(long size) {
+            Chance last = lastChance;
             if (last.size != size) {
-                last = new Weight(size, -1 / Math.expm1(size * logKeep));
-                lastWeight = last;
+                double p = -Math.expm1(size * logKeep);
+                last = new Chance(size, 1 / p, (long) Math.ceil(p * 0x1.0p53));
+                lastChance = last;
             }
-            return last.weight;
+            return last;
         }
 
         /** Where a sampled malloc starts: the time, if this period times mallocs; else 0, read by {@link #took}. */
@@ -353,9 +400,7 @@ public final class Profiler {
      */
     public Period sampleBig(long size) {
         Period p = period;
-        boolean sampled = p.bytes != 0 && size > 0
-                && (p.bytes == 1 || ThreadLocalRandom.current().nextDouble() * p.weight(size) < 1);
-        return sampled ? p : null;
+        return p.bytes != 0 && size > 0 && p.draw(size) ? p : null;
     }
 
     /** The weight of a sample of {@code size} bytes drawn under the period in force ({@link Period#weight}). */
@@ -411,6 +456,41 @@ public final class Profiler {
     /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
     public boolean lost(long address) {
         return blocks.lost(address);
+    }
+
+    /**
+     * The walk of the blocks that hold their own samples ({@link #sampledBig}), for the profiles' live ages and
+     * {@link #check}. Called once, by the allocator's constructor, before the heap is used.
+     */
+    public void heldByBlocks(Consumer<Visitor> walk) {
+        heldByBlocks = walk;
+    }
+
+    /**
+     * A sampled big malloc of {@code size} bytes by {@code site} (null: the anonymous site), drawn under
+     * {@code drawn}, that took {@code nanos}, on this thread: the block remembers its sample itself, in
+     * {@code holder} (its mapping), so the table is not touched; the sample is logged in this thread's stripe, whose
+     * clock times the birth ({@link SampledBlocks#sampledHeld}), and then {@code holder} is marked, before the block
+     * is handed out. A big block is always remembered: its mapping is its room, so the table's bound does not apply.
+     */
+    public void sampledBig(SiteState site, long size, Period drawn, long nanos, SampleHolder holder) {
+        SiteState s = site == null ? anonymous : site;
+        long thread = Thread.currentThread().threadId();
+        holder.markSampled(s, blocks.sampledHeld(s, size, nanos, drawn.weight(size), thread), thread);
+    }
+
+    /**
+     * The caller cleared the mark of {@code holder}'s block and is about to free it, on this thread: its lifetime is
+     * logged in this thread's stripe, before the block goes back ({@link SampledBlocks#freedHeld}).
+     */
+    public void freedBig(SampleHolder holder) {
+        blocks.freedHeld(holder.sampleSite(), holder.sampleBorn(), holder.sampleThread(),
+                Thread.currentThread().threadId());
+    }
+
+    /** The caller cleared the mark of {@code holder}'s block, which goes without a lifetime (its heap closed). */
+    public void lostBig(SampleHolder holder) {
+        blocks.lostHeld(holder.sampleSite(), Thread.currentThread().threadId());
     }
 
     /**
@@ -487,12 +567,14 @@ public final class Profiler {
         for (SiteState s : of) {
             live.put(s, new LiveAges());
         }
-        blocks.forEach((address, site, born, thread) -> {
+        Visitor count = (address, site, born, thread) -> {
             LiveAges ages = live.get(site);
             if (ages != null) {
                 ages.add(Math.max(0, now - born));
             }
-        });
+        };
+        blocks.forEach(count);
+        heldByBlocks.accept(count);
         List<SiteProfile> out = new ArrayList<>(of.size());
         for (SiteState s : of) {
             LiveAges ages = live.get(s);
@@ -541,12 +623,14 @@ public final class Profiler {
         }
         Map<SiteState, long[]> entries = new HashMap<>();
         List<SiteState> strangers = new ArrayList<>();
-        blocks.forEach((address, site, born, thread) -> {
+        Visitor count = (address, site, born, thread) -> {
             if (sites.get(site.name()) != site) {
                 strangers.add(site);
             }
             entries.computeIfAbsent(site, k -> new long[1])[0]++;
-        });
+        };
+        blocks.forEach(count);
+        heldByBlocks.accept(count);
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
         }
@@ -557,8 +641,8 @@ public final class Profiler {
             }
             long inMap = entries.getOrDefault(s, new long[1])[0];
             if (s.remembered() != inMap) {
-                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
-                        + inMap;
+                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table and the"
+                        + " blocks that hold their own samples hold " + inMap;
             }
         }
         String folded = blocks.checkFolded(totals());
