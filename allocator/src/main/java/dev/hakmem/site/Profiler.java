@@ -37,24 +37,38 @@ import java.util.function.LongSupplier;
  * {@link #weight} is {@code 1 / p(s)}: the Horvitz-Thompson estimator, unbiased (see {@link SiteProfile}). A period
  * of one byte samples every request of at least one byte with weight 1: the profiles are then exact. Big
  * allocations (a slow path anyway) are not counted down: each is sampled by its own draw with the same
- * probability {@code p(s)}, which gives the same estimator.
+ * probability {@code p(s)}, which gives the same estimator: one {@code long} of the thread's generator against
+ * {@code p(s) * 2^53}, cached with the weight ({@link Period#draw}).
  *
  * <h2>Lifetimes</h2>
- * A sampled block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked in
- * its slab (a bit per block, and a count of the marks) or its big mapping, so a free learns with one load (the count)
- * whether its slab holds any, and with one bit whether its block is one; only a marked block's free looks the table
- * up. That free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
+ * A sampled slab block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked
+ * in its slab (a bit per block, and a count of the marks), so a free learns with one load (the count) whether its
+ * slab holds any, and with one bit whether its block is one; only a marked block's free looks the table up. That
+ * free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
  * <em>before</em> the block goes back: once it is back, another thread may allocate and sample the same address. Of
  * racing frees of one block (a double free in user code) the one that clears the mark records the lifetime; if its
  * own free is then refused, another free of the block won, so the block did die then. Births and deaths are timed
  * by the table's stripe of the block, whose {@link StrideClock} reads {@code System.nanoTime()} once every few
  * events (every event when samples are rare; about once a millisecond at json's and mir's rates), so a lifetime is
  * exact to about 1 ms while the stripe's rate holds (the bound and its exception, a pause, are in its javadoc).
+ * <p>A sampled big block keeps its sample in its own mapping instead ({@link SampleHolder}, {@link #sampledBig}):
+ * site, birth and thread beside the mark, so neither its malloc nor its free touches the table, its bound or the
+ * stripe of its address. At period 2 MiB two in three of {@code vm}'s 2 MiB blocks are sampled, and the table's
+ * probe, bound and address-striped lock were a third of that workload's samples (issue 11). Its birth and death are
+ * logged in the stripe of the thread that allocates and of the thread that frees it, each timed by that stripe's
+ * clock: a block freed by its own thread has one clock's two readings, as in the table; one freed by another
+ * thread has two clocks' readings, each at most one stride old, so its lifetime is off by the same bound, never
+ * negative (clamped). The sites count such a block as remembered like a table entry; {@link #check} matches each
+ * site's count with the table's entries and the marked mappings ({@link #heldByBlocks}). A site may fold a remote
+ * death before the birth from another stripe, so its counters' order holds when the heap is quiescent, not at every
+ * fold.
  *
  * <h2>What a sample costs</h2>
- * A sampled malloc takes a stripe's lock, for room in the bound (from the stripe's allowance, a shared CAS once in
- * about {@value SampledBlocks#BATCH}), the clock (a read once in a stride), the table's put and an entry in the
- * stripe's log; a sampled free takes a stripe's lock, for the clock, the remove and a log entry. A site learns its samples
+ * A sampled malloc of a slab block takes a stripe's lock, for room in the bound (from the stripe's allowance, a
+ * shared CAS once in about {@value SampledBlocks#BATCH}), the clock (a read once in a stride), the table's put and an
+ * entry in the stripe's log; a sampled free takes a stripe's lock, for the clock, the remove and a log entry. A big
+ * block's sample takes its thread's stripe's lock (uncontended while no more threads sample than there are stripes)
+ * for the clock and a log entry only, on each side. A site learns its samples
  * when a log fills or something reads the sites ({@link #drainWindow}, {@link #profiles}, {@link #check} fold every
  * log first), a run of its events under one acquisition of its lock. The learner's window has no counters of its
  * own: a drain sums the sites' counters and subtracts what the previous drains took ({@link Totals}), so a sample is

@@ -26,10 +26,12 @@ import java.util.function.LongSupplier;
  *
  * <p>Why a log: a site's counters have a lock of their own (a site spans every stripe), and taking it on every sample
  * doubled the locks a sample takes. The log is written under the stripe's lock that the table's update takes anyway,
- * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A block's
- * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of a
- * death before the birth, and its counters' order (lifetimes <= forgotten <= remembered <= samples) holds at every
- * fold. Whatever reads the sites' counters folds first ({@code Profiler}).
+ * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A table block's
+ * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of its
+ * death before the birth. A block that keeps its own sample (a big block, {@link #sampledHeld}) is logged in the
+ * stripe of the thread of each event instead, so a remote free's death may be folded before the birth: a site's
+ * counters' order (lifetimes <= forgotten <= remembered <= samples) holds when the table is quiescent. Whatever reads
+ * the sites' counters folds first ({@code Profiler}).
  *
  * <p><b>The clock.</b> Each stripe times its births and deaths with a {@link StrideClock} of its own, read under the
  * lock the event takes anyway: a sample reads {@code System.nanoTime()} only every {@code stride}-th event of its
