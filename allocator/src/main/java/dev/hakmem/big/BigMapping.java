@@ -35,14 +35,14 @@ public final class BigMapping extends Region implements Profiler.SampleHolder {
     private volatile int state;
     /**
      * 1 while the block is marked sampled (it keeps a sample the profiler counts as remembered), else 0: a slab's
-     * count and mark in one (see {@code Slab.sampled}, whose ordering argument applies unchanged). Checked by
+     * count and mark in one (see {@code Slab.sampled}, whose ordering argument applies unchanged; {@link #markSampled}). Checked by
      * {@link BigTier#check}: only an allocated block is marked; quiescent, by the profiler's {@code check()}: each
      * site's remembered blocks are the table's and the marked mappings' of that site.
      */
     @SuppressWarnings("unused")
     private volatile int sampled;
     // The sample the block keeps while marked. NOTE: plain: written by the allocating thread before markSampled's
-    // volatile store of the mark, which publishes them; read by the free whose getAndSet cleared that mark (it read
+    // release store of the mark, which publishes them; read by the free whose getAndSet cleared that mark (it read
     // the store), or by a walk after an acquire load of the mark. A mapping is marked again only once allocated again,
     // after the free that read them gave it back.
     private SiteState sampleSite;
@@ -70,13 +70,18 @@ public final class BigMapping extends Region implements Profiler.SampleHolder {
         return (int) SAMPLED.getAcquire(this);
     }
 
-    /** The allocating thread, before it hands the block out: keeps the sample and marks it (a volatile store). */
+    /**
+     * The allocating thread, before it hands the block out: keeps the sample and marks it. NOTE: a release store is
+     * enough (a volatile one added a full fence to every sampled malloc): the free that clears the mark happens-after
+     * it (the program passed the block on), a walk reads the mark with acquire, and the mark's last clear, by the
+     * block's previous free, happened-before this malloc took the mapping (the cache's lock or a slot's CAS).
+     */
     @Override
     public void markSampled(SiteState site, long born, long thread) {
         sampleSite = site;
         sampleBorn = born;
         sampleThread = thread;
-        SAMPLED.setVolatile(this, 1);
+        SAMPLED.setRelease(this, 1);
     }
 
     @Override
