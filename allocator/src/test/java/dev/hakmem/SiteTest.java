@@ -231,7 +231,7 @@ class SiteTest {
     /**
      * The general check can fail: a sampled block whose mark was cleared while the profiler still remembers it (its
      * free would skip the profiler, and the entry go stale), a mark the profiler does not know of, and a mark on a
-     * block that is not live are each found.
+     * block that is not live are each found, in a slab and on a big block (which keeps its own sample).
      */
     @Test
     void checkFindsMarksThatDisagreeWithTheProfiler() {
@@ -258,12 +258,18 @@ class SiteTest {
             long big = s.malloc(3 * MIB);
             var mapping = (dev.hakmem.big.BigMapping) Registry.lookup(big);
             assertTrue(mapping.unmarkSampled());
-            assertThrows(HeapCorruptionException.class, h::check);
-            mapping.markSampled();
+            e = assertThrows(HeapCorruptionException.class, h::check);
+            assertTrue(e.getMessage().contains("remembers 3 sampled blocks not yet freed, but the table and the blocks"
+                    + " that hold their own samples hold 2"), e.getMessage());
+            mapping.markSampled(mapping.sampleSite(), mapping.sampleBorn(), mapping.sampleThread());
             h.check();
             h.free(a);
             h.free(b);
             h.free(big);
+            h.check();
+            mapping.markSampled(mapping.sampleSite(), mapping.sampleBorn(), mapping.sampleThread());
+            assertThrows(HeapCorruptionException.class, h::check, "a mark on a freed big block");
+            assertTrue(mapping.unmarkSampled());
             h.check();
         }
     }

@@ -7,6 +7,7 @@ import dev.hakmem.PageSource;
 import dev.hakmem.os.Mem;
 import dev.hakmem.registry.Mappings;
 import dev.hakmem.registry.Registry;
+import dev.hakmem.site.Profiler;
 import dev.hakmem.stats.Events;
 import dev.hakmem.stats.MemoryAccount;
 
@@ -233,6 +234,27 @@ public final class BigTier {
         }
     }
 
+    /**
+     * Visits every big block marked sampled, with the sample it keeps ({@link BigMapping#markSampled}): the profiler's
+     * walk of the samples held outside its table (racy; exact when quiescent).
+     */
+    public void forEachSampled(Profiler.Visitor visitor) {
+        for (BigMapping m : mappings.all()) {
+            if (m.sampledAcquire() != 0) {
+                visitor.visit(m.base, m.sampleSite(), m.sampleBorn(), m.sampleThread());
+            }
+        }
+    }
+
+    /** The heap closes: every allocated block's mark is cleared, and its sample goes without a lifetime. */
+    public void loseSampled(Profiler profiler) {
+        for (BigMapping m : mappings.all()) {
+            if (m.unmarkSampled()) {
+                profiler.lostBig(m);
+            }
+        }
+    }
+
     /** Visits the start of every allocated big block. */
     public void forEachLive(java.util.function.LongConsumer visitor) {
         for (BigMapping m : mappings.all()) {
@@ -321,7 +343,8 @@ public final class BigTier {
 
     /**
      * For {@code check()} on a quiescent heap (the caller holds off maintenance): reconciles the counters with the
-     * mappings, and checks that every cached mapping is CACHED and in exactly one cache structure. Adds what the
+     * mappings, and checks that every cached mapping is CACHED and in exactly one cache structure, and that only an
+     * allocated block is marked sampled (a mark on a freed one is a sample whose free was never told). Adds what the
      * mappings hold to {@code held}. Returns null, or the problem.
      */
     public synchronized String check(MemoryAccount.Held held) {
@@ -331,6 +354,9 @@ public final class BigTier {
         for (BigMapping m : mappings.all()) {
             held.mapped += m.span;
             held.committed += committedBytes(m);
+            if (m.sampledOpaque() != 0 && m.stateVolatile() != BigMapping.ALLOCATED) {
+                return describe(m) + " is marked sampled but not allocated";
+            }
             switch (m.stateVolatile()) {
                 case BigMapping.ALLOCATED -> {
                     allocated++;

@@ -41,13 +41,10 @@ import dev.hakmem.tiny.TinyClasses;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -143,6 +140,7 @@ public final class Allocator {
         this.heapCache = heaps.cache();
         this.profiler = new Profiler(samplePeriod, restingPeriod, Profiler.DEFAULT_CAPACITY,
                 System.nanoTime() * 31 + id, learns(config.mode()));
+        profiler.heldByBlocks(big::forEachSampled);
         this.free = new Free(heaps, profiler);
         this.sampled = config.guard().sampling()
                 ? new SampledGuard(id, config.pageSource(), account, config.guard(), events, this::counted) : null;
@@ -434,7 +432,7 @@ public final class Allocator {
         if (drawn != null) {
             long start = drawn.start();
             long address = mapBig(size, alignment, zeroed);
-            remember(site, address, size, drawn, start);
+            profiler.sampledBig(site, size, drawn, drawn.took(start), (BigMapping) Registry.lookup(address));
             return address;
         }
         return mapBig(size, alignment, zeroed);
@@ -459,18 +457,6 @@ public final class Allocator {
     private HakMemOutOfMemoryError outOfMemory(HakMemOutOfMemoryError e) {
         Jfr.outOfMemory(id, e.requestedBytes(), e.getMessage());
         return e;
-    }
-
-    /**
-     * Slow path: records a sampled big malloc drawn under {@code drawn} that started at {@code start} and, if the
-     * profiler remembers the
-     * block, marks it sampled in its mapping before the block is handed out (a slab's blocks: see
-     * {@code ThreadHeap.allocate}).
-     */
-    private void remember(SiteState site, long address, long size, Profiler.Period drawn, long start) {
-        if (profiler.recordMalloc(site, address, size, drawn, drawn.took(start))) {
-            ((BigMapping) Registry.lookup(address)).markSampled();
-        }
     }
 
     /**
@@ -550,7 +536,7 @@ public final class Allocator {
         try {
             if (r instanceof BigMapping m && m.heapId == id) {
                 if (address == m.base && m.unmarkSampled()) {
-                    profiler.freed(address);
+                    profiler.freedBig(m);
                 }
                 big.free(m, address);
                 return;
@@ -875,46 +861,37 @@ public final class Allocator {
     }
 
     /**
-     * The profiler's remembered blocks against the marks (each slab's own check has already matched its count with
-     * its marks, each on a live block): every remembered block is a marked live block of this heap, and there are
-     * as many marks as remembered blocks, so each mark is remembered. A mark without an entry sends its block's free
-     * to a lookup that finds nothing, and its lifetime is lost; an entry without a mark goes stale, and a later sample
-     * at its address collides with it. Then the profiler's own identities ({@link Profiler#check}). Returns null or
-     * the problem.
+     * The profiler's table against the slabs' marks (each slab's own check has already matched its count with its
+     * marks, each on a live block): every block in the table is a marked live slab block of this heap, and there are
+     * as many marks as entries, so each mark is in the table. A mark without an entry sends its block's free to a
+     * lookup that finds nothing, and its lifetime is lost; an entry without a mark goes stale, and a later sample at
+     * its address collides with it. A big block keeps its own sample (no entry): the profiler's identities
+     * ({@link Profiler#check}) match each site's remembered blocks with its entries and its marked mappings, and the
+     * big tier's check that only allocated mappings are marked. Returns null or the problem.
      */
     private String checkSampled() {
         long[] marks = new long[1];
         forEachSlab(s -> marks[0] += s.sampledOpaque());
-        Set<BigMapping> allocated = Collections.newSetFromMap(new IdentityHashMap<>());
-        big.forEachLive(base -> {
-            BigMapping m = (BigMapping) Registry.lookup(base);
-            allocated.add(m);
-            marks[0] += m.sampledOpaque();
-        });
         long remembered = 0;
         for (long address : profiler.sampledAddresses()) {
-            if (!isMarkedLiveBlock(Registry.lookup(address), address, allocated)) {
+            if (!isMarkedLiveBlock(Registry.lookup(address), address)) {
                 return "the profiler remembers sampled block 0x" + Long.toHexString(address)
-                        + ", which is not a live block of this heap marked sampled";
+                        + ", which is not a live slab block of this heap marked sampled";
             }
             remembered++;
         }
         if (remembered != marks[0]) {
-            return "slabs and big mappings mark " + marks[0] + " blocks sampled, but the profiler remembers "
-                    + remembered;
+            return "slabs mark " + marks[0] + " blocks sampled, but the profiler's table remembers " + remembered;
         }
         return profiler.check();
     }
 
-    /** Whether a live block of this heap, marked sampled, starts at {@code address} of region {@code r}. */
-    private boolean isMarkedLiveBlock(Region r, long address, Set<BigMapping> allocated) {
-        if (r == null || r.heapId != id) {
+    /** Whether a live slab block of this heap, marked sampled, starts at {@code address} of region {@code r}. */
+    private boolean isMarkedLiveBlock(Region r, long address) {
+        if (!(r instanceof SuperSlab ss) || ss.heapId != id) {
             return false;
         }
-        if (r instanceof BigMapping m) {
-            return m.base == address && allocated.contains(m) && m.sampledOpaque() == 1;
-        }
-        Slab s = ((SuperSlab) r).slabAt(address);
+        Slab s = ss.slabAt(address);
         int b = s == null ? -1 : s.indexOf(address);
         return b >= 0 && s.isLive(b) && s.isSampled(b);
     }
@@ -988,6 +965,7 @@ public final class Allocator {
             closed = true;
             heaps.forgetAll();
             profiler.clear();
+            big.loseSampled(profiler);
             slabCache.clear();
             failures = new ArrayList<>(pool.releaseAll());
             if (sampled != null) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -36,24 +37,38 @@ import java.util.function.LongSupplier;
  * {@link #weight} is {@code 1 / p(s)}: the Horvitz-Thompson estimator, unbiased (see {@link SiteProfile}). A period
  * of one byte samples every request of at least one byte with weight 1: the profiles are then exact. Big
  * allocations (a slow path anyway) are not counted down: each is sampled by its own draw with the same
- * probability {@code p(s)}, which gives the same estimator.
+ * probability {@code p(s)}, which gives the same estimator: one {@code long} of the thread's generator against
+ * {@code p(s) * 2^53}, cached with the weight ({@link Period#draw}).
  *
  * <h2>Lifetimes</h2>
- * A sampled block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked in
- * its slab (a bit per block, and a count of the marks) or its big mapping, so a free learns with one load (the count)
- * whether its slab holds any, and with one bit whether its block is one; only a marked block's free looks the table
- * up. That free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
+ * A sampled slab block is remembered in a table from its address ({@link SampledBlocks}), up to a bound, and marked
+ * in its slab (a bit per block, and a count of the marks), so a free learns with one load (the count) whether its
+ * slab holds any, and with one bit whether its block is one; only a marked block's free looks the table up. That
+ * free clears the mark, then forgets the entry and records the lifetime in one step ({@link #freed}),
  * <em>before</em> the block goes back: once it is back, another thread may allocate and sample the same address. Of
  * racing frees of one block (a double free in user code) the one that clears the mark records the lifetime; if its
  * own free is then refused, another free of the block won, so the block did die then. Births and deaths are timed
  * by the table's stripe of the block, whose {@link StrideClock} reads {@code System.nanoTime()} once every few
  * events (every event when samples are rare; about once a millisecond at json's and mir's rates), so a lifetime is
  * exact to about 1 ms while the stripe's rate holds (the bound and its exception, a pause, are in its javadoc).
+ * <p>A sampled big block keeps its sample in its own mapping instead ({@link SampleHolder}, {@link #sampledBig}):
+ * site, birth and thread beside the mark, so neither its malloc nor its free touches the table, its bound or the
+ * stripe of its address. At period 2 MiB two in three of {@code vm}'s 2 MiB blocks are sampled, and sampling was
+ * 37% of that workload's JFR samples, about 48 of the 83 ns of CPU a 2 MiB malloc+free took (issue 11). Its birth and death are
+ * logged in the stripe of the thread that allocates and of the thread that frees it, each timed by that stripe's
+ * clock: a block freed by its own thread has one clock's two readings, as in the table; one freed by another
+ * thread has two clocks' readings, each at most one stride old, so its lifetime is off by the same bound, never
+ * negative (clamped). The sites count such a block as remembered like a table entry; {@link #check} matches each
+ * site's count with the table's entries and the marked mappings ({@link #heldByBlocks}). A site may fold a remote
+ * death before the birth from another stripe, so its counters' order holds when the heap is quiescent, not at every
+ * fold.
  *
  * <h2>What a sample costs</h2>
- * A sampled malloc takes a stripe's lock, for room in the bound (from the stripe's allowance, a shared CAS once in
- * about {@value SampledBlocks#BATCH}), the clock (a read once in a stride), the table's put and an entry in the
- * stripe's log; a sampled free takes a stripe's lock, for the clock, the remove and a log entry. A site learns its samples
+ * A sampled malloc of a slab block takes a stripe's lock, for room in the bound (from the stripe's allowance, a
+ * shared CAS once in about {@value SampledBlocks#BATCH}), the clock (a read once in a stride), the table's put and an
+ * entry in the stripe's log; a sampled free takes a stripe's lock, for the clock, the remove and a log entry. A big
+ * block's sample takes its thread's stripe's lock (uncontended while no more threads sample than there are stripes)
+ * for the clock and a log entry only, on each side. A site learns its samples
  * when a log fills or something reads the sites ({@link #drainWindow}, {@link #profiles}, {@link #check} fold every
  * log first), a run of its events under one acquisition of its lock. The learner's window has no counters of its
  * own: a drain sums the sites' counters and subtracts what the previous drains took ({@link Totals}), so a sample is
@@ -113,6 +128,33 @@ public final class Profiler {
     /** What the drains have taken so far; the lock serializes drains. */
     private final Totals drained = new Totals();
     /**
+     * A walk of the sampled blocks remembered by their own memory, not the table ({@link #sampledBig}): given once by
+     * the allocator ({@link #heldByBlocks}). NOTE: plain: written in the allocator's constructor, which publishes the
+     * profiler through a final field (JLS 17.5: whatever reads it through that field sees the write).
+     */
+    private Consumer<Visitor> heldByBlocks = visitor -> { };
+
+    /** What a walk of the sampled blocks shows of each: its address, site, birth (clock) and allocating thread. */
+    @FunctionalInterface
+    public interface Visitor {
+        void visit(long address, SiteState site, long born, long thread);
+    }
+
+    /**
+     * A block that remembers its own sample (a big block's mapping): the profiler writes the sample there with the
+     * mark, and reads it back on the free that cleared the mark.
+     */
+    public interface SampleHolder {
+        /** Keeps the sample, then marks the block sampled (the mark publishes the sample); before it is handed out. */
+        void markSampled(SiteState site, long born, long thread);
+
+        SiteState sampleSite();
+
+        long sampleBorn();
+
+        long sampleThread();
+    }
+    /**
      * A sampling period and whether its samples are timed: immutable but for its weight cache. A heap keeps the one
      * its countdown was drawn under, and its sample weighs what that period gives.
      */
@@ -126,12 +168,16 @@ public final class Profiler {
         /** Whether sampled mallocs are timed: only a learner reads their durations. */
         private final boolean timed;
         /**
-         * The last weight computed, a racy cache shared by the heaps' threads: plain, since a {@code Weight}'s fields
+         * The last chance computed, a racy cache shared by the heaps' threads: plain, since a {@code Chance}'s fields
          * are final (a reader sees a whole one, JLS 17.5) and a stale one is only recomputed.
          */
-        private Weight lastWeight = new Weight(-1, 0);
+        private Chance lastChance = new Chance(-1, 0, 0);
 
-        private record Weight(long size, double weight) {
+        /**
+         * The chance {@code p(size)} that an allocation of {@code size} bytes holds a sampled byte, twice: as its
+         * weight {@code 1 / p}, and as the count of 53-bit draws below which one is sampled, {@code p * 2^53}.
+         */
+        private record Chance(long size, double weight, long threshold) {
         }
 
         Period(long bytes, boolean timed) {
@@ -170,19 +216,34 @@ public final class Profiler {
 
         /**
          * How many allocations of {@code size} bytes one sample drawn under this period stands for:
-         * {@code 1 / p(size)}. The last size's weight is kept, since {@code expm1} costs tens of ns and a sampled heap
-         * often asks for one size again and again.
+         * {@code 1 / p(size)}.
          */
         public double weight(long size) {
-            if (bytes == 1) {
-                return 1;
-            }
-            Weight last = lastWeight;
+            return bytes == 1 ? 1 : chance(size).weight;
+        }
+
+        /**
+         * Whether an allocation of {@code size} bytes is sampled, by its own draw: with probability {@code p(size)},
+         * to within 2^-53, from one {@code long} of the thread's generator (a splitmix64 step, no lock, no division,
+         * no floating point: {@code ThreadLocalRandom.nextDouble} draws twice and converts, 6% of {@code vm}'s
+         * samples, issue 11).
+         */
+        boolean draw(long size) {
+            return bytes == 1 || (ThreadLocalRandom.current().nextLong() >>> 11) < chance(size).threshold;
+        }
+
+        /**
+         * The chance of {@code size}, cached: the last size's is kept, since {@code expm1} costs tens of ns and a
+         * sampled heap often asks for one size again and again.
+         */
+        private Chance chance(long size) {
+            Chance last = lastChance;
             if (last.size != size) {
-                last = new Weight(size, -1 / Math.expm1(size * logKeep));
-                lastWeight = last;
+                double p = -Math.expm1(size * logKeep);
+                last = new Chance(size, 1 / p, (long) Math.ceil(p * 0x1.0p53));
+                lastChance = last;
             }
-            return last.weight;
+            return last;
         }
 
         /** Where a sampled malloc starts: the time, if this period times mallocs; else 0, read by {@link #took}. */
@@ -353,9 +414,7 @@ public final class Profiler {
      */
     public Period sampleBig(long size) {
         Period p = period;
-        boolean sampled = p.bytes != 0 && size > 0
-                && (p.bytes == 1 || ThreadLocalRandom.current().nextDouble() * p.weight(size) < 1);
-        return sampled ? p : null;
+        return p.bytes != 0 && size > 0 && p.draw(size) ? p : null;
     }
 
     /** The weight of a sample of {@code size} bytes drawn under the period in force ({@link Period#weight}). */
@@ -411,6 +470,41 @@ public final class Profiler {
     /** The block at {@code address}, if remembered, is forgotten without a lifetime. Returns whether it was. */
     public boolean lost(long address) {
         return blocks.lost(address);
+    }
+
+    /**
+     * The walk of the blocks that hold their own samples ({@link #sampledBig}), for the profiles' live ages and
+     * {@link #check}. Called once, by the allocator's constructor, before the heap is used.
+     */
+    public void heldByBlocks(Consumer<Visitor> walk) {
+        heldByBlocks = walk;
+    }
+
+    /**
+     * A sampled big malloc of {@code size} bytes by {@code site} (null: the anonymous site), drawn under
+     * {@code drawn}, that took {@code nanos}, on this thread: the block remembers its sample itself, in
+     * {@code holder} (its mapping), so the table is not touched; the sample is logged in this thread's stripe, whose
+     * clock times the birth ({@link SampledBlocks#sampledHeld}), and then {@code holder} is marked, before the block
+     * is handed out. A big block is always remembered: its mapping is its room, so the table's bound does not apply.
+     */
+    public void sampledBig(SiteState site, long size, Period drawn, long nanos, SampleHolder holder) {
+        SiteState s = site == null ? anonymous : site;
+        long thread = Thread.currentThread().threadId();
+        holder.markSampled(s, blocks.sampledHeld(s, size, nanos, drawn.weight(size), thread), thread);
+    }
+
+    /**
+     * The caller cleared the mark of {@code holder}'s block and is about to free it, on this thread: its lifetime is
+     * logged in this thread's stripe, before the block goes back ({@link SampledBlocks#freedHeld}).
+     */
+    public void freedBig(SampleHolder holder) {
+        blocks.freedHeld(holder.sampleSite(), holder.sampleBorn(), holder.sampleThread(),
+                Thread.currentThread().threadId());
+    }
+
+    /** The caller cleared the mark of {@code holder}'s block, which goes without a lifetime (its heap closed). */
+    public void lostBig(SampleHolder holder) {
+        blocks.lostHeld(holder.sampleSite(), Thread.currentThread().threadId());
     }
 
     /**
@@ -487,12 +581,14 @@ public final class Profiler {
         for (SiteState s : of) {
             live.put(s, new LiveAges());
         }
-        blocks.forEach((address, site, born, thread) -> {
+        Visitor count = (address, site, born, thread) -> {
             LiveAges ages = live.get(site);
             if (ages != null) {
                 ages.add(Math.max(0, now - born));
             }
-        });
+        };
+        blocks.forEach(count);
+        heldByBlocks.accept(count);
         List<SiteProfile> out = new ArrayList<>(of.size());
         for (SiteState s : of) {
             LiveAges ages = live.get(s);
@@ -541,12 +637,14 @@ public final class Profiler {
         }
         Map<SiteState, long[]> entries = new HashMap<>();
         List<SiteState> strangers = new ArrayList<>();
-        blocks.forEach((address, site, born, thread) -> {
+        Visitor count = (address, site, born, thread) -> {
             if (sites.get(site.name()) != site) {
                 strangers.add(site);
             }
             entries.computeIfAbsent(site, k -> new long[1])[0]++;
-        });
+        };
+        blocks.forEach(count);
+        heldByBlocks.accept(count);
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
         }
@@ -557,8 +655,8 @@ public final class Profiler {
             }
             long inMap = entries.getOrDefault(s, new long[1])[0];
             if (s.remembered() != inMap) {
-                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table holds "
-                        + inMap;
+                return s + " remembers " + s.remembered() + " sampled blocks not yet freed, but the table and the"
+                        + " blocks that hold their own samples hold " + inMap;
             }
         }
         String folded = blocks.checkFolded(totals());

@@ -26,10 +26,12 @@ import java.util.function.LongSupplier;
  *
  * <p>Why a log: a site's counters have a lock of their own (a site spans every stripe), and taking it on every sample
  * doubled the locks a sample takes. The log is written under the stripe's lock that the table's update takes anyway,
- * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A block's
- * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of a
- * death before the birth, and its counters' order (lifetimes <= forgotten <= remembered <= samples) holds at every
- * fold. Whatever reads the sites' counters folds first ({@code Profiler}).
+ * and {@link #fold} tells each site its run of consecutive events under one acquisition of its lock. A table block's
+ * birth and death have the same address, so they are logged in one stripe in their order: a site never learns of its
+ * death before the birth. A block that keeps its own sample (a big block, {@link #sampledHeld}) is logged in the
+ * stripe of the thread of each event instead, so a remote free's death may be folded before the birth: a site's
+ * counters' order (lifetimes <= forgotten <= remembered <= samples) holds when the table is quiescent. Whatever reads
+ * the sites' counters folds first ({@code Profiler}).
  *
  * <p><b>The clock.</b> Each stripe times its births and deaths with a {@link StrideClock} of its own, read under the
  * lock the event takes anyway: a sample reads {@code System.nanoTime()} only every {@code stride}-th event of its
@@ -143,14 +145,13 @@ final class SampledBlocks {
         return stripes[(int) (hash(address) >>> 60)];
     }
 
-    private static int home(long address, int mask) {
-        return (int) (hash(address) >>> 32) & mask;
+    /** The stripe a thread logs the samples of blocks that hold their own in ({@link #sampledHeld}). */
+    private Stripe stripeOfThread(long thread) {
+        return stripes[(int) (hash(thread) >>> 60)];
     }
 
-    /** What {@link #forEach} shows of each remembered block. */
-    @FunctionalInterface
-    interface Visitor {
-        void visit(long address, SiteState site, long born, long thread);
+    private static int home(long address, int mask) {
+        return (int) (hash(address) >>> 32) & mask;
     }
 
     /**
@@ -179,6 +180,41 @@ final class SampledBlocks {
             }
             log(s, site, remember ? SAMPLED_REMEMBERED : SAMPLED, size, nanos, weight);
             return remember;
+        }
+    }
+
+    /**
+     * A sample of {@code size} bytes by {@code site} that took {@code nanos} and stands for {@code weight}
+     * allocations, allocated by thread {@code thread} in a block that remembers it itself (a big block's mapping):
+     * logged as remembered in the thread's stripe, not put in the table, and not taken from the bound. Returns its
+     * birth, the stripe's clock.
+     */
+    long sampledHeld(SiteState site, long size, long nanos, double weight, long thread) {
+        Stripe s = stripeOfThread(thread);
+        synchronized (s) {
+            long born = s.clock.now((int) EPOCH.getOpaque(this));
+            log(s, site, SAMPLED_REMEMBERED, size, nanos, weight);
+            return born;
+        }
+    }
+
+    /**
+     * A block that remembered its own sample of {@code site}, born at {@code born} on thread {@code allocatedBy}, is
+     * freed by thread {@code thread}: its lifetime is logged in that thread's stripe, timed by its clock.
+     */
+    void freedHeld(SiteState site, long born, long allocatedBy, long thread) {
+        Stripe s = stripeOfThread(thread);
+        synchronized (s) {
+            long died = s.clock.now((int) EPOCH.getOpaque(this));
+            log(s, site, thread != allocatedBy ? FREED_REMOTELY : FREED, Math.max(0, died - born), 0, 0);
+        }
+    }
+
+    /** A block that remembered its own sample of {@code site} goes without a lifetime, on thread {@code thread}. */
+    void lostHeld(SiteState site, long thread) {
+        Stripe s = stripeOfThread(thread);
+        synchronized (s) {
+            log(s, site, LOST, 0, 0, 0);
         }
     }
 
@@ -385,7 +421,7 @@ final class SampledBlocks {
     }
 
     /** Each remembered block, stripe by stripe under its lock: {@code visitor} must not come back here. */
-    void forEach(Visitor visitor) {
+    void forEach(Profiler.Visitor visitor) {
         for (Stripe s : stripes) {
             synchronized (s) {
                 for (int i = 0; i < s.keys.length; i++) {

@@ -21,8 +21,9 @@ public final class SiteState {
     private volatile RuleCache rule = new RuleCache(null, null);
 
     // Guarded by this. Quiescent, checked by Profiler.check: remembered - forgotten == this site's entries in the
-    // profiler's table of sampled blocks. Always (check()): lifetimes <= forgotten <= remembered <= samples,
-    // remoteFrees <= lifetimes, the size histogram sums to samples.
+    // profiler's table of sampled blocks and its blocks that keep their own sample (big blocks' mappings); and (check())
+    // lifetimes <= forgotten <= remembered <= samples, remoteFrees <= lifetimes, the size histogram sums to samples.
+    // The last hold at every fold but for a big block's remote death, which may be folded before its birth.
     private long samples;
     /** The sampled mallocs' durations summed (0 each when the profiler does not time them). */
     private long nanos;

@@ -126,6 +126,101 @@ class ProfilerTest {
         assertNull(p.check());
     }
 
+    /** A block that keeps its own sample, as a big block's mapping does: marked while the profiler counts it. */
+    private static final class Holder implements Profiler.SampleHolder {
+        final long address;
+        boolean marked;
+        SiteState site;
+        long born;
+        long thread;
+
+        Holder(long address) {
+            this.address = address;
+        }
+
+        @Override
+        public void markSampled(SiteState site, long born, long thread) {
+            this.site = site;
+            this.born = born;
+            this.thread = thread;
+            marked = true;
+        }
+
+        @Override
+        public SiteState sampleSite() {
+            return site;
+        }
+
+        @Override
+        public long sampleBorn() {
+            return born;
+        }
+
+        @Override
+        public long sampleThread() {
+            return thread;
+        }
+    }
+
+    /**
+     * A big block keeps its own sample: it is counted as remembered without the table (whose bound here is 0), timed by
+     * its thread's stripe clock, freed locally or remotely or lost, and check() matches each site with the blocks that
+     * hold samples: one marked without a sample logged, or a logged sample whose block lost its mark, is found.
+     */
+    @Test
+    void aBigBlockKeepsItsOwnSampleAndTheSitesCountIt() throws InterruptedException {
+        long[] clock = {T0};
+        Profiler p = new Profiler(1, 1, 0, 1, false, () -> clock[0]);
+        List<Holder> blocks = List.of(new Holder(0x200000), new Holder(0x400000), new Holder(0x600000));
+        p.heldByBlocks(visitor -> blocks.stream().filter(h -> h.marked)
+                .forEach(h -> visitor.visit(h.address, h.site, h.born, h.thread)));
+        SiteState s = p.site("vm");
+        for (Holder h : blocks) {
+            clock[0] += 1_000_000;
+            p.sampledBig(s, 2L << 20, p.period(), 0, h);
+            assertTrue(h.marked);
+            assertSame(s, h.sampleSite());
+        }
+        assertEquals(0, p.sampledAddresses().length, "not in the table");
+        assertNull(p.check());
+
+        clock[0] += 5_000_000;
+        Holder local = blocks.get(0);
+        local.marked = false;
+        p.freedBig(local);
+        Holder remote = blocks.get(1);
+        remote.marked = false;
+        Thread other = new Thread(() -> p.freedBig(remote));
+        other.start();
+        other.join();
+        assertNull(p.check());
+        SiteProfile prof = p.profile(s, clock[0]);
+        assertEquals(3, prof.samples());
+        assertEquals(3L << 21, prof.bytes());
+        assertEquals(3L << 21, prof.largeBytes());
+        assertEquals(2, prof.lifetimes());
+        assertEquals(1, prof.remoteFrees());
+        assertEquals(List.of(6_000_000L, 7_000_000L), boxed(prof.recentLifetimes()).stream().sorted().toList(),
+                "born at 1 and 2 ms, freed at 8 ms: each reading exact at stride 1, in either thread's stripe");
+        assertEquals(1, prof.liveSamples());
+        assertEquals(List.of(5_000_000L), boxed(prof.liveAges()));
+
+        Holder live = blocks.get(2);
+        live.marked = false;
+        String problem = p.check();
+        assertNotNull(problem, "a sample logged as remembered whose block lost its mark");
+        assertTrue(problem.contains("remembers 1 sampled blocks not yet freed, but the table and the blocks that"
+                + " hold their own samples hold 0"), problem);
+        live.marked = true;
+        assertNull(p.check());
+        live.marked = false;
+        p.lostBig(live);
+        assertNull(p.check());
+        assertEquals(0, p.profile(s, clock[0]).liveSamples());
+        blocks.get(0).marked = true;
+        assertNotNull(p.check(), "a mark no sample was logged for");
+    }
+
     @Test
     void onlyTheMostRecentLifetimesMakeTheQuantilesButTheMeanHasThemAll() {
         Profiler p = new Profiler(1, 4, 1);
