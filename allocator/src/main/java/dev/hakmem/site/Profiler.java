@@ -576,6 +576,12 @@ public final class Profiler {
         return list;
     }
 
+    /** Visits every sampled block not yet freed: the table's, and the blocks that hold their own sample. */
+    private void forEachSampled(Visitor visitor) {
+        blocks.forEach(visitor);
+        heldByBlocks.accept(visitor);
+    }
+
     private List<SiteProfile> profiles(List<SiteState> of, long now) {
         Map<SiteState, LiveAges> live = new HashMap<>();
         for (SiteState s : of) {
@@ -587,8 +593,7 @@ public final class Profiler {
                 ages.add(Math.max(0, now - born));
             }
         };
-        blocks.forEach(count);
-        heldByBlocks.accept(count);
+        forEachSampled(count);
         List<SiteProfile> out = new ArrayList<>(of.size());
         for (SiteState s : of) {
             LiveAges ages = live.get(s);
@@ -643,8 +648,7 @@ public final class Profiler {
             }
             entries.computeIfAbsent(site, k -> new long[1])[0]++;
         };
-        blocks.forEach(count);
-        heldByBlocks.accept(count);
+        forEachSampled(count);
         if (!strangers.isEmpty()) {
             return "sampled block of " + strangers.getFirst() + ", which is not a site of this heap";
         }

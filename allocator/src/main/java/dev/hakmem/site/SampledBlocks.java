@@ -141,13 +141,12 @@ final class SampledBlocks {
         return address * GOLDEN;
     }
 
-    private Stripe stripeOf(long address) {
-        return stripes[(int) (hash(address) >>> 60)];
-    }
-
-    /** The stripe a thread logs the samples of blocks that hold their own in ({@link #sampledHeld}). */
-    private Stripe stripeOfThread(long thread) {
-        return stripes[(int) (hash(thread) >>> 60)];
+    /**
+     * The stripe of {@code key}: a block's address for the table's samples, or a thread's id for the samples of
+     * blocks that hold their own ({@link #sampledHeld}), which that thread logs.
+     */
+    private Stripe stripeOf(long key) {
+        return stripes[(int) (hash(key) >>> 60)];
     }
 
     private static int home(long address, int mask) {
@@ -190,7 +189,7 @@ final class SampledBlocks {
      * birth, the stripe's clock.
      */
     long sampledHeld(SiteState site, long size, long nanos, double weight, long thread) {
-        Stripe s = stripeOfThread(thread);
+        Stripe s = stripeOf(thread);
         synchronized (s) {
             long born = s.clock.now((int) EPOCH.getOpaque(this));
             log(s, site, SAMPLED_REMEMBERED, size, nanos, weight);
@@ -203,7 +202,7 @@ final class SampledBlocks {
      * freed by thread {@code thread}: its lifetime is logged in that thread's stripe, timed by its clock.
      */
     void freedHeld(SiteState site, long born, long allocatedBy, long thread) {
-        Stripe s = stripeOfThread(thread);
+        Stripe s = stripeOf(thread);
         synchronized (s) {
             long died = s.clock.now((int) EPOCH.getOpaque(this));
             log(s, site, thread != allocatedBy ? FREED_REMOTELY : FREED, Math.max(0, died - born), 0, 0);
@@ -212,7 +211,7 @@ final class SampledBlocks {
 
     /** A block that remembered its own sample of {@code site} goes without a lifetime, on thread {@code thread}. */
     void lostHeld(SiteState site, long thread) {
-        Stripe s = stripeOfThread(thread);
+        Stripe s = stripeOf(thread);
         synchronized (s) {
             log(s, site, LOST, 0, 0, 0);
         }
