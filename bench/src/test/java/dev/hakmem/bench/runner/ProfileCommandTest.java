@@ -94,10 +94,7 @@ class ProfileCommandTest {
                 "--warmup", "0.1", "--top", "3", "--out", directory.toString());
 
         assertEquals(0, exit, printed.toString());
-        List<Path> written;
-        try (Stream<Path> files = Files.list(directory)) {
-            written = files.sorted().toList();
-        }
+        List<Path> written = filesIn(directory);
         assertEquals(2, written.size(), written.toString());
         assertTrue(written.get(0).toString().endsWith("-tiny_hot-hakmem-t1.jfr"), written.toString());
         String md = Files.readString(written.get(1));
@@ -118,10 +115,7 @@ class ProfileCommandTest {
                 "--seconds", "0.5", "--warmup", "0.1", "--out", directory.toString());
 
         assertEquals(0, exit, printed.toString());
-        List<Path> written;
-        try (Stream<Path> files = Files.list(directory)) {
-            written = files.sorted().toList();
-        }
+        List<Path> written = filesIn(directory);
         assertEquals(2, written.size(), written.toString());
         Path snapshots = written.get(0);
         String md = Files.readString(written.get(1));
@@ -175,5 +169,12 @@ class ProfileCommandTest {
                 + 20));
         assertTrue(assertThrows(ParameterException.class, () -> cells("--misses", torn.toString())).getMessage()
                 .contains("row 4 has"));
+    }
+
+    /** The files a run wrote into {@code directory}, sorted by name. */
+    private static List<Path> filesIn(Path directory) throws IOException {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.sorted().toList();
+        }
     }
 }
