@@ -22,6 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SampledGuardModeTest {
     private static final long SLOT = 4096;
+    private static final long SMALL_SLOT = 256;
+    private static final long CHUNK = 2L << 20;
     private HakMem heap = sampled(GuardOptions.sampled(1));
 
     private static HakMem sampled(GuardOptions options) {
@@ -31,6 +33,12 @@ class SampledGuardModeTest {
     @AfterEach
     void close() {
         heap.close();
+    }
+
+    /** The start of the slot holding {@code a}: 128 page slots, then 128 small ones, from the chunk's start. */
+    private static long slotOf(long a) {
+        long size = (a & CHUNK - 1) < 128 * SLOT ? SLOT : SMALL_SLOT;
+        return a & -size;
     }
 
     private static void assertNames(String m, String... parts) {
@@ -77,9 +85,10 @@ class SampledGuardModeTest {
             }
             long size = 1 + random.nextInt(round % 2 == 0 ? 24 : 600);
             long a = heap.malloc(size);
-            long slot = a & -SLOT;
+            long slot = slotOf(a);
+            long slotSize = slot + SMALL_SLOT > a + size ? SMALL_SLOT : SLOT;
             boolean after = random.nextBoolean();
-            long margin = after ? slot + SLOT - a - size : a - slot;
+            long margin = after ? slot + slotSize - a - size : a - slot;
             long near = round % 3 == 0 ? random.nextInt(20) % margin : random.nextLong(margin);
             long far = near + random.nextLong(margin - near);
             GuardModeTest.flip(after ? a + size + near : a - 1 - near);
@@ -101,7 +110,7 @@ class SampledGuardModeTest {
         assertThrows(HeapCorruptionException.class, () -> heap.free(a));
         for (int i = 0; i < 2000; i++) {
             long b = heap.malloc(100);
-            assertFalse(b / SLOT == a / SLOT, "a condemned slot was reused");
+            assertFalse(slotOf(b) == slotOf(a), "a condemned slot was reused");
             heap.free(b);
         }
         heap.check();
@@ -127,7 +136,7 @@ class SampledGuardModeTest {
         assertNames(e.getMessage(), "interior pointer, 32 bytes into live sampled block", "256 B requested");
         assertEquals(1, heap.stats().events().invalidFrees());
         heap.free(a);
-        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free(a - a % SLOT + 128 * SLOT));
+        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free((a & -CHUNK) + 128 * SLOT + 128 * SMALL_SLOT));
         assertNames(past.getMessage(), "past its slots");
         heap.check();
     }
@@ -148,15 +157,15 @@ class SampledGuardModeTest {
     }
 
     /**
-     * A freed slot's page goes back to the OS and is watched by its residency: a write of zeros into it, which no
+     * A freed page slot's page goes back to the OS and is watched by its residency: a write of zeros into it, which no
      * poison could tell from the page's contents, is caught by the page being in memory again.
      */
     @Test
     void aWriteOfZerosAfterFreeIsCaughtByItsPageComingBack() {
-        long a = heap.malloc(64);
+        long a = heap.malloc(400);
         heap.free(a);
         GuardModeTest.poke(a + 5, 0);
-        assertCheckReportsOnce("use after free", "a write of zeros", "64 B requested", "freed by thread",
+        assertCheckReportsOnce("use after free", "a write of zeros", "400 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteOfZerosAfterFree");
     }
 
@@ -175,11 +184,11 @@ class SampledGuardModeTest {
      */
     @Test
     void freedSlotsGiveTheirPagesBackAndTheAccountFollows() {
-        long kept = heap.malloc(50);
-        long chunk = kept & -(2L << 20);
+        long kept = heap.malloc(300);
+        long chunk = kept & -CHUNK;
         long purges = heap.stats().events().purges();
         for (int i = 0; i < 3 * 128; i++) {
-            heap.free(heap.malloc(16 + i));
+            heap.free(heap.malloc(300 + i));
         }
         HakMemStats s = heap.stats();
         assertEquals(purges + 3 * 128, s.events().purges(), "one page given back per sampled free");
@@ -193,6 +202,30 @@ class SampledGuardModeTest {
         }
         assertEquals(1, pages, "only the live sampled block's slot is resident");
         heap.free(kept);
+        heap.check();
+    }
+
+    /**
+     * Small blocks take small slots, sixteen to a page after the page slots, which keep their pages: a freed small
+     * block is poisoned in place, with no page given back (no purge, nothing decommitted), so a small sample costs no
+     * system call and no page fault, and the small slots' eight pages are all they ever hold.
+     */
+    @Test
+    void smallBlocksShareSmallSlotsThatKeepTheirPages() {
+        long purges = heap.stats().events().purges();
+        List<Long> slots = new ArrayList<>();
+        for (int i = 0; i < 3 * 128; i++) {
+            long size = 1 + i % 112;
+            long a = heap.malloc(size);
+            long slot = slotOf(a);
+            assertTrue((a & CHUNK - 1) >= 128 * SLOT && a - slot >= 16 && slot + SMALL_SLOT - (a + size) >= 16,
+                    "a small slot holds the " + size + " B block at 0x" + Long.toHexString(a) + " with its margins");
+            slots.add(slot);
+            heap.free(a);
+        }
+        assertEquals(128, slots.stream().distinct().count(), "every small slot was used, and no other");
+        assertEquals(purges, heap.stats().events().purges(), "no small slot gave its page back");
+        assertEquals(CHUNK, heap.stats().committedBytes());
         heap.check();
     }
 
@@ -224,12 +257,12 @@ class SampledGuardModeTest {
         };
         heap = HakMem.create(HakMemConfig.builder().guard(GuardOptions.sampled(1).withThrowOnViolation(false))
                 .pageSource(blind).build());
-        long a = heap.malloc(80);
+        long a = heap.malloc(400);
         heap.free(a);
-        assertEquals(2L << 20, heap.stats().committedBytes(), "the freed slot kept its page");
+        assertEquals(CHUNK, heap.stats().committedBytes(), "the freed page slot kept its page");
         GuardModeTest.flip(a + 17);
         for (int i = 0; i < 3 * 128; i++) {
-            heap.free(heap.malloc(32));
+            heap.free(heap.malloc(300));
         }
         assertEquals(1, heap.violations(), "the poison is verified before the freed slot is reused");
         heap.check();
@@ -268,18 +301,21 @@ class SampledGuardModeTest {
         assertEquals(1, heap.violations(), "the maintenance thread's scan reported the corruption");
     }
 
+    /** In a small slot (poisoned) and in a page slot (its page given back) alike. */
     @Test
     void aWriteAfterFreeIsCaughtWhenTheSlotWouldBeReused() {
-        heap.close();
-        heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
-        long a = heap.malloc(32);
-        heap.free(a);
-        GuardModeTest.flip(a);
-        for (int i = 0; i < 3 * 128; i++) {
-            heap.free(heap.malloc(32));
+        for (long size : new long[] {32, 400}) {
+            heap.close();
+            heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
+            long a = heap.malloc(size);
+            heap.free(a);
+            GuardModeTest.flip(a);
+            for (int i = 0; i < 3 * 128; i++) {
+                heap.free(heap.malloc(size));
+            }
+            assertEquals(1, heap.violations(), "the freed " + size + " B slot is verified before it is reused");
+            heap.check();
         }
-        assertEquals(1, heap.violations(), "the poison is verified before a freed slot is reused");
-        heap.check();
     }
 
     @Test
@@ -297,14 +333,21 @@ class SampledGuardModeTest {
 
     @Test
     void blocksArePlacedAgainstBothEndsOfTheirSlots() {
-        int atStart = 0;
-        for (int i = 0; i < 60; i++) {
-            long a = heap.malloc(100);
-            atStart += a % SLOT == 16 ? 1 : 0;
-            assertTrue(a % SLOT == 16 || a % SLOT + 100 <= SLOT - 16, "against the start or the end: " + a % SLOT);
-            heap.free(a);
+        for (long size : new long[] {100, 300}) {
+            long slotSize = size < SMALL_SLOT ? SMALL_SLOT : SLOT;
+            int atStart = 0;
+            for (int i = 0; i < 60; i++) {
+                long a = heap.malloc(size);
+                long at = a - slotOf(a);
+                boolean start = at + size <= slotSize / 2;
+                atStart += start ? 1 : 0;
+                assertTrue(start ? at >= 16 && at < 16 + 128 : at + size <= slotSize - 16 && at + size > slotSize - 144,
+                        "against the start or the end of its " + slotSize + " B slot (within the class's alignment): "
+                                + at);
+                heap.free(a);
+            }
+            assertTrue(atStart > 0 && atStart < 60, atStart + " of 60 at the start");
         }
-        assertTrue(atStart > 0 && atStart < 60, atStart + " of 60 at the start");
         heap.check();
     }
 

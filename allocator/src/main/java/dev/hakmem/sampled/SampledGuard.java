@@ -45,10 +45,17 @@ import java.util.function.Consumer;
  * allocation pattern (a fixed period would sample the same call of a loop for ever).
  *
  * <h2>Slots</h2>
- * {@value #SLOTS} slots of {@value #SLOT} bytes at the start of a 2 MiB chunk, registered in the {@link Registry} as a region of
- * the heap, so a free finds it with the lookup every free already does (the fast free path is unchanged: a sampled
- * address is in no slab). A sampled block sits against the start or the end of its slot at random, with canary bytes
- * everywhere else in the slot:
+ * Two kinds of slot in one 2 MiB chunk, registered in the {@link Registry} as a region of the heap, so a free finds
+ * it with the lookup every free already does (the fast free path is unchanged: a sampled address is in no slab):
+ * {@value #SLOTS} page slots of {@value #SLOT} bytes, then {@value #SMALL_SLOTS} small slots of {@value #SMALL_SLOT}
+ * bytes packed sixteen to a page, for the blocks that fit one with their margins (most sampled blocks: a program's
+ * allocations are mostly small):
+ * <pre>
+ *   chunk: | page slot 0 | ... | page slot 127 | 16 small slots | ... (8 pages) | unused ........ |
+ *           slot i = 0..127                      slot i = 128..255
+ * </pre>
+ * A sampled block sits against the start or the end of its slot at random, with canary bytes everywhere else in the
+ * slot:
  * <pre>
  *   start: | 16 B canary | data ... | canary ..................................... |
  *   end:   | canary ..................................... | data ... | 16 B canary |
@@ -61,14 +68,18 @@ import java.util.function.Consumer;
  *
  * <h2>Quarantine</h2>
  * At most {@value #MAX_LIVE} sampled blocks are live at once (a sample beyond that is skipped and counted); a freed
- * slot joins a FIFO and is reused only when no slot was ever used is left and it is the oldest, so it stays watched
- * for at least {@code SLOTS - MAX_LIVE} sampled frees: a write after free lands in a slot that is still checked.
+ * slot joins its kind's FIFO and is reused only when no slot of its kind was ever used is left and it is the oldest,
+ * so it stays watched for at least {@code SLOTS - MAX_LIVE} sampled frees of its kind: a write after free lands in a
+ * slot that is still checked.
  *
- * <h2>Freed slots hold no memory</h2>
- * Once its margins are checked, a freed slot's page is given back to the OS (madvise DONTNEED), so that only the
- * live sampled blocks are resident: a quarantine that kept its pages made the guard's resident set grow by 512 KiB
- * as it cycled, more than plain hakmem's whole growth on small workloads (issue 12's target is 10%). A dropped page
- * is watched by its residency instead of a poison (mincore, {@link PageSource#residency}):
+ * <h2>Small slots keep their pages; page slots give theirs back</h2>
+ * A freed small slot's data is poisoned and its page kept: the small slots' eight pages, 32 KiB, are all they ever
+ * hold, and a small sample then costs no system call and no page fault (issue 12: a page slot's sample cost about
+ * 8 us, of which the madvise at its free 1.7 us, the page fault at its reuse 2.5 us and the mincore before it 1.5 us).
+ * A freed page slot's page is given back to the OS (madvise DONTNEED), so that only the live sampled blocks' page
+ * slots are resident: a quarantine of 128 page slots that kept its pages made the guard's resident set grow by
+ * 512 KiB as it cycled, more than plain hakmem's whole growth on small workloads (issue 12's target is 10%). A
+ * dropped page is watched by its residency instead of a poison (mincore, {@link PageSource#residency}):
  * <pre>
  *   free:   margins checked --> DONTNEED: not resident, reads as zero
  *   later:  not resident ............................ untouched: the slot may be reused (its canaries rewritten)
@@ -99,11 +110,12 @@ import java.util.function.Consumer;
  * ({@code -XX:CompileCommand=MemStat}, 2 threads at 1 in 64; issue 12). The loops cost about a microsecond a 4 KiB
  * slot, nothing at 1 in N.
  *
- * <p>Invariants (guarded by this, checked by {@link #check}): slot {@code i} is UNUSED exactly when
- * {@code i >= fresh}; {@link #quarantine} holds each FREED slot once and nothing else; {@code live} counts the LIVE
- * slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it with at least {@value #MARGIN}
- * canary bytes on each side; only FREED or CONDEMNED slots have their page given back, {@code droppedSlots} of them,
- * and only where the page source watches residency (the memory account counts the chunk committed but for those
+ * <p>Invariants (guarded by this, checked by {@link #check}): page slot {@code i} is UNUSED exactly when
+ * {@code i >= freshPages}, small slot {@code SLOTS + j} exactly when {@code j >= freshSmall}; {@link #quarantine}
+ * holds each FREED page slot once, {@link #smallQuarantine} each FREED small slot once, and nothing else;
+ * {@code live} counts the LIVE slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it
+ * with at least {@value #MARGIN} canary bytes on each side; only FREED or CONDEMNED page slots have their page given
+ * back, {@code droppedSlots} of them, and only where the page source watches residency (the memory account counts the chunk committed but for those
  * pages); and of at least 64 placements both ends were chosen (the coin is not stuck).
  */
 public final class SampledGuard {
@@ -113,6 +125,15 @@ public final class SampledGuard {
      * where residency can be watched (Linux); elsewhere freed slots stay poisoned and resident, 512 KiB at most.
      */
     static final int SLOTS = 128;
+    /**
+     * Small slots: a block that {@link #fits} one (up to 224 bytes at an alignment of 16, 176 at 64) takes one. As many as page slots, so the quarantine watches a freed small block as long; their pages, 32 KiB,
+     * stay resident.
+     */
+    static final int SMALL_SLOT = 256;
+    static final int SMALL_SLOTS = 128;
+    static final int ALL_SLOTS = SLOTS + SMALL_SLOTS;
+    /** Where the small slots start in the chunk: after the page slots. */
+    private static final long SMALL_BASE = (long) SLOTS * SLOT;
     static final int MAX_LIVE = SLOTS / 8;
     static final int MARGIN = 16;
     /** Frames of a stack kept in a report and in a leak report's site. */
@@ -202,21 +223,27 @@ public final class SampledGuard {
     // Guarded by this.
     private Slots slots;
     private boolean unmappable;
-    private final byte[] state = new byte[SLOTS];
-    private final Sample[] samples = new Sample[SLOTS];
+    private final byte[] state = new byte[ALL_SLOTS];
+    private final Sample[] samples = new Sample[ALL_SLOTS];
     /** Set with the slots: whether the page source can tell residency, so that freed slots' pages are given back. */
     private boolean dropping;
     /**
      * Slot {@code i}'s page was given back at its free, and is counted decommitted in the memory account until the
-     * slot is reused: only FREED or CONDEMNED slots, {@code droppedSlots} of them.
+     * slot is reused: only FREED or CONDEMNED page slots, {@code droppedSlots} of them.
      */
-    private final boolean[] dropped = new boolean[SLOTS];
+    private final boolean[] dropped = new boolean[ALL_SLOTS];
     private int droppedSlots;
-    /** Whether slot {@code i}'s page was resident when last asked: refreshed before a dropped slot is verified. */
+    /** Whether page slot {@code i}'s page was resident when last asked: refreshed before a dropped slot is verified. */
     private final byte[] resident = new byte[SLOTS];
     private final byte[] residentScratch = new byte[SLOTS];
+    /** The FREED page slots, oldest first. */
     private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
-    private int fresh;
+    /** The FREED small slots, oldest first. */
+    private final ArrayDeque<Integer> smallQuarantine = new ArrayDeque<>();
+    /** Page slots handed out so far: slots [0, freshPages) were used. */
+    private int freshPages;
+    /** Small slots handed out so far: slots [SLOTS, SLOTS + freshSmall) were used. */
+    private int freshSmall;
     private int live;
     /** The sizes of the LIVE slots' blocks summed. */
     private long liveBytes;
@@ -234,7 +261,7 @@ public final class SampledGuard {
         this.events = events;
         this.heapId = heapId;
         this.pages = pages;
-        for (int i = 0; i < SLOTS; i++) {
+        for (int i = 0; i < ALL_SLOTS; i++) {
             samples[i] = new Sample();
         }
         this.mappings = new Mappings<>(heapId, "sampled", pages, account, events);
@@ -287,13 +314,13 @@ public final class SampledGuard {
 
     /** {@link #malloc}'s body, called through {@link #place}. */
     private long place(long size, boolean zeroed, long alignment) {
-        if (size > SLOT - 2 * MARGIN - alignment) {
+        if (!fits(size, alignment, SLOT)) {
             events.guardSkipped.increment();
             return 0;
         }
         boolean atEnd = ThreadLocalRandom.current().nextBoolean();
         synchronized (this) {
-            int i = takeSlot();
+            int i = takeSlot(fits(size, alignment, SMALL_SLOT));
             if (i < 0) {
                 events.guardSkipped.increment();
                 return 0;
@@ -301,10 +328,10 @@ public final class SampledGuard {
             // Under the lock, and only for a sample that got a slot: one in N mallocs, and none when all are taken.
             Stack stack = new Stack();
             long slot = slotAddress(i);
-            long user = atEnd ? (slot + SLOT - MARGIN - size) & -alignment
-                    : (slot + MARGIN + alignment - 1) & -alignment;
+            long end = slot + slotSize(i);
+            long user = atEnd ? (end - MARGIN - size) & -alignment : (slot + MARGIN + alignment - 1) & -alignment;
             fill(slot, user, canary);
-            fill(user + size, slot + SLOT, canary);
+            fill(user + size, end, canary);
             if (zeroed) {
                 fill(user, user + size, ZERO);
             }
@@ -323,21 +350,22 @@ public final class SampledGuard {
     }
 
     /**
-     * A slot for a new sample, or -1: a never-used one first, else the oldest freed one found untouched (its page, if
-     * given back, committed again). A freed slot whose residency cannot be asked, or whose page cannot be committed,
-     * stays first in the quarantine and this sample is skipped.
+     * A small slot (if {@code small}) or a page slot for a new sample, or -1: a never-used one first, else the oldest
+     * freed one found untouched (its page, if given back, committed again). A freed slot whose residency cannot be
+     * asked, or whose page cannot be committed, stays first in its quarantine and this sample is skipped.
      */
-    private int takeSlot() {
+    private int takeSlot(boolean small) {
         if (live >= MAX_LIVE || !mapped()) {
             return -1;
         }
-        if (fresh < SLOTS) {
-            return fresh++;
+        if (small ? freshSmall < SMALL_SLOTS : freshPages < SLOTS) {
+            return small ? SLOTS + freshSmall++ : freshPages++;
         }
+        ArrayDeque<Integer> queue = small ? smallQuarantine : quarantine;
         Integer i;
-        while ((i = quarantine.pollFirst()) != null) {
+        while ((i = queue.pollFirst()) != null) {
             if (dropped[i] && !refreshResidency(i, 1)) {
-                quarantine.addFirst(i);
+                queue.addFirst(i);
                 return -1;
             }
             HakMemException problem = verify(i);
@@ -347,11 +375,24 @@ public final class SampledGuard {
             } else if (reclaim(i)) {
                 return i;
             } else {
-                quarantine.addFirst(i);
+                queue.addFirst(i);
                 return -1;
             }
         }
         return -1;
+    }
+
+    /**
+     * Whether a block of {@code size} bytes aligned to {@code alignment} fits a slot of {@code slotSize} bytes with
+     * {@value #MARGIN} canary bytes on each side, at both ends (slots are aligned to their size).
+     */
+    private static boolean fits(long size, long alignment, long slotSize) {
+        return size <= slotSize - MARGIN - ((MARGIN + alignment - 1) & -alignment);
+    }
+
+    /** The quarantine of slot {@code i}'s kind. */
+    private ArrayDeque<Integer> queueOf(int i) {
+        return i < SLOTS ? quarantine : smallQuarantine;
     }
 
     /** Counts slot {@code i}'s page committed again if it was given back; false if the page source refused. */
@@ -370,7 +411,7 @@ public final class SampledGuard {
     }
 
     /**
-     * Asks the page source which of {@code count} slots from {@code from} are resident, into {@link #resident};
+     * Asks the page source which of {@code count} page slots from {@code from} are resident, into {@link #resident};
      * false (logged) if it could not answer: those slots' residency is then unknown.
      */
     private boolean refreshResidency(int from, int count) {
@@ -386,7 +427,11 @@ public final class SampledGuard {
     }
 
     private long slotAddress(int i) {
-        return slots.base + (long) i * SLOT;
+        return i < SLOTS ? slots.base + (long) i * SLOT : slots.base + SMALL_BASE + (long) (i - SLOTS) * SMALL_SLOT;
+    }
+
+    private static long slotSize(int i) {
+        return i < SLOTS ? SLOT : SMALL_SLOT;
     }
 
     /** Maps the slots on the first sample; a failure is logged once and sampling stops (nothing is lost). */
@@ -456,19 +501,18 @@ public final class SampledGuard {
     }
 
     /**
-     * Slot {@code i}'s block was freed with its margins intact: its page is given back, or where it cannot be, its
-     * data poisoned; either way it joins the quarantine.
+     * Slot {@code i}'s block was freed with its margins intact: a page slot's page is given back, or where it cannot
+     * be, and in a small slot, its data poisoned; either way it joins its quarantine.
      */
     private void quarantine(int i, Sample s) {
-        long slot = slotAddress(i);
-        if (dropping && mappings.decommit(slot, SLOT, SLOT)) {
+        if (i < SLOTS && dropping && mappings.decommit(slotAddress(i), SLOT, SLOT)) {
             dropped[i] = true;
             droppedSlots++;
         } else {
             fill(s.user, s.user + s.size, poison);
         }
         state[i] = FREED;
-        quarantine.addLast(i);
+        queueOf(i).addLast(i);
     }
 
     /** The requested size of the live sampled block at {@code address}. */
@@ -487,8 +531,9 @@ public final class SampledGuard {
 
     /** The slot covering {@code address} (in this guard's chunk), or -1 past the last slot. */
     private int slotOf(long address) {
-        long i = (address - slots.base) / SLOT;
-        return i < SLOTS ? (int) i : -1;
+        long offset = address - slots.base;
+        long i = offset < SMALL_BASE ? offset / SLOT : SLOTS + (offset - SMALL_BASE) / SMALL_SLOT;
+        return i < ALL_SLOTS ? (int) i : -1;
     }
 
     /** Null if {@code address} is the start of the live block of slot {@code i}, else what is wrong with it. */
@@ -558,7 +603,7 @@ public final class SampledGuard {
     private HakMemException margins(int i) {
         Sample s = samples[i];
         long slot = slotAddress(i);
-        long after = firstChanged(s.user + s.size, slot + SLOT, canary);
+        long after = firstChanged(s.user + s.size, slot + slotSize(i), canary);
         if (after >= 0) {
             long past = after - s.user - s.size;
             return new HeapCorruptionException(s.user, "buffer overflow: byte at offset " + (after - s.user) + " ("
@@ -590,8 +635,8 @@ public final class SampledGuard {
      * one stays the program's, marked reported.
      */
     private void verifyAll(List<HakMemException> found) {
-        boolean residencyKnown = droppedSlots == 0 || refreshResidency(0, fresh);
-        for (int i = 0; i < fresh; i++) {
+        boolean residencyKnown = droppedSlots == 0 || refreshResidency(0, freshPages);
+        for (int i = 0; i < ALL_SLOTS; i++) {
             if (state[i] != LIVE && state[i] != FREED || dropped[i] && !residencyKnown) {
                 continue;
             }
@@ -600,7 +645,7 @@ public final class SampledGuard {
                 continue;
             }
             if (state[i] == FREED) {
-                quarantine.remove(i);
+                queueOf(i).remove(i);
                 state[i] = CONDEMNED;
             } else {
                 samples[i].reported = true;
@@ -639,31 +684,32 @@ public final class SampledGuard {
 
     /** The invariants of the class comment; null or the first broken one. */
     private String bookkeeping() {
-        if (slots == null ? fresh != 0 : slots.released || !mappings.contains(slots)
+        if (slots == null ? freshPages + freshSmall != 0 : slots.released || !mappings.contains(slots)
                 || Registry.lookup(slots.base) != slots) {
-            return "its chunk " + slots + " is not mapped and registered as the guard's while " + fresh
-                    + " slots were handed out";
+            return "its chunk " + slots + " is not mapped and registered as the guard's while "
+                    + (freshPages + freshSmall) + " slots were handed out";
         }
         int liveSlots = 0;
         int freedSlots = 0;
         int droppedCount = 0;
         long liveSlotBytes = 0;
-        for (int i = 0; i < SLOTS; i++) {
+        for (int i = 0; i < ALL_SLOTS; i++) {
             if (dropped[i]) {
-                if (!dropping || state[i] != FREED && state[i] != CONDEMNED) {
+                if (!dropping || i >= SLOTS || state[i] != FREED && state[i] != CONDEMNED) {
                     return "slot " + i + "'s page was given back, but the slot is in state " + state[i]
                             + (dropping ? "" : " and the page source cannot watch it");
                 }
                 droppedCount++;
             }
-            if ((state[i] == UNUSED) != (i >= fresh)) {
-                return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but " + fresh
-                        + " slots were handed out";
+            int handedOut = i < SLOTS ? freshPages : SLOTS + freshSmall;
+            if ((state[i] == UNUSED) != (i >= handedOut)) {
+                return "slot " + i + " is " + (state[i] == UNUSED ? "unused" : "used") + " but the slots before "
+                        + handedOut + " of its kind were handed out";
             }
             if (state[i] == LIVE || state[i] == FREED) {
                 Sample s = samples[i];
                 long slot = slotAddress(i);
-                if (s.user - slot < MARGIN || slot + SLOT - (s.user + s.size) < MARGIN) {
+                if (s.user - slot < MARGIN || slot + slotSize(i) - (s.user + s.size) < MARGIN) {
                     return "sampled block 0x" + Long.toHexString(s.user) + " of " + s.size + " B leaves less than "
                             + MARGIN + " canary bytes in its slot";
                 }
@@ -679,9 +725,13 @@ public final class SampledGuard {
             return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + ") of " + liveBytes
                     + " bytes, but " + liveSlots + " slots are live, holding " + liveSlotBytes + " bytes";
         }
-        if (quarantine.size() != freedSlots || quarantine.stream().distinct().count() != freedSlots
-                || quarantine.stream().anyMatch(i -> state[i] != FREED)) {
-            return "its quarantine holds " + quarantine + " but " + freedSlots + " slots are freed";
+        if (quarantine.size() + smallQuarantine.size() != freedSlots
+                || quarantine.stream().distinct().count() != quarantine.size()
+                || smallQuarantine.stream().distinct().count() != smallQuarantine.size()
+                || quarantine.stream().anyMatch(i -> i >= SLOTS || state[i] != FREED)
+                || smallQuarantine.stream().anyMatch(i -> i < SLOTS || state[i] != FREED)) {
+            return "its quarantines hold " + quarantine + " and " + smallQuarantine + " but " + freedSlots
+                    + " slots are freed";
         }
         if (placedAtEnd + placedAtStart >= 64 && (placedAtEnd == 0 || placedAtStart == 0)) {
             return "of " + (placedAtEnd + placedAtStart) + " sampled blocks, " + placedAtEnd
@@ -753,7 +803,7 @@ public final class SampledGuard {
      */
     public synchronized LeakReport leakReport() {
         Map<String, long[]> bySite = new LinkedHashMap<>();
-        for (int i = 0; slots != null && i < fresh; i++) {
+        for (int i = 0; slots != null && i < ALL_SLOTS; i++) {
             if (state[i] == LIVE) {
                 String chain = samples[i].allocStack.frames(" <- ", DEPTH);
                 long[] t = bySite.computeIfAbsent(chain.isEmpty() ? "(no frame outside the allocator)"
