@@ -136,7 +136,8 @@ class SampledGuardModeTest {
         assertNames(e.getMessage(), "interior pointer, 32 bytes into live sampled block", "256 B requested");
         assertEquals(1, heap.stats().events().invalidFrees());
         heap.free(a);
-        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free((a & -CHUNK) + 128 * SLOT + 128 * SMALL_SLOT));
+        long pastSlots = (a & -CHUNK) + 128 * SLOT + 128 * SMALL_SLOT;
+        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free(pastSlots));
         assertNames(past.getMessage(), "past its slots");
         heap.check();
     }

@@ -114,20 +114,22 @@ import java.util.function.Consumer;
  * {@code i >= freshPages}, small slot {@code SLOTS + j} exactly when {@code j >= freshSmall}; {@link #quarantine}
  * holds each FREED page slot once, {@link #smallQuarantine} each FREED small slot once, and nothing else;
  * {@code live} counts the LIVE slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it
- * with at least {@value #MARGIN} canary bytes on each side; only FREED or CONDEMNED page slots have their page given
- * back, {@code droppedSlots} of them, and only where the page source watches residency (the memory account counts the chunk committed but for those
- * pages); and of at least 64 placements both ends were chosen (the coin is not stuck).
+ * with at least {@value #MARGIN} canary bytes on each side; only FREED or CONDEMNED page slots have their page
+ * given back, {@code droppedSlots} of them, and only where the page source watches residency (the memory account
+ * counts the chunk committed but for those pages); and of at least 64 placements both ends were chosen (the coin
+ * is not stuck).
  */
 public final class SampledGuard {
     public static final int SLOT = 4096;
     /**
-     * Slots in use: a quarter of the chunk. Freed slots' pages are given back, so the count no longer costs memory
-     * where residency can be watched (Linux); elsewhere freed slots stay poisoned and resident, 512 KiB at most.
+     * Page slots: a quarter of the chunk. Freed page slots' pages are given back, so the count no longer costs
+     * memory where residency can be watched (Linux); elsewhere they stay poisoned and resident, 512 KiB at most.
      */
     static final int SLOTS = 128;
     /**
-     * Small slots: a block that {@link #fits} one (up to 224 bytes at an alignment of 16, 176 at 64) takes one. As many as page slots, so the quarantine watches a freed small block as long; their pages, 32 KiB,
-     * stay resident.
+     * Small slots: a block that {@link #fits} one (up to 224 bytes at an alignment of 16, 176 at 64) takes one. As
+     * many as page slots, so that the quarantine watches a freed small block as long; their pages, 32 KiB, stay
+     * resident.
      */
     static final int SMALL_SLOT = 256;
     static final int SMALL_SLOTS = 128;
