@@ -58,7 +58,10 @@ public final class ThreadHeap extends SlabOwner {
      */
     private final ReentrantLock lock;
 
-    /** Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill. */
+    /**
+     * Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill, and again after a heap
+     * with a twin retired it empty ({@link #retireEmptyCurrents}).
+     */
     private final Slab[] current;
     /** Per class, the other slabs this heap owns (each knows its index here, for O(1) removal). */
     private final ArrayList<Slab>[] others;
