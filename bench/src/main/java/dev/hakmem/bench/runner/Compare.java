@@ -197,7 +197,8 @@ final class Compare {
 
     /**
      * One run of {@code phase} for {@code --phase-seconds} on a new heap of {@code config}, cut into windows at
-     * fixed edges from its start; the windows end before the run's deadline, so none holds the final frees.
+     * fixed edges from its start ({@link #nextEdge}); the windows end before the run's deadline, so none holds the
+     * final frees.
      */
     private ConfigRun measure(Workload phase, String config, HakMemConfig heapConfig, boolean learns)
             throws InterruptedException {
@@ -215,7 +216,8 @@ final class Compare {
                     () -> phase.run(peer, threads, Budget.until(deadline)));
             boolean ended = false;
             try {
-                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0; edge += windowNanos) {
+                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0;
+                     edge = nextEdge(edge, System.nanoTime(), windowNanos)) {
                     ended = sleepUntil(edge, run);
                     if (!ended) {
                         HeapProbe now = HeapProbe.read(heap);
@@ -249,6 +251,18 @@ final class Compare {
                     + refused.getMessage(), refused);
         }
         return result;
+    }
+
+    /**
+     * The edge that ends the next window after the one that ended at {@code edge}, read at {@code now}: the first
+     * edge of the run's grid after {@code now}. A window the command's thread was late for (descheduled on a loaded
+     * machine) runs to the next edge still ahead, rather than the edges it missed each making a window of a few
+     * microseconds: after a stall of 441 ms, 21 such windows of no operation were each counted as 0 Mops/s, and a
+     * learning run's median throughput read 0.
+     */
+    static long nextEdge(long edge, long now, long windowNanos) {
+        long late = now - edge;
+        return edge + windowNanos * (late < 0 ? 1 : late / windowNanos + 1);
     }
 
     /** Sleeps until {@code nanoTime} reaches {@code edge}; true if the run ended first (it should not). */

@@ -42,6 +42,22 @@ class CompareTest {
         }
     }
 
+    /** A window ends at the next edge of the run's grid after the thread woke: a late wake skips the missed edges. */
+    @Test
+    void aWindowWokenLateRunsToTheNextEdgeAhead() {
+        long start = 1_000;
+        long edge = start + WINDOW_NANOS;
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge, WINDOW_NANOS), "on time");
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge + WINDOW_NANOS - 1, WINDOW_NANOS));
+        assertEquals(start + 3 * WINDOW_NANOS, Compare.nextEdge(edge, edge + WINDOW_NANOS, WINDOW_NANOS));
+        assertEquals(start + 23 * WINDOW_NANOS, Compare.nextEdge(edge, edge + 21 * WINDOW_NANOS + 7, WINDOW_NANOS),
+                "21 edges missed");
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge - 5, WINDOW_NANOS), "early");
+        long wrapped = Long.MAX_VALUE - WINDOW_NANOS / 2;
+        assertEquals(wrapped + WINDOW_NANOS, Compare.nextEdge(wrapped, wrapped + 1, WINDOW_NANOS),
+                "nanoTime wraps: only differences count");
+    }
+
     @Test
     void aSitesKnobRemovesOrSetsItsRuleAndKeepsTheOthers() {
         Policy.SiteRule other = new Policy.SiteRule("parse", false, true);
