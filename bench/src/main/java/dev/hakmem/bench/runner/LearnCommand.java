@@ -99,6 +99,12 @@ public final class LearnCommand implements Callable<Integer> {
                     "json,mir,vm,mixed,lifetime_mix); one phase fits a shared machine's timing slot."})
     List<String> phases;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = {"With --compare: after each phase's search, N - 1 rounds of the default, the best static",
+                    "policy and learning, whose paired ratios' medians give the verdicts (default: ${DEFAULT-VALUE}:",
+                    "the search's runs give them)."})
+    int rounds;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         HakMemConfig config = learningConfig();
@@ -106,7 +112,7 @@ public final class LearnCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         Files.createDirectories(out);
         if (compare) {
-            return new Compare(config, phaseSeconds, threads, out, stdout).run(compared) ? 0 : 1;
+            return new Compare(config, phaseSeconds, threads, rounds, out, stdout).run(compared) ? 0 : 1;
         }
         return learn(config, stdout);
     }
@@ -122,6 +128,8 @@ public final class LearnCommand implements Callable<Integer> {
         check(phaseSeconds > 0, "--phase-seconds must be more than 0: " + phaseSeconds);
         check(threads >= 1, "--threads must be at least 1: " + threads);
         check(phases == null || compare, "--phases needs --compare");
+        check(rounds >= 1, "--rounds must be at least 1: " + rounds);
+        check(rounds == 1 || compare, "--rounds needs --compare");
         HakMemConfig.Builder b = HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnSeed(seed);
         try {
             b.learnWindowMillis(windowMillis);

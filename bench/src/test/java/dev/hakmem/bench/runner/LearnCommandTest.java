@@ -87,6 +87,10 @@ class LearnCommandTest {
         assertEquals(2, learn(text, "--compare", "--phases", "vm,vm", "--phase-seconds", "0.1", "--window-ms",
                 "20"));
         assertTrue(text.toString().contains("--phases: vm named twice"), text.toString());
+        assertEquals(2, learn(text, "--compare", "--rounds", "0"));
+        assertTrue(text.toString().contains("--rounds must be at least 1: 0"), text.toString());
+        assertEquals(2, learn(text, "--rounds", "3"));
+        assertTrue(text.toString().contains("--rounds needs --compare"), text.toString());
     }
 
     /** {@code --phases} picks the compare's phases in its order; without it the compare searches all of them. */
