@@ -50,8 +50,8 @@ import java.util.stream.DoubleStream;
  * <p>With {@code --rounds N} above 1, N - 1 confirmation rounds follow each phase's search, each a run of the
  * default, the best static policy and learning, in an order that rotates by round ({@link Round}); the verdicts then
  * take the median over the rounds of each round's ratio, and the search's own runs only choose the best static
- * policy. On a shared machine the throughput of consecutive runs swung by 4x (a static json run at 5.7 Mops/s, the
- * next at 22), so one run per configuration mostly ranks the machine's moments: paired rounds cancel its drift
+ * policy. On a shared machine the throughput of consecutive runs swung by 4x (a static json run at 6.6 Mops/s, the
+ * next at 23.7), so one run per configuration mostly ranks the machine's moments: paired rounds cancel its drift
  * between rounds and the minimum's bias.
  */
 final class Compare {
