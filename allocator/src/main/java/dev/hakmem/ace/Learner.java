@@ -55,7 +55,8 @@ import java.util.SplittableRandom;
  * 1} pairs (12 at the defaults) where the median alone needed {@code hysteresis}.
  * The candidate comes from each knob in turn: W_MAX, the big threshold, the retain budget, the purge delay, the
  * bridge classes; every other turn goes back to a neighbour whose pairs so far were cheaper by {@code minImprovement}
- * on average, if there is one, and LEARN does not freeze while there is ({@link #promising}). A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
+ * on average, if there is one, and LEARN does not freeze while there is, up to {@code 2 freezeAfter} windows
+ * after the last change ({@link #promising}). A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
  * the incumbent's value to try; the bridges come from peaks of the size distribution ({@link Bridges}). A comparison
  * feeds the knob's bandit (reward {@code I / (I + C)}, one half for a tie) or a game of ratings (a win, a loss or a
  * draw at minImprovement), then the rails decide:
@@ -504,7 +505,11 @@ public final class Learner {
         double now = p99.estimate();
         boolean stable = p99.warm() && Math.abs(now - markP99) <= options.minImprovement() * markP99;
         boolean halfWay = 2 * Long.bitCount(wonBy) > pairs;
-        if (stable && !halfWay && promising() == null && index - quietSince >= options.freezeAfter()) {
+        // A promising neighbour holds the freeze back for at most another freezeAfter windows: on a phase whose
+        // windows are noise-dominated a neighbour no better crosses the mark by chance, and LEARN costs more than
+        // FROZEN (its windows are all timed).
+        boolean retrying = promising() != null && index - quietSince < 2L * options.freezeAfter();
+        if (stable && !halfWay && !retrying && index - quietSince >= options.freezeAfter()) {
             frozenSignature = Signature.of(recentSizes);
             if (frozenSignature.samples() < Signature.MIN_SAMPLES) {
                 frozenSignature = null;
@@ -528,11 +533,13 @@ public final class Learner {
      * {@code 1 / (2 - minImprovement)}), or null. Such a neighbour lost its turn to the noise, not on its record: a
      * candidate 16% cheaper under pair noise of 30% is cheaper in about 3 pairs of 4 and loses a turn to 3 pairs not
      * cheaper more often than it wins one (the sign test wants 12 of 14). So it gets every other turn
-     * ({@link #propose}), where the rotation gave it one in five, and LEARN does not freeze while there is one. The
-     * rails still decide on its pairs alone; this only gives it the pairs. Simulated (a 16% cheaper W_MAX step,
-     * log-normal window noise sigma 0.2, 450 windows of the default options), it was adopted in 143 runs of 200
-     * against 55 with the rotation alone, and a candidate no better in 3 of 200 against 2. The big
-     * threshold's Elo ratings are left out: a rating is earned against one incumbent's threshold, not a mean cost.
+     * ({@link #propose}), where the rotation gave it one in five, and LEARN does not freeze while there is one, for at
+     * most another {@code freezeAfter} windows (unbounded, a learning run on the noisy lifetime mix never left LEARN
+     * in 5 s, and LEARN's timed windows cost more than FROZEN's). The rails still decide on its pairs alone; this only
+     * gives it the pairs. Simulated (a 16% cheaper W_MAX step, log-normal window noise sigma 0.2, 450 windows of the
+     * default options), it was adopted in 119 runs of 200 against 55 with the rotation alone, and a candidate no
+     * better in 3 of 200 against 2. The big threshold's Elo ratings are left out: a rating is earned against one
+     * incumbent's threshold, not a mean cost.
      */
     private Candidate promising() {
         double wins = 1 / (2 - options.minImprovement());

@@ -116,9 +116,9 @@ class AdoptionRuleTest {
      * The case of issue 10's json and mir phases (docs/PERFORMANCE.md, change 9): one step of W_MAX (down) costs 16%
      * less than the incumbent, every other step 10% more, and each window is off by a log-normal factor (sigma 0.2:
      * a pair's ratio off by 28%), so the better step is cheaper in about 3 pairs of 4 and loses many of its turns to
-     * 3 pairs not cheaper. Over 100 recorded runs of 450 windows (9 s of 20 ms windows), it is adopted in at least half
-     * (64 when written). With the knobs' rotation alone it had one turn in five and LEARN froze after 90 quiet windows:
-     * it was adopted in 19 of these runs. The runs replay.
+     * 3 pairs not cheaper. Over 100 recorded runs of 450 windows (9 s of 20 ms windows), it is adopted in at least 40
+     * (47 when written; 64 when the retry held the freeze back without a bound). With the knobs' rotation alone it had
+     * one turn in five and LEARN froze after 90 quiet windows: it was adopted in 19 of these runs. The runs replay.
      */
     @Test
     void aBetterStepThatLostTurnsToTheNoiseIsRetriedUntilAdopted() {
@@ -144,7 +144,7 @@ class AdoptionRuleTest {
                 new Recorded(learner, windows, policies).assertReplays(start, run);
             }
         }
-        assertTrue(adopted >= 50, "adopted in " + adopted + " runs of 100");
+        assertTrue(adopted >= 40, "adopted in " + adopted + " runs of 100");
     }
 
     private record Recorded(Learner learner, List<Window> windows, List<Policy> policies) {
