@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.DoubleStream;
 
@@ -45,6 +46,13 @@ import java.util.stream.DoubleStream;
  * {@value #DEFAULT_WRONG}x the default's (8% cheaper, the learner's own threshold of a real improvement), and there
  * learning must cost at most {@value #BEAT_DEFAULT}x the default's. One run per configuration: the best static
  * policy is the cheapest of about 17 noisy runs, a minimum biased low, which makes "matches" harder, not easier.
+ *
+ * <p>With {@code --rounds N} above 1, N - 1 confirmation rounds follow each phase's search, each a run of the
+ * default, the best static policy and learning, in an order that rotates by round ({@link Round}); the verdicts then
+ * take the median over the rounds of each round's ratio, and the search's own runs only choose the best static
+ * policy. On a shared machine the throughput of consecutive runs swung by 4x (a static json run at 6.6 Mops/s, the
+ * next at 23.7), so one run per configuration mostly ranks the machine's moments: paired rounds cancel its drift
+ * between rounds and the minimum's bias.
  */
 final class Compare {
     static final double MATCH = 1.02;
@@ -72,14 +80,22 @@ final class Compare {
     private final long phaseNanos;
     private final long windowNanos;
     private final int threads;
+    private final int rounds;
     private final Path out;
     private final PrintWriter stdout;
     /** Every run finished so far, in order. */
     private final List<ConfigRun> runs = new ArrayList<>();
 
-    /** {@code learning} is the learning heap's configuration; its window and memory weight are the compare's. */
-    Compare(HakMemConfig learning, double phaseSeconds, int threads, Path out, PrintWriter stdout) {
+    /**
+     * {@code learning} is the learning heap's configuration; its window and memory weight are the compare's.
+     * {@code rounds} is at least 1: the search's, then the confirmation rounds.
+     */
+    Compare(HakMemConfig learning, double phaseSeconds, int threads, int rounds, Path out, PrintWriter stdout) {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be at least 1: " + rounds);
+        }
         this.learning = learning;
+        this.rounds = rounds;
         this.phaseNanos = (long) (phaseSeconds * 1e9);
         this.windowNanos = learning.learnWindowMillis() * 1_000_000L;
         this.threads = threads;
@@ -113,7 +129,7 @@ final class Compare {
      * @return false when a run failed
      */
     boolean run(List<Workload> phases) throws IOException, InterruptedException {
-        int perPhase = 2 + LADDERS.stream().mapToInt(k -> k.settings().size() - 1).sum();
+        int perPhase = 2 + LADDERS.stream().mapToInt(k -> k.settings().size() - 1).sum() + 3 * (rounds - 1);
         stdout.printf("hakmem learn --compare: %d phases, %d runs of %.1f s each (more on phases with sites), about"
                         + " %.1f min; windows of %d ms, memory weight %s, learning seed %d%n", phases.size(), perPhase,
                 phaseNanos / 1e9, phases.size() * perPhase * phaseNanos / 60e9, windowNanos / 1_000_000,
@@ -166,7 +182,29 @@ final class Compare {
             best = bestOfKnob;
         }
         ConfigRun learned = measure(phase, "learning", learning, true);
-        return new PhaseResult(phase, defaults, statics, best, learned);
+        List<Round> confirmed = new ArrayList<>();
+        for (int r = 1; r < rounds; r++) {
+            String label = " (round " + (r + 1) + ")";
+            ConfigRun[] run = new ConfigRun[3];
+            for (int k = 0; k < 3; k++) {
+                int which = (k + r) % 3;
+                run[which] = switch (which) {
+                    case 0 -> measure(phase, "default" + label, staticConfig(Policy.defaults()), false);
+                    case 1 -> measure(phase, PolicyText.describe(best.policy()) + label, staticConfig(best.policy()),
+                            false);
+                    default -> measure(phase, "learning" + label, learning, true);
+                };
+            }
+            confirmed.add(new Round(run[0], run[1], run[2]));
+        }
+        return new PhaseResult(phase, defaults, statics, best, learned, confirmed);
+    }
+
+    /**
+     * A confirmation round: the default, the best static policy and learning, run one after the other (the first of
+     * round r is {@code r mod 3} in this order, so that each goes first, second and third in turn).
+     */
+    record Round(ConfigRun defaults, ConfigRun bestStatic, ConfigRun learning) {
     }
 
     /** Whether {@code a} costs less than {@code b}; a run without a cost (no operation counted) costs the most. */
@@ -191,13 +229,17 @@ final class Compare {
     }
 
     private ConfigRun measureStatic(Workload phase, Policy policy) throws InterruptedException {
-        return measure(phase, PolicyText.describe(policy),
-                HakMemConfig.builder().mode(HakMemConfig.Mode.BALANCED).policy(policy).build(), false);
+        return measure(phase, PolicyText.describe(policy), staticConfig(policy), false);
+    }
+
+    private static HakMemConfig staticConfig(Policy policy) {
+        return HakMemConfig.builder().mode(HakMemConfig.Mode.BALANCED).policy(policy).build();
     }
 
     /**
      * One run of {@code phase} for {@code --phase-seconds} on a new heap of {@code config}, cut into windows at
-     * fixed edges from its start; the windows end before the run's deadline, so none holds the final frees.
+     * fixed edges from its start ({@link #nextEdge}); the windows end before the run's deadline, so none holds the
+     * final frees.
      */
     private ConfigRun measure(Workload phase, String config, HakMemConfig heapConfig, boolean learns)
             throws InterruptedException {
@@ -215,7 +257,8 @@ final class Compare {
                     () -> phase.run(peer, threads, Budget.until(deadline)));
             boolean ended = false;
             try {
-                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0; edge += windowNanos) {
+                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0;
+                     edge = nextEdge(edge, System.nanoTime(), windowNanos)) {
                     ended = sleepUntil(edge, run);
                     if (!ended) {
                         HeapProbe now = HeapProbe.read(heap);
@@ -251,6 +294,18 @@ final class Compare {
         return result;
     }
 
+    /**
+     * The edge that ends the next window after the one that ended at {@code edge}, read at {@code now}: the first
+     * edge of the run's grid after {@code now}. A window the command's thread was late for (descheduled on a loaded
+     * machine) runs to the next edge still ahead, rather than the edges it missed each making a window of a few
+     * microseconds: after a stall of 441 ms, 21 such windows of no operation were each counted as 0 Mops/s, and a
+     * learning run's median throughput read 0.
+     */
+    static long nextEdge(long edge, long now, long windowNanos) {
+        long late = now - edge;
+        return edge + windowNanos * (late < 0 ? 1 : late / windowNanos + 1);
+    }
+
     /** Sleeps until {@code nanoTime} reaches {@code edge}; true if the run ended first (it should not). */
     private static boolean sleepUntil(long edge, Background run) throws InterruptedException {
         long left;
@@ -271,20 +326,34 @@ final class Compare {
         }
     }
 
-    /** The runs of one phase and the verdicts on them. */
+    /**
+     * The runs of one phase and the verdicts on them: from the search's runs, or, with confirmation rounds, the
+     * median over the rounds of each round's ratio.
+     */
     record PhaseResult(Workload phase, ConfigRun defaults, List<ConfigRun> statics, ConfigRun bestStatic,
-                       ConfigRun learning) {
+                       ConfigRun learning, List<Round> rounds) {
 
         double learningVsBest() {
-            return learning.cost() / bestStatic.cost();
+            return ratio(Round::learning, Round::bestStatic);
         }
 
         double learningVsDefault() {
-            return learning.cost() / defaults.cost();
+            return ratio(Round::learning, Round::defaults);
         }
 
         double bestVsDefault() {
-            return bestStatic.cost() / defaults.cost();
+            return ratio(Round::bestStatic, Round::defaults);
+        }
+
+        private double ratio(Function<Round, ConfigRun> a, Function<Round, ConfigRun> b) {
+            List<Round> paired = rounds.isEmpty() ? List.of(new Round(defaults, bestStatic, learning)) : rounds;
+            return Stats.median(paired.stream().map(r -> a.apply(r).cost() / b.apply(r).cost()).toList());
+        }
+
+        /** How the ratios were taken, for the verdicts: empty for the search's runs. */
+        private String over() {
+            return rounds.isEmpty() ? "" : rounds.size() == 1 ? " (1 round)"
+                    : String.format(Locale.ROOT, " (median of %d rounds)", rounds.size());
         }
 
         boolean matchesBest() {
@@ -303,15 +372,15 @@ final class Compare {
         /** The verdict lines, as the table and compare.md print them. */
         List<String> verdicts() {
             List<String> lines = new ArrayList<>();
-            lines.add(String.format(Locale.ROOT, "learning / best static (%s): %.2f, target <= %.2f: %s",
-                    bestStatic.config(), learningVsBest(), MATCH, matchesBest() ? "MET" : "MISSED"));
+            lines.add(String.format(Locale.ROOT, "learning / best static (%s)%s: %.2f, target <= %.2f: %s",
+                    bestStatic.config(), over(), learningVsBest(), MATCH, matchesBest() ? "MET" : "MISSED"));
             if (defaultWrong()) {
-                lines.add(String.format(Locale.ROOT, "best static / default: %.2f, the default is wrong here;"
-                                + " learning / default: %.2f, target <= %.2f: %s", bestVsDefault(),
+                lines.add(String.format(Locale.ROOT, "best static / default%s: %.2f, the default is wrong here;"
+                                + " learning / default: %.2f, target <= %.2f: %s", over(), bestVsDefault(),
                         learningVsDefault(), BEAT_DEFAULT, beatsDefault() ? "MET" : "MISSED"));
             } else {
-                lines.add(String.format(Locale.ROOT, "best static / default: %.2f, the default is right here (no"
-                                + " static policy %.0f%% cheaper); learning / default: %.2f", bestVsDefault(),
+                lines.add(String.format(Locale.ROOT, "best static / default%s: %.2f, the default is right here (no"
+                                + " static policy %.0f%% cheaper); learning / default: %.2f", over(), bestVsDefault(),
                         100 * (1 - DEFAULT_WRONG), learningVsDefault()));
             }
             return lines;

@@ -94,13 +94,25 @@ public final class LearnCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Run the hand search of static policies against learning instead.")
     boolean compare;
 
+    @Option(names = "--phases", paramLabel = "P[,P...]", split = ",",
+            description = {"With --compare: the phases to search, in this order (default: all of them,",
+                    "json,mir,vm,mixed,lifetime_mix); one phase fits a shared machine's timing slot."})
+    List<String> phases;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = {"With --compare: after each phase's search, N - 1 rounds of the default, the best static",
+                    "policy and learning, whose paired ratios' medians give the verdicts (default: ${DEFAULT-VALUE}:",
+                    "the search's runs give them)."})
+    int rounds;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         HakMemConfig config = learningConfig();
+        List<Workload> compared = compare ? comparedPhases() : List.of();
         PrintWriter stdout = spec.commandLine().getOut();
         Files.createDirectories(out);
         if (compare) {
-            return new Compare(config, phaseSeconds, threads, out, stdout).run(Workloads.PHASES) ? 0 : 1;
+            return new Compare(config, phaseSeconds, threads, rounds, out, stdout).run(compared) ? 0 : 1;
         }
         return learn(config, stdout);
     }
@@ -115,6 +127,9 @@ public final class LearnCommand implements Callable<Integer> {
         check(cycles >= 1, "--cycles must be at least 1: " + cycles);
         check(phaseSeconds > 0, "--phase-seconds must be more than 0: " + phaseSeconds);
         check(threads >= 1, "--threads must be at least 1: " + threads);
+        check(phases == null || compare, "--phases needs --compare");
+        check(rounds >= 1, "--rounds must be at least 1: " + rounds);
+        check(rounds == 1 || compare, "--rounds needs --compare");
         HakMemConfig.Builder b = HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnSeed(seed);
         try {
             b.learnWindowMillis(windowMillis);
@@ -131,6 +146,26 @@ public final class LearnCommand implements Callable<Integer> {
         check(!compare || phaseSeconds * 1000 >= 4 * windowMillis, "--compare needs --phase-seconds of at least 4"
                 + " windows (--window-ms " + windowMillis + "): " + phaseSeconds);
         return config;
+    }
+
+    /**
+     * The phases {@code --compare} searches: those named by {@code --phases}, in its order, or all of them.
+     *
+     * @throws ParameterException naming a phase that does not exist or is named twice
+     */
+    List<Workload> comparedPhases() {
+        if (phases == null) {
+            return Workloads.PHASES;
+        }
+        List<Workload> chosen = new ArrayList<>();
+        for (String name : phases) {
+            Workload phase = Workloads.PHASES.stream().filter(w -> w.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new ParameterException(spec.commandLine(), "--phases: no phase " + name
+                            + "; the phases are " + Workloads.PHASES.stream().map(Workload::name).toList()));
+            check(!chosen.contains(phase), "--phases: " + name + " named twice");
+            chosen.add(phase);
+        }
+        return chosen;
     }
 
     private void check(boolean condition, String message) {

@@ -42,6 +42,22 @@ class CompareTest {
         }
     }
 
+    /** A window ends at the next edge of the run's grid after the thread woke: a late wake skips the missed edges. */
+    @Test
+    void aWindowWokenLateRunsToTheNextEdgeAhead() {
+        long start = 1_000;
+        long edge = start + WINDOW_NANOS;
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge, WINDOW_NANOS), "on time");
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge + WINDOW_NANOS - 1, WINDOW_NANOS));
+        assertEquals(start + 3 * WINDOW_NANOS, Compare.nextEdge(edge, edge + WINDOW_NANOS, WINDOW_NANOS));
+        assertEquals(start + 23 * WINDOW_NANOS, Compare.nextEdge(edge, edge + 21 * WINDOW_NANOS + 7, WINDOW_NANOS),
+                "21 edges missed");
+        assertEquals(start + 2 * WINDOW_NANOS, Compare.nextEdge(edge, edge - 5, WINDOW_NANOS), "early");
+        long wrapped = Long.MAX_VALUE - WINDOW_NANOS / 2;
+        assertEquals(wrapped + WINDOW_NANOS, Compare.nextEdge(wrapped, wrapped + 1, WINDOW_NANOS),
+                "nanoTime wraps: only differences count");
+    }
+
     @Test
     void aSitesKnobRemovesOrSetsItsRuleAndKeepsTheOthers() {
         Policy.SiteRule other = new Policy.SiteRule("parse", false, true);
@@ -92,7 +108,31 @@ class CompareTest {
     private static Compare.PhaseResult result(double defaults, double best, double learning) {
         ConfigRun d = run("default", defaults);
         ConfigRun b = run("wMax=1.5", best);
-        return new Compare.PhaseResult(Workloads.named(Workloads.JSON), d, List.of(d, b), b, learning(learning));
+        return new Compare.PhaseResult(Workloads.named(Workloads.JSON), d, List.of(d, b), b, learning(learning),
+                List.of());
+    }
+
+    /**
+     * With confirmation rounds the verdicts are the medians over the rounds of each round's ratio; the search's runs
+     * (here a lucky best static run, 60, and an unlucky learning run, 90) only chose the best static policy.
+     */
+    @Test
+    void withRoundsTheVerdictsAreTheMediansOfTheRoundsRatios() {
+        ConfigRun d = run("default", 100);
+        ConfigRun b = run("wMax=1.5", 60);
+        List<Compare.Round> rounds = List.of(
+                new Compare.Round(run("default (round 2)", 200), run("wMax=1.5 (round 2)", 150), learning(150)),
+                new Compare.Round(run("default (round 3)", 100), run("wMax=1.5 (round 3)", 90), learning(99)),
+                new Compare.Round(run("default (round 4)", 100), run("wMax=1.5 (round 4)", 50), learning(80)));
+        Compare.PhaseResult r = new Compare.PhaseResult(Workloads.named(Workloads.JSON), d, List.of(d, b), b,
+                learning(90), rounds);
+
+        assertEquals(1.1, r.learningVsBest(), 1e-12, "ratios 1.0, 1.1 and 1.6");
+        assertEquals(0.8, r.learningVsDefault(), 1e-12, "ratios 0.75, 0.99 and 0.8");
+        assertEquals(0.75, r.bestVsDefault(), 1e-12, "ratios 0.75, 0.9 and 0.5");
+        assertEquals(List.of("learning / best static (wMax=1.5) (median of 3 rounds): 1.10, target <= 1.02: MISSED",
+                "best static / default (median of 3 rounds): 0.75, the default is wrong here; learning / default:"
+                        + " 0.80, target <= 0.80: MET"), r.verdicts());
     }
 
     @Test
@@ -195,18 +235,23 @@ class CompareTest {
 
         // 0.3 s a run, 15 windows of 20 ms: at 0.15 s a loaded machine (load 10+ on 2 cores) left a static run
         // one or two windows, the first of which is never counted, so a run had no cost.
-        boolean ok = new Compare(learning, 0.3, 1, out, new PrintWriter(text))
+        boolean ok = new Compare(learning, 0.3, 1, 2, out, new PrintWriter(text))
                 .run(List.of(Workloads.named(Workloads.LIFETIME_MIX)));
 
         assertTrue(ok, text.toString());
         List<String> rows = Files.readAllLines(out.resolve("compare.csv"));
-        // The header, 1 default + 4 + 4 + 3 + 4 other candidates + the 2 sites' long-lived rules + learning.
-        assertEquals(1 + 19, rows.size(), String.join("\n", rows));
+        // The header, 1 default + 4 + 4 + 3 + 4 other candidates + the 2 sites' long-lived rules + learning, then
+        // a confirmation round: the best static policy, learning, the default (round 2 begins with the second).
+        assertEquals(1 + 19 + 3, rows.size(), String.join("\n", rows));
         assertTrue(rows.get(1).startsWith("lifetime_mix,default,default"), rows.get(1));
         for (String rule : List.of("parse long-lived", "cache long-lived")) {
             assertTrue(rows.stream().anyMatch(r -> r.split(",")[1].contains(rule)), String.join("\n", rows));
         }
-        assertTrue(rows.getLast().startsWith("lifetime_mix,learning,learning,"), rows.getLast());
+        assertTrue(rows.get(19).startsWith("lifetime_mix,learning,learning,"), rows.get(19));
+        assertTrue(rows.get(20).matches("lifetime_mix,.* \\(round 2\\),,.*"), rows.get(20));
+        assertTrue(rows.get(21).startsWith("lifetime_mix,learning (round 2),,"), rows.get(21));
+        assertTrue(rows.get(22).startsWith("lifetime_mix,default (round 2),,"), rows.get(22));
+        assertTrue(text.toString().contains("(1 round)"), text.toString());
         assertTrue(rows.stream().skip(1).allMatch(r -> r.split(",")[3].matches("\\d+\\.\\d{4}")),
                 "every run has a cost: " + String.join("\n", rows));
         assertTrue(text.toString().contains("learning / best static ("), text.toString());

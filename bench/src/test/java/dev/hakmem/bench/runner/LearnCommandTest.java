@@ -78,5 +78,29 @@ class LearnCommandTest {
                 text.toString());
         assertEquals(2, learn(text, "--compare", "--phase-seconds", "0.5", "--window-ms", "250"));
         assertTrue(text.toString().contains("--compare needs --phase-seconds of at least 4 windows"), text.toString());
+        assertEquals(2, learn(text, "--phases", "json"));
+        assertTrue(text.toString().contains("--phases needs --compare"), text.toString());
+        assertEquals(2, learn(text, "--compare", "--phases", "json,jsn", "--phase-seconds", "0.1", "--window-ms",
+                "20"));
+        assertTrue(text.toString().contains("--phases: no phase jsn; the phases are [json, mir, vm, mixed,"
+                + " lifetime_mix]"), text.toString());
+        assertEquals(2, learn(text, "--compare", "--phases", "vm,vm", "--phase-seconds", "0.1", "--window-ms",
+                "20"));
+        assertTrue(text.toString().contains("--phases: vm named twice"), text.toString());
+        assertEquals(2, learn(text, "--compare", "--rounds", "0"));
+        assertTrue(text.toString().contains("--rounds must be at least 1: 0"), text.toString());
+        assertEquals(2, learn(text, "--rounds", "3"));
+        assertTrue(text.toString().contains("--rounds needs --compare"), text.toString());
+    }
+
+    /** {@code --phases} picks the compare's phases in its order; without it the compare searches all of them. */
+    @Test
+    void comparedPhasesAreTheNamedOnesInTheirOrderOrAll() {
+        LearnCommand chosen = new LearnCommand();
+        new CommandLine(chosen).parseArgs("--compare", "--phases", "lifetime_mix,json");
+        assertEquals(List.of("lifetime_mix", "json"), chosen.comparedPhases().stream().map(Workload::name).toList());
+        LearnCommand all = new LearnCommand();
+        new CommandLine(all).parseArgs("--compare");
+        assertEquals(Workloads.PHASES, all.comparedPhases());
     }
 }
