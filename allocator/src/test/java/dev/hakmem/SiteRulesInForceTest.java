@@ -81,41 +81,6 @@ class SiteRulesInForceTest {
         assertTrue(mixed >= 15 * SUPERSLAB, "mixed: " + mixed / MIB + " MiB mapped");
     }
 
-    /**
-     * Bursts of short-lived blocks of 1.5 MiB, each freed before the next and each in a class of another slot size
-     * (64 KiB to 2 MiB), with a long-lived block kept from each: with the survivors in the twin, the short-lived
-     * heap's SuperSlabs empty after every burst and the next burst carves in one of them laid out again, so the
-     * heap never maps more than a burst's SuperSlab beside the twin's; kept per slot size (an empty current slab
-     * holding each), six bursts held six SuperSlabs. No retain budget: an empty SuperSlab is unmapped at once.
-     */
-    @Test
-    void shortLivedBurstsOfEverySlotSizeShareTheirSuperSlabsWhenSurvivorsAreSegregated() {
-        HakMemConfig config = HakMemConfig.builder().retainBytes(0).build();
-        try (HakMem h = heapWith(config, new Policy.SiteRule("survivor", true, false))) {
-            Site survivor = h.site("survivor");
-            List<Long> survivors = new ArrayList<>();
-            long mostMapped = 0;
-            for (int size : new int[]{1000, 3000, 6000, 12000, 24000, 48000, 1000, 48000}) {
-                long[] burst = new long[(int) (3 * MIB / 2 / size)];
-                for (int i = 0; i < burst.length; i++) {
-                    burst[i] = h.malloc(size);
-                }
-                survivors.add(survivor.malloc(1000));
-                for (long a : burst) {
-                    h.free(a);
-                }
-                h.check();
-                mostMapped = Math.max(mostMapped, h.stats().mappedBytes());
-            }
-            assertTrue(mostMapped <= 3 * SUPERSLAB, "at most " + mostMapped / MIB + " MiB mapped");
-            for (long a : survivors) {
-                h.free(a);
-            }
-            h.check();
-            assertEquals(0, h.stats().liveBlocks());
-        }
-    }
-
     private static long mappedAfterTheBurst(HakMem h) {
         try (h) {
             Site survivor = h.site("survivor");

@@ -58,10 +58,7 @@ public final class ThreadHeap extends SlabOwner {
      */
     private final ReentrantLock lock;
 
-    /**
-     * Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill, and again after a heap
-     * with a twin retired it empty ({@link #retireEmptyCurrents}).
-     */
+    /** Per class, the slab allocation pops from; {@link Slab#SENTINEL} until the first refill. */
     private final Slab[] current;
     /** Per class, the other slabs this heap owns (each knows its index here, for O(1) removal). */
     private final ArrayList<Slab>[] others;
@@ -629,8 +626,8 @@ public final class ThreadHeap extends SlabOwner {
 
     /**
      * Before growing: drains every slab of every class and retires the empty ones. Slabs emptied only by remote
-     * frees, in a class this heap no longer allocates, would otherwise hold their memory for good. A heap with a
-     * twin retires its empty current slabs too ({@link #retireEmptyCurrents}). Returns how many slabs were retired.
+     * frees, in a class this heap no longer allocates, would otherwise hold their memory for good. Returns how
+     * many slabs were retired.
      */
     private int collect() {
         int retired = 0;
@@ -639,35 +636,6 @@ public final class ThreadHeap extends SlabOwner {
                 Slab s = list.get(i);
                 drain(s);
                 if (s.used() == 0) {
-                    retire(s);
-                    retired++;
-                }
-            }
-        }
-        return longLivedAcquire() != null ? retired + retireEmptyCurrents() : retired;
-    }
-
-    /**
-     * Retires every current slab with no block in use (after draining it); returns how many. Only a heap with a twin
-     * does: its long-lived blocks live in the twin, so its slabs empty whole as its short-lived blocks die (a
-     * request's, a parse's), and an empty current slab is all that keeps its SuperSlab from the pool. Kept, each
-     * class's current slab holds a slot in a SuperSlab of its class's slot size, and every slot size keeps SuperSlabs
-     * for the largest burst it saw: the lifetime mix's short-lived heap held 12 MiB of free slots and empty slabs
-     * over six slot sizes for bursts of 2 MiB (issue 10, session 11's memory profile). Retired, the SuperSlabs of the
-     * bursts that ended go back to the pool with their pages, and the next burst's carve takes one back for its own
-     * slot size ({@link SuperSlabPool#acquire} lays it out again in place), so bursts of any size share the same
-     * resident SuperSlabs. Only on the path to a new SuperSlab: a heap that carves in SuperSlabs it has never
-     * collects, and a class whose current slab went is refilled by its next malloc as at the heap's start.
-     */
-    private int retireEmptyCurrents() {
-        int retired = 0;
-        for (int c = 0; c < current.length; c++) {
-            Slab s = current[c];
-            if (s != Slab.SENTINEL) {
-                drain(s);
-                if (s.used() == 0) {
-                    current[c] = Slab.SENTINEL;
-                    s.setCurrent(false);
                     retire(s);
                     retired++;
                 }
