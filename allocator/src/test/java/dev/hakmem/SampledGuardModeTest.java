@@ -76,7 +76,7 @@ class SampledGuardModeTest {
     /**
      * A changed byte anywhere in either margin is reported at its own offset, and of two changes in a margin the one
      * nearest the block: the margins are checked a word at a time with byte loops at unaligned ends, so blocks of
-     * every size up to 2400 B (small and page slots) at both ends of their slot, and bytes at every distance, take every branch of the loops.
+     * every size up to 1500 B (small and page slots) at both ends of their slot, and bytes at every distance, take every branch of the loops.
      * A corrupted slot is condemned for good, so each heap takes fewer corruptions than it has slots.
      */
     @Test
@@ -87,7 +87,7 @@ class SampledGuardModeTest {
                 heap.close();
                 heap = sampled(GuardOptions.sampled(1));
             }
-            long size = 1 + random.nextInt(round % 2 == 0 ? 24 : 2400);
+            long size = 1 + random.nextInt(round % 2 == 0 ? 24 : 1500);
             long a = heap.malloc(size);
             long slot = slotOf(a);
             long slotSize = slotSizeOf(a);
@@ -220,7 +220,7 @@ class SampledGuardModeTest {
         long purges = heap.stats().events().purges();
         List<Long> slots = new ArrayList<>();
         for (int i = 0; i < 3 * 128; i++) {
-            long size = 1 + i * 37 % 992;
+            long size = 1 + i * 37 % 480;
             long a = heap.malloc(size);
             long slot = slotOf(a);
             assertTrue((a & CHUNK - 1) >= 128 * SLOT && a - slot >= 16 && slot + SMALL_SLOT - (a + size) >= 16,
@@ -338,15 +338,19 @@ class SampledGuardModeTest {
 
     @Test
     void blocksArePlacedAgainstBothEndsOfTheirSlots() {
-        for (long size : new long[] {100, 1300}) {
+        // {size, its class's alignment}: a small slot's and a page slot's (every class above 1 KiB aligns to 256 or more)
+        for (long[] sizeAndAlignment : new long[][] {{100, 16}, {1200, 256}}) {
+            long size = sizeAndAlignment[0];
+            long alignment = sizeAndAlignment[1];
             long slotSize = size < SMALL_SLOT ? SMALL_SLOT : SLOT;
             int atStart = 0;
             for (int i = 0; i < 60; i++) {
                 long a = heap.malloc(size);
                 long at = a - slotOf(a);
-                boolean start = at + size <= slotSize / 2;
+                boolean start = at + size / 2 < slotSize / 2;
                 atStart += start ? 1 : 0;
-                assertTrue(start ? at >= 16 && at < 16 + 128 : at + size <= slotSize - 16 && at + size > slotSize - 144,
+                assertTrue(start ? at >= 16 && at < 16 + alignment
+                                : at + size <= slotSize - 16 && at + size > slotSize - 16 - alignment,
                         "against the start or the end of its " + slotSize + " B slot (within the class's alignment): "
                                 + at);
                 heap.free(a);
