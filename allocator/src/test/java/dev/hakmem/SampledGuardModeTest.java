@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SampledGuardModeTest {
     private static final long SLOT = 4096;
-    private static final long SMALL_SLOT = 256;
+    private static final long SMALL_SLOT = 1024;
     private static final long CHUNK = 2L << 20;
     private HakMem heap = sampled(GuardOptions.sampled(1));
 
@@ -37,8 +37,12 @@ class SampledGuardModeTest {
 
     /** The start of the slot holding {@code a}: 128 page slots, then 128 small ones, from the chunk's start. */
     private static long slotOf(long a) {
-        long size = (a & CHUNK - 1) < 128 * SLOT ? SLOT : SMALL_SLOT;
-        return a & -size;
+        return a & -slotSizeOf(a);
+    }
+
+    /** The size of the slot holding {@code a}. */
+    private static long slotSizeOf(long a) {
+        return (a & CHUNK - 1) < 128 * SLOT ? SLOT : SMALL_SLOT;
     }
 
     private static void assertNames(String m, String... parts) {
@@ -72,7 +76,7 @@ class SampledGuardModeTest {
     /**
      * A changed byte anywhere in either margin is reported at its own offset, and of two changes in a margin the one
      * nearest the block: the margins are checked a word at a time with byte loops at unaligned ends, so blocks of
-     * every size up to 600 B at both ends of their slot, and bytes at every distance, take every branch of the loops.
+     * every size up to 1500 B (small and page slots) at both ends of their slot, and bytes at every distance, take every branch of the loops.
      * A corrupted slot is condemned for good, so each heap takes fewer corruptions than it has slots.
      */
     @Test
@@ -83,10 +87,10 @@ class SampledGuardModeTest {
                 heap.close();
                 heap = sampled(GuardOptions.sampled(1));
             }
-            long size = 1 + random.nextInt(round % 2 == 0 ? 24 : 600);
+            long size = 1 + random.nextInt(round % 2 == 0 ? 24 : 1500);
             long a = heap.malloc(size);
             long slot = slotOf(a);
-            long slotSize = slot + SMALL_SLOT > a + size ? SMALL_SLOT : SLOT;
+            long slotSize = slotSizeOf(a);
             boolean after = random.nextBoolean();
             long margin = after ? slot + slotSize - a - size : a - slot;
             long near = round % 3 == 0 ? random.nextInt(20) % margin : random.nextLong(margin);
@@ -163,20 +167,20 @@ class SampledGuardModeTest {
      */
     @Test
     void aWriteOfZerosAfterFreeIsCaughtByItsPageComingBack() {
-        long a = heap.malloc(400);
+        long a = heap.malloc(1400);
         heap.free(a);
         GuardModeTest.poke(a + 5, 0);
-        assertCheckReportsOnce("use after free", "a write of zeros", "400 B requested", "freed by thread",
+        assertCheckReportsOnce("use after free", "a write of zeros", "1400 B requested", "freed by thread",
                 "SampledGuardModeTest.aWriteOfZerosAfterFree");
     }
 
     /** A read of a freed sampled block maps a page into the given-back slot: a use after free too. */
     @Test
     void aReadAfterFreeIsCaught() {
-        long a = heap.malloc(300);
+        long a = heap.malloc(1300);
         heap.free(a);
-        assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + 299), "a given-back page reads as zero");
-        assertCheckReportsOnce("use after free", "a read", "300 B requested");
+        assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, a + 1299), "a given-back page reads as zero");
+        assertCheckReportsOnce("use after free", "a read", "1300 B requested");
     }
 
     /**
@@ -185,11 +189,11 @@ class SampledGuardModeTest {
      */
     @Test
     void freedSlotsGiveTheirPagesBackAndTheAccountFollows() {
-        long kept = heap.malloc(300);
+        long kept = heap.malloc(1300);
         long chunk = kept & -CHUNK;
         long purges = heap.stats().events().purges();
         for (int i = 0; i < 3 * 128; i++) {
-            heap.free(heap.malloc(300 + i));
+            heap.free(heap.malloc(1300 + i));
         }
         HakMemStats s = heap.stats();
         assertEquals(purges + 3 * 128, s.events().purges(), "one page given back per sampled free");
@@ -207,16 +211,16 @@ class SampledGuardModeTest {
     }
 
     /**
-     * Small blocks take small slots, sixteen to a page after the page slots, which keep their pages: a freed small
+     * Small blocks take small slots, four to a page after the page slots, which keep their pages: a freed small
      * block is poisoned in place, with no page given back (no purge, nothing decommitted), so a small sample costs no
-     * system call and no page fault, and the small slots' eight pages are all they ever hold.
+     * system call and no page fault, and the small slots' 32 pages are all they ever hold.
      */
     @Test
     void smallBlocksShareSmallSlotsThatKeepTheirPages() {
         long purges = heap.stats().events().purges();
         List<Long> slots = new ArrayList<>();
         for (int i = 0; i < 3 * 128; i++) {
-            long size = 1 + i % 112;
+            long size = 1 + i * 37 % 480;
             long a = heap.malloc(size);
             long slot = slotOf(a);
             assertTrue((a & CHUNK - 1) >= 128 * SLOT && a - slot >= 16 && slot + SMALL_SLOT - (a + size) >= 16,
@@ -258,12 +262,12 @@ class SampledGuardModeTest {
         };
         heap = HakMem.create(HakMemConfig.builder().guard(GuardOptions.sampled(1).withThrowOnViolation(false))
                 .pageSource(blind).build());
-        long a = heap.malloc(400);
+        long a = heap.malloc(1400);
         heap.free(a);
         assertEquals(CHUNK, heap.stats().committedBytes(), "the freed page slot kept its page");
         GuardModeTest.flip(a + 17);
         for (int i = 0; i < 3 * 128; i++) {
-            heap.free(heap.malloc(300));
+            heap.free(heap.malloc(1300));
         }
         assertEquals(1, heap.violations(), "the poison is verified before the freed slot is reused");
         heap.check();
@@ -305,7 +309,7 @@ class SampledGuardModeTest {
     /** In a small slot (poisoned) and in a page slot (its page given back) alike. */
     @Test
     void aWriteAfterFreeIsCaughtWhenTheSlotWouldBeReused() {
-        for (long size : new long[] {32, 400}) {
+        for (long size : new long[] {32, 1400}) {
             heap.close();
             heap = sampled(GuardOptions.sampled(1).withThrowOnViolation(false));
             long a = heap.malloc(size);
@@ -334,15 +338,19 @@ class SampledGuardModeTest {
 
     @Test
     void blocksArePlacedAgainstBothEndsOfTheirSlots() {
-        for (long size : new long[] {100, 300}) {
+        // {size, its class's alignment}: a small slot's and a page slot's (every class above 1 KiB aligns to 256 or more)
+        for (long[] sizeAndAlignment : new long[][] {{100, 16}, {1200, 256}}) {
+            long size = sizeAndAlignment[0];
+            long alignment = sizeAndAlignment[1];
             long slotSize = size < SMALL_SLOT ? SMALL_SLOT : SLOT;
             int atStart = 0;
             for (int i = 0; i < 60; i++) {
                 long a = heap.malloc(size);
                 long at = a - slotOf(a);
-                boolean start = at + size <= slotSize / 2;
+                boolean start = at + size / 2 < slotSize / 2;
                 atStart += start ? 1 : 0;
-                assertTrue(start ? at >= 16 && at < 16 + 128 : at + size <= slotSize - 16 && at + size > slotSize - 144,
+                assertTrue(start ? at >= 16 && at < 16 + alignment
+                                : at + size <= slotSize - 16 && at + size > slotSize - 16 - alignment,
                         "against the start or the end of its " + slotSize + " B slot (within the class's alignment): "
                                 + at);
                 heap.free(a);

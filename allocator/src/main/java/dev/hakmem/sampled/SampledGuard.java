@@ -48,10 +48,10 @@ import java.util.function.Consumer;
  * Two kinds of slot in one 2 MiB chunk, registered in the {@link Registry} as a region of the heap, so a free finds
  * it with the lookup every free already does (the fast free path is unchanged: a sampled address is in no slab):
  * {@value #SLOTS} page slots of {@value #SLOT} bytes, then {@value #SMALL_SLOTS} small slots of {@value #SMALL_SLOT}
- * bytes packed sixteen to a page, for the blocks that fit one with their margins (most sampled blocks: a program's
+ * bytes packed four to a page, for the blocks that fit one with their margins (most sampled blocks: a program's
  * allocations are mostly small):
  * <pre>
- *   chunk: | page slot 0 | ... | page slot 127 | 16 small slots | ... (8 pages) | unused ........ |
+ *   chunk: | page slot 0 | ... | page slot 127 | 4 small slots | ... (32 pages) | unused ........ |
  *           slot i = 0..127                      slot i = 128..255
  * </pre>
  * A sampled block sits against the start or the end of its slot at random, with canary bytes everywhere else in the
@@ -73,7 +73,7 @@ import java.util.function.Consumer;
  * slot that is still checked.
  *
  * <h2>Small slots keep their pages; page slots give theirs back</h2>
- * A freed small slot's data is poisoned and its page kept: the small slots' eight pages, 32 KiB, are all they ever
+ * A freed small slot's data is poisoned and its page kept: the small slots' 32 pages, 128 KiB, are all they ever
  * hold, and a small sample then costs no system call and no page fault (issue 12: a page slot's sample cost about
  * 8 us, of which the madvise at its free 1.7 us, the page fault at its reuse 2.5 us and the mincore before it 1.5 us).
  * A freed page slot's page is given back to the OS (madvise DONTNEED), so that only the live sampled blocks' page
@@ -127,11 +127,14 @@ public final class SampledGuard {
      */
     static final int SLOTS = 128;
     /**
-     * Small slots: a block that {@link #fits} one (up to 224 bytes at an alignment of 16, 176 at 64) takes one. As
-     * many as page slots, so that the quarantine watches a freed small block as long; their pages, 32 KiB, stay
-     * resident.
+     * Small slots: a block that {@link #fits} one (up to 992 bytes at an alignment of 16, 944 at 64) takes one. As
+     * many as page slots, so that the quarantine watches a freed small block as long; their pages, 128 KiB, stay
+     * resident. 1 KiB, not 256 B: with 256 B slots the blocks of 16 B to 1 KiB of random_mixed_256 went four samples
+     * in five to page slots, and at two threads sampled guard kept 0.87x plain's throughput there where tiny_hot's
+     * 64 B blocks, all in small slots, kept 0.95x to 0.96x (session 11, docs/GUARD_MODE.md): a page slot's
+     * madvise in a process whose other thread runs on the other core also interrupts that core (a TLB shootdown).
      */
-    static final int SMALL_SLOT = 256;
+    static final int SMALL_SLOT = 1024;
     static final int SMALL_SLOTS = 128;
     static final int ALL_SLOTS = SLOTS + SMALL_SLOTS;
     /** Where the small slots start in the chunk: after the page slots. */

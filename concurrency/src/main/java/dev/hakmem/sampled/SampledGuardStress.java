@@ -120,7 +120,7 @@ public final class SampledGuardStress {
     @State
     public static class ScanRacesFree {
         private final SampledGuard guard = newGuard();
-        private final long block = guard.malloc(600, false, 16);
+        private final long block = guard.malloc(1600, false, 16);
 
         @Actor
         public void freer() {
