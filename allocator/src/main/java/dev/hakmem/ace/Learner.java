@@ -56,10 +56,10 @@ import java.util.SplittableRandom;
  * The candidate comes from each knob in turn: W_MAX, the big threshold, the retain budget, the purge delay, the
  * bridge classes; every other turn goes back to a neighbour whose pairs so far were cheaper by {@code minImprovement}
  * on average, if there is one, and LEARN does not freeze while there is, up to {@code 2 freezeAfter} windows
- * after the last change ({@link #promising}). A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo} ratings) picks which neighbour of
- * the incumbent's value to try; the bridges come from peaks of the size distribution ({@link Bridges}). A comparison
- * feeds the knob's bandit (reward {@code I / (I + C)}, one half for a tie) or a game of ratings (a win, a loss or a
- * draw at minImprovement), then the rails decide:
+ * after the last change ({@link #promising}). A knob's {@link Ucb1} (or, for the big threshold, its {@link Elo}
+ * ratings) picks which neighbour of the incumbent's value to try; the bridges come from peaks of the size
+ * distribution ({@link Bridges}). A comparison feeds the knob's bandit (reward {@code I / (I + C)}, one half for a
+ * tie) or a game of ratings (a win, a loss or a draw at minImprovement), then the rails decide:
  * <ul>
  *   <li>one step: a candidate differs from the incumbent by one step on one knob ({@link #step});
  *   <li>hysteresis: it replaces the incumbent only when its last pairs pass the sign test with at most
