@@ -508,7 +508,7 @@ public final class Learner {
         // A promising neighbour holds the freeze back for at most another freezeAfter windows: on a phase whose
         // windows are noise-dominated a neighbour no better crosses the mark by chance, and LEARN costs more than
         // FROZEN (its windows are all timed).
-        boolean retrying = promising() != null && index - quietSince < 2L * options.freezeAfter();
+        boolean retrying = index - quietSince < 2L * options.freezeAfter() && promising() != null;
         if (stable && !halfWay && !retrying && index - quietSince >= options.freezeAfter()) {
             frozenSignature = Signature.of(recentSizes);
             if (frozenSignature.samples() < Signature.MIN_SAMPLES) {

@@ -687,6 +687,12 @@ public final class SampledGuard {
         }
     }
 
+    /** Whether {@code queue} holds a slot twice, a slot of the other kind ({@link #queueOf}) or one not FREED. */
+    private boolean malformed(ArrayDeque<Integer> queue) {
+        return queue.stream().distinct().count() != queue.size()
+                || queue.stream().anyMatch(i -> queueOf(i) != queue || state[i] != FREED);
+    }
+
     /** The invariants of the class comment; null or the first broken one. */
     private String bookkeeping() {
         if (slots == null ? freshPages + freshSmall != 0 : slots.released || !mappings.contains(slots)
@@ -730,11 +736,8 @@ public final class SampledGuard {
             return "it counts " + live + " live sampled blocks (at most " + MAX_LIVE + ") of " + liveBytes
                     + " bytes, but " + liveSlots + " slots are live, holding " + liveSlotBytes + " bytes";
         }
-        if (quarantine.size() + smallQuarantine.size() != freedSlots
-                || quarantine.stream().distinct().count() != quarantine.size()
-                || smallQuarantine.stream().distinct().count() != smallQuarantine.size()
-                || quarantine.stream().anyMatch(i -> i >= SLOTS || state[i] != FREED)
-                || smallQuarantine.stream().anyMatch(i -> i < SLOTS || state[i] != FREED)) {
+        if (quarantine.size() + smallQuarantine.size() != freedSlots || malformed(quarantine)
+                || malformed(smallQuarantine)) {
             return "its quarantines hold " + quarantine + " and " + smallQuarantine + " but " + freedSlots
                     + " slots are freed";
         }
