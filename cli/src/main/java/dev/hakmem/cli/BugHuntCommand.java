@@ -41,17 +41,21 @@ final class BugHuntCommand implements Callable<Integer> {
     @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "2400", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
     private double maxSeconds;
 
+    @Option(names = "--max-millions", paramLabel = "M", description = "Length of a run in allocations, millions: a bug not reported by then is missed whatever the machine's load (default: no bound).")
+    private long maxMillions = Long.MAX_VALUE / 1_000_000;
+
     @Override
     public Integer call() {
-        if (seeds < 1 || rate < 1 || maxSeconds <= 0) {
-            throw new ParameterException(spec.commandLine(), "--seeds, --rate and --max-seconds must be positive");
+        if (seeds < 1 || rate < 1 || maxSeconds <= 0 || maxMillions < 1) {
+            throw new ParameterException(spec.commandLine(),
+                    "--seeds, --rate, --max-seconds and --max-millions must be positive");
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "hakmem bughunt: seeds %d..%d, sampled guard 1 in %d, runs of at most %.0f s%n",
-                firstSeed, firstSeed + seeds - 1, rate, maxSeconds);
+        out.printf(Locale.ROOT, "hakmem bughunt: seeds %d..%d, sampled guard 1 in %d, runs of at most %.0f s and %,d M allocations%n",
+                firstSeed, firstSeed + seeds - 1, rate, maxSeconds, maxMillions);
         List<BugHunt.Result> results = new ArrayList<>();
         for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
-            BugHunt.Result r = BugHunt.run(seed, rate, (long) (maxSeconds * 1e9));
+            BugHunt.Result r = BugHunt.run(seed, rate, (long) (maxSeconds * 1e9), maxMillions * 1_000_000);
             results.add(r);
             out.printf(Locale.ROOT, "seed %3d  overflow %s %s  write after free %s %s  (%,d allocations)%n", seed,
                     seconds(r.overflowNanos()), millions(r.overflowAllocations()), seconds(r.writeAfterFreeNanos()),

@@ -65,15 +65,18 @@ public final class BugHunt {
         this.untilWriteAfterFree = callsBeforeBug();
     }
 
-    /** Hunts with sampled guard mode at {@code rate} for at most {@code maxNanos}. */
-    public static Result run(long seed, int rate, long maxNanos) {
+    /**
+     * Hunts with sampled guard mode at {@code rate} for at most {@code maxNanos} and {@code maxAllocations}: a run
+     * bounded by allocations has the same length whatever the machine's load.
+     */
+    public static Result run(long seed, int rate, long maxNanos, long maxAllocations) {
         HakMemConfig config = HakMemConfig.builder().guard(GuardOptions.sampled(rate)).build();
         try (HakMem heap = HakMem.create(config)) {
-            return new BugHunt(heap, seed).hunt(seed, maxNanos);
+            return new BugHunt(heap, seed).hunt(seed, maxNanos, maxAllocations);
         }
     }
 
-    private Result hunt(long seed, long maxNanos) {
+    private Result hunt(long seed, long maxNanos, long maxAllocations) {
         start = System.nanoTime();
         long seen = 0;
         while (overflowAt < 0 || writeAfterFreeAt < 0) {
@@ -91,7 +94,7 @@ public final class BugHunt {
             if (heap.violations() > seen) {
                 seen = collect();
             }
-            if (System.nanoTime() - start > maxNanos) {
+            if (System.nanoTime() - start > maxNanos || allocations >= maxAllocations) {
                 break;
             }
         }

@@ -12,7 +12,7 @@ class BugHuntTest {
 
     @Test
     void sampledGuardReportsBothRareBugsWithTheirStacks() {
-        BugHunt.Result r = BugHunt.run(StressSupport.seed("bug hunt"), 16, 300_000_000_000L);
+        BugHunt.Result r = BugHunt.run(StressSupport.seed("bug hunt"), 16, 300_000_000_000L, Long.MAX_VALUE);
         System.out.println(r);
         assertTrue(r.overflowNanos() >= 0, "the overflow at 1 in 100,000 was reported: " + r);
         assertTrue(r.writeAfterFreeNanos() >= 0, "the write after free at 1 in 100,000 was reported: " + r);
