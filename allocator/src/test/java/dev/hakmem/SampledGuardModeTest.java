@@ -60,6 +60,9 @@ class SampledGuardModeTest {
         assertNames(e.getMessage(), "buffer overflow", "offset 100 (1 past the end)", "100 B requested",
                 "0x" + Long.toHexString(a), "allocated by thread \"" + Thread.currentThread().getName() + "\"",
                 "SampledGuardModeTest.aOneByteOverflowIsCaughtOnFree");
+        // The stack starts at the caller: no frame of the allocator's own precedes it.
+        assertNames(e.getMessage(), "\"" + Thread.currentThread().getName() + "\" #" + Thread.currentThread().threadId()
+                + "\n    at dev.hakmem.SampledGuardModeTest.aOneByteOverflowIsCaughtOnFree");
         assertEquals(1, heap.violations());
         assertEquals(1, heap.stats().events().guardViolations());
     }

@@ -888,7 +888,8 @@ public final class SampledGuard {
     /** Whether a stack frame is the allocator's own, left out of the stacks that reports and leak sites show. */
     public static boolean isAllocatorFrame(String cls) {
         return cls.equals("dev.hakmem.HakMem") || cls.equals("dev.hakmem.Site") || cls.startsWith("dev.hakmem.guard.")
-                || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.sampled.");
+                || cls.startsWith("dev.hakmem.core.") || cls.startsWith("dev.hakmem.heap.")
+                || cls.startsWith("dev.hakmem.sampled.");
     }
 
     /** Byte order of the patterns in memory, whatever the platform's: the first byte of a word is its lowest. */
