@@ -29,6 +29,7 @@ import dev.hakmem.sampled.SampledGuard;
 import dev.hakmem.site.Profiler;
 import dev.hakmem.site.SiteRules;
 import dev.hakmem.site.SiteState;
+import dev.hakmem.site.WindowSample;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
@@ -150,7 +151,8 @@ public final class Allocator {
                 config.startsFrozen() ? LearningState.FROZEN : LearningState.LEARN, config.learnSeed(),
                 config.learnWindowMillis() * 1_000_000L, config.mode() == HakMemConfig.Mode.RESEARCH
                 ? RESEARCH_HISTORY : LEARNING_HISTORY, System.nanoTime(), counts()) : null;
-        samplePerLearner();
+        // No window yet: a count of the samples aimed at keeps the configured learning period.
+        samplePerLearner(Profiler.WINDOW_SAMPLES);
         Maintenance.register(this);
     }
 
@@ -224,7 +226,8 @@ public final class Allocator {
         Policy inForce = active.policy;
         LearningState before = learning.state();
         Policy kept = learning.best();
-        Policy knobs = learning.closeWindow(now, counts(), profiler.drainWindow(), active);
+        WindowSample sample = profiler.drainWindow();
+        Policy knobs = learning.closeWindow(now, counts(), sample, active);
         Map<String, Policy.SiteRule> rules = new LinkedHashMap<>(inForce.sites());
         for (SiteProfile p : profiler.profiles(now)) {
             if (!SiteRules.decides(p)) {
@@ -254,17 +257,18 @@ public final class Allocator {
             events.learningTransitions.increment();
             Jfr.learningTransition(id, before, learning.state(), activeOpaque().policy);
         }
-        samplePerLearner();
+        samplePerLearner(sample.sampledMallocs());
     }
 
     /**
      * A learning heap samples at its learning period, timed, in the windows its learner reads the cost of, and rests
      * at BALANCED's period, untimed, in the others (FROZEN's, and CANARY's but its comparisons; see {@link Profiler}):
-     * FROZEN pays no learning cost, CANARY pays it in 2 windows in 20.
+     * FROZEN pays no learning cost, CANARY pays it in 2 windows in 20. The learning period follows the samples of
+     * the window just drained ({@code Profiler.nextLearningPeriod}).
      */
-    private void samplePerLearner() {
+    private void samplePerLearner(long sampledMallocs) {
         if (learning != null) {
-            profiler.learning(learning.timed());
+            profiler.learning(learning.timed(), sampledMallocs);
         }
     }
 

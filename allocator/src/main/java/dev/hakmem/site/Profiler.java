@@ -114,8 +114,19 @@ public final class Profiler {
     public static final String ANONYMOUS = "(anonymous)";
     private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
 
-    /** The period while the heap's learner reads the windows, or always for a heap that does not learn. */
-    private final Period learningPeriod;
+    /**
+     * The samples a timed window aims at ({@link #nextLearningPeriod}): well above the learner's 32 timed mallocs a
+     * scored window needs and the signature's 512 a CANARY period, and few enough to cost nothing measurable.
+     */
+    public static final long WINDOW_SAMPLES = 1024;
+    /** The learning period the heap was configured with: the floor of {@link #learningPeriod}. */
+    private final long basePeriod;
+    /**
+     * The period while the heap's learner reads the windows, or always for a heap that does not learn; between
+     * {@link #basePeriod} and the resting period's bytes ({@link #nextLearningPeriod}). Written by the maintenance
+     * thread alone ({@link #learning}), which alone reads it; heaps read {@link #period}.
+     */
+    private Period learningPeriod;
     /** The period while the heap's learner rests (FROZEN): untimed. */
     private final Period restingPeriod;
     /** The period in force: one of the two, switched by {@link #learning}; read by a heap drawing a countdown. */
@@ -310,6 +321,7 @@ public final class Profiler {
         if (capacity < 0) {
             throw new IllegalArgumentException("sampled blocks' capacity must be >= 0: " + capacity);
         }
+        this.basePeriod = period;
         this.learningPeriod = new Period(period, timed);
         this.restingPeriod = new Period(restingPeriod, false);
         this.period = learningPeriod;
@@ -319,11 +331,35 @@ public final class Profiler {
     }
 
     /**
-     * Whether the heap's learner reads the windows: the learning period then, else the resting one. Countdowns
+     * Whether the heap's learner reads the next window: the learning period then, else the resting one. Countdowns
      * already drawn run out under the period they were drawn under; each heap's next one is drawn under this.
+     * {@code sampledMallocs} is the window just drained's: when it ran at the learning period, that period is
+     * rescaled first ({@link #nextLearningPeriod}).
      */
-    public void learning(boolean on) {
+    public void learning(boolean on, long sampledMallocs) {
+        if (period == learningPeriod && basePeriod > 1) {
+            learningPeriod = new Period(nextLearningPeriod(learningPeriod.bytes(), sampledMallocs, basePeriod,
+                    restingPeriod.bytes()), learningPeriod.timed());
+        }
         period = on ? learningPeriod : restingPeriod;
+    }
+
+    /**
+     * The learning period after a window that sampled {@code sampledMallocs} at {@code current}: the one at which
+     * that window would have held about {@value #WINDOW_SAMPLES} samples, kept between {@code base} (the configured
+     * period) and {@code resting} (a timed window never samples less than a resting one).
+     *
+     * <p>Why: the learner needs a few hundred timed mallocs a window, and what it pays for them is the samples, not
+     * the bytes. A fixed period of bytes samples a workload of large blocks far more often than a workload of small
+     * ones: on {@code mixed} (64 KiB to 2 MiB blocks) one malloc in five was sampled at 512 KiB, tens of thousands of
+     * timed samples in a window of 20 ms, and LEARN's windows and CANARY's comparisons ran at about half the FROZEN
+     * windows' throughput. The samples scale with the inverse of the period, so one window's count sets the next
+     * period. A window after a resting one drew some of its countdowns under the resting period and counts fewer
+     * samples: the period then falls, towards more samples, the safe side.
+     */
+    static long nextLearningPeriod(long current, long sampledMallocs, long base, long resting) {
+        double scaled = (double) current * sampledMallocs / WINDOW_SAMPLES;
+        return Math.clamp((long) Math.min(scaled, Long.MAX_VALUE), base, Math.max(base, resting));
     }
 
     /**

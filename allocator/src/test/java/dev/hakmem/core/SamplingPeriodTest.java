@@ -2,6 +2,7 @@ package dev.hakmem.core;
 
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.SiteProfile;
+import dev.hakmem.site.Profiler;
 import dev.hakmem.site.SiteState;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class SamplingPeriodTest {
         try {
             blocks.add(a.malloc(a.site("start"), SIZE));
 
-            a.profiler().learning(false);
+            a.profiler().learning(false, Profiler.WINDOW_SAMPLES);
             SiteState drawnWhileLearning = a.site("drawn while learning, sampled resting");
             blocks.add(a.malloc(drawnWhileLearning, SIZE));
             assertSample(a, drawnWhileLearning, 1, 1);
@@ -40,7 +41,7 @@ class SamplingPeriodTest {
             assertSample(a, resting, 1, Math.round(restingWeight));
             assertTrue(mallocs > 1, "sampled at once: " + mallocs);
 
-            a.profiler().learning(true);
+            a.profiler().learning(true, Profiler.WINDOW_SAMPLES);
             SiteState drawnResting = a.site("drawn resting, sampled while learning");
             untilSampled(a, drawnResting, blocks);
             assertSample(a, drawnResting, 1, Math.round(restingWeight));

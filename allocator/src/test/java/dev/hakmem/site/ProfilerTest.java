@@ -25,6 +25,45 @@ class ProfilerTest {
     private static final long T0 = 1_000_000_000L;
 
     @Test
+    void theLearningPeriodAimsAtItsSamplesAWindowBetweenTheConfiguredAndTheRestingPeriod() {
+        long base = Profiler.DEFAULT_PERIOD;
+        long resting = Profiler.BALANCED_PERIOD;
+        long n = Profiler.WINDOW_SAMPLES;
+        // As many samples as aimed at: the period stays; twice as many: it doubles; half as many: it halves.
+        assertEquals(base, Profiler.nextLearningPeriod(base, n, base, resting));
+        assertEquals(2 * base, Profiler.nextLearningPeriod(base, 2 * n, base, resting));
+        assertEquals(base, Profiler.nextLearningPeriod(2 * base, n / 2, base, resting));
+        // mixed at 512 KiB: tens of thousands of samples a window; never above the resting period, nor below the base.
+        assertEquals(resting, Profiler.nextLearningPeriod(base, 38 * n, base, resting));
+        assertEquals(base, Profiler.nextLearningPeriod(resting, 0, base, resting));
+        assertEquals(resting, Profiler.nextLearningPeriod(resting, Long.MAX_VALUE / 2, base, resting));
+        // A configured period above the resting one stays put.
+        assertEquals(4 * resting, Profiler.nextLearningPeriod(4 * resting, 0, 4 * resting, resting));
+        assertEquals(4 * resting, Profiler.nextLearningPeriod(4 * resting, 100 * n, 4 * resting, resting));
+    }
+
+    @Test
+    void onlyAWindowAtTheLearningPeriodRescalesIt() {
+        long base = 4096;
+        long resting = 1L << 20;
+        Profiler p = new Profiler(base, resting, 16, 1, true);
+        p.learning(true, 64 * Profiler.WINDOW_SAMPLES);
+        assertEquals(64 * base, p.period().bytes(), "a timed window of 64 times the samples aimed at");
+        assertTrue(p.period().timed());
+        p.learning(false, Profiler.WINDOW_SAMPLES);
+        assertEquals(resting, p.period().bytes());
+        assertFalse(p.period().timed());
+        // The window just drained rested: its count says nothing of the learning period, which stays.
+        p.learning(true, 0);
+        assertEquals(64 * base, p.period().bytes());
+        p.learning(true, 0);
+        assertEquals(base, p.period().bytes(), "a timed window without a sample: back to the configured period");
+        Profiler exact = new Profiler(1, 1, 16, 1, true);
+        exact.learning(true, 64 * Profiler.WINDOW_SAMPLES);
+        assertEquals(1, exact.period().bytes(), "a period of one byte (exact profiles) never moves");
+    }
+
+    @Test
     void modesWithoutProfilingNeverSample() {
         assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.MINIMAL));
         assertEquals(0, Profiler.periodFor(HakMemConfig.Mode.FAST));
