@@ -41,14 +41,21 @@ final class BugHuntCommand implements Callable<Integer> {
     @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "2400", description = "Length of a run: a bug not reported by then is missed (default: ${DEFAULT-VALUE}).")
     private double maxSeconds;
 
+    /** The largest --max-millions whose count of allocations fits a long: the default, no bound. */
+    private static final long UNBOUNDED_MILLIONS = Long.MAX_VALUE / 1_000_000;
+
     @Option(names = "--max-millions", paramLabel = "M", description = "Length of a run in allocations, millions: a bug not reported by then is missed whatever the machine's load (default: no bound).")
-    private long maxMillions = Long.MAX_VALUE / 1_000_000;
+    private long maxMillions = UNBOUNDED_MILLIONS;
 
     @Override
     public Integer call() {
         if (seeds < 1 || rate < 1 || maxSeconds <= 0 || maxMillions < 1) {
             throw new ParameterException(spec.commandLine(),
                     "--seeds, --rate, --max-seconds and --max-millions must be positive");
+        }
+        if (maxMillions > UNBOUNDED_MILLIONS) {
+            // A count of allocations that overflowed a long would end every run at once, each bug "missed".
+            throw new ParameterException(spec.commandLine(), "--max-millions must be at most " + UNBOUNDED_MILLIONS);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "hakmem bughunt: seeds %d..%d, sampled guard 1 in %d, runs of at most %.0f s and %,d M allocations%n",
