@@ -28,6 +28,12 @@ import java.nio.file.Path;
  */
 public final class HakMemPeer implements Reallocating {
     public static final String NAME = "hakmem";
+    /**
+     * Plain hakmem again under a name of its own: paired with {@value #NAME} in the same rounds, its ratio measures
+     * the runner's own spread between JVMs (an A/A test), the noise a target such as "within 2%" or "at most 5%" is
+     * judged against.
+     */
+    public static final String CONTROL = "hakmem-control";
     /** Guard mode with its defaults: every allocation records its site. */
     public static final String GUARD = "hakmem-guard";
     /** Guard mode recording the site of one allocation in 64. */
@@ -80,6 +86,11 @@ public final class HakMemPeer implements Reallocating {
 
     public static HakMemPeer fast() {
         return new HakMemPeer(NAME, HakMemConfig.defaults(), false);
+    }
+
+    /** {@link #fast()} under the name {@value #CONTROL}. */
+    public static HakMemPeer control() {
+        return new HakMemPeer(CONTROL, HakMemConfig.defaults(), false);
     }
 
     public static HakMemPeer guard() {

@@ -6,7 +6,7 @@ import java.util.List;
 public final class Peers {
 
     /** Every peer name, hakmem first. */
-    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.LEARNING, HakMemPeer.FROZEN,
+    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.CONTROL, HakMemPeer.LEARNING, HakMemPeer.FROZEN,
             HakMemPeer.GUARD, HakMemPeer.GUARD_SITES64, HakMemPeer.GUARD_NO_SITES,
             HakMemPeer.GUARD_SAMPLE,
             CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC, CMallocPeer.GLIBC,
@@ -25,6 +25,7 @@ public final class Peers {
     public static NativeAllocator create(String name) {
         return switch (name) {
             case HakMemPeer.NAME -> HakMemPeer.fast();
+            case HakMemPeer.CONTROL -> HakMemPeer.control();
             case HakMemPeer.LEARNING -> HakMemPeer.learning();
             case HakMemPeer.FROZEN -> HakMemPeer.frozen();
             case HakMemPeer.GUARD -> HakMemPeer.guard();

@@ -1,5 +1,6 @@
 package dev.hakmem.bench.runner;
 
+import dev.hakmem.bench.peer.HakMemPeer;
 import dev.hakmem.bench.peer.Peers;
 import dev.hakmem.bench.workload.Workloads;
 import picocli.CommandLine;
@@ -45,8 +46,12 @@ import java.util.function.Function;
                 "difference can be told from the JVM-to-JVM spread."},
         mixinStandardHelpOptions = true)
 public final class BenchCommand implements Callable<Integer> {
-    /** Left out by default: they differ from hakmem-guard only in how often they record a site. */
-    static final List<String> NOT_BY_DEFAULT = List.of("hakmem-guard-sites64", "hakmem-guard-nosites");
+    /**
+     * Left out by default: the control is plain hakmem again, and the other two differ from hakmem-guard only in
+     * how often they record a site.
+     */
+    static final List<String> NOT_BY_DEFAULT = List.of(HakMemPeer.CONTROL, HakMemPeer.GUARD_SITES64,
+            HakMemPeer.GUARD_NO_SITES);
 
     @Spec
     private CommandSpec spec;
