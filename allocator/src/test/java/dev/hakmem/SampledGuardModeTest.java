@@ -341,20 +341,24 @@ class SampledGuardModeTest {
 
     @Test
     void blocksArePlacedAgainstBothEndsOfTheirSlots() {
-        // {size, its class's alignment}: a small slot's and a page slot's (every class above 1 KiB aligns to 256 or more)
-        for (long[] sizeAndAlignment : new long[][] {{100, 16}, {1200, 256}}) {
-            long size = sizeAndAlignment[0];
-            long alignment = sizeAndAlignment[1];
-            long slotSize = size < SMALL_SLOT ? SMALL_SLOT : SLOT;
+        // {size, alignment asked (0: a malloc, 16-byte aligned), slot size}: a malloc is placed at 16 bytes whatever its
+        // class (960 B fits a small slot, though its class of 1 KiB aligns to 1 KiB), an aligned malloc at its alignment
+        for (long[] request : new long[][] {{100, 0, SMALL_SLOT}, {960, 0, SMALL_SLOT}, {1200, 0, SLOT},
+                {100, 256, SMALL_SLOT}, {500, 512, SLOT}}) {
+            long size = request[0];
+            long alignment = Math.max(request[1], 16);
+            long slotSize = request[2];
             int atStart = 0;
             for (int i = 0; i < 60; i++) {
-                long a = heap.malloc(size);
+                long a = request[1] == 0 ? heap.malloc(size) : heap.mallocAligned(size, request[1]);
+                assertEquals(0, a % alignment, "aligned to " + alignment + ": " + a);
+                assertEquals(slotSize, slotSizeOf(a), size + " B aligned to " + alignment + " takes a slot of");
                 long at = a - slotOf(a);
                 boolean start = at + size / 2 < slotSize / 2;
                 atStart += start ? 1 : 0;
                 assertTrue(start ? at >= 16 && at < 16 + alignment
                                 : at + size <= slotSize - 16 && at + size > slotSize - 16 - alignment,
-                        "against the start or the end of its " + slotSize + " B slot (within the class's alignment): "
+                        "against the start or the end of its " + slotSize + " B slot (within " + alignment + " B): "
                                 + at);
                 heap.free(a);
             }

@@ -94,10 +94,16 @@ public final class Allocator {
     /** Sampled guard mode (see {@link SampledGuard}), or null: then the countdown's slow path only parks it. */
     private final SampledGuard sampled;
     /**
-     * What a heap's countdown asks when its guard half expires ({@link #guardDue}): one object, so the call stays
-     * monomorphic.
+     * What a heap's countdown asks when its guard half expires ({@link #guardDue}) for a malloc or calloc: their
+     * blocks are promised 16-byte alignment, no more, so a sampled one takes a small slot up to 992 bytes. An aligned
+     * malloc asks {@link #alignedGuard}, which keeps its class's natural alignment. With the class's alignment for
+     * every malloc, no block of the 1 KiB class (aligned to 1 KiB) and not the top of the 512, 768 and 896 B classes
+     * fitted a small slot: 17% of the samples of 16 B..1 KiB took a page slot, whose madvise at the free interrupts
+     * the other core too (a TLB shootdown); see docs/GUARD_MODE.md, session 13.
      */
-    private final ThreadHeap.Guard guard = this::guardDue;
+    private final ThreadHeap.Guard guard = this::mallocGuardDue;
+    /** {@link #guard} for an aligned malloc, whose class was chosen for its alignment. */
+    private final ThreadHeap.Guard alignedGuard = this::alignedGuardDue;
     /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
      * it once, opaque ({@link #activeOpaque}), site allocations for their site's rule as well.
@@ -352,7 +358,7 @@ public final class Allocator {
     /** An aligned malloc by {@code site} (null: the anonymous site). */
     public long mallocAligned(SiteState site, long size, long alignment) {
         Requests.checkAlignment(alignment);
-        if (alignment <= 16) {
+        if (alignment <= Requests.MALLOC_ALIGNMENT) {
             return allocateFor(site, size, false);
         }
         Requests.checkSize(size);
@@ -361,7 +367,7 @@ public final class Allocator {
         if (size <= p.bigThreshold && !isDirect(rule, size)) {
             int cls = p.alignedClassOf(size, presizeOf(rule), Long.numberOfTrailingZeros(alignment));
             if (cls >= 0) {
-                return mallocClass(heapFor(rule), cls, size, false, site);
+                return mallocClass(heapFor(rule), cls, size, false, site, alignedGuard);
             }
         }
         return mallocBig(size, alignment, false, site);
@@ -405,28 +411,44 @@ public final class Allocator {
      * out of memory, after everything reclaimable is reclaimed.
      */
     private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site) {
+        return mallocClass(h, cls, size, zeroed, site, guard);
+    }
+
+    /** {@link #mallocClass(ThreadHeap, int, long, boolean, SiteState)} with the guard that fits the request. */
+    private long mallocClass(ThreadHeap h, int cls, long size, boolean zeroed, SiteState site, ThreadHeap.Guard g) {
         try {
-            return h.allocate(cls, size, zeroed, site, profiler, guard);
+            return h.allocate(cls, size, zeroed, site, profiler, g);
         } catch (HakMemOutOfMemoryError e) {
             reclaimUnderPressure();
             try {
-                return h.allocate(cls, size, zeroed, site, profiler, guard);
+                return h.allocate(cls, size, zeroed, site, profiler, g);
             } catch (HakMemOutOfMemoryError again) {
                 throw outOfMemory(new HakMemOutOfMemoryError(size, again.getMessage(), again));
             }
         }
     }
 
+    /** {@link #guard}: a malloc's or calloc's sample is aligned as the API promises. */
+    private long mallocGuardDue(ThreadHeap h, int cls, long size, boolean zeroed) {
+        return guardDue(h, size, zeroed, Requests.MALLOC_ALIGNMENT);
+    }
+
+    /** {@link #alignedGuard}: an aligned malloc's sample keeps its class's natural alignment. */
+    private long alignedGuardDue(ThreadHeap h, int cls, long size, boolean zeroed) {
+        return guardDue(h, size, zeroed, Long.lowestOneBit(classes.blockSize(cls)));
+    }
+
     /**
-     * Slow path of sampled guard mode's countdown (the guard half of {@code ThreadHeap.countdown}; {@link #guard}):
-     * a guarded block for this malloc, or 0. Without sampled mode the countdown is parked for 2^31 mallocs.
+     * Slow path of sampled guard mode's countdown (the guard half of {@code ThreadHeap.countdown}): a guarded block
+     * for this malloc, aligned to {@code alignment}, or 0. Without sampled mode the countdown is parked for 2^31
+     * mallocs.
      */
-    private long guardDue(ThreadHeap h, int cls, long size, boolean zeroed) {
+    private long guardDue(ThreadHeap h, long size, boolean zeroed, long alignment) {
         if (sampled == null) {
             h.refillGuard(ThreadHeap.GUARD_PARKED);
             return 0;
         }
-        return sampled.due(h) ? sampled.malloc(size, zeroed, Long.lowestOneBit(classes.blockSize(cls))) : 0;
+        return sampled.due(h) ? sampled.malloc(size, zeroed, alignment) : 0;
     }
 
     private long mallocBig(long size, long alignment, boolean zeroed, SiteState site) {

@@ -2,6 +2,9 @@ package dev.hakmem.core;
 
 /** Argument checks shared by the allocator and guard mode, so both refuse the same inputs the same way. */
 public final class Requests {
+    /** What every block is aligned to at least (HakMem's promise): an aligned malloc up to it is a plain one. */
+    public static final long MALLOC_ALIGNMENT = 16;
+
     private Requests() {
     }
 

@@ -258,7 +258,7 @@ public final class Guard {
 
     public long mallocAligned(SiteState site, long size, long alignment) {
         Requests.checkAlignment(alignment);
-        if (alignment <= 16) {
+        if (alignment <= Requests.MALLOC_ALIGNMENT) {
             return malloc(site, size);
         }
         Requests.checkSize(size);
