@@ -102,7 +102,10 @@ public final class Allocator {
      * the other core too (a TLB shootdown); see docs/GUARD_MODE.md, session 13.
      */
     private final ThreadHeap.Guard guard = this::mallocGuardDue;
-    /** {@link #guard} for an aligned malloc, whose class was chosen for its alignment. */
+    /**
+     * {@link #guard} for an aligned malloc, whose class was chosen for its alignment. The heap's call to either is on
+     * its guard half's slow path, one malloc in N: two receiver types there cost the fast path nothing.
+     */
     private final ThreadHeap.Guard alignedGuard = this::alignedGuardDue;
     /**
      * The policy in force, compiled. Written only by {@link #publish}, with a release store; every allocation reads
