@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -60,6 +61,13 @@ final class Compare {
     static final double BEAT_DEFAULT = 0.80;
     /** The longest warm-up of a phase before its search. */
     static final long WARMUP_NANOS = 2_000_000_000L;
+    /**
+     * The most a run goes on past {@code --phase-seconds} while it has no cost. On a loaded machine (load 8 on 2
+     * cores) a run of 0.3 s once ended with 2 windows and no operation in the counted one (nothing even mapped): a
+     * run without a cost is never the cheapest, so a stalled candidate dropped out of the search, and a stalled
+     * default left the phase's ratios NaN.
+     */
+    static final long EXTENSION_NANOS = 10_000_000_000L;
 
     /** A knob of the search: for a policy, the policies with the knob at each candidate, in the ladder's order. */
     record Knob(String name, List<UnaryOperator<Policy.Builder>> settings) {
@@ -239,9 +247,10 @@ final class Compare {
     /**
      * One run of {@code phase} for {@code --phase-seconds} on a new heap of {@code config}, cut into windows at
      * fixed edges from its start ({@link #nextEdge}); the windows end before the run's deadline, so none holds the
-     * final frees.
+     * final frees. A run that has no cost at its deadline (none of its counted windows saw an operation) goes on a
+     * window at a time, for at most {@link #EXTENSION_NANOS} more.
      */
-    private ConfigRun measure(Workload phase, String config, HakMemConfig heapConfig, boolean learns)
+    ConfigRun measure(Workload phase, String config, HakMemConfig heapConfig, boolean learns)
             throws InterruptedException {
         List<ConfigRun.Measured> windows = new ArrayList<>();
         double weight = learning.memoryWeight();
@@ -253,12 +262,21 @@ final class Compare {
             long deadline = System.nanoTime() + phaseNanos;
             HeapProbe last = HeapProbe.read(heap);
             LearningState state = heap.learningState();
+            // NOTE: the workload stops when this thread says so, not at a deadline of its own: a workload that
+            // stopped by the clock could end while this thread, descheduled, was deciding to extend the run. The
+            // flag is set after the last window's probe, so no window holds the final frees either way.
+            AtomicBoolean stop = new AtomicBoolean();
             Background run = Background.start("compare-workload",
-                    () -> phase.run(peer, threads, Budget.until(deadline)));
+                    () -> phase.run(peer, threads, done -> !stop.get()));
             boolean ended = false;
             try {
-                for (long edge = last.nanos() + windowNanos; !ended && edge - deadline < 0;
+                for (long edge = last.nanos() + windowNanos; !ended;
                      edge = nextEdge(edge, System.nanoTime(), windowNanos)) {
+                    long late = edge - deadline;
+                    if (late >= 0 && (late >= EXTENSION_NANOS
+                            || !Double.isNaN(result(phase, config, heap.policy(), windows, learns).cost()))) {
+                        break;
+                    }
                     ended = sleepUntil(edge, run);
                     if (!ended) {
                         HeapProbe now = HeapProbe.read(heap);
@@ -270,8 +288,10 @@ final class Compare {
                 }
             } catch (RuntimeException e) {
                 // A window refused (a negative count is a bug in the heap's stats, never clamped): the windows before
-                // it are kept and written, and the workload runs out its deadline before its heap closes.
+                // it are kept and written, and the workload stops before its heap closes.
                 refused = e;
+            } finally {
+                stop.set(true);
             }
             Throwable failure = run.join();
             if (failure != null) {
@@ -279,8 +299,7 @@ final class Compare {
             }
             atEnd = heap.policy();
         }
-        ConfigRun result = learns ? ConfigRun.learning(phase.name(), config, atEnd, windows, windowNanos)
-                : ConfigRun.fixed(phase.name(), config, atEnd, windows);
+        ConfigRun result = result(phase, config, atEnd, windows, learns);
         runs.add(result);
         stdout.printf("[%d] %s %s: cost %s, %s Mops/s, peak committed %s (%.1f s)%s%n", runs.size(), phase.name(),
                 config, CompareReport.cost(result.cost()), ResultTable.mops(result.mops()),
@@ -292,6 +311,13 @@ final class Compare {
                     + refused.getMessage(), refused);
         }
         return result;
+    }
+
+    /** A run's windows, counted as a learning run's or a static run's. */
+    private ConfigRun result(Workload phase, String config, Policy policy, List<ConfigRun.Measured> windows,
+                             boolean learns) {
+        return learns ? ConfigRun.learning(phase.name(), config, policy, windows, windowNanos)
+                : ConfigRun.fixed(phase.name(), config, policy, windows);
     }
 
     /**

@@ -5,7 +5,10 @@ import dev.hakmem.LearningState;
 import dev.hakmem.Policy;
 import dev.hakmem.ace.Axis;
 import dev.hakmem.bench.peer.HakMemPeer;
+import dev.hakmem.bench.peer.NativeAllocator;
 import dev.hakmem.bench.peer.SiteHint;
+import dev.hakmem.bench.workload.Budget;
+import dev.hakmem.bench.workload.Workload;
 import dev.hakmem.bench.workload.Workloads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -224,6 +227,57 @@ class CompareTest {
     }
 
     /**
+     * A workload stalled past the run's deadline, as a descheduled thread on a loaded machine is (at load 8 on 2 cores
+     * a 0.3 s run once ended with no operation in its counted windows): the run goes on until a counted window saw
+     * operations, so it has a cost.
+     */
+    @Test
+    void aRunStalledPastItsDeadlineGoesOnUntilACountedWindowSawOperations(@TempDir Path out)
+            throws InterruptedException {
+        Workload stalled = new Workload() {
+            @Override
+            public String name() {
+                return "stalled";
+            }
+
+            @Override
+            public String description() {
+                return "nothing for 200 ms, then 64-byte blocks";
+            }
+
+            @Override
+            public boolean freesOnOtherThreads() {
+                return false;
+            }
+
+            @Override
+            public long run(NativeAllocator allocator, int threads, Budget budget) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                long done = 0;
+                while (budget.more(done)) {
+                    for (int i = 0; i < Budget.STRIDE; i++) {
+                        allocator.free(allocator.malloc(64));
+                    }
+                    done += Budget.STRIDE;
+                }
+                return done;
+            }
+        };
+        HakMemConfig learning = HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnWindowMillis(20).build();
+        Compare compare = new Compare(learning, 0.1, 1, 1, out, new PrintWriter(new StringWriter()));
+
+        ConfigRun run = compare.measure(stalled, "default", HakMemConfig.builder().policy(Policy.defaults()).build(),
+                false);
+
+        // At the deadline, 0.1 s in, the workload had done nothing: without the extension, no window counts one.
+        assertFalse(Double.isNaN(run.cost()), "no cost: " + run.windows());
+    }
+
+    /**
      * The whole search on one phase, in short runs: the default, every other candidate of each knob, the rules of the
      * two sites the lifetime mix allocates from, then learning; every run measured in windows.
      */
@@ -233,8 +287,8 @@ class CompareTest {
         StringWriter text = new StringWriter();
         HakMemConfig learning = HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnWindowMillis(20).build();
 
-        // 0.3 s a run, 15 windows of 20 ms: at 0.15 s a loaded machine (load 10+ on 2 cores) left a static run
-        // one or two windows, the first of which is never counted, so a run had no cost.
+        // 0.3 s a run, 15 windows of 20 ms; a run stalled on a loaded machine goes on until it has a cost
+        // (aRunStalledPastItsDeadlineGoesOnUntilACountedWindowSawOperations).
         boolean ok = new Compare(learning, 0.3, 1, 2, out, new PrintWriter(text))
                 .run(List.of(Workloads.named(Workloads.LIFETIME_MIX)));
 
