@@ -6,8 +6,8 @@ import java.util.List;
 public final class Peers {
 
     /** Every peer name, hakmem first. */
-    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.CONTROL, HakMemPeer.LEARNING, HakMemPeer.FROZEN,
-            HakMemPeer.GUARD, HakMemPeer.GUARD_SITES64, HakMemPeer.GUARD_NO_SITES,
+    public static final List<String> NAMES = List.of(HakMemPeer.NAME, HakMemPeer.CONTROL, HakMemPeer.LEARNING,
+            HakMemPeer.FROZEN, HakMemPeer.GUARD, HakMemPeer.GUARD_SITES64, HakMemPeer.GUARD_NO_SITES,
             HakMemPeer.GUARD_SAMPLE,
             CMallocPeer.MIMALLOC, CMallocPeer.JEMALLOC, CMallocPeer.TCMALLOC, CMallocPeer.GLIBC,
             NettyPeer.POOLED, NettyPeer.POOLED_NO_CACHE, NettyPeer.ADAPTIVE,

@@ -234,6 +234,7 @@ class CompareTest {
     @Test
     void aRunStalledPastItsDeadlineGoesOnUntilACountedWindowSawOperations(@TempDir Path out)
             throws InterruptedException {
+        Workload tinyHot = Workloads.named(Workloads.TINY_HOT);
         Workload stalled = new Workload() {
             @Override
             public String name() {
@@ -242,12 +243,12 @@ class CompareTest {
 
             @Override
             public String description() {
-                return "nothing for 200 ms, then 64-byte blocks";
+                return "nothing for 200 ms, then " + tinyHot.name();
             }
 
             @Override
             public boolean freesOnOtherThreads() {
-                return false;
+                return tinyHot.freesOnOtherThreads();
             }
 
             @Override
@@ -257,14 +258,7 @@ class CompareTest {
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-                long done = 0;
-                while (budget.more(done)) {
-                    for (int i = 0; i < Budget.STRIDE; i++) {
-                        allocator.free(allocator.malloc(64));
-                    }
-                    done += Budget.STRIDE;
-                }
-                return done;
+                return tinyHot.run(allocator, threads, budget);
             }
         };
         HakMemConfig learning = HakMemConfig.builder().mode(HakMemConfig.Mode.LEARNING).learnWindowMillis(20).build();
