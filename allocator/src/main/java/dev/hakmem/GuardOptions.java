@@ -19,10 +19,12 @@ import java.nio.file.Path;
  * @param leakReportAtExit print a leak report of the global heap when the JVM exits
  * @param sampleRate       sampled mode: guard one allocation in this many on average; 0: sampled mode off
  * @param scanMillis       sampled mode: period of the background scan of the sampled slots (0: no scan)
+ * @param guardPages       sampled mode: the report file of the optional guard pages, or null (the default: off); see
+ *                         {@link #withGuardPages}
  */
 public record GuardOptions(boolean enabled, boolean throwOnViolation, long quarantineBytes, int siteDepth,
                            int siteSampling, int traceRingSize, Path traceFile, boolean leakReportAtExit,
-                           int sampleRate, long scanMillis) {
+                           int sampleRate, long scanMillis, Path guardPages) {
 
     /**
      * Sampled mode's default rate. A sampled allocation costs two stack captures (at malloc and free), filling and
@@ -71,7 +73,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     public GuardOptions(boolean enabled, boolean throwOnViolation, long quarantineBytes, int siteDepth,
                         int siteSampling, int traceRingSize, Path traceFile, boolean leakReportAtExit) {
         this(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize, traceFile,
-                leakReportAtExit, 0, DEFAULT_SCAN_MILLIS);
+                leakReportAtExit, 0, DEFAULT_SCAN_MILLIS, null);
     }
 
     /**
@@ -125,7 +127,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withEnabled(boolean on) {
         return new GuardOptions(on, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
-                traceFile, leakReportAtExit, sampleRate, scanMillis);
+                traceFile, leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -136,7 +138,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withThrowOnViolation(boolean t) {
         return new GuardOptions(enabled, t, quarantineBytes, siteDepth, siteSampling, traceRingSize, traceFile,
-                leakReportAtExit, sampleRate, scanMillis);
+                leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -149,7 +151,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withQuarantineBytes(long bytes) {
         return new GuardOptions(enabled, throwOnViolation, bytes, siteDepth, siteSampling, traceRingSize, traceFile,
-                leakReportAtExit, sampleRate, scanMillis);
+                leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -162,7 +164,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withSites(int depth, int sampling) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, depth, sampling, traceRingSize,
-                traceFile, leakReportAtExit, sampleRate, scanMillis);
+                traceFile, leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -174,7 +176,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withTraceRingSize(int size) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, size, traceFile,
-                leakReportAtExit, sampleRate, scanMillis);
+                leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -185,7 +187,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withTraceFile(Path file) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
-                file, leakReportAtExit, sampleRate, scanMillis);
+                file, leakReportAtExit, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -196,7 +198,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withLeakReportAtExit(boolean report) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
-                traceFile, report, sampleRate, scanMillis);
+                traceFile, report, sampleRate, scanMillis, guardPages);
     }
 
     /**
@@ -208,7 +210,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withSampleRate(int rate) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
-                traceFile, leakReportAtExit, rate, scanMillis);
+                traceFile, leakReportAtExit, rate, scanMillis, guardPages);
     }
 
     /**
@@ -221,6 +223,25 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      */
     public GuardOptions withScanMillis(long millis) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
-                traceFile, leakReportAtExit, sampleRate, millis);
+                traceFile, leakReportAtExit, sampleRate, millis, guardPages);
+    }
+
+    /**
+     * Sampled mode's optional guard pages, <b>off by default: a hit crashes the JVM</b>. The page slots' neighbouring
+     * pages and every freed page slot are made inaccessible (mprotect), as GWP-ASan's guard pages, so that an
+     * overflow or underflow past a sampled block's canary margin, and any read or write of a freed sampled block,
+     * faults at the instruction that makes it: the JVM dies with an hs_err file naming the address (SIGSEGV,
+     * {@code si_addr}) and the faulting thread's stack. Each sampled block's record (its slot, size, allocating and
+     * freeing thread and stack) is written to {@code report} before the block is handed out and before its freed
+     * slot is closed, so that the crash's address can be matched to its stacks. Every sample takes a page slot (no
+     * small slots) and pays two mprotect calls and its record's write. For a debugging run that needs the faulting
+     * instruction; the canaries still catch the bugs that stay inside a slot, without a crash. See docs/GUARD_MODE.md.
+     *
+     * @param report the file the sampled blocks' records are appended to, or null to turn guard pages off
+     * @return a copy of these options with {@code guardPages} changed
+     */
+    public GuardOptions withGuardPages(Path report) {
+        return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, traceRingSize,
+                traceFile, leakReportAtExit, sampleRate, scanMillis, report);
     }
 }

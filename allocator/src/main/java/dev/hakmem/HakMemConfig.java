@@ -24,6 +24,8 @@ import java.util.function.Function;
  * <tr><th>setting</th><th>property / variable</th><th>default</th></tr>
  * <tr><td>guard mode: off, sample or full (true: full)</td><td>hakmem.guard / HAKMEM_GUARD</td><td>off</td></tr>
  * <tr><td>guard: sample 1 allocation in N</td><td>hakmem.guardSampleRate / HAKMEM_GUARD_SAMPLE_RATE</td><td>32768</td></tr>
+ * <tr><td>guard: sampled mode's guard pages, their report file (a hit crashes the JVM; see
+ *     {@link GuardOptions#withGuardPages})</td><td>hakmem.guardPages / HAKMEM_GUARD_PAGES</td><td>none: off</td></tr>
  * <tr><td>guard: sampled slots' scan period, ms</td><td>hakmem.guardScanMs / HAKMEM_GUARD_SCAN_MS</td><td>500</td></tr>
  * <tr><td>guard: report instead of throwing</td><td>hakmem.guardReport / HAKMEM_GUARD_REPORT</td><td>false</td></tr>
  * <tr><td>guard: quarantine bytes per thread</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>256k</td></tr>
@@ -193,6 +195,9 @@ public final class HakMemConfig {
                 throw new IllegalArgumentException("hakmem.guardSampleRate: not in [1, 2^30]: " + v);
             }
             g = g.withSampleRate((int) rate);
+        }
+        if ((v = lookup.apply("guardPages")) != null && !v.isBlank()) {
+            g = g.withGuardPages(java.nio.file.Path.of(v.trim()));
         }
         if ((v = lookup.apply("guardScanMs")) != null) {
             g = g.withScanMillis(parseSize("guardScanMs", v));

@@ -75,6 +75,29 @@ public interface PageSource {
         throw new UnsupportedOperationException(this + " cannot tell which pages are resident");
     }
 
+    /**
+     * Whether {@link #protect} works here: the sampled guard's optional guard pages need it
+     * ({@link GuardOptions#withGuardPages}).
+     *
+     * @return false (the default) when this source cannot change a range's access
+     */
+    default boolean canProtect() {
+        return false;
+    }
+
+    /**
+     * Makes a range of a reservation inaccessible, so that any access to it faults (in a JVM: a crash, with an
+     * hs_err report naming the address), or readable and writable again. Only the sampled guard's optional guard
+     * pages call it, and only where {@link #canProtect} said yes. An exception means the access did not change.
+     *
+     * @param address    the range's start, on a page boundary, inside a reservation
+     * @param size       the range's length in bytes, whole pages
+     * @param accessible true: readable and writable; false: no access
+     */
+    default void protect(long address, long size, boolean accessible) {
+        throw new UnsupportedOperationException(this + " cannot protect pages");
+    }
+
     /** {@return the page size this source works in, in bytes, a power of two} */
     long pageSize();
 

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +37,9 @@ class SampledGuardModeTest {
         heap.close();
     }
 
+    /** Where the small slots start in the chunk: 128 page slots one page apart, and the gaps around them. */
+    private static final long PAGE_SLOTS_END = (2 * 128 + 1) * SLOT;
+
     /** The start of the slot holding {@code a}: 128 page slots, then 128 small ones, from the chunk's start. */
     private static long slotOf(long a) {
         return a & -slotSizeOf(a);
@@ -42,7 +47,7 @@ class SampledGuardModeTest {
 
     /** The size of the slot holding {@code a}. */
     private static long slotSizeOf(long a) {
-        return (a & CHUNK - 1) < 128 * SLOT ? SLOT : SMALL_SLOT;
+        return (a & CHUNK - 1) < PAGE_SLOTS_END ? SLOT : SMALL_SLOT;
     }
 
     private static void assertNames(String m, String... parts) {
@@ -143,9 +148,12 @@ class SampledGuardModeTest {
         assertNames(e.getMessage(), "interior pointer, 32 bytes into live sampled block", "256 B requested");
         assertEquals(1, heap.stats().events().invalidFrees());
         heap.free(a);
-        long pastSlots = (a & -CHUNK) + 128 * SLOT + 128 * SMALL_SLOT;
+        long pastSlots = (a & -CHUNK) + PAGE_SLOTS_END + 128 * SMALL_SLOT;
         InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free(pastSlots));
-        assertNames(past.getMessage(), "past its slots");
+        assertNames(past.getMessage(), "outside its slots");
+        long gap = (a & -CHUNK) + 2 * SLOT + 64;
+        InvalidFreeException between = assertThrows(InvalidFreeException.class, () -> heap.free(gap));
+        assertNames(between.getMessage(), "outside its slots");
         heap.check();
     }
 
@@ -202,8 +210,8 @@ class SampledGuardModeTest {
         assertEquals(purges + 3 * 128, s.events().purges(), "one page given back per sampled free");
         assertEquals((2L << 20) - 127 * SLOT, s.committedBytes(), "127 freed slots hold no committed page");
         heap.check();
-        byte[] resident = new byte[128];
-        PageSource.system().residency(chunk, 128 * SLOT, resident);
+        byte[] resident = new byte[(int) (PAGE_SLOTS_END / SLOT)];
+        PageSource.system().residency(chunk, PAGE_SLOTS_END, resident);
         int pages = 0;
         for (byte r : resident) {
             pages += r;
@@ -226,7 +234,7 @@ class SampledGuardModeTest {
             long size = 1 + i * 37 % 480;
             long a = heap.malloc(size);
             long slot = slotOf(a);
-            assertTrue((a & CHUNK - 1) >= 128 * SLOT && a - slot >= 16 && slot + SMALL_SLOT - (a + size) >= 16,
+            assertTrue((a & CHUNK - 1) >= PAGE_SLOTS_END && a - slot >= 16 && slot + SMALL_SLOT - (a + size) >= 16,
                     "a small slot holds the " + size + " B block at 0x" + Long.toHexString(a) + " with its margins");
             slots.add(slot);
             heap.free(a);
@@ -459,9 +467,11 @@ class SampledGuardModeTest {
         assertTrue(sample.sampling());
         assertEquals(GuardOptions.DEFAULT_SAMPLE_RATE, sample.sampleRate());
         GuardOptions rated = HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "7",
-                "guardScanMs", "20")::get).guard();
+                "guardScanMs", "20", "guardPages", " /tmp/pages.txt ")::get).guard();
         assertEquals(7, rated.sampleRate());
         assertEquals(20, rated.scanMillis());
+        assertEquals(Path.of("/tmp/pages.txt"), rated.guardPages());
+        assertNull(sample.guardPages(), "guard pages are off by default");
         assertTrue(HakMemConfig.fromLookup(Map.of("guard", "true")::get).guard().enabled());
         assertTrue(HakMemConfig.fromLookup(Map.of("guard", "full")::get).guard().enabled());
         GuardOptions off = HakMemConfig.fromLookup(Map.of("guard", "off")::get).guard();

@@ -20,13 +20,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Pages from the Linux kernel: mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE), madvise(MADV_DONTNEED), munmap,
- * called through FFM downcalls with errno captured. MAP_NORESERVE keeps reservations from counting against
+ * mprotect (the sampled guard's optional guard pages), called through FFM downcalls with errno captured. MAP_NORESERVE keeps reservations from counting against
  * overcommit until touched; DONTNEED on private anonymous memory drops the pages, which read as zero afterwards.
  * Residency is mincore(2): a dropped page is not resident until touched again, by a read (which maps the shared
  * zero page) or a write; MADV_NOHUGEPAGE first, so that khugepaged never collapses the range into a resident huge page.
  */
 public final class MmapPageSource implements PageSource {
     // Linux values, the same on x86_64 and aarch64.
+    private static final int PROT_NONE = 0;
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;
     private static final int MAP_PRIVATE = 0x02;
@@ -64,12 +65,16 @@ public final class MmapPageSource implements PageSource {
     private final MethodHandle madvise;
     /** Null where the C library has none: then {@link #trackResidency} says no. */
     private final MethodHandle mincore;
+    /** Null where the C library has none: then {@link #canProtect} says no. */
+    private final MethodHandle mprotect;
 
-    private MmapPageSource(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, MethodHandle mincore) {
+    private MmapPageSource(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, MethodHandle mincore,
+                           MethodHandle mprotect) {
         this.mmap = mmap;
         this.munmap = munmap;
         this.madvise = madvise;
         this.mincore = mincore;
+        this.mprotect = mprotect;
     }
 
     /** The kernel's source, or empty where the C library has no mmap. */
@@ -91,7 +96,9 @@ public final class MmapPageSource implements PageSource {
                 linker.downcallHandle(madvise.get(),
                         FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno),
                 libc.find("mincore").map(f -> linker.downcallHandle(f,
-                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), errno)).orElse(null)));
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), errno)).orElse(null),
+                libc.find("mprotect").map(f -> linker.downcallHandle(f,
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno)).orElse(null)));
     }
 
     @Override
@@ -156,6 +163,21 @@ public final class MmapPageSource implements PageSource {
     }
 
     @Override
+    public boolean canProtect() {
+        return mprotect != null;
+    }
+
+    @Override
+    public void protect(long address, long size, boolean accessible) {
+        if (mprotect == null) {
+            throw new UnsupportedOperationException("this C library has no mprotect");
+        }
+        int prot = accessible ? PROT_READ | PROT_WRITE : PROT_NONE;
+        syscall(state -> (int) mprotect.invokeExact(state, address, size, prot),
+                () -> "mprotect(0x" + Long.toHexString(address) + ", " + size + ", " + prot + ")");
+    }
+
+    @Override
     public long pageSize() {
         return PAGE;
     }
@@ -177,7 +199,7 @@ public final class MmapPageSource implements PageSource {
 
     /**
      * Runs a downcall with this thread's capture state; its result -1 (MAP_FAILED, or -1 from
-     * munmap/madvise/mincore) becomes an OsException with errno.
+     * munmap/madvise/mincore/mprotect) becomes an OsException with errno.
      */
     private static long syscall(Downcall call, Supplier<String> what) {
         try {

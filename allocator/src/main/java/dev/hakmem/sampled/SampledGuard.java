@@ -47,13 +47,14 @@ import java.util.function.Consumer;
  * <h2>Slots</h2>
  * Two kinds of slot in one 2 MiB chunk, registered in the {@link Registry} as a region of the heap, so a free finds
  * it with the lookup every free already does (the fast free path is unchanged: a sampled address is in no slab):
- * {@value #SLOTS} page slots of {@value #SLOT} bytes, then {@value #SMALL_SLOTS} small slots of {@value #SMALL_SLOT}
- * bytes packed four to a page, for the blocks that fit one with their margins (most sampled blocks: a program's
- * allocations are mostly small):
+ * {@value #SLOTS} page slots of {@value #SLOT} bytes, one page apart, then {@value #SMALL_SLOTS} small slots of
+ * {@value #SMALL_SLOT} bytes packed four to a page, for the blocks that fit one with their margins (most sampled
+ * blocks: a program's allocations are mostly small):
  * <pre>
- *   chunk: | page slot 0 | ... | page slot 127 | 4 small slots | ... (32 pages) | unused ........ |
- *           slot i = 0..127                      slot i = 128..255
+ *   chunk: | gap | page slot 0 | gap | ... | page slot 127 | gap | 4 small slots | ... (32 pages) | unused .. |
+ *                 slot i = 0..127                                  slot i = 128..255
  * </pre>
+ * The gaps are never used (address space only): with the optional {@link GuardPages} they are inaccessible.
  * A sampled block sits against the start or the end of its slot at random, with canary bytes everywhere else in the
  * slot:
  * <pre>
@@ -116,8 +117,8 @@ import java.util.function.Consumer;
  * {@code live} counts the LIVE slots and is at most {@value #MAX_LIVE}; a LIVE or FREED slot's block lies inside it
  * with at least {@value #MARGIN} canary bytes on each side; only FREED or CONDEMNED page slots have their page
  * given back, {@code droppedSlots} of them, and only where the page source watches residency (the memory account
- * counts the chunk committed but for those pages); and of at least 64 placements both ends were chosen (the coin
- * is not stuck).
+ * counts the chunk committed but for those pages); only UNUSED or FREED page slots are closed, and only with guard
+ * pages on; and of at least 64 placements both ends were chosen (the coin is not stuck).
  */
 public final class SampledGuard {
     public static final int SLOT = 4096;
@@ -137,8 +138,8 @@ public final class SampledGuard {
     static final int SMALL_SLOT = 1024;
     static final int SMALL_SLOTS = 128;
     static final int ALL_SLOTS = SLOTS + SMALL_SLOTS;
-    /** Where the small slots start in the chunk: after the page slots. */
-    private static final long SMALL_BASE = (long) SLOTS * SLOT;
+    /** Where the small slots start in the chunk: after the page slots and their gaps. */
+    private static final long SMALL_BASE = (2L * SLOTS + 1) * SLOT;
     static final int MAX_LIVE = SLOTS / 8;
     static final int MARGIN = 16;
     /** Frames of a stack kept in a report and in a leak report's site. */
@@ -224,6 +225,8 @@ public final class SampledGuard {
      */
     private final MethodHandle place;
     private final MethodHandle release;
+    /** The optional guard pages, or null (the default: canaries only; also once they could not be armed). */
+    private GuardPages guardPages;
 
     // Guarded by this.
     private Slots slots;
@@ -238,9 +241,15 @@ public final class SampledGuard {
      */
     private final boolean[] dropped = new boolean[ALL_SLOTS];
     private int droppedSlots;
+    /**
+     * Slot {@code i}'s page is inaccessible (guard pages on): an UNUSED or FREED page slot, never read, since the
+     * program cannot have touched it without faulting.
+     */
+    private final boolean[] closed = new boolean[ALL_SLOTS];
     /** Whether page slot {@code i}'s page was resident when last asked: refreshed before a dropped slot is verified. */
     private final byte[] resident = new byte[SLOTS];
-    private final byte[] residentScratch = new byte[SLOTS];
+    /** mincore's answer for the page slots and the gaps between them. */
+    private final byte[] residentScratch = new byte[2 * SLOTS];
     /** The FREED page slots, oldest first. */
     private final ArrayDeque<Integer> quarantine = new ArrayDeque<>();
     /** The FREED small slots, oldest first. */
@@ -274,6 +283,7 @@ public final class SampledGuard {
         this.scanNanos = options.scanMillis() * 1_000_000L;
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
+        this.guardPages = options.guardPages() == null ? null : new GuardPages(pages, options.guardPages());
         long secret = new SecureRandom().nextLong();
         this.canary = mix(secret);
         this.poison = mix(~secret);
@@ -350,20 +360,29 @@ public final class SampledGuard {
                 placedAtStart++;
             }
             events.guardSamples.increment();
+            if (guardPages != null) {
+                guardPages.record("ALLOC " + history(i));
+            }
             return user;
         }
     }
 
     /**
-     * A small slot (if {@code small}) or a page slot for a new sample, or -1: a never-used one first, else the oldest
-     * freed one found untouched (its page, if given back, committed again). A freed slot whose residency cannot be
-     * asked, or whose page cannot be committed, stays first in its quarantine and this sample is skipped.
+     * A small slot (if the block {@code fitsSmall} and guard pages are off) or a page slot for a new sample, or -1: a
+     * never-used one first, else the oldest freed one found untouched (its page, if given back, committed again, and
+     * opened if closed). A freed slot whose residency cannot be asked, or whose page cannot be committed or opened,
+     * stays first in its quarantine and this sample is skipped.
      */
-    private int takeSlot(boolean small) {
+    private int takeSlot(boolean fitsSmall) {
         if (live >= MAX_LIVE || !mapped()) {
             return -1;
         }
+        // Guard pages surround page slots only.
+        boolean small = fitsSmall && guardPages == null;
         if (small ? freshSmall < SMALL_SLOTS : freshPages < SLOTS) {
+            if (!opened(small ? SLOTS + freshSmall : freshPages)) {
+                return -1;
+            }
             return small ? SLOTS + freshSmall++ : freshPages++;
         }
         ArrayDeque<Integer> queue = small ? smallQuarantine : quarantine;
@@ -400,18 +419,29 @@ public final class SampledGuard {
         return i < SLOTS ? quarantine : smallQuarantine;
     }
 
-    /** Counts slot {@code i}'s page committed again if it was given back; false if the page source refused. */
+    /**
+     * Counts slot {@code i}'s page committed again if it was given back, and opens it if it is closed; false if the
+     * page source refused either.
+     */
     private boolean reclaim(int i) {
-        if (!dropped[i]) {
-            return true;
+        if (dropped[i]) {
+            try {
+                mappings.commit(slotAddress(i), SLOT, SLOT, "a sampled guard slot");
+            } catch (HakMemOutOfMemoryError e) {
+                return false;
+            }
+            dropped[i] = false;
+            droppedSlots--;
         }
-        try {
-            mappings.commit(slotAddress(i), SLOT, SLOT, "a sampled guard slot");
-        } catch (HakMemOutOfMemoryError e) {
+        return opened(i);
+    }
+
+    /** Opens slot {@code i} if it is closed; false if the page source refused (it stays closed). */
+    private boolean opened(int i) {
+        if (closed[i] && !guardPages.open(slotAddress(i), SLOT)) {
             return false;
         }
-        dropped[i] = false;
-        droppedSlots--;
+        closed[i] = false;
         return true;
     }
 
@@ -421,18 +451,21 @@ public final class SampledGuard {
      */
     private boolean refreshResidency(int from, int count) {
         try {
-            pages.residency(slotAddress(from), (long) count * SLOT, residentScratch);
+            pages.residency(slotAddress(from), (2L * count - 1) * SLOT, residentScratch);
         } catch (RuntimeException e) {
             System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING,
                     "hakmem sampled guard: the residency of its freed slots could not be read", e);
             return false;
         }
-        System.arraycopy(residentScratch, 0, resident, from, count);
+        for (int k = 0; k < count; k++) {
+            resident[from + k] = residentScratch[2 * k];
+        }
         return true;
     }
 
     private long slotAddress(int i) {
-        return i < SLOTS ? slots.base + (long) i * SLOT : slots.base + SMALL_BASE + (long) (i - SLOTS) * SMALL_SLOT;
+        return i < SLOTS ? slots.base + (2L * i + 1) * SLOT
+                : slots.base + SMALL_BASE + (long) (i - SLOTS) * SMALL_SLOT;
     }
 
     private static long slotSize(int i) {
@@ -459,7 +492,27 @@ public final class SampledGuard {
             System.getLogger("dev.hakmem").log(System.Logger.Level.INFO, "hakmem sampled guard: freed slots keep"
                     + " their pages, poisoned, since the page source cannot watch them: " + e);
         }
+        if (guardPages != null) {
+            armGuardPages();
+        }
         return true;
+    }
+
+    /**
+     * Closes the page slots and their gaps, once: a slot opens when taken. If the page source refuses, guard pages
+     * are off for this heap (logged) and the canaries go on alone.
+     */
+    private void armGuardPages() {
+        guardPages.record("# hakmem sampled guard pages, heap " + heapId + ", pid " + ProcessHandle.current().pid()
+                + ": chunk 0x" + Long.toHexString(slots.base) + ", page slot i at 0x" + Long.toHexString(slots.base)
+                + " + (2i + 1) * " + SLOT + "; every page from 0x" + Long.toHexString(slots.base) + " to 0x"
+                + Long.toHexString(slots.base + SMALL_BASE) + " is inaccessible but the live blocks' slots");
+        if (guardPages.close(slots.base, SMALL_BASE)) {
+            Arrays.fill(closed, 0, SLOTS, true);
+        } else {
+            guardPages.closeReport();
+            guardPages = null;
+        }
     }
 
     /** Whether {@code r} is this guard's region of slots: a free, resize or size query there is the guard's. */
@@ -507,7 +560,8 @@ public final class SampledGuard {
 
     /**
      * Slot {@code i}'s block was freed with its margins intact: a page slot's page is given back, or where it cannot
-     * be, and in a small slot, its data poisoned; either way it joins its quarantine.
+     * be, and in a small slot, its data poisoned; either way it joins its quarantine. With guard pages, a page slot
+     * is then closed, its record written first.
      */
     private void quarantine(int i, Sample s) {
         if (i < SLOTS && dropping && mappings.decommit(slotAddress(i), SLOT, SLOT)) {
@@ -518,6 +572,10 @@ public final class SampledGuard {
         }
         state[i] = FREED;
         queueOf(i).addLast(i);
+        if (guardPages != null && i < SLOTS) {
+            guardPages.record("FREE " + history(i));
+            closed[i] = guardPages.close(slotAddress(i), SLOT);
+        }
     }
 
     /** The requested size of the live sampled block at {@code address}. */
@@ -534,10 +592,14 @@ public final class SampledGuard {
         return 0;
     }
 
-    /** The slot covering {@code address} (in this guard's chunk), or -1 past the last slot. */
+    /** The slot covering {@code address} (in this guard's chunk), or -1 in a gap or past the last slot. */
     private int slotOf(long address) {
         long offset = address - slots.base;
-        long i = offset < SMALL_BASE ? offset / SLOT : SLOTS + (offset - SMALL_BASE) / SMALL_SLOT;
+        if (offset < SMALL_BASE) {
+            long page = offset / SLOT;
+            return page % 2 == 1 ? (int) (page / 2) : -1;
+        }
+        long i = SLOTS + (offset - SMALL_BASE) / SMALL_SLOT;
         return i < ALL_SLOTS ? (int) i : -1;
     }
 
@@ -545,7 +607,7 @@ public final class SampledGuard {
     private HakMemException refusal(int i, long address, String call) {
         String what = call.equals("free") ? "" : "(" + call + ") ";
         if (i < 0) {
-            return new InvalidFreeException(address, what + "in the sampled guard's chunk, past its slots");
+            return new InvalidFreeException(address, what + "in the sampled guard's chunk, outside its slots");
         }
         Sample s = samples[i];
         if (state[i] == LIVE && address == s.user) {
@@ -567,10 +629,14 @@ public final class SampledGuard {
 
     /**
      * Null when slot {@code i} (LIVE or FREED) is intact: its margins hold the canary and, once freed, its data the
-     * poison, or its page (if given back) was not touched since, as {@link #resident} last said; else the violation,
+     * poison, or its page (if given back) was not touched since, as {@link #resident} last said, or it is closed (the
+     * program cannot have touched it without faulting); else the violation,
      * naming the first changed byte.
      */
     private HakMemException verify(int i) {
+        if (closed[i]) {
+            return null;
+        }
         if (dropped[i]) {
             return touched(i);
         }
@@ -705,6 +771,10 @@ public final class SampledGuard {
         int droppedCount = 0;
         long liveSlotBytes = 0;
         for (int i = 0; i < ALL_SLOTS; i++) {
+            if (closed[i] && (guardPages == null || i >= SLOTS || state[i] != UNUSED && state[i] != FREED)) {
+                return "slot " + i + " is inaccessible, but in state " + state[i]
+                        + (guardPages == null ? " with guard pages off" : "");
+            }
             if (dropped[i]) {
                 if (!dropping || i >= SLOTS || state[i] != FREED && state[i] != CONDEMNED) {
                     return "slot " + i + "'s page was given back, but the slot is in state " + state[i]
@@ -848,6 +918,11 @@ public final class SampledGuard {
         slots = null;
         droppedSlots = 0;
         Arrays.fill(dropped, false);
+        Arrays.fill(closed, false);
+        if (guardPages != null) {
+            guardPages.closeReport();
+            guardPages = null;
+        }
         unmappable = true;
         live = 0;
         liveBytes = 0;

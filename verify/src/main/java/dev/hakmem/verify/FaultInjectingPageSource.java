@@ -210,6 +210,17 @@ public final class FaultInjectingPageSource implements PageSource {
         delegate.residency(address, size, resident);
     }
 
+    /** Not a fault point either: the sampled guard's guard pages are tested with a failing source of their own. */
+    @Override
+    public boolean canProtect() {
+        return delegate.canProtect();
+    }
+
+    @Override
+    public void protect(long address, long size, boolean accessible) {
+        delegate.protect(address, size, accessible);
+    }
+
     @Override
     public long pageSize() {
         return delegate.pageSize();
