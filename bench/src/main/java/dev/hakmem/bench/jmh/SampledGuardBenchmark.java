@@ -17,13 +17,20 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The price of sampled guard mode's sample, and its cost at the rates the default was chosen from
  * (docs/GUARD_MODE.md, "Why this rate"): tiny_hot's loop (malloc 16 B, write it, free) on a heap in sampled mode.
  * At rate 1 every malloc is sampled, so its time less rate 0's (sampled mode off) is the price of one sample,
- * malloc and free; at the other rates the difference is what the sampling costs the hottest loop.
+ * malloc and free; at the other rates the difference is what the sampling costs the hottest loop. With
+ * {@code guardPages} the samples take the optional guard pages (two mprotect calls and two records written to a
+ * report file a sample), the report truncated after each iteration.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -40,17 +47,38 @@ public class SampledGuardBenchmark {
     @Param({"16"})
     public int size;
 
+    /** Sampled mode's optional guard pages. */
+    @Param({"false"})
+    public boolean guardPages;
+
     private HakMem heap;
+    private Path report;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        heap = HakMem.create(HakMemConfig.builder()
-                .guard(rate == 0 ? GuardOptions.off() : GuardOptions.sampled(rate)).build());
+    public void setUp() throws IOException {
+        GuardOptions guard = rate == 0 ? GuardOptions.off() : GuardOptions.sampled(rate);
+        if (guardPages) {
+            report = Files.createTempFile("hakmem-guard-pages", ".txt");
+            guard = guard.withGuardPages(report);
+        }
+        heap = HakMem.create(HakMemConfig.builder().guard(guard).build());
+    }
+
+    @TearDown(Level.Iteration)
+    public void truncateReport() throws IOException {
+        if (report != null) {
+            try (FileChannel file = FileChannel.open(report, StandardOpenOption.WRITE)) {
+                file.truncate(0);
+            }
+        }
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws IOException {
         heap.close();
+        if (report != null) {
+            Files.delete(report);
+        }
     }
 
     /** One op: malloc(size), write its first and last byte, free. */
