@@ -1,5 +1,6 @@
 package dev.hakmem;
 
+import dev.hakmem.os.ForwardingPageSource;
 import dev.hakmem.os.Mem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -111,7 +112,7 @@ class SampledGuardPagesTest {
 
     @Test
     void aPageSourceThatCannotProtectOrAnUnwritableReportIsRefusedAtCreation() throws IOException {
-        PageSource cannot = new Delegating(PageSource.system()) {
+        PageSource cannot = new ForwardingPageSource(PageSource.system()) {
             @Override
             public boolean canProtect() {
                 return false;
@@ -242,62 +243,8 @@ class SampledGuardPagesTest {
         }
     }
 
-    /** The system's page source, forwarded. */
-    private static class Delegating implements PageSource {
-        private final PageSource delegate;
-
-        Delegating(PageSource delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public long reserve(long size, long alignment) {
-            return delegate.reserve(size, alignment);
-        }
-
-        @Override
-        public void commit(long address, long size) {
-            delegate.commit(address, size);
-        }
-
-        @Override
-        public void decommit(long address, long size) {
-            delegate.decommit(address, size);
-        }
-
-        @Override
-        public void release(long address, long size) {
-            delegate.release(address, size);
-        }
-
-        @Override
-        public boolean trackResidency(long address, long size) {
-            return delegate.trackResidency(address, size);
-        }
-
-        @Override
-        public void residency(long address, long size, byte[] resident) {
-            delegate.residency(address, size, resident);
-        }
-
-        @Override
-        public boolean canProtect() {
-            return delegate.canProtect();
-        }
-
-        @Override
-        public void protect(long address, long size, boolean accessible) {
-            delegate.protect(address, size, accessible);
-        }
-
-        @Override
-        public long pageSize() {
-            return delegate.pageSize();
-        }
-    }
-
     /** Refuses every protection while {@code refuse} is set. */
-    private static final class Refusing extends Delegating {
+    private static final class Refusing extends ForwardingPageSource {
         volatile boolean refuse;
 
         Refusing() {

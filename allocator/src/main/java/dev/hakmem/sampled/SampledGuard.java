@@ -225,10 +225,10 @@ public final class SampledGuard {
      */
     private final MethodHandle place;
     private final MethodHandle release;
-    /** The optional guard pages, or null (the default: canaries only; also once they could not be armed). */
-    private GuardPages guardPages;
 
     // Guarded by this.
+    /** The optional guard pages, or null (the default: canaries only; also once they could not be armed). */
+    private GuardPages guardPages;
     private Slots slots;
     private boolean unmappable;
     private final byte[] state = new byte[ALL_SLOTS];

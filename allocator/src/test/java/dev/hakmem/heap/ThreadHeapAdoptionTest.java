@@ -1,6 +1,7 @@
 package dev.hakmem.heap;
 
 import dev.hakmem.PageSource;
+import dev.hakmem.os.ForwardingPageSource;
 import dev.hakmem.slab.SizeClasses;
 import dev.hakmem.slab.Slab;
 import dev.hakmem.slab.SuperSlab;
@@ -78,27 +79,11 @@ class ThreadHeapAdoptionTest {
     }
 
     /** Runs a hook (once) inside the next {@code release}, then releases. */
-    private static final class ReleaseHook implements PageSource {
-        private final PageSource delegate;
+    private static final class ReleaseHook extends ForwardingPageSource {
         Runnable onNextRelease;
 
         ReleaseHook(PageSource delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public long reserve(long size, long alignment) {
-            return delegate.reserve(size, alignment);
-        }
-
-        @Override
-        public void commit(long address, long size) {
-            delegate.commit(address, size);
-        }
-
-        @Override
-        public void decommit(long address, long size) {
-            delegate.decommit(address, size);
+            super(delegate);
         }
 
         @Override
@@ -108,12 +93,7 @@ class ThreadHeapAdoptionTest {
             if (hook != null) {
                 hook.run();
             }
-            delegate.release(address, size);
-        }
-
-        @Override
-        public long pageSize() {
-            return delegate.pageSize();
+            super.release(address, size);
         }
     }
 }
