@@ -1,5 +1,6 @@
 package dev.hakmem.fuzz;
 
+import dev.hakmem.GuardOptions;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.Policy;
 import dev.hakmem.site.Profiler;
@@ -7,6 +8,8 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.Tuple;
+
+import java.nio.file.Path;
 
 /** The generators the properties share. */
 final class Gen {
@@ -66,13 +69,23 @@ final class Gen {
     }
 
     /**
+     * Guard levels; shrinks towards off: full mode, and sampled mode with every allocation sampled (blocks up to a slot,
+     * about 4 KiB), with and without its guard pages (their report thrown away: the fuzzer makes no bad access a guard
+     * page would trap, so a crash of the fuzzing JVM is a bug).
+     */
+    static Arbitrary<GuardOptions> guard() {
+        return Arbitraries.of(GuardOptions.off(), GuardOptions.on(), GuardOptions.sampled(1),
+                GuardOptions.sampled(1).withGuardPages(Path.of("/dev/null")));
+    }
+
+    /**
      * Heap configurations; shrinks towards the defaults. A zero retain and purge delay make the heap give memory
      * back at once, which exercises unmapping and reuse of address ranges; guard mode puts its own layer (headers,
      * canaries, quarantine) over every block.
      */
     static Arbitrary<HakMemConfig> config() {
         return Combinators.combine(
-                        Arbitraries.of(false, true),
+                        guard(),
                         Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.5, HakMemConfig.MAX_W_MAX),
                         Arbitraries.of(64 * MIB, 0L),
                         Arbitraries.of(250L, 0L),

@@ -53,7 +53,10 @@ final class TestHeap implements AutoCloseable {
     /** One request per tier (Tiny, Mid, Large, Big) for the close-then-use checks. */
     private static final long[] CLOSE_SIZES = {24, 3000, 200_000, 3 * Gen.MIB};
 
-    /** Whether every allocation is sampled (and guard mode is off), so the sites' profiles must match the shadow's. */
+    /**
+     * Whether every allocation is sampled and no guard level is on, so the sites' profiles must match the shadow's
+     * (full mode's blocks carry headers; sampled mode's guarded blocks, in no slab, are not profiled).
+     */
     private final boolean exactProfiles;
 
     /** A second heap, for blocks that are not this one's; created on first use. */
@@ -79,7 +82,7 @@ final class TestHeap implements AutoCloseable {
         this.heap = FuzzHeaps.create(config.toBuilder().pageSource(pages).build(), samplePeriod,
                 withSiteRules(config.policy()));
         this.shadow = new ShadowHeap(heap);
-        this.exactProfiles = samplePeriod == 1 && !config.guard().enabled();
+        this.exactProfiles = samplePeriod == 1 && !config.guard().enabled() && !config.guard().sampling();
     }
 
     /** Puts {@code knobs} in force (with the sites' rules), as a learner would, under the actions' feet. */

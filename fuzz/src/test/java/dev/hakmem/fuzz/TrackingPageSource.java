@@ -125,6 +125,18 @@ final class TrackingPageSource implements PageSource {
         }
     }
 
+    /** The sampled guard's guard pages: forwarded, and failed like the other calls while faults are on. */
+    @Override
+    public boolean canProtect() {
+        return os.canProtect();
+    }
+
+    @Override
+    public void protect(long address, long size, boolean accessible) {
+        maybeFail("protect");
+        os.protect(address, size, accessible);
+    }
+
     @Override
     public long pageSize() {
         return os.pageSize();
