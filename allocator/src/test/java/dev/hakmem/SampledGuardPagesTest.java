@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -203,7 +204,7 @@ class SampledGuardPagesTest {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child ended");
         String out = Files.readString(dir.resolve("out.txt"));
         assertNotEquals(0, p.exitValue(), out);
-        assertTrue(!out.contains("survived"), out);
+        assertFalse(out.contains("survived"), out);
         Matcher printed = PRINTED.matcher(out);
         assertTrue(printed.find(), out);
         String err = Files.readString(hsErr);

@@ -380,10 +380,16 @@ public final class SampledGuard {
         // Guard pages surround page slots only.
         boolean small = fitsSmall && guardPages == null;
         if (small ? freshSmall < SMALL_SLOTS : freshPages < SLOTS) {
-            if (!opened(small ? SLOTS + freshSmall : freshPages)) {
+            int i = small ? SLOTS + freshSmall : freshPages;
+            if (!opened(i)) {
                 return -1;
             }
-            return small ? SLOTS + freshSmall++ : freshPages++;
+            if (small) {
+                freshSmall++;
+            } else {
+                freshPages++;
+            }
+            return i;
         }
         ArrayDeque<Integer> queue = small ? smallQuarantine : quarantine;
         Integer i;

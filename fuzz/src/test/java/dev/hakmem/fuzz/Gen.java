@@ -69,9 +69,9 @@ final class Gen {
     }
 
     /**
-     * Guard levels; shrinks towards off: full mode, and sampled mode with every allocation sampled (blocks up to a slot,
-     * about 4 KiB), with and without its guard pages (their report thrown away: the fuzzer makes no bad access a guard
-     * page would trap, so a crash of the fuzzing JVM is a bug).
+     * Guard levels; shrinks towards off: full mode, and sampled mode with every allocation sampled (blocks up to a
+     * slot, about 4 KiB), with and without its guard pages (their report thrown away: the fuzzer makes no bad access a
+     * guard page would trap, so a crash of the fuzzing JVM is a bug).
      */
     static Arbitrary<GuardOptions> guard() {
         return Arbitraries.of(GuardOptions.off(), GuardOptions.on(), GuardOptions.sampled(1),

@@ -55,7 +55,8 @@ final class TestHeap implements AutoCloseable {
 
     /**
      * Whether every allocation is sampled and no guard level is on, so the sites' profiles must match the shadow's
-     * (full mode's blocks carry headers; sampled mode's guarded blocks, in no slab, are not profiled).
+     * (full mode's blocks carry headers; a sampled mode's guarded malloc leaves the profiler's countdown alone, so its
+     * block is not profiled).
      */
     private final boolean exactProfiles;
 
