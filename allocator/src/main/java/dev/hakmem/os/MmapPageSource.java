@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Pages from the Linux kernel: mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE), madvise(MADV_DONTNEED), munmap,
  * mprotect (the sampled guard's optional guard pages), called through FFM downcalls with errno captured.
- * MAP_NORESERVE keeps reservations from counting against overcommit until touched; DONTNEED on private anonymous memory drops the pages, which read as zero afterwards.
+ * MAP_NORESERVE keeps reservations from counting against overcommit until touched; DONTNEED on private anonymous
+ * memory drops the pages, which read as zero afterwards.
  * Residency is mincore(2): a dropped page is not resident until touched again, by a read (which maps the shared
  * zero page) or a write; MADV_NOHUGEPAGE first, so that khugepaged never collapses the range into a resident huge page.
  */

@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  *
  * <h2>Sampling</h2>
  * Each thread heap counts down its mallocs (the guard half of {@code ThreadHeap.countdown}); the malloc that takes
- * it below zero asks {@link #due}, which refills it uniformly in [1, 2N], so the sampled allocations cannot alias with a program's
- * allocation pattern (a fixed period would sample the same call of a loop for ever).
+ * it below zero asks {@link #due}, which refills it uniformly in [1, 2N], so the sampled allocations cannot alias
+ * with a program's allocation pattern (a fixed period would sample the same call of a loop for ever).
  *
  * <h2>Slots</h2>
  * Two kinds of slot in one 2 MiB chunk, registered in the {@link Registry} as a region of the heap, so a free finds
