@@ -33,8 +33,14 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      * average at about 0.25 ns a call, under 2% of the hottest loop (docs/GUARD_MODE.md, "Why 1 in 32768").
      */
     public static final int DEFAULT_SAMPLE_RATE = 32768;
-    /** The largest rate: the countdown is drawn in [1, 2N] as an int. */
+    /** The largest rate: a countdown drawn in [1, 2N] fits the guard's 31 bits of a thread heap's countdown. */
     public static final int MAX_SAMPLE_RATE = 1 << 30;
+    /**
+     * The largest trace ring: 2^20 events, 32 MiB of Java heap per thread's ring. A ring is allocated at a thread's
+     * first guarded malloc, so a size past this would fail a malloc (an array past an int's range, or the Java
+     * heap exhausted) rather than the configuration.
+     */
+    public static final int MAX_TRACE_RING_SIZE = 1 << 20;
     /**
      * Sampled mode's default scan period: a whole scan reads the live sampled slots (64 KiB at most) and asks the
      * residency of the freed ones once.
@@ -44,15 +50,24 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     /**
      * Checks the settings.
      *
-     * @throws IllegalArgumentException when {@code quarantineBytes} is negative, {@code siteDepth} is not in [0, 64],
-     *                                  {@code siteSampling} or {@code traceRingSize} is below 1, {@code sampleRate} is
-     *                                  not in [0, {@value #MAX_SAMPLE_RATE}] or {@code scanMillis} is negative
+     * @throws IllegalArgumentException naming the setting, when {@code quarantineBytes} is negative, {@code siteDepth}
+     *                                  is not in [0, 64], {@code siteSampling} is below 1, {@code traceRingSize} is
+     *                                  not in [1, {@value #MAX_TRACE_RING_SIZE}], {@code sampleRate} is not in [0,
+     *                                  {@value #MAX_SAMPLE_RATE}] or {@code scanMillis} is negative
      */
     public GuardOptions {
-        if (quarantineBytes < 0 || siteDepth < 0 || siteDepth > 64 || siteSampling < 1 || traceRingSize < 1
-                || sampleRate < 0 || sampleRate > MAX_SAMPLE_RATE || scanMillis < 0) {
-            throw new IllegalArgumentException("guard options out of range: " + quarantineBytes + ", " + siteDepth
-                    + ", " + siteSampling + ", " + traceRingSize + ", " + sampleRate + ", " + scanMillis);
+        inRange("quarantineBytes", quarantineBytes, 0, Long.MAX_VALUE);
+        inRange("siteDepth", siteDepth, 0, 64);
+        inRange("siteSampling", siteSampling, 1, Integer.MAX_VALUE);
+        inRange("traceRingSize", traceRingSize, 1, MAX_TRACE_RING_SIZE);
+        inRange("sampleRate", sampleRate, 0, MAX_SAMPLE_RATE);
+        inRange("scanMillis", scanMillis, 0, Long.MAX_VALUE);
+    }
+
+    private static void inRange(String setting, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException("guard options: " + setting + " not in [" + min + ", " + max + "]: "
+                    + value);
         }
     }
 

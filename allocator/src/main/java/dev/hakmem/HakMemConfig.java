@@ -30,7 +30,7 @@ import java.util.function.Function;
  * <tr><td>guard: report instead of throwing</td><td>hakmem.guardReport / HAKMEM_GUARD_REPORT</td><td>false</td></tr>
  * <tr><td>guard: quarantine bytes per thread</td><td>hakmem.guardQuarantine / HAKMEM_GUARD_QUARANTINE</td><td>256k</td></tr>
  * <tr><td>guard: site depth, sampling (1 in N)</td><td>hakmem.guardSiteDepth, hakmem.guardSiteSampling</td><td>8, 1</td></tr>
- * <tr><td>guard: trace ring events per thread</td><td>hakmem.guardTraceRing / HAKMEM_GUARD_TRACE_RING</td><td>256</td></tr>
+ * <tr><td>guard: trace ring events per thread, at most 2^20</td><td>hakmem.guardTraceRing / HAKMEM_GUARD_TRACE_RING</td><td>256</td></tr>
  * <tr><td>guard: trace file written on a violation</td><td>hakmem.guardTraceFile / HAKMEM_GUARD_TRACE_FILE</td><td>none</td></tr>
  * <tr><td>guard: leak report at exit (global heap)</td><td>hakmem.guardLeakReport / HAKMEM_GUARD_LEAK_REPORT</td><td>false</td></tr>
  * <tr><td>preset of the adaptive layer ({@link Mode}, any case)</td><td>hakmem.mode / HAKMEM_MODE</td><td>balanced</td></tr>
@@ -190,11 +190,7 @@ public final class HakMemConfig {
             g = parseGuardLevel(v);
         }
         if ((v = lookup.apply("guardSampleRate")) != null && g.sampling()) {
-            long rate = parseSize("guardSampleRate", v);
-            if (rate < 1 || rate > GuardOptions.MAX_SAMPLE_RATE) {
-                throw new IllegalArgumentException("hakmem.guardSampleRate: not in [1, 2^30]: " + v);
-            }
-            g = g.withSampleRate((int) rate);
+            g = g.withSampleRate(parseCount("guardSampleRate", v, 1, GuardOptions.MAX_SAMPLE_RATE));
         }
         if ((v = lookup.apply("guardPages")) != null && !v.isBlank()) {
             g = g.withGuardPages(java.nio.file.Path.of(v.trim()));
@@ -211,14 +207,14 @@ public final class HakMemConfig {
         int depth = g.siteDepth();
         int sampling = g.siteSampling();
         if ((v = lookup.apply("guardSiteDepth")) != null) {
-            depth = Math.toIntExact(parseSize("guardSiteDepth", v));
+            depth = parseCount("guardSiteDepth", v, 0, 64);
         }
         if ((v = lookup.apply("guardSiteSampling")) != null) {
-            sampling = Math.toIntExact(parseSize("guardSiteSampling", v));
+            sampling = parseCount("guardSiteSampling", v, 1, Integer.MAX_VALUE);
         }
         g = g.withSites(depth, sampling);
         if ((v = lookup.apply("guardTraceRing")) != null) {
-            g = g.withTraceRingSize(Math.toIntExact(parseSize("guardTraceRing", v)));
+            g = g.withTraceRingSize(parseCount("guardTraceRing", v, 1, GuardOptions.MAX_TRACE_RING_SIZE));
         }
         if ((v = lookup.apply("guardTraceFile")) != null && !v.isBlank()) {
             g = g.withTraceFile(java.nio.file.Path.of(v.trim()));
@@ -336,6 +332,15 @@ public final class HakMemConfig {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("hakmem." + name + ": not an integer: " + v, e);
         }
+    }
+
+    /** A count, read as {@link #parseSize} reads a size, refused with the property's name unless in [min, max]. */
+    static int parseCount(String name, String v, int min, int max) {
+        long n = parseSize(name, v);
+        if (n < min || n > max) {
+            throw new IllegalArgumentException("hakmem." + name + ": not in [" + min + ", " + max + "]: " + v);
+        }
+        return (int) n;
     }
 
     /** Parses "123", "64k", "64m", "2g" (binary units). */

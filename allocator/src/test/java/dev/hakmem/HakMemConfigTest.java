@@ -70,6 +70,33 @@ class HakMemConfigTest {
         assertEquals("hakmem.guard: not a boolean: maybe", e.getMessage());
     }
 
+    /**
+     * A guard count past its range is refused where it is read, naming the property, not at a thread's first
+     * guarded malloc: a trace ring of 2^29 events was an array past an int's range there, and a 4g one an
+     * ArithmeticException without a name.
+     */
+    @Test
+    void guardCountsOutOfRangeAreRefusedNamingTheProperty() {
+        Map<String, String> refused = Map.of("guardTraceRing", "4g", "guardSiteDepth", "65",
+                "guardSiteSampling", "0", "guardSampleRate", "2g");
+        String[] ranges = {"[1, 1048576]", "[0, 64]", "[1, 2147483647]", "[1, 1073741824]"};
+        int i = 0;
+        for (String name : new String[]{"guardTraceRing", "guardSiteDepth", "guardSiteSampling", "guardSampleRate"}) {
+            String bad = refused.get(name);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HakMemConfig.fromLookup(Map.of("guard", name.equals("guardSampleRate") ? "sample" : "on",
+                            name, bad)::get), name);
+            assertEquals("hakmem." + name + ": not in " + ranges[i++] + ": " + bad, e.getMessage());
+        }
+        assertEquals(GuardOptions.MAX_TRACE_RING_SIZE, HakMemConfig.fromLookup(Map.of("guard", "on",
+                "guardTraceRing", "1m")::get).guard().traceRingSize());
+        assertEquals("guard options: traceRingSize not in [1, 1048576]: 1048577",
+                assertThrows(IllegalArgumentException.class,
+                        () -> GuardOptions.on().withTraceRingSize(GuardOptions.MAX_TRACE_RING_SIZE + 1)).getMessage());
+        assertEquals("guard options: siteDepth not in [0, 64]: -1",
+                assertThrows(IllegalArgumentException.class, () -> GuardOptions.on().withSites(-1, 1)).getMessage());
+    }
+
     @Test
     void sizesTakeBinarySuffixesAndNothingElse() {
         assertEquals(123, HakMemConfig.parseSize("x", " 123 "));

@@ -405,6 +405,21 @@ class SampledGuardModeTest {
         assertTrue(samples > 900 && samples < 1100, samples + " samples in 100000 allocations at 1 in 100");
     }
 
+    /**
+     * The largest rate the options accept draws its gaps from [1, 2^31], past an int's range: a draw of
+     * {@code nextInt(2 * rate)} overflowed there and failed every thread's first malloc.
+     */
+    @Test
+    void theLargestRateIsServedLikeAnyOther() {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(GuardOptions.MAX_SAMPLE_RATE));
+        for (int i = 0; i < 1000; i++) {
+            heap.free(heap.malloc(16));
+        }
+        heap.check();
+        assertTrue(heap.stats().events().guardSamples() <= 1, heap.stats().toString());
+    }
+
     @Test
     void sampledBlocksWorkForCallocReallocAlignmentSitesAndOtherThreads() throws Exception {
         long c = heap.calloc(10, 10);

@@ -304,13 +304,14 @@ public final class SampledGuard {
      * Slow path: the malloc that took {@code h}'s countdown below zero. Refills the countdown (the next sampled
      * malloc is uniform in [1, 2N] mallocs away; every one at rate 1) and says whether this malloc is guarded. A
      * heap's first expiry starts its stream: that malloc is guarded with probability 1/N, so a thread's first
-     * malloc is not always sampled.
+     * malloc is not always sampled. The gap is drawn as a long: at the largest rate, 2^30, 2N is past an int's
+     * range, and the draw, below 2^31, still fits the guard half.
      */
     public boolean due(ThreadHeap h) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         boolean due = h.guardCounting || random.nextInt(rate) == 0;
         h.guardCounting = true;
-        h.refillGuard(rate == 1 ? 0 : random.nextInt(2 * rate));
+        h.refillGuard(rate == 1 ? 0 : (int) random.nextLong(2L * rate));
         return due;
     }
 
