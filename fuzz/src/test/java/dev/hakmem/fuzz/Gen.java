@@ -71,11 +71,16 @@ final class Gen {
     /**
      * Guard levels; shrinks towards off: full mode, and sampled mode with every allocation sampled (blocks up to a
      * slot, about 4 KiB), with and without its guard pages (their report thrown away: the fuzzer makes no bad access a
-     * guard page would trap, so a crash of the fuzzing JVM is a bug).
+     * guard page would trap, so a crash of the fuzzing JVM is a bug). Then each setting at the edges of its range, as
+     * a user may set it: the largest sampling rate (its draw overflowed an int once), and full mode with no
+     * quarantine, the deepest sites recorded once in 2^31 - 1, and the smallest and largest trace rings.
      */
     static Arbitrary<GuardOptions> guard() {
         return Arbitraries.of(GuardOptions.off(), GuardOptions.on(), GuardOptions.sampled(1),
-                GuardOptions.sampled(1).withGuardPages(Path.of("/dev/null")));
+                GuardOptions.sampled(1).withGuardPages(Path.of("/dev/null")),
+                GuardOptions.sampled(GuardOptions.MAX_SAMPLE_RATE).withScanMillis(1),
+                GuardOptions.on().withQuarantineBytes(0).withSites(64, Integer.MAX_VALUE).withTraceRingSize(1),
+                GuardOptions.on().withSites(64, 1).withTraceRingSize(GuardOptions.MAX_TRACE_RING_SIZE));
     }
 
     /**
