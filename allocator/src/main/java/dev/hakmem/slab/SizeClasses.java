@@ -25,7 +25,6 @@ import java.util.Arrays;
  */
 public final class SizeClasses {
     public static final int SMALL_SHIFT = 16;
-    public static final int MEDIUM_SHIFT = 19;
     public static final int LARGE_SHIFT = 21;
     /** Exact division by block size through multiplication: {@code off / bs == (off * recip) >>> RECIP_SHIFT}. */
     static final int RECIP_SHIFT = 42;

@@ -23,10 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SlabCacheEntriesTest {
     /** The cache's reach: addresses this far apart share an entry. */
     private static final long ALIAS = 4096L << SizeClasses.SMALL_SHIFT;
+    /** Slabs of 512 KiB, four a SuperSlab. */
+    private static final int SLAB_SHIFT = SizeClasses.SMALL_SHIFT + 3;
 
     private final SuperSlabPool pool = new SuperSlabPool(-5, PageSource.system(),
             new MemoryAccount(Long.MAX_VALUE, 0), new Events(), new ClassCounters(1), 0);
-    private final SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, Thread.currentThread());
+    private final SuperSlab ss = pool.acquire(SLAB_SHIFT, null, Thread.currentThread());
     private final Slab slab = ss.carve(0, 64);
     private final SlabCache cache = new SlabCache();
 
@@ -37,7 +39,7 @@ class SlabCacheEntriesTest {
 
     @Test
     void anEntryAnswersOnlyItsOwnerForAddressesInItsSlot() {
-        long inSlot = slab.base + (1L << SizeClasses.MEDIUM_SHIFT) - 64;
+        long inSlot = slab.base + (1L << SLAB_SHIFT) - 64;
         assertNull(cache.ownedBy(slab.base, Thread.currentThread()), "empty");
         cache.fill(inSlot, slab);
         assertSame(slab, cache.ownedBy(inSlot, Thread.currentThread()));
@@ -50,7 +52,7 @@ class SlabCacheEntriesTest {
 
     @Test
     void anEntryAnswersAnyThreadsRemoteFreeOnlyForAddressesInItsSlot() {
-        long inSlot = slab.base + (1L << SizeClasses.MEDIUM_SHIFT) - 64;
+        long inSlot = slab.base + (1L << SLAB_SHIFT) - 64;
         assertNull(cache.holding(inSlot), "empty");
         cache.fill(inSlot, slab);
         assertSame(slab, cache.holding(inSlot));

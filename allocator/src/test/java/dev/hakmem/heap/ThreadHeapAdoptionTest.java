@@ -38,7 +38,7 @@ class ThreadHeapAdoptionTest {
      */
     @Test
     void anAdopterNeverFilesSlabsCarvedInTheSuperSlabItGaveBack() {
-        assertEquals(SizeClasses.MEDIUM_SHIFT, CLASSES.slabShift(CLS));
+        assertEquals(SizeClasses.SMALL_SHIFT + 3, CLASSES.slabShift(CLS), "16 KiB blocks: 512 KiB slabs, four a SuperSlab");
         ReleaseHook pages = new ReleaseHook(PageSource.system());
         Events events = new Events();
         SuperSlabPool pool = new SuperSlabPool(-1, pages, new MemoryAccount(Long.MAX_VALUE, SuperSlab.SIZE), events,
@@ -53,7 +53,7 @@ class ThreadHeapAdoptionTest {
             SuperSlab ss = pool.all().iterator().next();
             Slab deadSlab = ss.slabAt(orphan);
             // The older pooled SuperSlab that the give-back's trim unmaps: alone it fits the budget, with a second not.
-            pool.giveBack(pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null));
+            pool.giveBack(pool.acquire(CLASSES.slabShift(CLS), null, null));
 
             // The owner dies holding one block, which a survivor then frees: the drain on adoption empties the slab.
             dead.abandonAll();

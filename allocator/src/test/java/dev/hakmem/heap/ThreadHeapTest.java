@@ -218,7 +218,7 @@ class ThreadHeapTest {
 
     @Test
     void aSlotWhoseCommitIsRefusedSendsItsEmptySuperSlabBackToThePool() {
-        SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null);
+        SuperSlab ss = pool.acquire(CLASSES.slabShift(CLS), null, null);
         pool.giveBack(ss);
         pool.purge(System.nanoTime());
         assertEquals(0, account.committedBytes());
@@ -249,7 +249,7 @@ class ThreadHeapTest {
             assertEquals(Slab.FREED, s.freeRemote(s.indexOf(b)));
         }
         int other = CLASSES.classOf(10 << 10);
-        assertEquals(SizeClasses.MEDIUM_SHIFT, CLASSES.slabShift(other));
+        assertEquals(CLASSES.slabShift(CLS), CLASSES.slabShift(other));
         long a = heap.malloc(other);
         assertSame(ss, Registry.lookup(a), "a retired slot of the same SuperSlab");
         assertEquals(1, pages.calls(Op.RESERVE), "nothing new was mapped");
@@ -274,7 +274,7 @@ class ThreadHeapTest {
     /** In a purged SuperSlab every slot is committed just before its slab is carved, the slot itself and no other. */
     @Test
     void eachSlabOfAPurgedSuperSlabCommitsItsOwnSlot() {
-        SuperSlab ss = pool.acquire(SizeClasses.MEDIUM_SHIFT, null, null);
+        SuperSlab ss = pool.acquire(CLASSES.slabShift(CLS), null, null);
         pool.giveBack(ss);
         pool.purge(System.nanoTime());
         for (int i = 0; i <= CLASSES.capacity(CLS); i++) {

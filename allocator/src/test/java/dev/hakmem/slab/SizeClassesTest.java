@@ -116,7 +116,7 @@ class SizeClassesTest {
         int small = sc.classOf(8 << 10);
         assertEquals(8 << 10, sc.blockSize(small));
         assertEquals(SizeClasses.SMALL_SHIFT + 2, sc.slabShift(small), "32 blocks of 8 KiB: 256 KiB");
-        assertEquals(SizeClasses.MEDIUM_SHIFT, sc.slabShift(sc.classOf((8 << 10) + 1)));
+        assertEquals(SizeClasses.SMALL_SHIFT + 3, sc.slabShift(sc.classOf((8 << 10) + 1)), "just over 8 KiB: 512 KiB");
         assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(tinyMax));
         assertEquals(SizeClasses.SMALL_SHIFT, sc.slabShift(sc.classOf(1025)), "over 32 blocks in 64 KiB");
         int top = sc.classOf(sc.maxSize());
