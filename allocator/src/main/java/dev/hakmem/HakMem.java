@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -170,10 +171,12 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      *
      * @param name the site's name, 1 to 512 characters
      * @return the site of that name, created on first use
+     * @throws NullPointerException when {@code name} is null
      * @throws IllegalArgumentException when {@code name} is empty or longer than 512 characters
      * @throws IllegalStateException when the heap already has {@value dev.hakmem.site.Profiler#MAX_SITES} sites
      */
     public Site site(String name) {
+        Objects.requireNonNull(name, "name");
         Site s = sites.get(name);
         if (s != null) {
             return s;

@@ -47,7 +47,10 @@ class SiteTest {
             assertEquals("parser", s.name());
             assertThrows(IllegalArgumentException.class, () -> h.site(""));
             assertThrows(IllegalArgumentException.class, () -> h.site("x".repeat(513)));
-            assertThrows(NullPointerException.class, () -> h.site(null));
+            assertEquals("sites: a site name must have 1 to 512 characters: \"" + "x".repeat(64) + "\"... (1048576"
+                            + " characters)", assertThrows(IllegalArgumentException.class,
+                    () -> h.site("x".repeat(1 << 20))).getMessage(), "a name of any size is quoted by its start");
+            assertEquals("name", assertThrows(NullPointerException.class, () -> h.site(null)).getMessage());
             assertEquals(List.of("cache", "parser"), h.stats().sites().stream().map(SiteProfile::name).sorted()
                     .toList(), "named sites show in stats() before any sample");
         }
