@@ -85,15 +85,15 @@ final class Gen {
 
     /**
      * Heap configurations; shrinks towards the defaults. A zero retain and purge delay make the heap give memory
-     * back at once, which exercises unmapping and reuse of address ranges; guard mode puts its own layer (headers,
-     * canaries, quarantine) over every block.
+     * back at once, which exercises unmapping and reuse of address ranges, and the largest keep everything until
+     * close; guard mode puts its own layer (headers, canaries, quarantine) over every block.
      */
     static Arbitrary<HakMemConfig> config() {
         return Combinators.combine(
                         guard(),
                         Arbitraries.of(1.25, HakMemConfig.MIN_W_MAX, 1.5, HakMemConfig.MAX_W_MAX),
-                        Arbitraries.of(64 * MIB, 0L),
-                        Arbitraries.of(250L, 0L),
+                        Arbitraries.of(64 * MIB, 0L, Policy.MAX_RETAIN_BYTES),
+                        Arbitraries.of(250L, 0L, Policy.MAX_PURGE_DELAY_MILLIS),
                         Arbitraries.of(HakMemConfig.Mode.BALANCED, HakMemConfig.Mode.LEARNING))
                 .as((guard, wMax, retain, purgeDelay, mode) -> HakMemConfig.builder()
                         .guard(guard)
