@@ -30,7 +30,25 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class HakMem implements SegmentAllocator, AutoCloseable {
 
     private static final class Global {
-        static final HakMem INSTANCE = withExitReport(new HakMem(HakMemConfig.fromSystem(), true));
+        /** The global heap, or null when its settings were refused. */
+        static final HakMem INSTANCE;
+        /**
+         * Why the global heap could not be created, or null. Kept, not thrown from this initializer: a class whose
+         * initializer throws answers every later use with a NoClassDefFoundError that no longer names the setting.
+         */
+        static final RuntimeException REFUSED;
+
+        static {
+            HakMem heap = null;
+            RuntimeException refused = null;
+            try {
+                heap = withExitReport(new HakMem(HakMemConfig.fromSystem(), true));
+            } catch (RuntimeException e) {
+                refused = e;
+            }
+            INSTANCE = heap;
+            REFUSED = refused;
+        }
 
         private static HakMem withExitReport(HakMem heap) {
             if (heap.guard != null && heap.config().guard().leakReportAtExit()) {
@@ -78,9 +96,16 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * The process-wide heap, configured from {@code hakmem.*} properties and {@code HAKMEM_*} variables.
      *
      * @return the global heap, created on first use; it cannot be closed
+     * @throws IllegalStateException on every call when the global heap could not be created, for instance when a
+     *                               setting is refused: the cause names it
      */
     public static HakMem global() {
-        return Global.INSTANCE;
+        HakMem heap = Global.INSTANCE;
+        if (heap == null) {
+            throw new IllegalStateException("hakmem: the global heap could not be created: "
+                    + Global.REFUSED.getMessage(), Global.REFUSED);
+        }
+        return heap;
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -306,6 +307,37 @@ class HakMemTest {
         assertThrows(IllegalStateException.class, () -> h.free(a));
         assertEquals(0, h.stats().mappedBytes());
         assertThrows(UnsupportedOperationException.class, () -> HakMem.global().close());
+    }
+
+    /**
+     * A refused {@code hakmem.*} setting is named by every call of {@link HakMem#global()}, in a JVM of its own (the
+     * global heap is the process's): thrown from a class initializer, it named the setting once and then became
+     * NoClassDefFoundError.
+     */
+    @Test
+    void aRefusedSettingOfTheGlobalHeapIsNamedOnEveryCall() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guardTraceRing=4g", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), GlobalChild.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        String refusal = "java.lang.IllegalStateException: hakmem: the global heap could not be created:"
+                + " hakmem.guardTraceRing: not in [1, 1048576]: 4g";
+        assertEquals(List.of(refusal, refusal), out.lines().toList());
+    }
+
+    /** The child: asks for the global heap twice, printing what each call threw. */
+    static final class GlobalChild {
+        public static void main(String[] args) {
+            for (int i = 0; i < 2; i++) {
+                try {
+                    System.out.println("returned " + HakMem.global());
+                } catch (RuntimeException | Error e) {
+                    System.out.println(e.getClass().getName() + ": " + e.getMessage());
+                }
+            }
+        }
     }
 
     @Test
