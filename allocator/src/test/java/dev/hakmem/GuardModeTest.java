@@ -80,6 +80,28 @@ class GuardModeTest {
         assertTrue(e.getMessage().contains("underflow"), e.getMessage());
     }
 
+    /**
+     * Alignments of 2^32 and more, which the allocator serves, pad the header as far: the pad was kept in the
+     * header's low 32 bits, read back as 0, and every such block was reported overflowed and refused as an interior
+     * pointer at its free.
+     */
+    @Test
+    void blocksAlignedTo4GiBAndMoreAreGuardedLikeAnyOther() {
+        for (long alignment : new long[]{1L << 32, 1L << 33}) {
+            long a = heap.mallocAligned(64, alignment);
+            assertEquals(0, a % alignment);
+            Mem.fill(a, 64, (byte) 7);
+            assertEquals(64, heap.usableSize(a));
+            heap.check();
+            heap.free(a);
+        }
+        long b = heap.mallocAligned(64, 1L << 32);
+        flip(b + 64);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> heap.free(b));
+        assertTrue(e.getMessage().contains("overflow"), e.getMessage());
+        assertEquals(0, heap.stats().liveBlocks());
+    }
+
     @Test
     void anUnderflowBeforeAnAlignedBlockIsCaught() {
         long a = heap.mallocAligned(64, 256);

@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   inner                                  user = inner + pad                 user + size
  *   | size | pad, site | thread | checksum | (pad - 32 bytes: fence) | data ... | trailer canary |
  * </pre>
- * The 32-byte header sits at the start of the allocator's block. Its checksum mixes a per-process secret with the
+ * The 32-byte header sits at the start of the allocator's block. The pad is a power of two (the header's 32 bytes,
+ * or an aligned block's alignment, which may be 2^32 or more), kept as its log2 beside the site. Its checksum mixes a per-process secret with the
  * block's address, its header fields and its state (allocated or freed), as Scudo checksums its chunk headers, so a
  * header that an underflow or a wild write touched is recognised, and the fields are trusted only after the
  * checksum matches. An 8-byte canary derived from the secret and the address follows the data (and precedes it,
@@ -206,7 +207,8 @@ public final class Guard {
     /** A block's header, read only after the allocator validated the block; trusted only once its state is known. */
     private record Block(long inner, long size, long padSite, long thread, long sum) {
         long pad() {
-            return padSite & 0xFFFF_FFFFL;
+            // A long shift reads the low 6 bits of its distance alone: the pad's log2, not the site above it.
+            return 1L << padSite;
         }
 
         int site() {
@@ -279,7 +281,7 @@ public final class Guard {
         int site = sites.capture();
         Local l = local();
         long thread = l.ownerId;
-        long padSite = pad | ((long) site << 32);
+        long padSite = Long.numberOfTrailingZeros(pad) | ((long) site << 32);
         Mem.putLong(inner, size);
         Mem.putLong(inner + 8, padSite);
         Mem.putLong(inner + 16, thread);
