@@ -344,8 +344,9 @@ public final class Policy {
             Objects.requireNonNull(site, "site");
             if (site.isEmpty() || site.length() > 512) {
                 // A name past the bound is quoted by its start and length only: it may be any size at all.
-                throw new IllegalArgumentException("sites: a site name must have 1 to 512 characters: " + (site.isEmpty()
-                        ? "\"\"" : "\"" + site.substring(0, 64) + "\"... (" + site.length() + " characters)"));
+                throw new IllegalArgumentException("sites: a site name must have 1 to 512 characters: "
+                        + (site.isEmpty() ? "\"\"" : "\"" + site.substring(0, 64) + "\"... (" + site.length()
+                        + " characters)"));
             }
             if (presize != 0 && !isPoolGridSize(presize)) {
                 throw new IllegalArgumentException("sites: presize must be 0 or a pool size " + POOL_SIZES + ": "

@@ -317,8 +317,9 @@ class HakMemTest {
     @Test
     void aRefusedSettingOfTheGlobalHeapIsNamedOnEveryCall() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guardTraceRing=4g", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), GlobalChild.class.getName())
+        Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guardTraceRing=4g",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                GlobalChild.class.getName())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);

@@ -40,12 +40,12 @@ import java.util.concurrent.atomic.LongAdder;
  *   | size | pad, site | thread | checksum | (pad - 32 bytes: fence) | data ... | trailer canary |
  * </pre>
  * The 32-byte header sits at the start of the allocator's block. The pad is a power of two (the header's 32 bytes,
- * or an aligned block's alignment, which may be 2^32 or more), kept as its log2 beside the site. Its checksum mixes a per-process secret with the
- * block's address, its header fields and its state (allocated or freed), as Scudo checksums its chunk headers, so a
- * header that an underflow or a wild write touched is recognised, and the fields are trusted only after the
- * checksum matches. An 8-byte canary derived from the secret and the address follows the data (and precedes it,
- * when an alignment pad leaves room). Every address handed in is first validated by the allocator's metadata
- * ({@link Allocator#liveBlockStart}); only then is the header read.
+ * or an aligned block's alignment, which may be 2^32 or more), kept as its log2 beside the site. Its checksum mixes a
+ * per-process secret with the block's address, its header fields and its state (allocated or freed), as Scudo
+ * checksums its chunk headers, so a header that an underflow or a wild write touched is recognised, and the fields
+ * are trusted only after the checksum matches. An 8-byte canary derived from the secret and the address follows the
+ * data (and precedes it, when an alignment pad leaves room). Every address handed in is first validated by the
+ * allocator's metadata ({@link Allocator#liveBlockStart}); only then is the header read.
  *
  * <p>Freeing moves the checksum from allocated to freed with a CAS (of racing frees exactly one wins), poisons the
  * data and puts the block in the freeing thread's bounded quarantine; the poison is verified whole when it leaves

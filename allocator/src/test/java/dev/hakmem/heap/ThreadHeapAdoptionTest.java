@@ -38,7 +38,7 @@ class ThreadHeapAdoptionTest {
      */
     @Test
     void anAdopterNeverFilesSlabsCarvedInTheSuperSlabItGaveBack() {
-        assertEquals(SizeClasses.SMALL_SHIFT + 3, CLASSES.slabShift(CLS), "16 KiB blocks: 512 KiB slabs, four a SuperSlab");
+        assertEquals(SizeClasses.SMALL_SHIFT + 3, CLASSES.slabShift(CLS), "16 KiB blocks: 512 KiB slabs");
         ReleaseHook pages = new ReleaseHook(PageSource.system());
         Events events = new Events();
         SuperSlabPool pool = new SuperSlabPool(-1, pages, new MemoryAccount(Long.MAX_VALUE, SuperSlab.SIZE), events,
