@@ -278,10 +278,12 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
      * Frees a segment obtained from {@link #allocate}.
      *
      * @param segment a segment from {@link #allocate} of this heap, not yet freed
+     * @throws NullPointerException when {@code segment} is null
      * @throws InvalidFreeException when the segment is not native memory or does not start a block of this heap
      * @throws DoubleFreeException when its block is already free
      */
     public void free(MemorySegment segment) {
+        Objects.requireNonNull(segment, "segment");
         if (!segment.isNative()) {
             InvalidFreeException e = new InvalidFreeException(segment.address(), "a heap segment, not native memory");
             if (guard == null) {
@@ -346,14 +348,21 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Writes guard mode's trace rings (every thread's latest heap events) to {@code file}.
+     * Writes full guard mode's trace rings (every thread's latest heap events) to {@code file}.
      *
      * @param file the file to write, created or replaced
-     * @throws IllegalStateException when guard mode is off
+     * @throws NullPointerException when {@code file} is null
+     * @throws IllegalStateException when full guard mode is off (sampled mode keeps no trace rings: each sampled
+     *                               block carries its own stacks, in its reports and {@link #leakReport()})
+     * @throws java.io.UncheckedIOException when the file cannot be written
      */
     public void dumpTrace(Path file) {
+        Objects.requireNonNull(file, "file");
         if (guard == null) {
-            throw new IllegalStateException("guard mode is off: no trace is kept");
+            throw new IllegalStateException(allocator.sampledGuard() != null
+                    ? "full guard mode is off: sampled guard mode keeps no trace rings (each sampled block carries its"
+                    + " stacks, in its reports and the leak report)"
+                    : "guard mode is off: no trace is kept");
         }
         guard.dumpTrace(file);
     }

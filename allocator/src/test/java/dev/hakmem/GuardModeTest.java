@@ -348,8 +348,14 @@ class GuardModeTest {
             assertTrue(Files.readString(onViolation).contains("FREE 0x" + Long.toHexString(b)));
         }
         try (HakMem plain = HakMem.create()) {
-            assertThrows(IllegalStateException.class, () -> plain.dumpTrace(dump));
+            assertEquals("guard mode is off: no trace is kept",
+                    assertThrows(IllegalStateException.class, () -> plain.dumpTrace(dump)).getMessage());
         }
+        try (HakMem sampled = HakMem.create(HakMemConfig.builder().guard(GuardOptions.sampled(1)).build())) {
+            String refusal = assertThrows(IllegalStateException.class, () -> sampled.dumpTrace(dump)).getMessage();
+            assertTrue(refusal.startsWith("full guard mode is off: sampled guard mode keeps no trace rings"), refusal);
+        }
+        assertEquals("file", assertThrows(NullPointerException.class, () -> heap.dumpTrace(null)).getMessage());
     }
 
     @Test

@@ -296,6 +296,8 @@ class HakMemTest {
         assertThrows(IndexOutOfBoundsException.class, () -> seg.get(ValueLayout.JAVA_LONG, 40));
         heap.free(seg);
         assertThrows(InvalidFreeException.class, () -> heap.free(MemorySegment.ofArray(new byte[4])));
+        assertEquals("segment", assertThrows(NullPointerException.class, () -> heap.free((MemorySegment) null))
+                .getMessage());
     }
 
     @Test
