@@ -34,7 +34,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         static final HakMem INSTANCE;
         /**
          * Why the global heap could not be created, or null. Kept, not thrown from this initializer: a class whose
-         * initializer throws answers every later use with a NoClassDefFoundError that no longer names the setting.
+         * initializer throws answers every later use with "NoClassDefFoundError: Could not initialize class", the
+         * setting named only in the text of its cause.
          */
         static final RuntimeException REFUSED;
 
