@@ -69,10 +69,15 @@ public final class Mappings<R extends Region> {
             account.unmapped(span);
             throw new HakMemOutOfMemoryError(request, "the page source refused " + what + ": " + e, e);
         }
-        if (!Registry.covers(base, span)) {
+        // A page source is the program's to wrap: one that breaks its contract is refused before anything is built
+        // over its memory, as the OS mapping out of the registry's reach is.
+        boolean aligned = (base & (alignment - 1)) == 0;
+        if (!aligned || !Registry.covers(base, span)) {
             pages.release(base, span);
             account.unmapped(span);
-            throw new HakMemOutOfMemoryError(request, "the OS mapped beyond the 48-bit registry range");
+            throw new HakMemOutOfMemoryError(request, (aligned ? "the OS mapped " + what
+                    + " beyond the 48-bit registry range" : "the page source mapped " + what + " at an address not"
+                    + " aligned to " + alignment + " bytes, against its contract") + ": 0x" + Long.toHexString(base));
         }
         account.committed(span);
         Jfr.mapping(heapId, kind, true, base, span);

@@ -256,6 +256,14 @@ class BigTierTest {
         pages.beyondAddressSpace(false);
         assertTrue(beyond.getMessage().contains("beyond the 48-bit registry range"), beyond.getMessage());
         assertEquals(1, pages.calls(Op.RELEASE), "the unusable mapping is given back");
+
+        pages.misaligned(true);
+        HakMemOutOfMemoryError misaligned = assertThrows(HakMemOutOfMemoryError.class,
+                () -> big.malloc(3 * MIB, CHUNK, false));
+        pages.misaligned(false);
+        assertTrue(misaligned.getMessage().contains("the page source mapped " + 2 * CHUNK + " bytes at an address not"
+                + " aligned to " + CHUNK + " bytes, against its contract"), misaligned.getMessage());
+        assertEquals(2, pages.calls(Op.RELEASE), "the misplaced mapping is given back, nothing built over it");
         assertEquals(0, big.mallocs());
         assertLedger(0);
         assertEquals(0, account.mappedBytes());

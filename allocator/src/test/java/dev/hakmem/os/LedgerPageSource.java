@@ -11,13 +11,16 @@ import java.util.TreeMap;
  * The system's pages, with a ledger of its own (each reservation and which of its pages are committed, calls made)
  * that a test checks the allocator's accounting against, and faults on demand: while an operation is in
  * {@link #failing}, it throws {@link OsException} (ENOMEM) without touching the memory, as the {@link PageSource}
- * contract says a failure must. {@link #beyondAddressSpace} makes reservations land where no 48-bit registry reaches.
+ * contract says a failure must. {@link #beyondAddressSpace} makes reservations land where no 48-bit registry reaches,
+ * {@link #misaligned} at an address the requested alignment does not divide.
  */
 public final class LedgerPageSource implements PageSource {
     public enum Op { RESERVE, COMMIT, DECOMMIT, RELEASE }
 
     /** Where {@link #beyondAddressSpace} places reservations: the first address above 48 bits. Never mapped. */
     public static final long BEYOND = 1L << 48;
+    /** Where {@link #misaligned} places reservations: one page past 1 TiB, aligned to nothing larger. Never mapped. */
+    public static final long MISALIGNED = (1L << 40) + 4096;
 
     private record Reservation(long size, BitSet committedPages) {
     }
@@ -27,7 +30,11 @@ public final class LedgerPageSource implements PageSource {
     private final long[] calls = new long[Op.values().length];
     /** By base address. */
     private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
-    private boolean beyond;
+    /**
+     * The address every reservation is answered with instead of system memory, {@link #BEYOND} or
+     * {@link #MISALIGNED}; 0: none.
+     */
+    private long fake;
 
     /** Makes {@code op} fail from now on ({@code on}) or succeed again. */
     public synchronized LedgerPageSource failing(Op op, boolean on) {
@@ -46,7 +53,12 @@ public final class LedgerPageSource implements PageSource {
 
     /** While on, a reservation is answered with {@link #BEYOND} instead of system memory. */
     public synchronized void beyondAddressSpace(boolean on) {
-        beyond = on;
+        fake = on ? BEYOND : 0;
+    }
+
+    /** While on, a reservation is answered with {@link #MISALIGNED}, against the contract, instead of system memory. */
+    public synchronized void misaligned(boolean on) {
+        fake = on ? MISALIGNED : 0;
     }
 
     /** Successful calls of {@code op} so far. */
@@ -93,7 +105,7 @@ public final class LedgerPageSource implements PageSource {
         enter(Op.RESERVE, size);
         long a;
         synchronized (this) {
-            a = beyond ? BEYOND : system.reserve(size, alignment);
+            a = fake != 0 ? fake : system.reserve(size, alignment);
             reservations.put(a, new Reservation(size, new BitSet()));
         }
         setCommitted(a, size, true);
@@ -124,7 +136,7 @@ public final class LedgerPageSource implements PageSource {
                         + ") is not a whole reservation");
             }
             reservations.remove(address);
-            if (address != BEYOND) {
+            if (address != BEYOND && address != MISALIGNED) {
                 system.release(address, size);
             }
         }
@@ -133,7 +145,7 @@ public final class LedgerPageSource implements PageSource {
     /** Releases every reservation still held: the cleanup after a test whose allocator could not release them. */
     public synchronized void releaseAll() {
         reservations.forEach((address, r) -> {
-            if (address != BEYOND) {
+            if (address != BEYOND && address != MISALIGNED) {
                 system.release(address, r.size());
             }
         });

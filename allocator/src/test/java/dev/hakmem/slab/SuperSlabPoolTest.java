@@ -228,6 +228,12 @@ class SuperSlabPoolTest {
                 () -> pool.acquire(SMALL, null, null));
         pages.beyondAddressSpace(false);
         assertTrue(beyond.getMessage().contains("beyond the 48-bit registry range"), beyond.getMessage());
+        pages.misaligned(true);
+        HakMemOutOfMemoryError misaligned = assertThrows(HakMemOutOfMemoryError.class,
+                () -> pool.acquire(SMALL, null, null));
+        pages.misaligned(false);
+        assertTrue(misaligned.getMessage().contains("the page source mapped a SuperSlab at an address not aligned to "
+                + SIZE + " bytes, against its contract: 0x10000001000"), misaligned.getMessage());
         assertEquals(0, events.superSlabsMapped.sum());
         assertLedger(0);
 
