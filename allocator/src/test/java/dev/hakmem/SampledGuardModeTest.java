@@ -309,6 +309,23 @@ class SampledGuardModeTest {
         assertEquals(1, heap.stats().events().guardViolations());
     }
 
+    /**
+     * The longest scan period means never: multiplied into nanoseconds it overflowed to a negative period, and the scan
+     * ran at every tick of the maintenance thread (20 ms).
+     */
+    @Test
+    void theLongestScanPeriodNeverScans() throws Exception {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(1).withScanMillis(Long.MAX_VALUE).withThrowOnViolation(false));
+        long a = heap.malloc(40);
+        GuardModeTest.flip(a + 41);
+        Thread.sleep(300);
+        assertEquals(0, heap.violations(), "no scan ran in 15 ticks");
+        heap.check();
+        assertEquals(1, heap.violations(), "check() still verifies every sampled slot");
+        heap.free(a);
+    }
+
     private void awaitViolation() throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (heap.violations() == 0 && System.nanoTime() < deadline) {

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -280,7 +281,8 @@ public final class SampledGuard {
         }
         this.mappings = new Mappings<>(heapId, "sampled", pages, account, events);
         this.rate = options.sampleRate();
-        this.scanNanos = options.scanMillis() * 1_000_000L;
+        // Saturating: a period past 292 years (Long.MAX_VALUE ms, "never") overflowed to a negative one, every tick.
+        this.scanNanos = TimeUnit.MILLISECONDS.toNanos(options.scanMillis());
         this.throwOnViolation = options.throwOnViolation();
         this.refusedFrees = refusedFrees;
         this.guardPages = options.guardPages() == null ? null : new GuardPages(pages, options.guardPages());
