@@ -41,6 +41,8 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      * heap exhausted) rather than the configuration.
      */
     public static final int MAX_TRACE_RING_SIZE = 1 << 20;
+    /** The deepest site: stack frames kept per allocation site. */
+    public static final int MAX_SITE_DEPTH = 64;
     /**
      * Sampled mode's default scan period: a whole scan reads the live sampled slots (64 KiB at most) and asks the
      * residency of the freed ones once.
@@ -51,13 +53,14 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      * Checks the settings.
      *
      * @throws IllegalArgumentException naming the setting, when {@code quarantineBytes} is negative, {@code siteDepth}
-     *                                  is not in [0, 64], {@code siteSampling} is below 1, {@code traceRingSize} is
-     *                                  not in [1, {@value #MAX_TRACE_RING_SIZE}], {@code sampleRate} is not in [0,
-     *                                  {@value #MAX_SAMPLE_RATE}] or {@code scanMillis} is negative
+     *                                  is not in [0, {@value #MAX_SITE_DEPTH}], {@code siteSampling} is below 1,
+     *                                  {@code traceRingSize} is not in [1, {@value #MAX_TRACE_RING_SIZE}],
+     *                                  {@code sampleRate} is not in [0, {@value #MAX_SAMPLE_RATE}] or
+     *                                  {@code scanMillis} is negative
      */
     public GuardOptions {
         inRange("quarantineBytes", quarantineBytes, 0, Long.MAX_VALUE);
-        inRange("siteDepth", siteDepth, 0, 64);
+        inRange("siteDepth", siteDepth, 0, MAX_SITE_DEPTH);
         inRange("siteSampling", siteSampling, 1, Integer.MAX_VALUE);
         inRange("traceRingSize", traceRingSize, 1, MAX_TRACE_RING_SIZE);
         inRange("sampleRate", sampleRate, 0, MAX_SAMPLE_RATE);
@@ -78,7 +81,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
      * @param enabled          full guard mode on
      * @param throwOnViolation throw on a detected heap error; false: report it, count it and go on
      * @param quarantineBytes  freed blocks held poisoned before reuse, in bytes, at least 0
-     * @param siteDepth        stack frames kept per allocation site, in [0, 64] (0: no sites)
+     * @param siteDepth        stack frames kept per allocation site, in [0, {@value #MAX_SITE_DEPTH}] (0: no sites)
      * @param siteSampling     record the site of one allocation in this many, at least 1
      * @param traceRingSize    events kept per thread in the trace ring, at least 1
      * @param traceFile        where the trace is written on a violation, or null
@@ -172,7 +175,7 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     /**
      * Full mode's recording of allocation sites.
      *
-     * @param depth    stack frames kept per site, in [0, 64] (0: no sites)
+     * @param depth    stack frames kept per site, in [0, {@value #MAX_SITE_DEPTH}] (0: no sites)
      * @param sampling record the site of one allocation in this many, at least 1
      * @return a copy of these options with {@code siteDepth} and {@code siteSampling} changed
      * @throws IllegalArgumentException when a value is out of range
@@ -185,9 +188,9 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     /**
      * Full mode's trace ring: the latest heap events kept per thread.
      *
-     * @param size the number of events, at least 1
+     * @param size the number of events, in [1, {@value #MAX_TRACE_RING_SIZE}]
      * @return a copy of these options with {@code traceRingSize} changed
-     * @throws IllegalArgumentException when {@code size} is below 1
+     * @throws IllegalArgumentException when {@code size} is out of that range
      */
     public GuardOptions withTraceRingSize(int size) {
         return new GuardOptions(enabled, throwOnViolation, quarantineBytes, siteDepth, siteSampling, size, traceFile,

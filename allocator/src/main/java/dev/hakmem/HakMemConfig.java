@@ -207,7 +207,7 @@ public final class HakMemConfig {
         int depth = g.siteDepth();
         int sampling = g.siteSampling();
         if ((v = lookup.apply("guardSiteDepth")) != null) {
-            depth = parseCount("guardSiteDepth", v, 0, 64);
+            depth = parseCount("guardSiteDepth", v, 0, GuardOptions.MAX_SITE_DEPTH);
         }
         if ((v = lookup.apply("guardSiteSampling")) != null) {
             sampling = parseCount("guardSiteSampling", v, 1, Integer.MAX_VALUE);

@@ -77,16 +77,14 @@ class HakMemConfigTest {
      */
     @Test
     void guardCountsOutOfRangeAreRefusedNamingTheProperty() {
-        Map<String, String> refused = Map.of("guardTraceRing", "4g", "guardSiteDepth", "65",
-                "guardSiteSampling", "0", "guardSampleRate", "2g");
-        String[] ranges = {"[1, 1048576]", "[0, 64]", "[1, 2147483647]", "[1, 1073741824]"};
-        int i = 0;
-        for (String name : new String[]{"guardTraceRing", "guardSiteDepth", "guardSiteSampling", "guardSampleRate"}) {
-            String bad = refused.get(name);
+        // property, refused value, its range
+        String[][] rows = {{"guardTraceRing", "4g", "[1, 1048576]"}, {"guardSiteDepth", "65", "[0, 64]"},
+                {"guardSiteSampling", "0", "[1, 2147483647]"}, {"guardSampleRate", "2g", "[1, 1073741824]"}};
+        for (String[] row : rows) {
+            String level = row[0].equals("guardSampleRate") ? "sample" : "on";
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> HakMemConfig.fromLookup(Map.of("guard", name.equals("guardSampleRate") ? "sample" : "on",
-                            name, bad)::get), name);
-            assertEquals("hakmem." + name + ": not in " + ranges[i++] + ": " + bad, e.getMessage());
+                    () -> HakMemConfig.fromLookup(Map.of("guard", level, row[0], row[1])::get), row[0]);
+            assertEquals("hakmem." + row[0] + ": not in " + row[2] + ": " + row[1], e.getMessage());
         }
         assertEquals(GuardOptions.MAX_TRACE_RING_SIZE, HakMemConfig.fromLookup(Map.of("guard", "on",
                 "guardTraceRing", "1m")::get).guard().traceRingSize());

@@ -136,7 +136,7 @@ public final class LedgerPageSource implements PageSource {
                         + ") is not a whole reservation");
             }
             reservations.remove(address);
-            if (address != BEYOND && address != MISALIGNED) {
+            if (isSystemMemory(address)) {
                 system.release(address, size);
             }
         }
@@ -145,11 +145,16 @@ public final class LedgerPageSource implements PageSource {
     /** Releases every reservation still held: the cleanup after a test whose allocator could not release them. */
     public synchronized void releaseAll() {
         reservations.forEach((address, r) -> {
-            if (address != BEYOND && address != MISALIGNED) {
+            if (isSystemMemory(address)) {
                 system.release(address, r.size());
             }
         });
         reservations.clear();
+    }
+
+    /** Whether a reservation at {@code address} is the system's memory, not one of the never-mapped answers. */
+    private static boolean isSystemMemory(long address) {
+        return address != BEYOND && address != MISALIGNED;
     }
 
     @Override

@@ -84,8 +84,10 @@ final class Gen {
         return Arbitraries.of(GuardOptions.off(), GuardOptions.on(), GuardOptions.sampled(1),
                 GuardOptions.sampled(1).withGuardPages(Path.of("/dev/null")),
                 GuardOptions.sampled(GuardOptions.MAX_SAMPLE_RATE).withScanMillis(1),
-                GuardOptions.on().withQuarantineBytes(0).withSites(64, Integer.MAX_VALUE).withTraceRingSize(1),
-                GuardOptions.on().withSites(64, 1).withTraceRingSize(GuardOptions.MAX_TRACE_RING_SIZE));
+                GuardOptions.on().withQuarantineBytes(0).withSites(GuardOptions.MAX_SITE_DEPTH, Integer.MAX_VALUE)
+                        .withTraceRingSize(1),
+                GuardOptions.on().withSites(GuardOptions.MAX_SITE_DEPTH, 1)
+                        .withTraceRingSize(GuardOptions.MAX_TRACE_RING_SIZE));
     }
 
     /**
