@@ -6,6 +6,7 @@ import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
 import dev.hakmem.HeapCorruptionException;
 import dev.hakmem.InvalidFreeException;
+import dev.hakmem.Policy;
 import dev.hakmem.verify.ShadowHeap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -132,10 +133,13 @@ final class HeapActions {
             long a = s.test.shadow.malloc(size);
             s.log("malloc(" + size + ") -> 0x" + Long.toHexString(a));
             // Slab blocks hold at most 1 MiB, big mappings 2 MiB or more: the policy in force decided which. Full
-            // guard mode asks for a block under 64 bytes larger (its header and canary), which near 1 MiB is a Big
-            // one, gone at once when the guard keeps no quarantine.
-            long guarded = s.test.heap.config().guard().enabled() ? 64 : 0;
-            boolean slab = s.test.heap.usableSize(a) + guarded <= Gen.MIB;
+            // guard mode with no quarantine hands the block back at once, and the block it asked for is the request
+            // and under 64 bytes of header and canary: a slab one for certain only below the smallest big threshold
+            // any policy sets (its usable size is the request's, which does not show the tier).
+            var guard = s.test.heap.config().guard();
+            long usable = s.test.heap.usableSize(a);
+            boolean slab = guard.enabled() && guard.quarantineBytes() == 0
+                    ? usable + 64 <= Policy.MIN_BIG_THRESHOLD : usable <= Gen.MIB;
             s.test.shadow.free(a);
             s.rememberFreed(a);
             s.log("free(0x" + Long.toHexString(a) + ") twice");
