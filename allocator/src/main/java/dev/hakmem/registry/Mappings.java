@@ -67,7 +67,8 @@ public final class Mappings<R extends Region> {
             base = pages.reserve(span, alignment);
         } catch (RuntimeException | Error e) {
             account.unmapped(span);
-            throw new HakMemOutOfMemoryError(request, "the page source refused " + what + ": " + e, e);
+            throw new HakMemOutOfMemoryError(request, "the page source refused " + what + " aligned to " + alignment
+                    + ": " + e, e);
         }
         // A page source is the program's to wrap: one that breaks its contract is refused before anything is built
         // over its memory, as the OS mapping out of the registry's reach is.

@@ -245,8 +245,8 @@ class BigTierTest {
         pages.failing(Op.RESERVE, true);
         HakMemOutOfMemoryError refused = assertThrows(HakMemOutOfMemoryError.class,
                 () -> big.malloc(3 * MIB, CHUNK, false));
-        assertTrue(refused.getMessage().contains("the page source refused " + 2 * CHUNK + " bytes"),
-                refused.getMessage());
+        assertTrue(refused.getMessage().contains("the page source refused " + 2 * CHUNK + " bytes aligned to "
+                + CHUNK + ":"), refused.getMessage());
         assertInstanceOf(dev.hakmem.os.OsException.class, refused.getCause());
         pages.failing(Op.RESERVE, false);
 
