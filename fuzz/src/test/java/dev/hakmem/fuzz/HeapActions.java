@@ -2,6 +2,7 @@ package dev.hakmem.fuzz;
 
 import dev.hakmem.DoubleFreeException;
 import dev.hakmem.HakMem;
+import dev.hakmem.HakMemConfig;
 import dev.hakmem.HakMemOutOfMemoryError;
 import dev.hakmem.HakMemStats;
 import dev.hakmem.HeapCorruptionException;
@@ -32,6 +33,8 @@ final class HeapActions {
 
     /** Longer than the maintenance thread's tick (20 ms). */
     private static final long PAUSE_MILLIS = 30;
+    /** Blocks of a learner's window ({@link #learnerWindow}). */
+    private static final int BURST_BLOCKS = 1024;
 
     private HeapActions() {
     }
@@ -117,6 +120,33 @@ final class HeapActions {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted", e);
+            }
+        })));
+    }
+
+    /**
+     * On a learning heap, the operations of a window the learner scores: {@link #BURST_BLOCKS} blocks of one size,
+     * each allocated and freed at once through the shadow (twice the learner's 1000 operations a window; an allocation
+     * the page source refuses is skipped where the chain allows it). At its next tick the heap's maintenance thread
+     * closes the window and puts the learner's next policy in force (a candidate on trial, or its choice) while the
+     * chain goes on: the real learner changing the policy under the chain's feet, where {@link #publishPolicy} is the
+     * chain's own thread. Does nothing on a heap that does not learn.
+     */
+    static Action<ChainState> learnerWindow() {
+        return action(Arbitraries.longs().between(1, 4 * Gen.KIB).map(size -> step("learnerWindow(" + BURST_BLOCKS
+                + " x " + size + ")", s -> {
+            if (s.test.heap.config().mode() != HakMemConfig.Mode.LEARNING) {
+                return;
+            }
+            s.log("learnerWindow(" + BURST_BLOCKS + " x " + size + ")");
+            for (int i = 0; i < BURST_BLOCKS; i++) {
+                try {
+                    s.test.shadow.free(s.test.shadow.malloc(size));
+                } catch (HakMemOutOfMemoryError e) {
+                    if (!s.test.mayRunOutOfMemory()) {
+                        throw e;
+                    }
+                }
             }
         })));
     }

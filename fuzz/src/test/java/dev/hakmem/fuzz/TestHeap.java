@@ -11,7 +11,9 @@ import dev.hakmem.site.Profiler;
 import dev.hakmem.verify.ShadowHeap;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -60,6 +62,11 @@ final class TestHeap implements AutoCloseable {
      */
     private final boolean exactProfiles;
 
+    /** The knobs the heap started with and those the chain published (see {@link #learnerSteps()}). */
+    private final Set<Policy> chainKnobs = new HashSet<>();
+    /** See {@link #learnerSteps()}. */
+    private int learnerSteps;
+
     /** A second heap, for blocks that are not this one's; created on first use. */
     private HakMem other;
 
@@ -83,12 +90,28 @@ final class TestHeap implements AutoCloseable {
         this.heap = FuzzHeaps.create(config.toBuilder().pageSource(pages).build(), samplePeriod,
                 withSiteRules(config.policy()));
         this.shadow = new ShadowHeap(heap);
+        chainKnobs.add(knobs(heap.policy()));
         this.exactProfiles = samplePeriod == 1 && !config.guard().enabled() && !config.guard().sampling();
     }
 
     /** Puts {@code knobs} in force (with the sites' rules), as a learner would, under the actions' feet. */
     void publish(Policy knobs) {
+        chainKnobs.add(knobs(knobs));
         FuzzHeaps.publish(heap, withSiteRules(knobs));
+    }
+
+    /**
+     * How many steps ended under knobs of the learner's own choosing (a candidate on trial, or one it adopted): knobs
+     * that neither the heap started with nor the chain published. A learner putting its best knobs back over the
+     * chain's, or changing only site rules, does not count.
+     */
+    int learnerSteps() {
+        return learnerSteps;
+    }
+
+    /** A policy's knobs: the policy without its site rules. */
+    private static Policy knobs(Policy p) {
+        return p.toBuilder().clearSites().build();
     }
 
     /** Site {@code k} of {@link #SITES}, or null (the anonymous site) for a negative {@code k}. */
@@ -119,6 +142,9 @@ final class TestHeap implements AutoCloseable {
      * blocks), and mapped and committed bytes against the page source's ledger.
      */
     void reconcileStats() throws InterruptedException {
+        if (!chainKnobs.contains(knobs(heap.policy()))) {
+            learnerSteps++;
+        }
         shadow.assertStatsAgree();
         if (exactProfiles) {
             shadow.assertSitesAgree();
