@@ -32,9 +32,14 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class HakMemByteBufAllocator extends AbstractByteBufAllocator implements ByteBufAllocatorMetricProvider {
 
-    /** The allocator over {@link HakMem#global()}. */
-    public static final HakMemByteBufAllocator DEFAULT = new HakMemByteBufAllocator(HakMem.global());
+    /**
+     * The allocator over {@link HakMem#global()}, looked up at each use: a refused {@code hakmem.*} setting fails the
+     * default's calls with global()'s {@code IllegalStateException} naming it, not this class's initialization (which
+     * would leave the class unusable for every heap).
+     */
+    public static final HakMemByteBufAllocator DEFAULT = new HakMemByteBufAllocator();
 
+    /** The heap the direct buffers come from; null for {@link #DEFAULT}, whose heap is {@link HakMem#global()}. */
     private final HakMem heap;
     /** Bytes of the live heap buffers' arrays: raised when an array is allocated, lowered when it is dropped. */
     private final LongAdder heapBytes = new LongAdder();
@@ -46,7 +51,7 @@ public final class HakMemByteBufAllocator extends AbstractByteBufAllocator imple
 
         @Override
         public long usedDirectMemory() {
-            return heap.stats().liveBytes();
+            return heap().stats().liveBytes();
         }
 
         @Override
@@ -61,9 +66,14 @@ public final class HakMemByteBufAllocator extends AbstractByteBufAllocator imple
         this.heap = Objects.requireNonNull(heap, "heap");
     }
 
+    private HakMemByteBufAllocator() {
+        super(true);
+        this.heap = null;
+    }
+
     /** The heap the direct buffers come from. */
     public HakMem heap() {
-        return heap;
+        return heap != null ? heap : HakMem.global();
     }
 
     @Override
@@ -93,7 +103,7 @@ public final class HakMemByteBufAllocator extends AbstractByteBufAllocator imple
 
     @Override
     public String toString() {
-        return "HakMemByteBufAllocator[" + heap + "]";
+        return "HakMemByteBufAllocator[" + (heap != null ? heap : "HakMem.global()") + "]";
     }
 
     /** Netty's unpooled heap buffer, its array counted in the metric while it lives. */

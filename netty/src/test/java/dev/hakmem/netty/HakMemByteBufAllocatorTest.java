@@ -23,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -292,5 +293,46 @@ class HakMemByteBufAllocatorTest {
         assertTrue(HakMem.global().usableSize(buf.memoryAddress()) >= 48);
         assertTrue(HakMemByteBufAllocator.DEFAULT.toString().contains("global"));
         buf.release();
+    }
+
+    /**
+     * A refused {@code hakmem.*} setting fails the default allocator's calls, naming the setting, and leaves the
+     * class usable over other heaps, in a JVM of its own (the global heap is the process's). The default was made in
+     * the class's initializer: global()'s refusal became ExceptionInInitializerError, then NoClassDefFoundError for
+     * {@code new HakMemByteBufAllocator(heap)} as well.
+     */
+    @Test
+    void aRefusedGlobalSettingFailsOnlyTheDefaultsCalls() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guardTraceRing=4g",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                RefusedGlobalChild.class.getName())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        String refusal = "java.lang.IllegalStateException: hakmem: the global heap could not be created:"
+                + " hakmem.guardTraceRing: not in [1, 1048576]: 4g";
+        assertEquals(List.of(refusal, refusal, "own heap: 48 bytes written", "HakMemByteBufAllocator[HakMem.global()]"),
+                out.lines().toList());
+    }
+
+    /** The child: the default allocator asked twice for a buffer, then an allocator over a heap of its own. */
+    static final class RefusedGlobalChild {
+        public static void main(String[] args) {
+            for (int i = 0; i < 2; i++) {
+                try {
+                    System.out.println("returned " + HakMemByteBufAllocator.DEFAULT.directBuffer(48));
+                } catch (RuntimeException | Error e) {
+                    System.out.println(e.getClass().getName() + ": " + e.getMessage());
+                }
+            }
+            try (HakMem own = HakMem.create()) {
+                ByteBuf buf = new HakMemByteBufAllocator(own).directBuffer(48);
+                buf.writeBytes(new byte[48]);
+                System.out.println("own heap: " + buf.readableBytes() + " bytes written");
+                buf.release();
+            }
+            System.out.println(HakMemByteBufAllocator.DEFAULT);
+        }
     }
 }
