@@ -38,6 +38,8 @@ class JsonTest {
         assertEquals(Map.of(), a.get("e"));
         assertEquals(List.of(), a.get("l"));
         assertEquals("plain", Json.read("\"plain\"", "x"), "any value may be the whole text");
+        assertEquals(Map.of("e", Map.of(), "l", List.of()), Json.read("{\"e\": { }, \"l\": [\n]}", "x"),
+                "whitespace inside empty containers");
         assertEquals("\uD800", Json.read("\"\\uD800\"", "x"), "the grammar allows a lone surrogate escaped");
     }
 
@@ -140,7 +142,7 @@ class JsonTest {
         m.put("n", 1);
         m.put("empty", List.of());
         m.put("list", List.of(1L, new BigDecimal("2.50"), 1.25, -0.0, 1e-5));
-        m.put("rows", List.of(Map.of("k", true), List.of()));
+        m.put("rows", List.of(Map.of("k", true), List.of(), Map.of("m", List.of(Map.of("x", 1)))));
         m.put("obj", new LinkedHashMap<>());
         m.put("z", null);
         assertEquals("""
@@ -150,7 +152,12 @@ class JsonTest {
                   "list": [1, 2.50, 1.25, -0.0, 1.0E-5],
                   "rows": [
                     {"k": true},
-                    []
+                    [],
+                    {
+                      "m": [
+                        {"x": 1}
+                      ]
+                    }
                   ],
                   "obj": {},
                   "z": null

@@ -21,7 +21,7 @@ class SiteRulesTest {
     private static SiteProfile profile(int freed, long lifetime, int live, long age, long size) {
         Profiler p = new Profiler(1, 1 << 12, 1);
         SiteState s = p.site("site");
-        long address = 0;
+        long address = 1;   // 0 is null: no block starts there, and the profiler remembers none
         for (int i = 0; i < freed; i++) {
             p.recordMalloc(s, address, size, 1, T0, 1);
             p.freed(address++, T0 + lifetime, 1);
@@ -69,9 +69,9 @@ class SiteRulesTest {
         SiteProfile mixed = profile(10, 100, 0, 0, 64);
         Profiler p = new Profiler(1, 1 << 12, 1);
         SiteState s = p.site("site");
-        for (int i = 0; i < 30; i++) {
+        for (int i = 1; i <= 30; i++) {
             p.recordMalloc(s, i, 64, 1, T0, 1);
-            if (i < 10) {
+            if (i <= 10) {
                 p.freed(i, T0 + 100, 1);
             }
         }
@@ -79,6 +79,15 @@ class SiteRulesTest {
         assertEquals(2.0 / 3, split.survivalShare(LONG), 1e-12);
         assertEquals(false, SiteRules.decide(split).longLived());
         assertEquals(false, SiteRules.decide(mixed).longLived());
+    }
+
+    /** The edges are inclusive: {@value SiteRules#MIN_OBSERVED} blocks decide, and 75% surviving is long-lived. */
+    @Test
+    void exactlyTheMinimumObservationsAndExactlyTheSurvivalShareMakeALongLivedSite() {
+        assertEquals(true, SiteRules.decide(profile(0, 0, SiteRules.MIN_OBSERVED, 5 * LONG, 64)).longLived());
+        SiteProfile threeQuarters = profile(4, 100, 12, 5 * LONG, 64);
+        assertEquals(SiteRules.SURVIVAL_SHARE, threeQuarters.survivalShare(LONG), 0);
+        assertEquals(true, SiteRules.decide(threeQuarters).longLived());
     }
 
     @Test
@@ -99,13 +108,31 @@ class SiteRulesTest {
                 SiteRules.decide(profile(0, 0, 20, 5 * LONG, 64 << 10)), "64 KiB is not above 64 KiB");
     }
 
+    /**
+     * Direct takes more than half the bytes in blocks above 64 KiB: a long-lived site with exactly half of them there
+     * keeps its large blocks in the pools.
+     */
+    @Test
+    void exactlyHalfTheBytesInLargeBlocksIsNotDirect() {
+        Profiler p = new Profiler(1, 1 << 12, 1);
+        SiteState s = p.site("site");
+        for (int i = 1; i <= 30; i++) {
+            p.recordMalloc(s, i, i <= 10 ? 128 << 10 : 64 << 10, 1, T0, 1);
+        }
+        SiteProfile half = p.profile(s, T0 + 5 * LONG);
+        assertEquals(half.bytes(), 2 * half.largeBytes());
+        Policy.SiteRule rule = SiteRules.decide(half);
+        assertEquals(true, rule.longLived());
+        assertEquals(false, rule.direct());
+    }
+
     /** Sampled requests of the given sizes, each block freed at once. */
     private static SiteProfile sizes(long... sizes) {
         Profiler p = new Profiler(1, 1 << 12, 1);
         SiteState s = p.site("site");
         for (int i = 0; i < sizes.length; i++) {
-            p.recordMalloc(s, i, sizes[i], 1, T0, 1);
-            p.freed(i, T0 + 1000, 1);
+            p.recordMalloc(s, i + 1, sizes[i], 1, T0, 1);
+            p.freed(i + 1, T0 + 1000, 1);
         }
         return p.profile(s, T0 + 1000);
     }
@@ -118,6 +145,8 @@ class SiteRulesTest {
         Arrays.fill(requests, 20, 40, 1000 + 37);
         requests[39] = 38_912;
         assertEquals(40_960, SiteRules.decide(sizes(requests)).presize(), "21 of 40 in one bucket");
+        requests[39] = 5000;
+        assertEquals(40_960, SiteRules.decide(sizes(requests)).presize(), "20 of 40: at least half");
         requests[0] = 20_000;
         requests[1] = 20_000;
         assertEquals(0, SiteRules.decide(sizes(requests)).presize(), "19 of 40 in the largest bucket");
