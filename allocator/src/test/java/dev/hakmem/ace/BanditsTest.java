@@ -1,11 +1,17 @@
 package dev.hakmem.ace;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /** The bandits' rules case by case; their convergence is fuzz's BanditProperties. */
 class BanditsTest {
@@ -104,5 +110,84 @@ class BanditsTest {
         assertThrows(IllegalArgumentException.class, () -> e.select(0b11, 1, 1));
         assertEquals(0, e.games());
         assertTrue(e.rating(0) == Elo.INITIAL && e.rating(1) == Elo.INITIAL);
+    }
+
+    /** Both bandits take 1 to {@link Ucb1#MAX_ARMS} arms, both ends included (a set of arms is a long bit mask). */
+    @Test
+    void bothBanditsTakeFromOneToSixtyFourArms() {
+        Ucb1 one = new Ucb1(1);
+        assertEquals(1, one.arms());
+        assertEquals(0, one.select(1));
+        assertEquals(Ucb1.MAX_ARMS, new Ucb1(Ucb1.MAX_ARMS).arms());
+        assertEquals(0, new Elo(1).select(1, Elo.TEMPERATURE, 0.5));
+        assertEquals(63, new Elo(Ucb1.MAX_ARMS).select(1L << 63, Elo.TEMPERATURE, 0.5), "all 64 strategies are usable");
+        for (int bad : new int[] {0, Ucb1.MAX_ARMS + 1}) {
+            assertMessageNames("arms", assertThrows(IllegalArgumentException.class, () -> new Ucb1(bad)));
+            assertMessageNames("strategies", assertThrows(IllegalArgumentException.class, () -> new Elo(bad)));
+        }
+    }
+
+    /** A reward is in [0, 1], both ends included, and a mean of exactly 0 or 1 is one {@link Ucb1#check} accepts. */
+    @Test
+    void ucb1TakesRewardsOfExactlyZeroAndOne() {
+        Ucb1 u = new Ucb1(2);
+        u.update(0, 1);
+        u.update(1, 0);
+        assertEquals(1, u.mean(0));
+        assertEquals(0, u.mean(1));
+        assertEquals(2, u.total());
+        assertNull(u.check());
+        assertMessageNames("reward", assertThrows(IllegalArgumentException.class, () -> u.update(0, -0.001)));
+    }
+
+    /**
+     * {@link Elo#select} picks the first strategy whose cumulative probability exceeds the draw u, u in [0, 1) with 0
+     * included: with equal ratings strategy 0 of 2 holds [0, 1/2) exactly, so u = 1/2 is strategy 1's.
+     */
+    @ParameterizedTest(name = "{0} equal strategies, u = {1}: strategy {2}")
+    @MethodSource("drawsAtTheCumulativeBoundaries")
+    void eloSelectsTheFirstStrategyWhoseCumulativeProbabilityExceedsTheDraw(int strategies, double u, int expected) {
+        Elo e = new Elo(strategies);
+        assertEquals(expected, e.select((1L << strategies) - 1, Elo.TEMPERATURE, u));
+    }
+
+    static Stream<Arguments> drawsAtTheCumulativeBoundaries() {
+        return Stream.of(
+                arguments(2, 0.0, 0),
+                arguments(2, Math.nextDown(0.5), 0),
+                arguments(2, 0.5, 1));
+    }
+
+    /**
+     * The largest draw below 1 picks the last allowed strategy, whose cumulative probability is 1: also where the
+     * rounding of the weights leaves the draw not quite used up after the last (ratings 1484, 1500, 1500, 1516).
+     */
+    @Test
+    void eloGivesTheLargestDrawToTheLastAllowedStrategy() {
+        Elo e = new Elo(4);
+        assertEquals(3, e.select(0b1111, Elo.TEMPERATURE, Math.nextDown(1.0)), "equal ratings");
+        e.record(3, 0, 1);
+        assertEquals(3, e.select(0b1111, Elo.TEMPERATURE, Math.nextDown(1.0)));
+        assertEquals(2, e.select(0b0111, Elo.TEMPERATURE, Math.nextDown(1.0)));
+    }
+
+    /**
+     * {@link Elo#check} tolerates the rounding of legal games ("an ulp or so per game"): among 64 strategies the
+     * ratings' sum, 96 000, is held to about 1.5e-11 only, yet no game of a round robin trips the check.
+     */
+    @Test
+    void eloCheckAcceptsTheRoundingDriftOfEveryLegalGame() {
+        Elo e = new Elo(Ucb1.MAX_ARMS);
+        for (int a = 0; a < Ucb1.MAX_ARMS; a++) {
+            for (int b = a + 1; b < Ucb1.MAX_ARMS; b++) {
+                e.record(a, b, (a * 7 + b * 3) % 3 / 2.0);
+                assertNull(e.check(), "after " + e.games() + " games");
+            }
+        }
+        assertEquals(Ucb1.MAX_ARMS * (Ucb1.MAX_ARMS - 1) / 2, e.games());
+    }
+
+    private static void assertMessageNames(String field, IllegalArgumentException e) {
+        assertTrue(e.getMessage().contains(field), e.getMessage());
     }
 }

@@ -69,6 +69,24 @@ class P2QuantileTest {
         assertNull(q.check());
     }
 
+    /**
+     * From the fifth observation on the estimate is P²'s, the middle marker's height, not the nearest rank: at p 0.9
+     * the five markers start at the five sorted observations, so the estimate is the third, where the nearest rank of
+     * five would be the largest.
+     */
+    @Test
+    void theFifthObservationHandsTheEstimateToTheMiddleMarker() {
+        P2Quantile q = new P2Quantile(0.9);
+        for (int x = 1; x <= 4; x++) {
+            q.add(x);
+        }
+        assertEquals(4, q.estimate(), "nearest rank: the 4th of 4");
+        q.add(5);
+        assertTrue(q.warm());
+        assertEquals(3, q.estimate());
+        assertNull(q.check());
+    }
+
     @Test
     void aConstantStreamEstimatesTheConstant() {
         P2Quantile q = new P2Quantile(0.99);
