@@ -10,9 +10,10 @@ import java.util.Arrays;
  *
  * <p>Five markers keep the minimum, the p/2, p and (1+p)/2 quantiles and the maximum. Each marker has a height (its
  * estimate) and a position (how many observations are at or below it). Every observation moves the positions of the
- * markers above it by one, and the desired positions by {@code 0, p/2, p, (1+p)/2, 1}; a middle marker more than
- * one off its desired position moves by one, its height by a piecewise-parabolic (P²) interpolation through its
- * neighbours, or linearly when the parabola would leave them:
+ * markers above it by one, and the desired positions by {@code 0, p/2, p, (1+p)/2, 1}; a middle marker at least
+ * one off its desired position (as in the paper: {@code d >= 1} or {@code d <= -1}), with a position free beside it
+ * on that side, moves by one, its height by a piecewise-parabolic (P²) interpolation through its neighbours, or
+ * linearly when the parabola would leave them:
  *
  * <pre>
  *   height  q0 &lt;=  q1   &lt;=  q2  &lt;=   q3     &lt;= q4
