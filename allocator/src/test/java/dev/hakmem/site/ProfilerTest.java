@@ -4,6 +4,8 @@ import dev.hakmem.HakMemConfig;
 import dev.hakmem.SiteProfile;
 import dev.hakmem.stats.SizeGrid;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -305,6 +308,7 @@ class ProfilerTest {
         p.recordMalloc(a, 0x10, 100, 30, T0, 1);
         p.recordMalloc(null, 0x20, 5000, 70, T0, 1);
         WindowSample w = p.drainWindow();
+        assertNotEquals(new WindowSample(0, 0, new long[SizeGrid.BUCKETS]), w, "a window with samples is not empty");
         assertEquals(2, w.sampledMallocs());
         assertEquals(100, w.sampledNanos());
         assertEquals(1, w.sizeHistogram()[SizeGrid.bucketOf(100)]);
@@ -369,10 +373,14 @@ class ProfilerTest {
         assertEquals(1 << 20, p.profile(p.site("large"), T0).largeBytes());
     }
 
-    /** check() can fail: a second sample at an address never forgotten (its free skipped the profiler) is found. */
-    @Test
-    void checkFindsAMapThatDisagreesWithTheSites() {
-        Profiler p = new Profiler(1, 8, 1);
+    /**
+     * check() can fail: a second sample at an address never forgotten (its free skipped the profiler) is found, near
+     * the bound (entries taken one at a time) and far from it (taken in batches, the rest idle in the allowance).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {8, Profiler.DEFAULT_CAPACITY})
+    void checkFindsAMapThatDisagreesWithTheSites(int capacity) {
+        Profiler p = new Profiler(1, capacity, 1);
         SiteState s = p.site("s");
         p.recordMalloc(s, 0x10, 8, 1, T0, 1);
         p.recordMalloc(s, 0x10, 8, 1, T0, 1);
@@ -411,6 +419,87 @@ class ProfilerTest {
         String problem = p.check();
         assertNotNull(problem, "the site counts 2 samples, the logs held 1");
         assertTrue(problem.contains("the sites count 2 samples"), problem);
+        assertTrue(problem.contains("but the logs held 1 samples"), problem);
+    }
+
+    /** A learning heap rests at BALANCED's period, or at its learning period if longer; a period of 1 or 0 at itself. */
+    @Test
+    void theRestingPeriodIsBalancedsOrTheLongerLearningOneAndOneOrZeroRestAtThemselves() {
+        assertEquals(Profiler.BALANCED_PERIOD, Profiler.restingPeriodFor(Profiler.DEFAULT_PERIOD));
+        assertEquals(Profiler.BALANCED_PERIOD, Profiler.restingPeriodFor(2));
+        assertEquals(4 * Profiler.BALANCED_PERIOD, Profiler.restingPeriodFor(4 * Profiler.BALANCED_PERIOD));
+        assertEquals(1, Profiler.restingPeriodFor(1), "exact profiles stay exact");
+        assertEquals(0, Profiler.restingPeriodFor(0), "a heap that samples nothing never starts");
+    }
+
+    /** Each heap gets a fresh generator state, and a profiler made with the same seed hands out the same ones. */
+    @Test
+    void seedsAreFreshAndReplayedFromTheSameSeed() {
+        Profiler p = new Profiler(1000, 16, 7);
+        long first = p.seed();
+        long second = p.seed();
+        assertNotEquals(first, second, "two heaps do not share a countdown generator");
+        Profiler replay = new Profiler(1000, 16, 7);
+        assertEquals(List.of(first, second), List.of(replay.seed(), replay.seed()));
+    }
+
+    /**
+     * The overloads timed by the stripe's clock on this thread say, like the others, whether a block is remembered
+     * (not when the table is full) and whether a free found one.
+     */
+    @Test
+    void theClockTimedOverloadsSayWhetherABlockIsRemembered() {
+        Profiler p = new Profiler(1, 1, 1, 1, false, () -> T0);
+        SiteState s = p.site("s");
+        assertTrue(p.recordMalloc(s, 0x10, 8, p.period(), 0));
+        assertFalse(p.recordMalloc(s, 0x20, 8, p.period(), 0), "the bound of 1 is reached");
+        assertFalse(p.freed(0x20), "never remembered");
+        assertTrue(p.freed(0x10));
+        assertFalse(p.freed(0x10), "forgotten once");
+        assertNull(p.check());
+    }
+
+    /** Only a timed period times a malloc: its start is the time and took the time since; an untimed one's are 0. */
+    @Test
+    void onlyATimedPeriodTimesAMalloc() {
+        Profiler.Period untimed = new Profiler(1, 16, 1, false).period();
+        assertEquals(0, untimed.start());
+        assertEquals(0, untimed.took(untimed.start()));
+        Profiler.Period timed = new Profiler(1, 16, 1, true).period();
+        long before = System.nanoTime();
+        long start = timed.start();
+        long between = System.nanoTime();
+        long took = timed.took(start);
+        long after = System.nanoTime();
+        assertTrue(before <= start && start <= between, "start reads System.nanoTime()");
+        assertTrue(between - start <= took && took <= after - start, "took is the time since start: " + took);
+    }
+
+    /** The bytes in blocks above 64 KiB are an estimate weighted as the bytes are: size / p(size) per sample. */
+    @Test
+    void largeBytesAreWeightedLikeBytes() {
+        long period = Profiler.DEFAULT_PERIOD;
+        Profiler p = new Profiler(period, 16, 1);
+        SiteState s = p.site("big");
+        long size = 128L << 10;
+        p.recordMalloc(s, 0x10_0000, size, 0, T0, 1);
+        p.recordMalloc(s, 0x20_0000, 64L << 10, 0, T0, 1);
+        double big = size / (1 - Math.pow(1 - 1.0 / period, size));
+        double small = (64L << 10) / (1 - Math.pow(1 - 1.0 / period, 64L << 10));
+        SiteProfile prof = p.profile(s, T0);
+        assertEquals(big, prof.largeBytes(), 1, "128 KiB at 512 KiB: p = 0.22, weight 4.5");
+        assertEquals(big + small, prof.bytes(), 1, "a 64 KiB block is not above 64 KiB");
+    }
+
+    /** check() can fail: a sampled block of a site another profiler made (not a site of this heap) is found. */
+    @Test
+    void checkFindsASampleOfAnotherHeapsSite() {
+        Profiler p = new Profiler(1, 8, 1);
+        SiteState stranger = new Profiler(1, 8, 1).site("elsewhere");
+        p.recordMalloc(stranger, 0x10, 8, 1, T0, 1);
+        String problem = p.check();
+        assertNotNull(problem);
+        assertTrue(problem.contains("site elsewhere, which is not a site of this heap"), problem);
     }
 
     private static List<Long> boxed(long[] values) {

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The stripes' clocks on a virtual time source, through the profiler's own path (births and deaths timed by their
  * stripe): at a high sampling rate (one malloc a microsecond) the clock is read rarely, at a low one (one each 3 ms)
  * at every event, and at both a block living 20 ms is measured long-lived, within the stated bound, and one freed at
- * once short-lived.
+ * once short-lived. And the clock alone: its edges (reads 0.25 ms apart do not double the stride, reads 1 ms apart do
+ * not rescale it) and its rescaling formula.
  */
 class StrideClockTest {
     private static final long LIFE = 20_000_000L;
@@ -104,5 +105,64 @@ class StrideClockTest {
                     + lifetimes[i]);
         }
         assertNull(p.check());
+    }
+
+    /** The source's time and how often it was read. */
+    private static final class Source {
+        long time = 1_000_000_000L;
+        long reads;
+
+        long read() {
+            reads++;
+            return time;
+        }
+    }
+
+    /** Four reads in a row less than 0.25 ms apart double the stride; reads exactly 0.25 ms apart are not fast. */
+    @ParameterizedTest
+    @ValueSource(longs = {StrideClock.FAST_NANOS - 1, StrideClock.FAST_NANOS})
+    void onlyReadsLessThanAQuarterMillisecondApartDoubleTheStride(long gap) {
+        Source source = new Source();
+        StrideClock clock = new StrideClock(source::read);
+        long before = source.reads;
+        for (int i = 0; i < 2 * StrideClock.FAST_READS; i++) {
+            source.time += gap;
+            clock.now(0);
+        }
+        long reads = source.reads - before;
+        if (gap < StrideClock.FAST_NANOS) {
+            assertTrue(reads < 2 * StrideClock.FAST_READS, reads + " reads: the stride doubled");
+        } else {
+            assertEquals(2 * StrideClock.FAST_READS, reads, "stride 1: a read at every event");
+        }
+        assertNull(clock.check());
+    }
+
+    /**
+     * A read more than 1 ms after the last rescales the stride to what that interval says gives 0.5 ms, at least 1:
+     * from stride 8, 2 ms gives 8 * 0.5 / 2 = 2, 100 ms gives 1; a read exactly 1 ms after the last keeps it.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {StrideClock.SLOW_NANOS, 2 * StrideClock.SLOW_NANOS, 100 * StrideClock.SLOW_NANOS})
+    void aReadMoreThanAMillisecondAfterTheLastRescalesTheStride(long interval) {
+        Source source = new Source();
+        StrideClock clock = new StrideClock(source::read);
+        int epoch = 0;
+        // Each event after a tick reads: 12 fast reads in a row double the stride three times.
+        for (int i = 0; i < 3 * StrideClock.FAST_READS; i++) {
+            source.time += 1_000;
+            clock.now(++epoch);
+        }
+        source.time += interval;
+        clock.now(++epoch);
+        long before = source.reads;
+        int events = 0;
+        while (source.reads == before) {
+            clock.now(epoch);
+            events++;
+        }
+        long expected = interval > StrideClock.SLOW_NANOS ? Math.max(1, 8 * StrideClock.SLOW_NANOS / 2 / interval) : 8;
+        assertEquals(expected, events, "the stride: events per read after a read " + interval + " ns after the last");
+        assertNull(clock.check());
     }
 }
