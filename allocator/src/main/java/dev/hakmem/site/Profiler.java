@@ -334,7 +334,8 @@ public final class Profiler {
      * Whether the heap's learner reads the next window: the learning period then, else the resting one. Countdowns
      * already drawn run out under the period they were drawn under; each heap's next one is drawn under this.
      * {@code sampledMallocs} is the window just drained's: when it ran at the learning period, that period is
-     * rescaled first ({@link #nextLearningPeriod}).
+     * rescaled first ({@link #nextLearningPeriod}), unless it is 1 byte: a period of 1 samples every allocation for
+     * exact profiles (tests'), and stays so.
      */
     public void learning(boolean on, long sampledMallocs) {
         if (period == learningPeriod && basePeriod > 1) {
