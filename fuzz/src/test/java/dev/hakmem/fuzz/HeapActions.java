@@ -133,22 +133,24 @@ final class HeapActions {
      * chain's own thread. Does nothing on a heap that does not learn.
      */
     static Action<ChainState> learnerWindow() {
-        return action(Arbitraries.longs().between(1, 4 * Gen.KIB).map(size -> step("learnerWindow(" + BURST_BLOCKS
-                + " x " + size + ")", s -> {
-            if (s.test.heap.config().mode() != HakMemConfig.Mode.LEARNING) {
-                return;
-            }
-            s.log("learnerWindow(" + BURST_BLOCKS + " x " + size + ")");
-            for (int i = 0; i < BURST_BLOCKS; i++) {
-                try {
-                    s.test.shadow.free(s.test.shadow.malloc(size));
-                } catch (HakMemOutOfMemoryError e) {
-                    if (!s.test.mayRunOutOfMemory()) {
-                        throw e;
+        return action(Arbitraries.longs().between(1, 4 * Gen.KIB).map(size -> {
+            String op = "learnerWindow(" + BURST_BLOCKS + " x " + size + ")";
+            return step(op, s -> {
+                if (s.test.heap.config().mode() != HakMemConfig.Mode.LEARNING) {
+                    return;
+                }
+                s.log(op);
+                for (int i = 0; i < BURST_BLOCKS; i++) {
+                    try {
+                        s.test.shadow.free(s.test.shadow.malloc(size));
+                    } catch (HakMemOutOfMemoryError e) {
+                        if (!s.test.mayRunOutOfMemory()) {
+                            throw e;
+                        }
                     }
                 }
-            }
-        })));
+            });
+        }));
     }
 
     // ---- bad inputs: each must be refused with the documented exception and leave every live block intact ----
