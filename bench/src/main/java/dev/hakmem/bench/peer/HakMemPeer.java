@@ -42,6 +42,8 @@ public final class HakMemPeer implements Reallocating {
     public static final String GUARD_NO_SITES = "hakmem-guard-nosites";
     /** Sampled guard mode (the production level) at its default rate: one allocation in N guarded. */
     public static final String GUARD_SAMPLE = "hakmem-guard-sample";
+    /** The system property that sets {@value #GUARD_SAMPLE}'s rate instead of the default, for measurements. */
+    public static final String SAMPLE_RATE_PROPERTY = "hakmem.bench.sampleRate";
     public static final String LEARNING = "hakmem-learning";
     public static final String FROZEN = "hakmem-frozen";
     /** The system property naming {@value #FROZEN}'s policy file. */
@@ -107,10 +109,22 @@ public final class HakMemPeer implements Reallocating {
                 false);
     }
 
-    /** Sampled guard mode at {@link GuardOptions#DEFAULT_SAMPLE_RATE}. */
+    /**
+     * Sampled guard mode at {@link GuardOptions#DEFAULT_SAMPLE_RATE}, or at the rate the system property
+     * {@value #SAMPLE_RATE_PROPERTY} names (a measurement's variant: bench/scripts/windows.sh).
+     *
+     * @throws IllegalArgumentException when the property is not a rate {@link GuardOptions#sampled} accepts, naming it
+     */
     public static HakMemPeer guardSample() {
-        return new HakMemPeer(GUARD_SAMPLE, HakMemConfig.builder()
-                .guard(GuardOptions.sampled(GuardOptions.DEFAULT_SAMPLE_RATE)).build(), false);
+        String rate = System.getProperty(SAMPLE_RATE_PROPERTY);
+        GuardOptions sampled;
+        try {
+            sampled = GuardOptions.sampled(
+                    rate == null ? GuardOptions.DEFAULT_SAMPLE_RATE : Integer.parseInt(rate.trim()));
+        } catch (IllegalArgumentException e) { // a NumberFormatException too
+            throw new IllegalArgumentException(SAMPLE_RATE_PROPERTY + "=" + rate + ": " + e.getMessage(), e);
+        }
+        return new HakMemPeer(GUARD_SAMPLE, HakMemConfig.builder().guard(sampled).build(), false);
     }
 
     /** Mode LEARNING from the default policy, with a learning window of {@value #LEARN_WINDOW_MILLIS} ms. */

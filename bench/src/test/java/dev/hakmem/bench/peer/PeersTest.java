@@ -1,5 +1,6 @@
 package dev.hakmem.bench.peer;
 
+import dev.hakmem.GuardOptions;
 import dev.hakmem.HakMemConfig;
 import dev.hakmem.LearningState;
 import dev.hakmem.Policy;
@@ -237,6 +238,28 @@ class PeersTest {
             assertTrue(e.getMessage().startsWith(bad.toAbsolutePath() + ": policy.wMax: "), e.getMessage());
         } finally {
             System.setProperty(HakMemPeer.FROZEN_POLICY_PROPERTY, saved);
+        }
+    }
+
+    @Test
+    void theSampledGuardRunsAtTheDefaultRateUnlessAMeasurementSetsAnother() {
+        try (HakMemPeer peer = HakMemPeer.guardSample()) {
+            assertEquals(GuardOptions.DEFAULT_SAMPLE_RATE, peer.heap().config().guard().sampleRate());
+        }
+        try {
+            System.setProperty(HakMemPeer.SAMPLE_RATE_PROPERTY, "8192");
+            try (HakMemPeer peer = HakMemPeer.guardSample()) {
+                assertEquals(8192, peer.heap().config().guard().sampleRate());
+                assertTrue(peer.heap().config().guard().sampling());
+            }
+            for (String bad : List.of("often", "0")) {
+                System.setProperty(HakMemPeer.SAMPLE_RATE_PROPERTY, bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, HakMemPeer::guardSample);
+                assertTrue(e.getMessage().startsWith(HakMemPeer.SAMPLE_RATE_PROPERTY + "=" + bad + ": "),
+                        e.getMessage());
+            }
+        } finally {
+            System.clearProperty(HakMemPeer.SAMPLE_RATE_PROPERTY);
         }
     }
 
