@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The price of sampled guard mode's sample, and its cost at the rates the default was chosen from
- * (docs/GUARD_MODE.md, "Why this rate"): tiny_hot's loop (malloc 16 B, write it, free) on a heap in sampled mode.
+ * (docs/GUARD_MODE.md, "Why 1 in 32768"): tiny_hot's loop (malloc 16 B, write it, free) on a heap in sampled mode.
  * At rate 1 every malloc is sampled, so its time less rate 0's (sampled mode off) is the price of one sample,
  * malloc and free; at the other rates the difference is what the sampling costs the hottest loop. With
  * {@code guardPages} the samples take the optional guard pages (two mprotect calls and two records written to a
@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 public class SampledGuardBenchmark {
 
     /** One malloc in this many is sampled; 0: sampled mode off. */
-    @Param({"0", "1", "1024", "4096", "16384"})
+    @Param({"0", "1", "1024", "4096", "16384", "32768"})
     public int rate;
 
     @Param({"16"})

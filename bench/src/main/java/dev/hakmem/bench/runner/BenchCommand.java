@@ -61,7 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
     private List<String> workloads = Workloads.names();
 
     @Option(names = "--allocators", split = ",", paramLabel = "NAME",
-            description = "Allocators to run (default: all but hakmem-guard-sites64 and hakmem-guard-nosites).")
+            description = "Allocators to run (default: all but hakmem-control, hakmem-guard-sites64 and"
+                    + " hakmem-guard-nosites).")
     private List<String> allocators = Peers.NAMES.stream().filter(name -> !NOT_BY_DEFAULT.contains(name)).toList();
 
     @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
