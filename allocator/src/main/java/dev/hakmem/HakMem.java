@@ -52,7 +52,7 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         }
 
         private static HakMem withExitReport(HakMem heap) {
-            if (heap.guard != null && heap.config().guard().leakReportAtExit()) {
+            if (heap.guarded() && heap.config().guard().leakReportAtExit()) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(heap.leakReport()),
                         "hakmem-leak-report"));
             }
@@ -81,6 +81,14 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         this.global = global;
         this.monitoring = allocator.config().monitoring()
                 ? Monitoring.register(this, allocator.id(), allocator.name()) : null;
+    }
+
+    /**
+     * Whether either guard level is on (full mode's {@link #guard} or the allocator's sampled guard): both record
+     * allocation sites, so both report leaks at close and, for the global heap, at exit.
+     */
+    private boolean guarded() {
+        return guard != null || allocator.sampledGuard() != null;
     }
 
     /** A heap sampling one byte in {@code samplePeriod} (1: every allocation, so profiles are exact); for tests. */
@@ -433,8 +441,8 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
         if (monitoring != null) {
             monitoring.unregister();
         }
-        if (guard != null) {
-            LeakReport leaks = guard.leakReport();
+        if (guarded()) {
+            LeakReport leaks = leakReport();
             if (leaks.blocks() > 0) {
                 System.getLogger("dev.hakmem").log(System.Logger.Level.WARNING, leaks.toString());
             }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -408,6 +409,48 @@ class SampledGuardModeTest {
         assertTrue(r.sites().getFirst().stack().contains("SampledGuardModeTest.theLeakReportWeights"), r.toString());
         blocks.forEach(heap::free);
         assertEquals(0, heap.leakReport().blocks());
+    }
+
+    /**
+     * A heap's close() logs its leak report when blocks are still live, and with {@code hakmem.guardLeakReport} the
+     * global heap prints it when the JVM exits, at either level: both asked full mode's guard alone, so a sampled heap
+     * said nothing. In a JVM of its own (the global heap is the process's, and the log goes to its standard error).
+     */
+    @Test
+    void theLeakReportIsLoggedAtCloseAndPrintedAtExitAtEitherLevel() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String report = "hakmem leak report: 1 blocks, 24 bytes live\n  1 block, 24 bytes at "
+                + LeakingChild.class.getName();
+        for (String level : new String[] {"sample", "full"}) {
+            Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guard=" + level, "-Dhakmem.guardSampleRate=1",
+                    "-Dhakmem.guardLeakReport=true", "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), LeakingChild.class.getName())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+            assertNames(out, "WARNING: " + report + ".leakBeforeClose(", "\n" + report + ".leakAtExit(");
+        }
+    }
+
+    /**
+     * The child: leaks a block of a heap of its own and closes it (which logs a warning), then one of the global
+     * heap, and exits.
+     */
+    static final class LeakingChild {
+        public static void main(String[] args) {
+            try (HakMem heap = HakMem.create(HakMemConfig.fromSystem())) {
+                leakBeforeClose(heap);
+            }
+            leakAtExit();
+        }
+
+        private static void leakBeforeClose(HakMem heap) {
+            heap.malloc(24);
+        }
+
+        private static void leakAtExit() {
+            HakMem.global().malloc(24);
+        }
     }
 
     @Test
