@@ -339,7 +339,9 @@ public final class HakMem implements SegmentAllocator, AutoCloseable {
     /**
      * The blocks still allocated, grouped by allocation site. Sites are recorded in guard mode only; without it
      * every block is reported under one "(no site)" entry. In sampled guard mode, the totals are estimated from the
-     * live sampled blocks, each weighted by the sample rate.
+     * live sampled blocks, each weighted by the sample rate; when samples were skipped (at most 16 sampled blocks
+     * are live at once), the report's {@link LeakReport#note() note} says how many and that the totals are a lower
+     * bound.
      *
      * @return the live blocks and bytes, in total and per site
      */

@@ -393,22 +393,49 @@ class SampledGuardModeTest {
         heap.check();
     }
 
+    /**
+     * Each live sample stands for N allocations; at most 16 sampled blocks are live at once and the samples due past
+     * them are skipped, so 300 blocks kept live at 1 in 3 (about 86 samples due) take 16 samples and the estimate
+     * stops at 16 x 3 of the 300: the report says how many were skipped and that its totals are a lower bound.
+     */
     @Test
     void theLeakReportWeightsEachSampleByTheRate() {
         heap.close();
         heap = sampled(GuardOptions.sampled(3));
         List<Long> blocks = new ArrayList<>();
-        for (int i = 0; i < 90; i++) {
+        for (int i = 0; i < 300; i++) {
             blocks.add(heap.malloc(24));
         }
-        long samples = heap.stats().events().guardSamples();
-        assertTrue(samples > 0, "some of 90 allocations were sampled at 1 in 3");
+        HakMemStats.Events events = heap.stats().events();
+        assertEquals(16, events.guardSamples(), "16 sampled blocks live at most");
+        assertTrue(events.guardSkipped() > 0, "the samples due past them were skipped");
         LeakReport r = heap.leakReport();
-        assertEquals(samples * 3, r.blocks());
-        assertEquals(samples * 3 * 24, r.bytes());
+        assertEquals(16 * 3, r.blocks());
+        assertEquals(16 * 3 * 24, r.bytes());
         assertTrue(r.sites().getFirst().stack().contains("SampledGuardModeTest.theLeakReportWeights"), r.toString());
+        assertTrue(r.toString().startsWith("hakmem leak report: 48 blocks, 1152 bytes live\n  "
+                + events.guardSkipped() + " sampled allocations were skipped since the heap started"), r.toString());
+        assertNames(r.note(), "the live ones among them are in no total, so these totals are a lower bound");
         blocks.forEach(heap::free);
         assertEquals(0, heap.leakReport().blocks());
+        heap.close();
+        assertEquals(new LeakReport(0, 0, List.of()), heap.leakReport(), "a closed heap leaves nothing out");
+    }
+
+    /** With fewer samples live than 16 none was skipped: the estimate is whole and the report has no note. */
+    @Test
+    void theLeakReportHasNoNoteWhenNoSampleWasSkipped() {
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            blocks.add(heap.malloc(24));
+        }
+        LeakReport r = heap.leakReport();
+        assertEquals(0, heap.stats().events().guardSkipped());
+        assertEquals(15, r.blocks());
+        assertEquals("", r.note(), r.toString());
+        assertTrue(r.toString().startsWith("hakmem leak report: 15 blocks, 360 bytes live\n  15 blocks, 360 bytes at "),
+                r.toString());
+        blocks.forEach(heap::free);
     }
 
     /**

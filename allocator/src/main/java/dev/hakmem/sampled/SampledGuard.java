@@ -265,6 +265,8 @@ public final class SampledGuard {
     private long placedAtEnd;
     private long placedAtStart;
     private long lastScan = System.nanoTime();
+    /** Set by {@link #close}: no block of the heap is live any more, so the leak report leaves nothing out. */
+    private boolean heapClosed;
     private final List<HakMemException> pending = new ArrayList<>();
 
     /**
@@ -887,6 +889,12 @@ public final class SampledGuard {
     /**
      * The live sampled blocks grouped by allocation stack, each weighted by the rate (a sample stands for
      * {@code rate} allocations on average, as sampling heap profilers weight theirs): estimated totals by site.
+     * A skipped sample (too large for a slot, {@value #MAX_LIVE} sampled blocks already live, or no slot free) is
+     * allocated unguarded and is in no total, so once one was skipped the totals are a lower bound (while
+     * {@value #MAX_LIVE} samples are live every later one is skipped: the totals stop at {@value #MAX_LIVE} x the
+     * rate), and the report's note says so with the number skipped since the heap started. Since the start, not
+     * since the live samples were taken: a skipped allocation may still be live whatever became of the samples
+     * around it, and nothing tells which were freed. A closed heap's report has no note: nothing is live.
      */
     public synchronized LeakReport leakReport() {
         Map<String, long[]> bySite = new LinkedHashMap<>();
@@ -910,7 +918,11 @@ public final class SampledGuard {
             bytes += t[1] * rate;
         }
         sites.sort(Comparator.comparingLong(LeakReport.Site::bytes).reversed());
-        return new LeakReport(blocks, bytes, sites);
+        long skipped = heapClosed ? 0 : events.guardSkipped.sum();
+        return new LeakReport(blocks, bytes, sites, skipped == 0 ? "" : skipped + " sampled allocation"
+                + (skipped == 1 ? " was" : "s were") + " skipped since the heap started (too large for a slot, "
+                + MAX_LIVE + " sampled blocks already live, or no slot free): the live ones among them are in no"
+                + " total, so these totals are a lower bound");
     }
 
     /** Violations found so far (thrown, logged, or found by the scan). */
@@ -933,6 +945,7 @@ public final class SampledGuard {
             guardPages = null;
         }
         unmappable = true;
+        heapClosed = true;
         live = 0;
         liveBytes = 0;
         return failures;
