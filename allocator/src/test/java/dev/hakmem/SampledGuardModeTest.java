@@ -167,6 +167,69 @@ class SampledGuardModeTest {
                 "SampledGuardModeTest.aWriteAfterFreeIsCaughtByCheck");
     }
 
+    /** Allocates in a frame of its own, so that a report's stacks can be told apart (see {@link #freeingSite}). */
+    private long allocatingSite(long size) {
+        return heap.malloc(size);
+    }
+
+    /** Frees in a frame of its own, which only the freeing stack of the block's report may name. */
+    private void freeingSite(long a) {
+        heap.free(a);
+    }
+
+    /**
+     * {@code report}'s allocating stack is {@code allocator}'s and starts at {@link #allocatingSite}, its freeing
+     * stack is {@code freer}'s and starts at {@link #freeingSite}, and neither names the other's site: a freeing stack
+     * that were empty, or a copy of the allocating one, fails.
+     */
+    private static void assertStacks(String report, Thread allocator, Thread freer) {
+        int allocated = report.indexOf("\n  allocated by thread ");
+        int freed = report.indexOf("\n  freed by thread ");
+        assertTrue(allocated >= 0 && freed > allocated, "both stacks, the allocating one first: " + report);
+        String allocating = report.substring(allocated, freed);
+        String freeing = report.substring(freed);
+        String at = "\n    at " + SampledGuardModeTest.class.getName();
+        assertTrue(allocating.startsWith("\n  allocated by thread " + describe(allocator) + at + ".allocatingSite("),
+                report);
+        assertTrue(freeing.startsWith("\n  freed by thread " + describe(freer) + at + ".freeingSite("), report);
+        assertFalse(allocating.contains(".freeingSite("), report);
+        assertFalse(freeing.contains(".allocatingSite("), report);
+    }
+
+    private static String describe(Thread t) {
+        return "\"" + t.getName() + "\" #" + t.threadId();
+    }
+
+    @Test
+    void aWriteAfterFreeFoundByCheckNamesTheFreeingCodesStack() {
+        long a = allocatingSite(80);
+        freeingSite(a);
+        GuardModeTest.flip(a + 17);
+        String report = assertThrows(HeapCorruptionException.class, heap::check).getMessage();
+        assertNames(report, "write after free: byte at offset 17");
+        assertStacks(report, Thread.currentThread(), Thread.currentThread());
+    }
+
+    @Test
+    void aDoubleFreeNamesTheFirstFreesStack() {
+        long a = allocatingSite(48);
+        freeingSite(a);
+        String report = assertThrows(DoubleFreeException.class, () -> heap.free(a)).getMessage();
+        assertNames(report, "double free of sampled block");
+        assertStacks(report, Thread.currentThread(), Thread.currentThread());
+    }
+
+    @Test
+    void aBlockFreedByAnotherThreadIsReportedWithThatThreadsStack() throws Exception {
+        long a = allocatingSite(80);
+        Thread freer = Thread.ofPlatform().name("the-freer").start(() -> freeingSite(a));
+        freer.join();
+        GuardModeTest.flip(a + 17);
+        String report = assertThrows(HeapCorruptionException.class, heap::check).getMessage();
+        assertNames(report, "write after free: byte at offset 17");
+        assertStacks(report, Thread.currentThread(), freer);
+    }
+
     /** check() throws a report naming each of {@code parts}, and does not report it again. */
     private void assertCheckReportsOnce(String... parts) {
         assertNames(assertThrows(HeapCorruptionException.class, heap::check).getMessage(), parts);

@@ -151,15 +151,26 @@ public final class BugHunt {
     /** Records the first report of each bug that names the site and both stacks, made after {@code madeAllocations}. */
     private void classify(Throwable e, long madeAllocations) {
         String m = e.getMessage();
-        boolean bothStacks = m.contains("allocated by thread") && m.contains("freed by thread");
         long now = System.nanoTime();
-        if (m.startsWith("buffer overflow") && m.contains("BugHunt.parseRequest") && bothStacks && overflowAt < 0) {
+        if (m.startsWith("buffer overflow") && namesBothStacks(m, "BugHunt.parseRequest") && overflowAt < 0) {
             overflowAt = now;
             overflowAllocations = madeAllocations;
-        } else if (m.startsWith("write after free") && m.contains("BugHunt.cacheEntry") && bothStacks
+        } else if (m.startsWith("write after free") && namesBothStacks(m, "BugHunt.cacheEntry")
                 && writeAfterFreeAt < 0) {
             writeAfterFreeAt = now;
             writeAfterFreeAllocations = madeAllocations;
         }
+    }
+
+    /**
+     * Whether a sampled block's report names {@code site} in its allocating stack and again in its freeing stack:
+     * each buggy site allocates and frees its block itself, so a freeing stack without the site's frame (empty, or
+     * not the freeing code's) does not count.
+     */
+    static boolean namesBothStacks(String report, String site) {
+        int allocated = report.indexOf("allocated by thread");
+        int freed = report.indexOf("freed by thread");
+        return allocated >= 0 && freed > allocated && report.substring(allocated, freed).contains(site)
+                && report.indexOf(site, freed) >= 0;
     }
 }
