@@ -1,12 +1,14 @@
 package dev.hakmem;
 
 import dev.hakmem.os.Mem;
+import dev.hakmem.sampled.SampledGuard;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -553,6 +555,51 @@ class SampledGuardModeTest {
         long samples = heap.stats().events().guardSamples();
         // Gaps uniform in [1, 200]: mean 100.5, so about 995 samples with a standard deviation near 18.
         assertTrue(samples > 900 && samples < 1100, samples + " samples in 100000 allocations at 1 in 100");
+    }
+
+    /**
+     * The countdown to the next sample is refilled uniform in [1, 2N], so that the samples cannot alias with a loop's
+     * pattern: at 1 in 16, the gaps between the samples of 40,000 mallocs (about 2,400 gaps, each block freed so that
+     * no sample is skipped) all lie in [1, 32], about a fifth are below 8 and a quarter above 24, and no gap value
+     * holds more than about 1 in 32 of them. A fixed period of N would put them all at one value.
+     */
+    @Test
+    void theGapsBetweenSamplesAreUniformUpToTwiceTheRate() {
+        heap.close();
+        int rate = 16;
+        heap = sampled(GuardOptions.sampled(rate));
+        SampledGuard guard = heap.allocator().sampledGuard();
+        int[] byGap = new int[2 * rate + 1];
+        int gaps = 0;
+        long last = -1;
+        for (long i = 0; i < 40_000; i++) {
+            long a = heap.malloc(16);
+            boolean guarded = guard.liveBlocks() == 1;
+            heap.free(a);
+            if (guarded) {
+                if (last >= 0) {
+                    long gap = i - last;
+                    assertTrue(gap >= 1 && gap <= 2 * rate, "a gap of " + gap + " mallocs at 1 in " + rate);
+                    byGap[(int) gap]++;
+                    gaps++;
+                }
+                last = i;
+            }
+        }
+        assertEquals(0, heap.stats().events().guardSkipped());
+        int below = 0;
+        int above = 0;
+        int mostCommon = 0;
+        for (int gap = 1; gap <= 2 * rate; gap++) {
+            below += gap < rate / 2 ? byGap[gap] : 0;
+            above += gap > 3 * rate / 2 ? byGap[gap] : 0;
+            mostCommon = Math.max(mostCommon, byGap[gap]);
+        }
+        String histogram = Arrays.toString(byGap);
+        assertTrue(gaps > 2000, gaps + " gaps: " + histogram);
+        assertTrue(below > gaps / 10, below + " of " + gaps + " gaps below N/2: " + histogram);
+        assertTrue(above > gaps / 10, above + " of " + gaps + " gaps above 3N/2: " + histogram);
+        assertTrue(mostCommon < gaps / 8, "one gap value holds " + mostCommon + " of " + gaps + ": " + histogram);
     }
 
     /**
