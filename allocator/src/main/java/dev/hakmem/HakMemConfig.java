@@ -23,7 +23,8 @@ import java.util.function.Function;
  * <caption>Settings</caption>
  * <tr><th>setting</th><th>property / variable</th><th>default</th></tr>
  * <tr><td>guard mode: off, sample or full (true: full)</td><td>hakmem.guard / HAKMEM_GUARD</td><td>off</td></tr>
- * <tr><td>guard: sample 1 allocation in N</td><td>hakmem.guardSampleRate / HAKMEM_GUARD_SAMPLE_RATE</td><td>32768</td></tr>
+ * <tr><td>guard: sample 1 allocation in N, [1, 2^30]; the sample level only (checked at every level)</td>
+ *     <td>hakmem.guardSampleRate / HAKMEM_GUARD_SAMPLE_RATE</td><td>32768</td></tr>
  * <tr><td>guard: sampled mode's guard pages, their report file (a hit crashes the JVM; see
  *     {@link GuardOptions#withGuardPages})</td><td>hakmem.guardPages / HAKMEM_GUARD_PAGES</td><td>none: off</td></tr>
  * <tr><td>guard: sampled slots' scan period, ms</td><td>hakmem.guardScanMs / HAKMEM_GUARD_SCAN_MS</td><td>500</td></tr>
@@ -189,8 +190,12 @@ public final class HakMemConfig {
         if ((v = lookup.apply("guard")) != null) {
             g = parseGuardLevel(v);
         }
-        if ((v = lookup.apply("guardSampleRate")) != null && g.sampling()) {
-            g = g.withSampleRate(parseCount("guardSampleRate", v, 1, GuardOptions.MAX_SAMPLE_RATE));
+        if ((v = lookup.apply("guardSampleRate")) != null) {
+            // Checked at every level, so that a bad value is refused even where it does not apply.
+            int rate = parseCount("guardSampleRate", v, 1, GuardOptions.MAX_SAMPLE_RATE);
+            if (g.sampling()) {
+                g = g.withSampleRate(rate);
+            }
         }
         if ((v = lookup.apply("guardPages")) != null && !v.isBlank()) {
             g = g.withGuardPages(java.nio.file.Path.of(v.trim()));
@@ -306,7 +311,14 @@ public final class HakMemConfig {
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "sample", "sampled" -> GuardOptions.sampled(GuardOptions.DEFAULT_SAMPLE_RATE);
             case "full" -> GuardOptions.on();
-            default -> GuardOptions.off().withEnabled(parseBoolean("guard", v));
+            default -> {
+                try {
+                    yield GuardOptions.off().withEnabled(parseBoolean("guard", v));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("hakmem.guard: not a level: " + v
+                            + " (off, sample or full, or a boolean: true for full, false for off)", e);
+                }
+            }
         };
     }
 

@@ -67,7 +67,28 @@ class HakMemConfigTest {
         assertNull(g.traceFile(), "a blank file name is no file");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> HakMemConfig.fromLookup(Map.of("guard", "maybe")::get));
-        assertEquals("hakmem.guard: not a boolean: maybe", e.getMessage());
+        assertEquals("hakmem.guard: not a level: maybe (off, sample or full, or a boolean: true for full, false for"
+                + " off)", e.getMessage());
+    }
+
+    /**
+     * The sample rate applies to the sample level only, but a bad one is refused naming the property whatever the
+     * level (it was read, and so checked, at the sample level only).
+     */
+    @Test
+    void theSampleRateIsCheckedAtEveryLevelAndAppliesToTheSampleLevelOnly() {
+        for (String level : new String[] {"off", "full", "sample", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HakMemConfig.fromLookup(Map.of("guard", level, "guardSampleRate", "0")::get), level);
+            assertEquals("hakmem.guardSampleRate: not in [1, 1073741824]: 0", e.getMessage());
+        }
+        assertEquals("hakmem.guardSampleRate: not a size: often", assertThrows(IllegalArgumentException.class,
+                () -> HakMemConfig.fromLookup(Map.of("guardSampleRate", "often")::get)).getMessage());
+        assertEquals(GuardOptions.off(), HakMemConfig.fromLookup(Map.of("guardSampleRate", "7")::get).guard());
+        assertEquals(GuardOptions.on(), HakMemConfig.fromLookup(Map.of("guard", "full", "guardSampleRate", "7")::get)
+                .guard());
+        assertEquals(7, HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "7")::get).guard()
+                .sampleRate());
     }
 
     /**
