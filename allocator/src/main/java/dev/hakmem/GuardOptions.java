@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * @param siteDepth        full mode: stack frames kept per allocation site (default 8; 0: no sites)
  * @param siteSampling     full mode: record the site of one allocation in this many (default 1: every one)
  * @param traceRingSize    full mode: events kept per thread in the trace ring (default 256)
- * @param traceFile        where the trace (full mode) or the sampled blocks' report is written on a violation, or null
+ * @param traceFile        full mode: where the trace is written on a violation, or null (sampled mode writes no
+ *                         trace: each of its reports carries the block's stacks)
  * @param leakReportAtExit print a leak report of the global heap when the JVM exits
  * @param sampleRate       sampled mode: guard one allocation in this many on average; 0: sampled mode off
  * @param scanMillis       sampled mode: period of the background scan of the sampled slots (0: no scan)
@@ -27,10 +28,13 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
                            int sampleRate, long scanMillis, Path guardPages) {
 
     /**
-     * Sampled mode's default rate. A sampled allocation costs two stack captures (at malloc and free), filling and
-     * checking one slot, a lock, and the freed slot's page given back, watched and faulted in again (madvise, mincore
-     * and a page fault): about 8 us of CPU here against 15 ns for a plain malloc+free, so 1 in 32768 keeps the
-     * average at about 0.25 ns a call, under 2% of the hottest loop (docs/GUARD_MODE.md, "Why 1 in 32768").
+     * Sampled mode's default rate. A sample in a small slot (most blocks, up to 992 B) costs about 3 us of CPU: two
+     * stack captures, the guard's lock, the slot's canaries written and checked. At 1 in 32768 that is about 0.1 ns
+     * a malloc, under 1% of the hottest loop's 15 ns a malloc+free. A denser rate was not taken: the bench's worst
+     * row, random_mixed_256 at two threads, measured 0.945x plain hakmem's throughput at this rate, already at the
+     * edge of the 5% budget, so 1 in 16384 stayed out; and the bug hunt at this rate found both planted bugs in 100
+     * of 100 runs. docs/GUARD_MODE.md, "Why 1 in 32768", has the measurements (the bench's row: PERFORMANCE.md,
+     * change 21).
      */
     public static final int DEFAULT_SAMPLE_RATE = 32768;
     /** The largest rate: a countdown drawn in [1, 2N] fits the guard's 31 bits of a thread heap's countdown. */
@@ -198,7 +202,8 @@ public record GuardOptions(boolean enabled, boolean throwOnViolation, long quara
     }
 
     /**
-     * Where the trace (full mode) or the sampled blocks' report is written on a violation.
+     * Full mode's trace file: where the trace rings are written on a violation. Sampled mode does not use it (each of
+     * its reports carries the block's stacks; its guard pages have their own file, {@link #withGuardPages}).
      *
      * @param file the file, or null for none
      * @return a copy of these options with {@code traceFile} changed
