@@ -22,11 +22,11 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * Sampled guard mode's slots under races: a sampled block freed by a thread that did not allocate it while another
- * thread samples, the background scan racing a free (the scan must never see a half-poisoned slot and report a
- * write after free that did not happen), and two racing frees of one sampled block. Real memory: each state takes
- * a chunk for its slots on its first sample and gives it back in its arbiter; the chunks are mapped once and
- * recycled ({@link #PAGES}), since a mapping per state would leave jcstress a few dozen states a second.
+ * Sampled guard mode's slots under races: a sampled block freed by a thread that did not allocate it while the
+ * allocating thread samples again, the background scan racing a free (the scan must never see a half-poisoned slot
+ * and report a write after free that did not happen), and two racing frees of one sampled block. Real memory: each
+ * state takes a chunk for its slots on its first sample and gives it back in its arbiter; the chunks are mapped once
+ * and recycled ({@link #PAGES}), since a mapping per state would leave jcstress a few dozen states a second.
  */
 public final class SampledGuardStress {
     /** Chunks given back, reused before any new one is mapped: no two live states share one. */
@@ -83,25 +83,36 @@ public final class SampledGuardStress {
     }
 
     @JCStressTest
-    @Description("A sampled block allocated by the state's thread is freed by another thread while a third samples, "
-            + "fills and frees a block of its own: no violation, and the slots and bookkeeping stay whole.")
+    @Description("One thread samples a block and publishes it, then samples, fills and frees a block of its own, "
+            + "while the other thread takes the published block and frees it: no violation, and the slots and "
+            + "bookkeeping stay whole.")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "both frees checked and poisoned their slots")
     @Outcome(expect = FORBIDDEN, desc = "a false report, or the bookkeeping broke")
     @State
     public static class FreedByAnotherThread {
         private final SampledGuard guard = newGuard();
-        private final long block = guard.malloc(64, false, 16);
-
-        @Actor
-        public void remoteFreer() {
-            guard.free(block);
-        }
+        /**
+         * The block the sampler allocated, 0 until it publishes it (volatile: the freer sees the address only after
+         * the sample that made it). Allocated by an actor, not in the state's constructor, which may run on the
+         * freer's thread: so the free is always another thread's.
+         */
+        private volatile long block;
 
         @Actor
         public void sampler() {
+            block = guard.malloc(64, false, 16);
             long own = guard.malloc(100, false, 16);
             Mem.fill(own, 100, (byte) 0x5A);
             guard.free(own);
+        }
+
+        @Actor
+        public void remoteFreer() {
+            long b;
+            while ((b = block) == 0) {
+                Thread.onSpinWait();
+            }
+            guard.free(b);
         }
 
         @Arbiter
@@ -112,9 +123,10 @@ public final class SampledGuardStress {
     }
 
     @JCStressTest
-    @Description("The background scan runs while a sampled block in a page slot is freed (checked, its page given "
-            + "back, queued): the scan sees the slot live or freed, never between, so it reports nothing (the small "
-            + "slots' poisoned frees race in FreedByAnotherThread).")
+    @Description("The background scan runs while a sampled block in a page slot is freed (checked, poisoned in "
+            + "place: this fixture's page source does not watch residency, so the page is kept; queued): the scan "
+            + "sees the slot live or freed, never between, so it reports nothing (the small slots' frees race in "
+            + "FreedByAnotherThread).")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "no false report")
     @Outcome(expect = FORBIDDEN, desc = "the scan reported a corruption that did not happen, or the bookkeeping broke")
     @State
