@@ -107,7 +107,8 @@ public record HakMemStats(long liveBytes, long liveBlocks, long mappedBytes, lon
      *                           keeps (LEARN's candidate windows, CANARY's runner-up windows); not changes
      * @param learningTransitions changes of {@link LearningState} (LEARN, FROZEN, CANARY)
      * @param guardSamples       sampled guard mode: allocations guarded
-     * @param guardSkipped       sampled guard mode: samples skipped (too large for a slot, or no slot free)
+     * @param guardSkipped       sampled guard mode: samples skipped, allocated unguarded (too large for a slot, 16
+     *                           sampled blocks already live, or no slot free)
      * @param guardViolations    sampled guard mode: heap errors found (thrown, logged or found by the scan)
      */
     public record Events(long remoteFrees, long heapsCreated, long heapsAbandoned, long adoptions,
