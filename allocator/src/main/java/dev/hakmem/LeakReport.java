@@ -50,7 +50,8 @@ public record LeakReport(long blocks, long bytes, List<Site> sites, String note)
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("hakmem leak report: " + blocks + " blocks, " + bytes + " bytes live");
+        StringBuilder sb = new StringBuilder("hakmem leak report: " + blocks + (blocks == 1 ? " block, " : " blocks, ")
+                + bytes + " bytes live");
         if (!note.isEmpty()) {
             sb.append("\n  ").append(note);
         }

@@ -511,7 +511,7 @@ class SampledGuardModeTest {
     @Test
     void theLeakReportIsLoggedAtCloseAndPrintedAtExitAtEitherLevel() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String report = "hakmem leak report: 1 blocks, 24 bytes live\n  1 block, 24 bytes at "
+        String report = "hakmem leak report: 1 block, 24 bytes live\n  1 block, 24 bytes at "
                 + LeakingChild.class.getName();
         for (String level : new String[] {"sample", "full"}) {
             Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guard=" + level, "-Dhakmem.guardSampleRate=1",
