@@ -452,6 +452,10 @@ class SampledGuardModeTest {
                         "against the start or the end of its " + slotSize + " B slot (within " + alignment + " B): "
                                 + at);
                 heap.free(a);
+                // The block's history, in a report, names the end it was placed against.
+                String placed = "placed at the " + (start ? "start" : "end") + " of slot 0x"
+                        + Long.toHexString(slotOf(a));
+                assertNames(assertThrows(DoubleFreeException.class, () -> heap.free(a)).getMessage(), placed);
             }
             assertTrue(atStart > 0 && atStart < 60, atStart + " of 60 at the start");
         }
@@ -478,6 +482,9 @@ class SampledGuardModeTest {
         assertEquals(16 * 3, r.blocks());
         assertEquals(16 * 3 * 24, r.bytes());
         assertTrue(r.sites().getFirst().stack().contains("SampledGuardModeTest.theLeakReportWeights"), r.toString());
+        assertTrue(r.sites().getFirst().stack().endsWith(" [estimated from 16 sampled blocks, 1 in 3]"), r.toString());
+        assertEquals(16 * 3, r.sites().getFirst().blocks());
+        assertEquals(16 * 3 * 24, r.sites().getFirst().bytes());
         assertTrue(r.toString().startsWith("hakmem leak report: 48 blocks, 1152 bytes live\n  "
                 + events.guardSkipped() + " sampled allocations were skipped since the heap started"), r.toString());
         assertNames(r.note(), "the live ones among them are in no total, so these totals are a lower bound");
@@ -648,8 +655,9 @@ class SampledGuardModeTest {
 
     /**
      * The slots' chunk is mapped through the heap's mapping service, so the memory account counts it (check()
-     * reconciles the account with what the guard holds) and a closed heap counts nothing; the live sampled blocks
-     * are in the live figures at their requested size.
+     * reconciles the account with what the guard holds) and a closed heap counts nothing, though a page of its chunk
+     * was given back and counted decommitted already; the live sampled blocks are in the live figures at their
+     * requested size.
      */
     @Test
     void theSlotsAreAccountedAndSampledBlocksCountAsLive() {
@@ -667,6 +675,8 @@ class SampledGuardModeTest {
         assertEquals(30, heap.stats().liveBytes());
         heap.free(b);
         assertEquals(0, heap.stats().liveBlocks());
+        heap.free(heap.malloc(1400));
+        assertEquals((2L << 20) - SLOT, heap.stats().committedBytes(), "a freed page slot's page was given back");
         heap.check();
         heap.close();
         assertEquals(0, heap.stats().mappedBytes(), "the chunk was unmapped and counted so");
@@ -691,5 +701,154 @@ class SampledGuardModeTest {
         assertThrows(IllegalArgumentException.class, () -> GuardOptions.sampled(0));
         assertThrows(IllegalArgumentException.class,
                 () -> HakMemConfig.fromLookup(Map.of("guard", "sample", "guardSampleRate", "0")::get));
+    }
+
+    /**
+     * The largest blocks a slot holds with 16 canary bytes on each side, at either end, at the alignment of a malloc
+     * (16): 992 B in a small slot, 4064 B in a page slot; one byte more takes a page slot, or past a page slot is not
+     * sampled at all (served unguarded, counted skipped).
+     */
+    @Test
+    void theLargestBlocksThatFitASlotTakeIt() {
+        assertEquals(SMALL_SLOT, slotSizeOf(heap.malloc(992)));
+        assertEquals(SLOT, slotSizeOf(heap.malloc(993)));
+        long page = heap.malloc(4064);
+        assertEquals(SLOT, slotSizeOf(page));
+        assertEquals(0, heap.stats().events().guardSkipped());
+        heap.malloc(4065);
+        assertEquals(1, heap.stats().events().guardSkipped(), "4065 B leave no room for both margins");
+        assertEquals(3, heap.allocator().sampledGuard().liveBlocks());
+    }
+
+    /** calloc zeroes a block in a reused small slot, which holds its last block's poison (a fresh one reads zero). */
+    @Test
+    void callocZeroesABlockInAReusedSlot() {
+        for (int i = 0; i < 128; i++) {
+            heap.free(heap.malloc(100));
+        }
+        long c = heap.calloc(1, 100);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, c + i), "byte " + i);
+        }
+        heap.free(c);
+        heap.check();
+    }
+
+    /**
+     * A free or size query off a block's start names what it hit: an interior pointer (and which call), a pointer
+     * just past the block's end (not a block start, not interior), a slot that never held a block.
+     */
+    @Test
+    void aPointerOffABlocksStartIsNamedForWhatItHit() {
+        long a = heap.malloc(100);
+        assertNames(assertThrows(InvalidFreeException.class, () -> heap.usableSize(a + 8)).getMessage(),
+                "(usableSize) interior pointer, 8 bytes into live sampled block");
+        assertNames(assertThrows(InvalidFreeException.class, () -> heap.free(a + 100)).getMessage(),
+                "not a block start: 100 bytes from the start of live sampled block");
+        long neverUsed = slotOf(a) + SMALL_SLOT + 16;
+        assertNames(assertThrows(InvalidFreeException.class, () -> heap.free(neverUsed)).getMessage(),
+                "a sampled guard slot that never held a block");
+        heap.free(a);
+        heap.check();
+    }
+
+    /**
+     * The poison is checked up to a freed block's last byte, in the word it shares with its margin: a write after
+     * free into the last of 13 bytes is caught.
+     */
+    @Test
+    void aWriteAfterFreeIntoTheLastByteOfABlockIsCaught() {
+        long a = heap.malloc(13);
+        heap.free(a);
+        GuardModeTest.flip(a + 12);
+        assertCheckReportsOnce("write after free: byte at offset 12", "13 B requested");
+    }
+
+    /** check() throws the first violation it finds and carries the others, suppressed. */
+    @Test
+    void checkThrowsTheFirstViolationWithTheOthersSuppressed() {
+        long a = heap.malloc(80);
+        long b = heap.malloc(80);
+        heap.free(a);
+        heap.free(b);
+        GuardModeTest.flip(a + 1);
+        GuardModeTest.flip(b + 2);
+        HeapCorruptionException e = assertThrows(HeapCorruptionException.class, heap::check);
+        assertNames(e.getMessage(), "write after free: byte at offset 1");
+        assertEquals(1, e.getSuppressed().length);
+        assertNames(e.getSuppressed()[0].getMessage(), "write after free: byte at offset 2");
+        heap.check();
+    }
+
+    /**
+     * In throwing mode, a write after free found when its slot would be reused (by a malloc, which is served
+     * elsewhere and does not throw) is thrown by the next check().
+     */
+    @Test
+    void aViolationFoundAtASlotsReuseIsThrownByTheNextCheck() {
+        long a = heap.malloc(32);
+        heap.free(a);
+        GuardModeTest.flip(a);
+        for (int i = 0; i < 3 * 128; i++) {
+            heap.free(heap.malloc(32));
+        }
+        assertCheckReportsOnce("write after free: byte at offset 0", "32 B requested");
+    }
+
+    /** Sites are sorted by bytes, largest first, and a site of one sample says "1 sampled block". */
+    @Test
+    void theLeakReportsSitesAreSortedByBytes() {
+        long small = heap.malloc(24);
+        long large = allocatingSite(900);
+        List<LeakReport.Site> sites = heap.leakReport().sites();
+        assertEquals(List.of(900L, 24L), sites.stream().map(LeakReport.Site::bytes).toList());
+        assertTrue(sites.getFirst().stack().startsWith(SampledGuardModeTest.class.getName() + ".allocatingSite(")
+                && sites.getFirst().stack().endsWith(" [estimated from 1 sampled block, 1 in 1]"), sites.toString());
+        heap.free(small);
+        heap.free(large);
+    }
+
+    /**
+     * check() asks the residency of every page slot handed out at once: with all 128 handed out, a read of a freed
+     * one is still seen.
+     */
+    @Test
+    void aReadAfterFreeIsCaughtWithEveryPageSlotHandedOut() {
+        long first = heap.malloc(1300);
+        heap.free(first);
+        for (int i = 1; i < 128; i++) {
+            heap.free(heap.malloc(1300));
+        }
+        assertEquals(0, Mem.ALL.get(ValueLayout.JAVA_BYTE, first + 5));
+        assertCheckReportsOnce("use after free", "a read", "0x" + Long.toHexString(first) + " (1300 B requested");
+    }
+
+    /**
+     * A thread's first malloc is sampled with probability 1/N like any other, not always: at the largest rate, none
+     * of 20 threads' first mallocs is (all 20 were if it were always; by chance one is once in 50 million runs).
+     */
+    @Test
+    void aThreadsFirstMallocIsNotAlwaysSampled() throws Exception {
+        heap.close();
+        heap = sampled(GuardOptions.sampled(GuardOptions.MAX_SAMPLE_RATE));
+        for (int i = 0; i < 20; i++) {
+            Thread.ofPlatform().start(() -> heap.free(heap.malloc(16))).join();
+        }
+        assertEquals(0, heap.stats().events().guardSamples());
+    }
+
+    /** Calls itself {@code depth} times, then allocates: a stack of {@code depth + 1} frames of this method. */
+    private long nested(int depth, long size) {
+        return depth == 0 ? heap.malloc(size) : nested(depth - 1, size);
+    }
+
+    /** A stack keeps its 12 innermost frames outside the allocator: of a block allocated 20 calls deep, 12 show. */
+    @Test
+    void aStackKeepsItsTwelveInnermostFrames() {
+        long a = nested(20, 24);
+        String stack = heap.leakReport().sites().getFirst().stack();
+        assertEquals(12, stack.split("\\.nested\\(", -1).length - 1, stack);
+        assertEquals(11, stack.split(" <- ", -1).length - 1, stack);
+        heap.free(a);
     }
 }
