@@ -3,13 +3,16 @@ package dev.hakmem;
 import dev.hakmem.sampled.SampledGuard;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The sampled guard's {@code check()} verifies its bookkeeping (the invariants of {@link SampledGuard}'s class
@@ -67,6 +70,10 @@ class SampledGuardBookkeepingTest {
 
     /** {@code check()} reports the bookkeeping broken by {@code breaking}, ending {@code tail}; then passes again. */
     private void assertReported(Runnable breaking, Runnable restoring, String tail) {
+        assertReported(guard, breaking, restoring, tail);
+    }
+
+    private static void assertReported(SampledGuard guard, Runnable breaking, Runnable restoring, String tail) {
         guard.check();
         breaking.run();
         String m = assertThrows(HeapCorruptionException.class, guard::check).getMessage();
@@ -108,6 +115,20 @@ class SampledGuardBookkeepingTest {
         heap.malloc(100);
         assertReported(() -> closed[0] = true, () -> closed[0] = false,
                 "slot 0 is inaccessible, but in state 0 with guard pages off");
+    }
+
+    /** With guard pages on, only page slots are closed: a small slot closed is reported, though it is unused. */
+    @Test
+    void aSmallSlotClosedWithGuardPages(@TempDir Path dir) {
+        assumeTrue(PageSource.system().canProtect(), "guard pages need mprotect");
+        try (HakMem paged = HakMem.create(HakMemConfig.builder()
+                .guard(GuardOptions.sampled(1).withGuardPages(dir.resolve("pages.txt"))).build())) {
+            SampledGuard pagedGuard = paged.allocator().sampledGuard();
+            boolean[] closed = (boolean[]) CLOSED.get(pagedGuard);
+            paged.malloc(100);
+            assertReported(pagedGuard, () -> closed[FIRST_SMALL] = true, () -> closed[FIRST_SMALL] = false,
+                    "slot 128 is inaccessible, but in state 0");
+        }
     }
 
     /**

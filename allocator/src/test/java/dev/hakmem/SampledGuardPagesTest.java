@@ -72,6 +72,8 @@ class SampledGuardPagesTest {
             assertEquals("---p", access(slot + SLOT), "the page after the slot");
             String allocated = report();
             assertTrue(allocated.contains("# hakmem sampled guard pages, heap "), allocated);
+            assertTrue(allocated.contains("every page from 0x" + Long.toHexString(a & -CHUNK) + " to 0x"
+                    + Long.toHexString((a & -CHUNK) + (2 * 128 + 1) * SLOT) + " is inaccessible"), allocated);
             assertTrue(allocated.contains("ALLOC 0x" + Long.toHexString(a) + " (100 B requested"), allocated);
             assertTrue(allocated.contains("aSampledBlockLiesBetweenInaccessiblePages"), "the allocating stack");
 
