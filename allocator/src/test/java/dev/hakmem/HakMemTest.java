@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -318,13 +317,7 @@ class HakMemTest {
      */
     @Test
     void aRefusedSettingOfTheGlobalHeapIsNamedOnEveryCall() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guardTraceRing=4g",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                GlobalChild.class.getName())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        String out = ChildJvms.output(GlobalChild.class, "-Dhakmem.guardTraceRing=4g");
         String refusal = "java.lang.IllegalStateException: hakmem: the global heap could not be created:"
                 + " hakmem.guardTraceRing: not in [1, 1048576]: 4g";
         assertEquals(List.of(refusal, refusal), out.lines().toList());

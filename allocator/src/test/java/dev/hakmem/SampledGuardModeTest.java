@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -517,16 +516,11 @@ class SampledGuardModeTest {
      */
     @Test
     void theLeakReportIsLoggedAtCloseAndPrintedAtExitAtEitherLevel() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
         String report = "hakmem leak report: 1 block, 24 bytes live\n  1 block, 24 bytes at "
                 + LeakingChild.class.getName();
         for (String level : new String[] {"sample", "full"}) {
-            Process p = new ProcessBuilder(java, "-Xmx64m", "-Dhakmem.guard=" + level, "-Dhakmem.guardSampleRate=1",
-                    "-Dhakmem.guardLeakReport=true", "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), LeakingChild.class.getName())
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+            String out = ChildJvms.output(LeakingChild.class, "-Dhakmem.guard=" + level, "-Dhakmem.guardSampleRate=1",
+                    "-Dhakmem.guardLeakReport=true");
             assertNames(out, "WARNING: " + report + ".leakBeforeClose(", "\n" + report + ".leakAtExit(");
         }
     }
