@@ -146,16 +146,12 @@ class SampledGuardModeTest {
     @Test
     void anInteriorPointerIsAnInvalidFree() {
         long a = heap.malloc(256);
-        InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> heap.free(a + 32));
-        assertNames(e.getMessage(), "interior pointer, 32 bytes into live sampled block", "256 B requested");
+        assertFreeRefused(a + 32, "interior pointer, 32 bytes into live sampled block", "256 B requested");
         assertEquals(1, heap.stats().events().invalidFrees());
         heap.free(a);
         long pastSlots = (a & -CHUNK) + PAGE_SLOTS_END + 128 * SMALL_SLOT;
-        InvalidFreeException past = assertThrows(InvalidFreeException.class, () -> heap.free(pastSlots));
-        assertNames(past.getMessage(), "outside its slots");
-        long gap = (a & -CHUNK) + 2 * SLOT + 64;
-        InvalidFreeException between = assertThrows(InvalidFreeException.class, () -> heap.free(gap));
-        assertNames(between.getMessage(), "outside its slots");
+        assertFreeRefused(pastSlots, "outside its slots");
+        assertFreeRefused((a & -CHUNK) + 2 * SLOT + 64, "outside its slots");
         heap.check();
     }
 
@@ -229,6 +225,11 @@ class SampledGuardModeTest {
         String report = assertThrows(HeapCorruptionException.class, heap::check).getMessage();
         assertNames(report, "write after free: byte at offset 17");
         assertStacks(report, Thread.currentThread(), freer);
+    }
+
+    /** free({@code address}) is refused with an InvalidFreeException naming each of {@code parts}. */
+    private void assertFreeRefused(long address, String... parts) {
+        assertNames(assertThrows(InvalidFreeException.class, () -> heap.free(address)).getMessage(), parts);
     }
 
     /** check() throws a report naming each of {@code parts}, and does not report it again. */
@@ -737,11 +738,8 @@ class SampledGuardModeTest {
         long a = heap.malloc(100);
         assertNames(assertThrows(InvalidFreeException.class, () -> heap.usableSize(a + 8)).getMessage(),
                 "(usableSize) interior pointer, 8 bytes into live sampled block");
-        assertNames(assertThrows(InvalidFreeException.class, () -> heap.free(a + 100)).getMessage(),
-                "not a block start: 100 bytes from the start of live sampled block");
-        long neverUsed = slotOf(a) + SMALL_SLOT + 16;
-        assertNames(assertThrows(InvalidFreeException.class, () -> heap.free(neverUsed)).getMessage(),
-                "a sampled guard slot that never held a block");
+        assertFreeRefused(a + 100, "not a block start: 100 bytes from the start of live sampled block");
+        assertFreeRefused(slotOf(a) + SMALL_SLOT + 16, "a sampled guard slot that never held a block");
         heap.free(a);
         heap.check();
     }
